@@ -1,0 +1,66 @@
+package clone
+
+import (
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+)
+
+func podWith(labels, annotations map[string]string) *corev1.Pod {
+	return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-x7k2p", Labels: labels, Annotations: annotations}}
+}
+
+func TestIsClone(t *testing.T) {
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		want bool
+	}{
+		{"clone", podWith(map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: "s3ss10n"}, nil), true},
+		{"managed by eshell without a session", podWith(map[string]string{meta.ManagedByLabel: meta.ManagedByValue}, nil), false},
+		{"managed by eshell with an empty session", podWith(map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: ""}, nil), false},
+		{"session of another tool", podWith(map[string]string{meta.ManagedByLabel: "helm", meta.SessionLabel: "s3ss10n"}, nil), false},
+		{"session label alone", podWith(map[string]string{meta.SessionLabel: "s3ss10n"}, nil), false},
+		{"no labels", podWith(nil, nil), false},
+		{"nil pod", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := IsClone(tt.pod); got != tt.want {
+				t.Errorf("IsClone = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExpired(t *testing.T) {
+	at := func(v string) *corev1.Pod { return podWith(nil, map[string]string{meta.ExpiresAnnotation: v}) }
+	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name string
+		pod  *corev1.Pod
+		now  time.Time
+		want bool
+	}{
+		{"before expiry", at("2026-03-01T12:00:01Z"), now, false},
+		{"at expiry", at("2026-03-01T12:00:00Z"), now, true},
+		{"after expiry", at("2026-03-01T11:59:59Z"), now, true},
+		{"expiry with an offset", at("2026-03-01T12:30:00+01:00"), now, true},
+		{"now in another zone", at("2026-03-01T12:00:01Z"), now.In(time.FixedZone("CET", 3600)), false},
+		{"unparsable", at("tomorrow"), now, false},
+		{"empty", at(""), now, false},
+		{"no expiry", podWith(nil, nil), now, false},
+		{"nil pod", nil, now, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Expired(tt.pod, tt.now); got != tt.want {
+				t.Errorf("Expired = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

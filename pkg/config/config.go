@@ -1,0 +1,215 @@
+// Package config reads the user's kubectl-eshell settings from
+// $XDG_CONFIG_HOME/kubectl-eshell/config.yaml (~/.config/... when the
+// variable is unset). The file only changes defaults; command-line flags,
+// applied by the caller on top of the result of Load, always win.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/validate/content"
+
+	"github.com/sberz/kubectl-eshell/pkg/config/yamlfile"
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+)
+
+// The session modes. They live here because both this file and preset files
+// choose one, and both must agree on what is valid.
+const (
+	ModeClone = "clone"
+	ModeDebug = "debug"
+	ModeExec  = "exec"
+)
+
+// CheckMode returns an error unless mode is one of the session modes.
+func CheckMode(mode string) error {
+	switch mode {
+	case ModeClone, ModeDebug, ModeExec:
+		return nil
+	}
+	return fmt.Errorf("invalid mode %q: use one of %s, %s or %s", mode, ModeClone, ModeDebug, ModeExec)
+}
+
+// Config holds the settings of config.yaml, with defaults filled in.
+type Config struct {
+	// Mode is the session mode used when neither a flag nor a preset picks one.
+	Mode string
+	// DebugImage is the image of ephemeral containers in debug mode.
+	DebugImage string
+	// EnvLabel is the namespace label that marks an ephemeral environment.
+	EnvLabel string
+	// Preset is the default preset name; "" means the built-in default.
+	Preset string
+	// IdleTimeout ends a session without input for this long; 0 disables it.
+	IdleTimeout time.Duration
+	// MaxDuration ends a session after this long in any case; 0 disables it.
+	MaxDuration time.Duration
+	// PodRunningTimeout bounds the wait for a clone pod to start running.
+	PodRunningTimeout time.Duration
+}
+
+// Defaults returns the settings used when config.yaml is absent or leaves a
+// field out.
+func Defaults() Config {
+	return Config{
+		Mode:              ModeClone,
+		DebugImage:        "busybox:1.37",
+		EnvLabel:          meta.EnvNameLabel,
+		Preset:            "",
+		IdleTimeout:       30 * time.Minute,
+		MaxDuration:       2 * time.Hour,
+		PodRunningTimeout: 2 * time.Minute,
+	}
+}
+
+// Dir returns kubectl-eshell's configuration directory:
+// $XDG_CONFIG_HOME/kubectl-eshell, or ~/.config/kubectl-eshell. It is
+// ~/.config on every OS, not os.UserConfigDir, so that one set of
+// instructions fits Linux and macOS users alike. It returns "" when neither
+// the variable nor the home directory is known; there is then no user
+// configuration.
+func Dir() string {
+	// The XDG spec says to ignore a relative XDG_CONFIG_HOME.
+	if x := os.Getenv("XDG_CONFIG_HOME"); x != "" && filepath.IsAbs(x) {
+		return filepath.Join(x, "kubectl-eshell")
+	}
+	home, err := os.UserHomeDir()
+	if err != nil || home == "" {
+		return ""
+	}
+	return filepath.Join(home, ".config", "kubectl-eshell")
+}
+
+// DefaultPath returns where config.yaml is looked for, or "" if there is no
+// configuration directory (see Dir).
+func DefaultPath() string {
+	d := Dir()
+	if d == "" {
+		return ""
+	}
+	return filepath.Join(d, "config.yaml")
+}
+
+// Field names in config.yaml.
+const (
+	fieldMode              = "mode"
+	fieldDebugImage        = "debugImage"
+	fieldEnvLabel          = "envLabel"
+	fieldPreset            = "preset"
+	fieldIdleTimeout       = "idleTimeout"
+	fieldMaxDuration       = "maxDuration"
+	fieldPodRunningTimeout = "podRunningTimeout"
+)
+
+// Load reads the config file at path on top of Defaults. A missing file (or
+// path "") is not an error: most users never write one. Fields left out, or
+// set to null or "", keep their defaults. Any problem in the file is an
+// error naming file and line, never silently ignored, because a setting that
+// quietly does not apply (a typo in "idleTimeout", say) is worse than a
+// refusal to start. Along with an error it returns Defaults().
+func Load(path string) (Config, error) {
+	cfg := Defaults()
+	if path == "" {
+		return cfg, nil
+	}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return cfg, nil
+	}
+	if err != nil {
+		return cfg, fmt.Errorf("reading config file: %w; fix its permissions or remove it", err)
+	}
+	docs, err := yamlfile.Documents(path, data)
+	if err != nil {
+		return cfg, err
+	}
+	switch len(docs) {
+	case 0:
+		return cfg, nil
+	case 1:
+	default:
+		return cfg, yamlfile.Errorf(path, docs[1], "config file holds %d YAML documents; keep only one", len(docs))
+	}
+	fields, err := yamlfile.Fields(path, docs[0], "config",
+		fieldMode, fieldDebugImage, fieldEnvLabel, fieldPreset,
+		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout)
+	if err != nil {
+		return cfg, err
+	}
+
+	str := func(name string, dst *string, check func(string) error) error {
+		f, ok := fields[name]
+		if !ok {
+			return nil
+		}
+		v, err := yamlfile.String(path, f.Value, name)
+		if err != nil {
+			return err
+		}
+		v = strings.TrimSpace(v)
+		if v == "" {
+			return nil
+		}
+		if check != nil {
+			if err := check(v); err != nil {
+				return yamlfile.Errorf(path, f.Value, "%s: %w", name, err)
+			}
+		}
+		*dst = v
+		return nil
+	}
+	dur := func(name string, dst *time.Duration, allowZero bool) error {
+		f, ok := fields[name]
+		if !ok || yamlfile.IsNull(f.Value) {
+			return nil
+		}
+		v, err := yamlfile.String(path, f.Value, name)
+		if err != nil {
+			return err
+		}
+		d, err := time.ParseDuration(strings.TrimSpace(v))
+		if err != nil {
+			return yamlfile.Errorf(path, f.Value, "%s: %w; write a duration like 90s, 30m or 1h30m", name, err)
+		}
+		switch {
+		case d < 0:
+			return yamlfile.Errorf(path, f.Value, "%s: %q is negative; use a positive duration", name, v)
+		case d == 0 && !allowZero:
+			return yamlfile.Errorf(path, f.Value, "%s: must be more than 0; leave it out to use the default (%v)", name, *dst)
+		}
+		*dst = d
+		return nil
+	}
+
+	for _, err := range []error{
+		str(fieldMode, &cfg.Mode, CheckMode),
+		str(fieldDebugImage, &cfg.DebugImage, nil),
+		str(fieldEnvLabel, &cfg.EnvLabel, checkLabelKey),
+		str(fieldPreset, &cfg.Preset, nil),
+		dur(fieldIdleTimeout, &cfg.IdleTimeout, true),
+		dur(fieldMaxDuration, &cfg.MaxDuration, true),
+		// Zero would mean waiting forever for a pod that may never start.
+		dur(fieldPodRunningTimeout, &cfg.PodRunningTimeout, false),
+	} {
+		if err != nil {
+			return Defaults(), err
+		}
+	}
+	return cfg, nil
+}
+
+// checkLabelKey rejects an envLabel the API server would refuse in a label
+// selector, so the mistake shows up here, with a line number, rather than as
+// a server error later.
+func checkLabelKey(key string) error {
+	if msgs := content.IsLabelKey(key); len(msgs) > 0 {
+		return fmt.Errorf("%q is not a valid label key: %s", key, strings.Join(msgs, "; "))
+	}
+	return nil
+}

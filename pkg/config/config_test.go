@@ -1,0 +1,162 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func write(t *testing.T, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestDefaults(t *testing.T) {
+	want := Config{
+		Mode:              "clone",
+		DebugImage:        "busybox:1.37",
+		EnvLabel:          "envs.sberz.de/name",
+		Preset:            "",
+		IdleTimeout:       30 * time.Minute,
+		MaxDuration:       2 * time.Hour,
+		PodRunningTimeout: 2 * time.Minute,
+	}
+	if diff := cmp.Diff(want, Defaults()); diff != "" {
+		t.Errorf("Defaults() (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadMissing(t *testing.T) {
+	for _, path := range []string{"", filepath.Join(t.TempDir(), "nope", "config.yaml")} {
+		cfg, err := Load(path)
+		if err != nil || cfg != Defaults() {
+			t.Errorf("Load(%q) = %+v, %v; want Defaults(), nil", path, cfg, err)
+		}
+	}
+}
+
+func TestLoad(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		want    func(*Config)
+	}{
+		{"empty file", "", func(*Config) {}},
+		{"comments only", "# mode: exec\n", func(*Config) {}},
+		{"everything", `
+mode: debug
+debugImage: nicolaka/netshoot:v0.13
+envLabel: example.com/env
+idleTimeout: 1h30m
+maxDuration: 8h
+podRunningTimeout: 45s
+preset: django
+`, func(c *Config) {
+			*c = Config{Mode: "debug", DebugImage: "nicolaka/netshoot:v0.13", EnvLabel: "example.com/env", Preset: "django",
+				IdleTimeout: 90 * time.Minute, MaxDuration: 8 * time.Hour, PodRunningTimeout: 45 * time.Second}
+		}},
+		{"some fields keep the others' defaults", "mode: exec\n", func(c *Config) { c.Mode = "exec" }},
+		{"zero disables the timeouts", "idleTimeout: 0\nmaxDuration: 0s\n", func(c *Config) { c.IdleTimeout, c.MaxDuration = 0, 0 }},
+		{"null and empty keep defaults", "mode:\ndebugImage: ''\nidleTimeout: ~\npreset:\n", func(*Config) {}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := Defaults()
+			tt.want(&want)
+			got, err := Load(write(t, tt.content))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("Load (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestLoadErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		content string
+		want    string // after "<file>:"
+	}{
+		{"syntax", "mode: clone\nidleTimeout: [1m\n", `2: invalid YAML`},
+		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, idleTimeout, maxDuration, mode, podRunningTimeout, preset`},
+		{"field twice", "mode: exec\nmode: debug\n", `2: field "mode" is set twice in config (first on line 1)`},
+		{"bad mode", "# settings\nmode: attach\n", `2: mode: invalid mode "attach": use one of clone, debug or exec`},
+		{"bad duration", "idleTimeout: 30\n", `1: idleTimeout: time: missing unit in duration "30"; write a duration like 90s, 30m or 1h30m`},
+		{"bad unit", "maxDuration: 2 hours\n", `1: maxDuration: time: unknown unit`},
+		{"negative duration", "maxDuration: -1h\n", `1: maxDuration: "-1h" is negative`},
+		{"zero pod timeout", "podRunningTimeout: 0\n", `1: podRunningTimeout: must be more than 0; leave it out to use the default (2m0s)`},
+		{"duration as a list", "idleTimeout: [1m]\n", `1: idleTimeout must be a single value, found a list`},
+		{"bad label", "envLabel: not a label\n", `1: envLabel: "not a label" is not a valid label key`},
+		{"not a mapping", "- mode: exec\n", `1: expected config as a mapping of key: value, found a list`},
+		{"two documents", "mode: exec\n---\nmode: clone\n", `3: config file holds 2 YAML documents; keep only one`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := write(t, tt.content)
+			cfg, err := Load(path)
+			if err == nil {
+				t.Fatalf("Load succeeded: %+v", cfg)
+			}
+			if want := path + ":" + tt.want; !strings.HasPrefix(err.Error(), want) {
+				t.Errorf("error\n  %v\ndoes not start with\n  %s", err, want)
+			}
+			if cfg != Defaults() {
+				t.Errorf("with the error Load returned %+v, want Defaults()", cfg)
+			}
+		})
+	}
+}
+
+func TestLoadUnreadable(t *testing.T) {
+	dir := t.TempDir() // a directory where the file should be
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), "reading config file") {
+		t.Errorf("Load(directory) = %v, want a read error", err)
+	}
+}
+
+func TestCheckMode(t *testing.T) {
+	for _, m := range []string{ModeClone, ModeDebug, ModeExec} {
+		if err := CheckMode(m); err != nil {
+			t.Errorf("CheckMode(%q) = %v", m, err)
+		}
+	}
+	for _, m := range []string{"", "Clone", "attach"} {
+		if err := CheckMode(m); err == nil {
+			t.Errorf("CheckMode(%q) accepted it", m)
+		}
+	}
+}
+
+func TestPaths(t *testing.T) {
+	t.Setenv("HOME", "/home/u")
+	for _, tt := range []struct{ xdg, dir string }{
+		{"/xdg", "/xdg/kubectl-eshell"},
+		{"", "/home/u/.config/kubectl-eshell"},
+		{"relative/ignored", "/home/u/.config/kubectl-eshell"}, // as the XDG spec says
+	} {
+		t.Setenv("XDG_CONFIG_HOME", tt.xdg)
+		if got := Dir(); got != tt.dir {
+			t.Errorf("XDG_CONFIG_HOME=%q: Dir() = %q, want %q", tt.xdg, got, tt.dir)
+		}
+		if got, want := DefaultPath(), tt.dir+"/config.yaml"; got != want {
+			t.Errorf("XDG_CONFIG_HOME=%q: DefaultPath() = %q, want %q", tt.xdg, got, want)
+		}
+	}
+
+	t.Setenv("XDG_CONFIG_HOME", "")
+	t.Setenv("HOME", "")
+	if d, p := Dir(), DefaultPath(); d != "" || p != "" {
+		t.Errorf("without XDG_CONFIG_HOME and HOME: Dir() = %q, DefaultPath() = %q; want both empty", d, p)
+	}
+}

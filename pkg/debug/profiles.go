@@ -1,0 +1,241 @@
+package debug
+
+import (
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+)
+
+// Security profiles of the debug container. Each one is a trade between what
+// the shell may do and which Pod Security level admits it.
+const (
+	// ProfileAuto picks the most capable profile the namespace's Pod Security
+	// enforce level admits.
+	ProfileAuto = "auto"
+	// ProfileGeneral adds SYS_PTRACE so the shell can inspect the target's
+	// processes. Admitted by "privileged" only.
+	ProfileGeneral = "general"
+	// ProfileBaseline adds nothing. Admitted by "baseline".
+	ProfileBaseline = "baseline"
+	// ProfileRestricted runs as non-root without any capability. Admitted by
+	// every level.
+	ProfileRestricted = "restricted"
+	// ProfileNetadmin adds NET_ADMIN and NET_RAW for tcpdump, iptables and
+	// the like. Admitted by "privileged" only.
+	ProfileNetadmin = "netadmin"
+	// ProfileSysadmin runs privileged. Admitted by "privileged" only.
+	ProfileSysadmin = "sysadmin"
+)
+
+// Pod Security Admission's namespace label and levels.
+const (
+	podSecurityEnforceLabel = "pod-security.kubernetes.io/enforce"
+	namespaceNameLabel      = "kubernetes.io/metadata.name"
+
+	levelPrivileged = "privileged"
+	levelBaseline   = "baseline"
+	levelRestricted = "restricted"
+)
+
+// profile changes a debug container so it gets the rights it is named for.
+// Profiles only ever touch the container's securityContext.
+type profile interface {
+	apply(ec *corev1.EphemeralContainer, pod *corev1.Pod)
+}
+
+// profiles holds the concrete profiles; ProfileAuto is not one of them since
+// it only exists until ResolveProfile has read the namespace.
+var profiles = map[string]profile{
+	ProfileGeneral:    generalProfile{},
+	ProfileBaseline:   baselineProfile{},
+	ProfileRestricted: restrictedProfile{},
+	ProfileNetadmin:   netadminProfile{},
+	ProfileSysadmin:   sysadminProfile{},
+}
+
+// ProfileNames returns the names a user may pass to --profile, in the order
+// the help text lists them.
+func ProfileNames() []string {
+	return []string{ProfileAuto, ProfileGeneral, ProfileBaseline, ProfileRestricted, ProfileNetadmin, ProfileSysadmin}
+}
+
+// profileForLevel is the most capable profile that level admits: the one
+// ProfileAuto resolves to and the one suggested when a request won't pass.
+func profileForLevel(level string) string {
+	switch level {
+	case levelBaseline:
+		return ProfileBaseline
+	case levelRestricted:
+		return ProfileRestricted
+	default:
+		return ProfileGeneral
+	}
+}
+
+// enforcedLevel reads the namespace's Pod Security enforce level. A missing
+// label enforces nothing (the cluster's admission config may still set a
+// default, which a namespace does not show). An unknown value is enforced as
+// "restricted", as Pod Security Admission does, so it is reported as such.
+func enforcedLevel(nsLabels map[string]string) (level, raw string, set bool) {
+	raw, set = nsLabels[podSecurityEnforceLabel]
+	if !set {
+		return levelPrivileged, "", false
+	}
+	switch raw {
+	case levelPrivileged, levelBaseline, levelRestricted:
+		return raw, raw, true
+	default:
+		return levelRestricted, raw, true
+	}
+}
+
+// ResolveProfile turns the user's --profile (possibly "auto", or empty,
+// meaning auto) into a concrete profile, given the namespace's labels. The
+// reason is one line for the user. For a concrete profile that the namespace
+// will reject, the reason is that warning; the request is still honoured, as
+// the user may know of an exemption eshell can't see.
+func ResolveProfile(requested string, nsLabels map[string]string) (string, string, error) {
+	requested = strings.ToLower(strings.TrimSpace(requested))
+	if requested == "" {
+		requested = ProfileAuto
+	}
+	if _, ok := profiles[requested]; !ok && requested != ProfileAuto {
+		return "", "", fmt.Errorf("unknown profile %q: use one of %s", requested, strings.Join(ProfileNames(), ", "))
+	}
+
+	ns := "the namespace"
+	if name := nsLabels[namespaceNameLabel]; name != "" {
+		ns = fmt.Sprintf("namespace %q", name)
+	}
+	level, raw, set := enforcedLevel(nsLabels)
+
+	if requested == ProfileAuto {
+		p := profileForLevel(level)
+		switch {
+		case !set:
+			return p, fmt.Sprintf("%s sets no Pod Security enforce level; using --profile %s", ns, p), nil
+		case raw != level:
+			return p, fmt.Sprintf("%s has an unknown Pod Security enforce level %q, which is enforced as %q; using --profile %s",
+				ns, raw, level, p), nil
+		default:
+			return p, fmt.Sprintf("%s enforces Pod Security %q; using --profile %s", ns, level, p), nil
+		}
+	}
+
+	if v := ProfileViolations(requested, level); len(v) > 0 {
+		return requested, fmt.Sprintf("--profile %s will be rejected: %s enforces Pod Security %q (%s); use --profile %s",
+			requested, ns, level, strings.Join(v, ", "), profileForLevel(level)), nil
+	}
+	return requested, fmt.Sprintf("using --profile %s as requested", requested), nil
+}
+
+// ProfileViolations lists the Pod Security rules, by the names Pod Security
+// Admission reports them under, that profile breaks at level (baseline or
+// restricted; anything else but "privileged" is judged as restricted, as
+// Pod Security Admission does). It is meant to explain an admission
+// rejection. The pod is assumed to set no pod-level securityContext; a pod
+// that sets runAsNonRoot or a seccomp profile may spare the container some of
+// these. Unknown profiles report nothing.
+func ProfileViolations(profile, level string) []string {
+	p, ok := profiles[profile]
+	if !ok {
+		return nil
+	}
+	pod := &corev1.Pod{Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "app"}}}}
+	ec := &corev1.EphemeralContainer{TargetContainerName: "app"}
+	p.apply(ec, pod)
+	return podSecurityViolations(pod, ec, level)
+}
+
+// lookupProfile finds a concrete profile, refusing "auto" because only
+// ResolveProfile knows what it stands for.
+func lookupProfile(name string) (profile, error) {
+	if p, ok := profiles[name]; ok {
+		return p, nil
+	}
+	if name == ProfileAuto || name == "" {
+		return nil, fmt.Errorf("profile %q is not resolved: resolve it against the namespace with ResolveProfile first", name)
+	}
+	return nil, fmt.Errorf("unknown profile %q: use one of %s", name, strings.Join(ProfileNames()[1:], ", "))
+}
+
+// securityContext returns ec's securityContext, creating it when missing.
+func securityContext(ec *corev1.EphemeralContainer) *corev1.SecurityContext {
+	if ec.SecurityContext == nil {
+		ec.SecurityContext = &corev1.SecurityContext{}
+	}
+	return ec.SecurityContext
+}
+
+// generalProfile adds SYS_PTRACE: sharing the target's process namespace is
+// of little use if the shell can't strace the service or read its
+// /proc/<pid>/root when it runs as another user.
+type generalProfile struct{}
+
+func (generalProfile) apply(ec *corev1.EphemeralContainer, _ *corev1.Pod) {
+	sc := securityContext(ec)
+	sc.Capabilities = &corev1.Capabilities{Add: []corev1.Capability{"SYS_PTRACE"}}
+}
+
+// baselineProfile adds nothing: SYS_PTRACE is not among the capabilities the
+// baseline level allows, and the runtime's defaults already are.
+type baselineProfile struct{}
+
+func (baselineProfile) apply(*corev1.EphemeralContainer, *corev1.Pod) {}
+
+// restrictedProfile sets every field the restricted level requires of a
+// container, relying on pod-level settings only where they already comply.
+type restrictedProfile struct{}
+
+// nobodyUID is the user a restricted shell runs as when the pod names none:
+// runAsNonRoot alone would make the kubelet refuse images whose user is root.
+const nobodyUID int64 = 65534
+
+func (restrictedProfile) apply(ec *corev1.EphemeralContainer, pod *corev1.Pod) {
+	sc := securityContext(ec)
+	sc.RunAsNonRoot = new(true)
+	sc.AllowPrivilegeEscalation = new(false)
+	sc.Capabilities = &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}
+
+	// Running as the target's user lets the shell read what the service
+	// writes. Container-level settings are not inherited, so the target's
+	// is copied; the pod's is inherited without help.
+	switch target := findContainer(pod, ec.TargetContainerName); {
+	case target != nil && target.SecurityContext != nil && nonZero(target.SecurityContext.RunAsUser):
+		sc.RunAsUser = new(*target.SecurityContext.RunAsUser)
+	case pod.Spec.SecurityContext != nil && nonZero(pod.Spec.SecurityContext.RunAsUser):
+	default:
+		sc.RunAsUser = new(nobodyUID)
+	}
+
+	if psc := pod.Spec.SecurityContext; psc == nil || psc.SeccompProfile == nil || !allowedSeccomp(psc.SeccompProfile.Type) {
+		sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	}
+}
+
+// netadminProfile adds what tcpdump, ss -K, iptables and ip need.
+type netadminProfile struct{}
+
+func (netadminProfile) apply(ec *corev1.EphemeralContainer, _ *corev1.Pod) {
+	sc := securityContext(ec)
+	sc.Capabilities = &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN", "NET_RAW"}}
+}
+
+// sysadminProfile runs privileged, for when nothing less will do.
+type sysadminProfile struct{}
+
+func (sysadminProfile) apply(ec *corev1.EphemeralContainer, _ *corev1.Pod) {
+	securityContext(ec).Privileged = new(true)
+}
+
+func findContainer(pod *corev1.Pod, name string) *corev1.Container {
+	for i := range pod.Spec.Containers {
+		if pod.Spec.Containers[i].Name == name {
+			return &pod.Spec.Containers[i]
+		}
+	}
+	return nil
+}
+
+func nonZero(uid *int64) bool { return uid != nil && *uid != 0 }
