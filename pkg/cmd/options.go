@@ -1,0 +1,233 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
+	"github.com/sberz/kubectl-eshell/pkg/target"
+)
+
+// Options is everything one `kubectl eshell` invocation needs. Complete
+// fills it from flags, the config file and the kubeconfig; Validate checks
+// it without touching the cluster; Run does the work.
+type Options struct {
+	ConfigFlags *genericclioptions.ConfigFlags
+	genericiooptions.IOStreams
+
+	Target      string
+	Container   string
+	Mode        string
+	Command     []string // after --
+	CommandFlag []string // --command a,b,c
+	Pod         string
+	DryRun      string
+	Output      string
+	Quiet       bool
+	ConfigPath  string
+
+	stdinFlag, ttyFlag bool
+	stdinSet, ttySet   bool
+
+	Debug DebugOptions
+	Clone CloneOptions
+
+	// Clone and debug.
+	MaxDuration       time.Duration
+	PodRunningTimeout time.Duration
+
+	// Filled by Complete.
+	Namespace string
+	Config    config.Config
+	Stdin     bool
+	TTY       bool
+	rest      *rest.Config
+	client    kubernetes.Interface
+	remote    session.Remote
+	user      string
+	flags     interface{ Changed(string) bool }
+}
+
+// NewOptions returns Options with kubectl's standard connection flags.
+func NewOptions(streams genericiooptions.IOStreams) *Options {
+	return &Options{ConfigFlags: genericclioptions.NewConfigFlags(true), IOStreams: streams}
+}
+
+// Complete resolves flags against the config file and the kubeconfig.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	o.flags = cmd.Flags()
+	dash := cmd.ArgsLenAtDash()
+	if dash >= 0 {
+		o.Command = args[dash:]
+		args = args[:dash]
+	}
+	if len(args) > 1 {
+		return fmt.Errorf("too many arguments %q: give one TYPE/NAME, and put the command after -- (e.g. kubectl eshell deploy/web -- ls /)", args)
+	}
+	if len(args) == 1 {
+		o.Target = args[0]
+	}
+	if len(o.CommandFlag) > 0 {
+		if len(o.Command) > 0 {
+			return errors.New("give the command either after -- or with --command, not both")
+		}
+		o.Command = o.CommandFlag
+	}
+	path := o.ConfigPath
+	if path == "" {
+		path = config.DefaultPath()
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		return err
+	}
+	o.Config = cfg
+	if !cmd.Flags().Changed("mode") {
+		o.Mode = cfg.Mode
+	}
+	if !cmd.Flags().Changed("max-duration") {
+		o.MaxDuration = cfg.MaxDuration
+	}
+	if !cmd.Flags().Changed("pod-running-timeout") {
+		o.PodRunningTimeout = cfg.PodRunningTimeout
+	}
+	o.stdinSet, o.ttySet = cmd.Flags().Changed("stdin"), cmd.Flags().Changed("tty")
+	var stdin, tty *bool
+	if o.stdinSet {
+		stdin = &o.stdinFlag
+	}
+	if o.ttySet {
+		tty = &o.ttyFlag
+	}
+	o.Stdin, o.TTY = session.Decide(o.IOStreams, stdin, tty)
+
+	if err := o.completeClient(); err != nil {
+		return err
+	}
+	o.remote = session.Remote{Config: o.rest, Client: o.client}
+	return nil
+}
+
+func newClient(cfg *rest.Config) (kubernetes.Interface, error) {
+	cfg.WarningHandler = rest.NoWarnings{}
+	return kubernetes.NewForConfig(cfg)
+}
+
+// Validate checks the options without calling the cluster.
+func (o *Options) Validate() error {
+	if err := config.CheckMode(o.Mode); err != nil {
+		return err
+	}
+	if o.Target == "" {
+		return errors.New("no target given: pass TYPE/NAME (e.g. deploy/web) or a pod name")
+	}
+	if _, err := target.ParseRef(o.Target); err != nil {
+		return err
+	}
+	if o.TTY && !session.IsTerminal(o.In) {
+		return errors.New("-t needs a terminal on stdin; drop -t when piping input")
+	}
+	if o.DryRun != "" && o.DryRun != "client" {
+		return fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client", o.DryRun)
+	}
+	if o.PodRunningTimeout <= 0 {
+		return errors.New("--pod-running-timeout must be positive, e.g. 2m")
+	}
+	return nil
+}
+
+// Run opens the session. SIGTERM and SIGHUP (and SIGINT when no terminal is
+// in raw mode) cancel it, so every mode's cleanup runs.
+func (o *Options) Run(ctx context.Context) error {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	ref, _ := target.ParseRef(o.Target)
+	w, err := target.Resolve(ctx, o.client, o.Namespace, ref)
+	if err != nil {
+		return advise(err, o.rest.Host)
+	}
+	switch o.Mode {
+	case config.ModeExec:
+		err = o.runExec(ctx, w)
+	case config.ModeDebug:
+		err = o.runDebug(ctx, w)
+	case config.ModeClone:
+		err = o.runClone(ctx, w)
+	}
+	return advise(err, o.rest.Host)
+}
+
+func (o *Options) infof(format string, args ...any) {
+	if !o.Quiet {
+		fmt.Fprintf(o.ErrOut, format+"\n", args...)
+	}
+}
+
+func (o *Options) streams() session.Streams {
+	return session.Streams{IOStreams: o.IOStreams, Stdin: o.Stdin, TTY: o.TTY}
+}
+
+// pickPod chooses the running pod to exec or debug into: --pod, else the
+// newest running and ready pod of the workload.
+func (o *Options) pickPod(ctx context.Context, w *target.Workload) (*corev1.Pod, error) {
+	if o.Pod != "" {
+		p, err := o.client.CoreV1().Pods(o.Namespace).Get(ctx, o.Pod, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if !target.Usable(p) {
+			return nil, fmt.Errorf("pod %q is not running and ready (phase %s); pick another with --pod or leave it out", p.Name, p.Status.Phase)
+		}
+		return p, nil
+	}
+	pods, err := target.RunningPods(ctx, o.client, w)
+	if err != nil {
+		return nil, err
+	}
+	if w.Kind != target.KindPod {
+		o.infof("Using pod %s (newest of %d running)", pods[0].Name, len(pods))
+	}
+	return &pods[0], nil
+}
+
+func (o *Options) runExec(ctx context.Context, w *target.Workload) error {
+	pod, err := o.pickPod(ctx, w)
+	if err != nil {
+		return err
+	}
+	container, note, err := target.Container(pod.ObjectMeta, pod.Spec, o.Container)
+	if err != nil {
+		return err
+	}
+	if note != "" {
+		o.infof("%s", note)
+	}
+	argv, auto := o.Command, len(o.Command) == 0
+	if auto {
+		argv = shell.Detect()
+	}
+	err = o.remote.Exec(ctx, o.streams(), pod.Namespace, pod.Name, container, argv)
+	if shell.NoShell(err) {
+		if auto {
+			return fmt.Errorf("container %q of pod %q has no shell (sh): run a program after --, or use --mode debug to bring a shell in a debug container", container, pod.Name)
+		}
+		return fmt.Errorf("cannot run %q in container %q: %w; check the program name and that the image has it", strings.Join(argv, " "), container, err)
+	}
+	return err
+}

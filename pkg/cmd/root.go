@@ -1,0 +1,103 @@
+// Package cmd wires the kubectl-eshell command line: flags, help, and the
+// one place errors become exit codes. The work happens in the Options.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+)
+
+const example = `  # A shell in a disposable clone of a Deployment (the default mode), gone when you exit
+  kubectl eshell deploy/web -n env-pr-42
+
+  # A one-off task in a clone; its exit code is eshell's exit code
+  kubectl eshell deploy/web -- python manage.py migrate && echo migrated
+
+  # A debug container in a running pod, sharing the app's processes
+  kubectl eshell deploy/web --mode debug --image busybox:1.37
+
+  # A shell in the running container itself (kubectl exec, made easy)
+  kubectl eshell deploy/web --mode exec -c web
+
+  # Pipe a script in
+  echo 'ls /' | kubectl eshell pod/web-7d4b9 --mode exec`
+
+// NewCmdEshell builds the root command.
+func NewCmdEshell(streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewOptions(streams)
+	cmd := &cobra.Command{
+		Use:   "eshell [TYPE/NAME | NAME] [-c CONTAINER] [--mode clone|debug|exec] [-- COMMAND [ARGS...]]",
+		Short: "Open a shell next to a running service: a clone, a debug container or the container itself",
+		Long: `kubectl eshell opens a shell next to a running service in one command.
+
+Modes:
+  clone  (default) a fresh pod from the workload's pod template: same image, env,
+         config, secrets and service account, but no Service traffic, no probes,
+         no init side effects; deleted when the session ends, whatever the cause.
+  debug  an ephemeral container in a running pod, sharing the target container's
+         processes, with its env and mounts and a Pod Security-compatible profile.
+  exec   a shell in the running container itself.
+
+TYPE is one of pod (po), deployment (deploy), statefulset (sts), daemonset (ds),
+replicaset (rs), job, cronjob (cj). A bare NAME is a pod, else a workload of that
+name. Without a command, bash is started where the image has it, else sh.`,
+		Example: example,
+		// The root takes a target; without this cobra reads it as a subcommand name.
+		Args:          cobra.ArbitraryArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Annotations:   map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl eshell"},
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.Complete(c, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(c.Context())
+		},
+	}
+	f := cmd.Flags()
+	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
+	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
+	f.StringVar(&o.Mode, "mode", config.ModeClone, "clone, debug or exec")
+	f.StringSliceVar(&o.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
+	f.StringVar(&o.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
+	f.StringVar(&o.DryRun, "dry-run", "", "client: print the object that would be created, create nothing")
+	f.StringVarP(&o.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
+	f.BoolVarP(&o.stdinFlag, "stdin", "i", true, "pass stdin to the remote process (default true)")
+	f.BoolVarP(&o.ttyFlag, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress messages")
+	f.StringVar(&o.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
+	f.DurationVar(&o.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
+	f.DurationVar(&o.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
+	addDebugFlags(f, &o.Debug)
+	addCloneFlags(f, &o.Clone)
+	cmd.AddCommand(newCmdGC(o), newCmdVersion(o))
+	return cmd
+}
+
+// Main runs the command and returns the process exit code: the remote
+// command's code when there is one, 1 for any other error. This is the one
+// place errors are printed.
+func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
+	cmd := NewCmdEshell(streams)
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	var ee *session.ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	if err != nil {
+		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,156 @@
+// Package session is the part every mode shares: the local terminal (raw
+// mode, resize, restore on every exit path), the streams, the connection to
+// exec or attach, and the remote exit code.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+
+	"github.com/moby/term"
+	"k8s.io/apimachinery/pkg/util/httpstream"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/remotecommand"
+	utilexec "k8s.io/client-go/util/exec"
+)
+
+// ExitError carries the remote command's exit code to the process exit.
+type ExitError struct{ Code int }
+
+func (e *ExitError) Error() string {
+	return fmt.Sprintf("command terminated with exit code %d", e.Code)
+}
+
+// Streams is the local end of a session and how it is used.
+type Streams struct {
+	genericiooptions.IOStreams
+	// Stdin sends local input to the remote process.
+	Stdin bool
+	// TTY allocates a remote terminal and puts the local one in raw mode.
+	TTY bool
+	// Preamble is sent before local input: attach uses it to release a
+	// process that waits for its client, so no early output is lost.
+	Preamble string
+}
+
+// IsTerminal reports whether r is a terminal.
+func IsTerminal(r any) bool {
+	_, ok := terminalFd(r)
+	return ok
+}
+
+func terminalFd(v any) (uintptr, bool) {
+	f, ok := v.(interface{ Fd() uintptr })
+	if !ok {
+		return 0, false
+	}
+	return f.Fd(), term.IsTerminal(f.Fd())
+}
+
+// Decide fills in -i and -t when the user did not set them: a terminal when
+// both ends are terminals; stdin always (piped input works without -i).
+func Decide(io genericiooptions.IOStreams, stdin, tty *bool) (bool, bool) {
+	useTTY := IsTerminal(io.In) && IsTerminal(io.Out)
+	if tty != nil {
+		useTTY = *tty
+	}
+	useStdin := true
+	if stdin != nil {
+		useStdin = *stdin
+	}
+	if useTTY {
+		useStdin = true
+	}
+	return useStdin, useTTY
+}
+
+// StreamFunc starts the remote side with the given streams.
+type StreamFunc func(ctx context.Context, opts remotecommand.StreamOptions) error
+
+// Run streams a session to completion. The local terminal is in raw mode
+// only while streaming and is restored on every return, including when ctx
+// is cancelled by a signal. A non-zero remote exit is an *ExitError.
+func Run(ctx context.Context, s Streams, start StreamFunc) error {
+	opts := remotecommand.StreamOptions{Stdout: s.Out, Tty: s.TTY}
+	if !s.TTY {
+		opts.Stderr = s.ErrOut
+	}
+	var in io.Reader
+	if s.Stdin {
+		in = s.In
+	}
+	if s.Preamble != "" {
+		if in == nil {
+			in = emptyReader{}
+		}
+		in = io.MultiReader(stringReader(s.Preamble), in)
+	}
+	opts.Stdin = in
+	if s.TTY {
+		fd, ok := terminalFd(s.In)
+		if !ok {
+			return errors.New("a TTY needs a terminal on stdin; run without -t (or with -t=false) when piping input")
+		}
+		state, err := term.MakeRaw(fd)
+		if err != nil {
+			return fmt.Errorf("putting the terminal in raw mode: %w", err)
+		}
+		defer func() { _ = term.RestoreTerminal(fd, state) }()
+		q := newSizeQueue(ctx, fd)
+		defer q.stop()
+		opts.TerminalSizeQueue = q
+	}
+	err := start(ctx, opts)
+	var ce utilexec.CodeExitError
+	if errors.As(err, &ce) {
+		return &ExitError{Code: ce.Code}
+	}
+	var ee utilexec.ExitError
+	if errors.As(err, &ee) && ee.Exited() {
+		return &ExitError{Code: ee.ExitStatus()}
+	}
+	return err
+}
+
+type emptyReader struct{}
+
+func (emptyReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+type stringReaderT struct{ s string }
+
+func stringReader(s string) io.Reader { return &stringReaderT{s} }
+
+func (r *stringReaderT) Read(b []byte) (int, error) {
+	if r.s == "" {
+		return 0, io.EOF
+	}
+	n := copy(b, r.s)
+	r.s = r.s[n:]
+	return n, nil
+}
+
+// NewExecutor connects to an exec or attach URL over WebSocket, falling back
+// to SPDY for API servers (or proxies) that cannot upgrade, as kubectl does.
+func NewExecutor(cfg *rest.Config, u *url.URL) (remotecommand.Executor, error) {
+	ws, err := remotecommand.NewWebSocketExecutor(cfg, "GET", u.String())
+	if err != nil {
+		return nil, err
+	}
+	spdy, err := remotecommand.NewSPDYExecutor(cfg, "POST", u)
+	if err != nil {
+		return nil, err
+	}
+	return remotecommand.NewFallbackExecutor(ws, spdy, func(err error) bool {
+		return httpstream.IsUpgradeFailure(err) || httpstream.IsHTTPSProxyError(err)
+	})
+}
+
+// Stdin is the process's stdin, for callers that need a default.
+var Stdin io.Reader = os.Stdin
+
+func parseURL(s string) (*url.URL, error) { return url.Parse(s) }

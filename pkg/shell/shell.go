@@ -1,0 +1,65 @@
+// Package shell builds the commands eshell runs remotely: the shell
+// auto-detection, the start gate for attach, and the lifetime bound.
+package shell
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// detect runs bash where the image has it, else sh, without a round trip.
+const detect = `if command -v bash >/dev/null 2>&1; then exec bash; fi; exec sh`
+
+// Detect is the argv for an auto-detected shell in exec mode.
+func Detect() []string { return []string{"sh", "-c", detect} }
+
+// Gate is what a client sends once attached. A process started with Gated
+// waits for it, so nothing it prints before the client attached is lost.
+// On a terminal it is Ctrl-D: read sees end of input and the terminal does
+// not echo it. Through a pipe it is a newline.
+func Gate(tty bool) string {
+	if tty {
+		return "\x04"
+	}
+	return "\n"
+}
+
+// Gated wraps argv (nil: the auto-detected shell) so it starts after the
+// client's gate arrives, optionally bounded to maxLife (0: unbounded) by a
+// watchdog that kills the process, which ends the container.
+func Gated(argv []string, maxLife time.Duration) []string {
+	var b strings.Builder
+	b.WriteString("read -r _ || true; ")
+	if maxLife > 0 {
+		fmt.Fprintf(&b, "( sleep %d; kill -9 $$ ) </dev/null >/dev/null 2>&1 & ", int(maxLife.Seconds()))
+	}
+	if len(argv) == 0 {
+		b.WriteString(detect)
+		return []string{"sh", "-c", b.String()}
+	}
+	b.WriteString(`exec "$@"`)
+	return append([]string{"sh", "-c", b.String(), "eshell"}, argv...)
+}
+
+// NoShell reports whether a failure means the image has no shell (the
+// runtime could not find the program); callers suggest --mode debug.
+func NoShell(err error) bool {
+	if err == nil {
+		return false
+	}
+	s := err.Error()
+	return strings.Contains(s, "executable file not found") || strings.Contains(s, "no such file or directory")
+}
+
+// Quote renders argv for humans (annotations, messages).
+func Quote(argv []string) string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]#~!{}") {
+			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		}
+		out[i] = a
+	}
+	return strings.Join(out, " ")
+}

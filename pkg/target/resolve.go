@@ -1,0 +1,394 @@
+package target
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+)
+
+// Workload is a resolved target: the object, the pod template clones are
+// built from, and how to find its pods.
+type Workload struct {
+	Kind      Kind
+	Name      string
+	Namespace string
+	Object    runtime.Object
+	// Template is the pod template (for a Pod, its own metadata and spec).
+	Template corev1.PodTemplateSpec
+	// Selector finds the workload's pods; nil for a Pod.
+	Selector labels.Selector
+	// Pod is set when the target is a Pod.
+	Pod *corev1.Pod
+	// UID and APIVersion identify the object for events.
+	UID        string
+	APIVersion string
+}
+
+// Ref returns the TYPE/NAME a user would type for the workload.
+func (w *Workload) Ref() Ref { return Ref{Kind: w.Kind, Name: w.Name} }
+
+// NotFoundError says a target does not exist, with close matches.
+type NotFoundError struct {
+	Ref       Ref
+	Namespace string
+	Matches   []string
+}
+
+func (e *NotFoundError) Error() string {
+	what := fmt.Sprintf("%s %q", strings.ToLower(string(e.Ref.Kind)), e.Ref.Name)
+	if e.Ref.Kind == "" {
+		what = fmt.Sprintf("no pod or workload named %q", e.Ref.Name)
+	} else {
+		what = "no " + what
+	}
+	msg := fmt.Sprintf("%s in namespace %q", what, e.Namespace)
+	if len(e.Matches) > 0 {
+		msg += "; did you mean " + strings.Join(e.Matches, ", ") + "?"
+	} else {
+		msg += "; list what is there with: kubectl get pods,deploy,sts,ds,job,cj -n " + e.Namespace
+	}
+	return msg
+}
+
+// Resolve looks the target up. A bare name is a pod if one has that name,
+// else a workload of that name of any supported kind.
+func Resolve(ctx context.Context, c kubernetes.Interface, ns string, ref Ref) (*Workload, error) {
+	if ref.Kind != "" {
+		w, err := get(ctx, c, ns, ref.Kind, ref.Name)
+		if apierrors.IsNotFound(err) {
+			return nil, &NotFoundError{Ref: ref, Namespace: ns, Matches: matches(ctx, c, ns, ref.Kind, ref.Name)}
+		}
+		return w, err
+	}
+	w, err := get(ctx, c, ns, KindPod, ref.Name)
+	if err == nil || !apierrors.IsNotFound(err) {
+		return w, err
+	}
+	type found struct {
+		w   *Workload
+		err error
+	}
+	results := make([]found, len(WorkloadKinds))
+	var wg sync.WaitGroup
+	for i, k := range WorkloadKinds {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := get(ctx, c, ns, k, ref.Name)
+			results[i] = found{w, err}
+		}()
+	}
+	wg.Wait()
+	var hits []*Workload
+	for _, r := range results {
+		switch {
+		case r.err == nil:
+			hits = append(hits, r.w)
+		case apierrors.IsNotFound(r.err), apierrors.IsForbidden(r.err):
+			// A kind the user may not read cannot be what they meant.
+		default:
+			return nil, r.err
+		}
+	}
+	switch len(hits) {
+	case 0:
+		var all []string
+		for _, k := range append([]Kind{KindPod}, WorkloadKinds...) {
+			all = append(all, matches(ctx, c, ns, k, ref.Name)...)
+		}
+		sort.Strings(all)
+		if len(all) > 5 {
+			all = all[:5]
+		}
+		return nil, &NotFoundError{Ref: ref, Namespace: ns, Matches: all}
+	case 1:
+		return hits[0], nil
+	}
+	var names []string
+	for _, h := range hits {
+		names = append(names, h.Ref().String())
+	}
+	return nil, fmt.Errorf("%q names more than one workload in namespace %q: %s; pass one of them as TYPE/NAME", ref.Name, ns, strings.Join(names, ", "))
+}
+
+// matches lists close names of one kind as TYPE/NAME; listing errors only
+// mean there are no suggestions.
+func matches(ctx context.Context, c kubernetes.Interface, ns string, k Kind, name string) []string {
+	names, err := listNames(ctx, c, ns, k)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range closeMatches(name, names) {
+		out = append(out, k.Short()+"/"+m)
+	}
+	return out
+}
+
+func listNames(ctx context.Context, c kubernetes.Interface, ns string, k Kind) ([]string, error) {
+	opts := metav1.ListOptions{}
+	var names []string
+	add := func(m metav1.Object) { names = append(names, m.GetName()) }
+	switch k {
+	case KindPod:
+		l, err := c.CoreV1().Pods(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Items {
+			if l.Items[i].Labels[meta.ManagedByLabel] != meta.ManagedByValue {
+				add(&l.Items[i])
+			}
+		}
+	case KindDeployment:
+		l, err := c.AppsV1().Deployments(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Items {
+			add(&l.Items[i])
+		}
+	case KindStatefulSet:
+		l, err := c.AppsV1().StatefulSets(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Items {
+			add(&l.Items[i])
+		}
+	case KindDaemonSet:
+		l, err := c.AppsV1().DaemonSets(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Items {
+			add(&l.Items[i])
+		}
+	case KindReplicaSet:
+		l, err := c.AppsV1().ReplicaSets(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Items {
+			add(&l.Items[i])
+		}
+	case KindJob:
+		l, err := c.BatchV1().Jobs(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Items {
+			add(&l.Items[i])
+		}
+	case KindCronJob:
+		l, err := c.BatchV1().CronJobs(ns).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for i := range l.Items {
+			add(&l.Items[i])
+		}
+	}
+	return names, nil
+}
+
+func get(ctx context.Context, c kubernetes.Interface, ns string, k Kind, name string) (*Workload, error) {
+	g := metav1.GetOptions{}
+	w := &Workload{Kind: k, Name: name, Namespace: ns}
+	selector := func(s *metav1.LabelSelector) error {
+		sel, err := metav1.LabelSelectorAsSelector(s)
+		if err != nil {
+			return fmt.Errorf("%s/%s has an invalid selector: %w", k.Short(), name, err)
+		}
+		w.Selector = sel
+		return nil
+	}
+	var err error
+	switch k {
+	case KindPod:
+		var p *corev1.Pod
+		if p, err = c.CoreV1().Pods(ns).Get(ctx, name, g); err == nil {
+			w.Object, w.Pod, w.UID, w.APIVersion = p, p, string(p.UID), "v1"
+			w.Template = corev1.PodTemplateSpec{ObjectMeta: *p.ObjectMeta.DeepCopy(), Spec: *p.Spec.DeepCopy()}
+		}
+	case KindDeployment:
+		o, e := c.AppsV1().Deployments(ns).Get(ctx, name, g)
+		if err = e; err == nil {
+			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "apps/v1"
+			err = selector(o.Spec.Selector)
+		}
+	case KindStatefulSet:
+		o, e := c.AppsV1().StatefulSets(ns).Get(ctx, name, g)
+		if err = e; err == nil {
+			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "apps/v1"
+			err = selector(o.Spec.Selector)
+		}
+	case KindDaemonSet:
+		o, e := c.AppsV1().DaemonSets(ns).Get(ctx, name, g)
+		if err = e; err == nil {
+			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "apps/v1"
+			err = selector(o.Spec.Selector)
+		}
+	case KindReplicaSet:
+		o, e := c.AppsV1().ReplicaSets(ns).Get(ctx, name, g)
+		if err = e; err == nil {
+			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "apps/v1"
+			err = selector(o.Spec.Selector)
+		}
+	case KindJob:
+		o, e := c.BatchV1().Jobs(ns).Get(ctx, name, g)
+		if err = e; err == nil {
+			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "batch/v1"
+			err = selector(o.Spec.Selector)
+		}
+	case KindCronJob:
+		o, e := c.BatchV1().CronJobs(ns).Get(ctx, name, g)
+		if err = e; err == nil {
+			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.JobTemplate.Spec.Template, string(o.UID), "batch/v1"
+			// A CronJob's pods belong to its Jobs; they carry the template's labels.
+			w.Selector = labels.SelectorFromSet(o.Spec.JobTemplate.Spec.Template.Labels)
+			if len(o.Spec.JobTemplate.Spec.Template.Labels) == 0 {
+				w.Selector = labels.Nothing()
+			}
+		}
+	default:
+		return nil, fmt.Errorf("unsupported kind %q", k)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// NoRunningPodError says a workload has no pod to exec or debug into.
+type NoRunningPodError struct {
+	Workload *Workload
+	Pods     []string // existing pods with their phase, for the message
+}
+
+func (e *NoRunningPodError) Error() string {
+	msg := fmt.Sprintf("%s in namespace %q has no running, ready pod", e.Workload.Ref(), e.Workload.Namespace)
+	if len(e.Pods) > 0 {
+		msg += " (pods: " + strings.Join(e.Pods, ", ") + ")"
+	}
+	return msg + "; use --mode clone to start a fresh copy of it, or check it with: kubectl describe " + e.Workload.Ref().String() + " -n " + e.Workload.Namespace
+}
+
+// ErrPodNotRunning is returned (wrapped) when an explicitly named pod is not running.
+var ErrPodNotRunning = errors.New("pod is not running")
+
+// RunningPods lists the workload's running, ready pods, newest first.
+func RunningPods(ctx context.Context, c kubernetes.Interface, w *Workload) ([]corev1.Pod, error) {
+	if w.Pod != nil {
+		if !Usable(w.Pod) {
+			return nil, fmt.Errorf("pod %q is %s, not running: %w", w.Name, describePhase(w.Pod), ErrPodNotRunning)
+		}
+		return []corev1.Pod{*w.Pod}, nil
+	}
+	l, err := c.CoreV1().Pods(w.Namespace).List(ctx, metav1.ListOptions{LabelSelector: w.Selector.String()})
+	if err != nil {
+		return nil, fmt.Errorf("listing the pods of %s: %w", w.Ref(), err)
+	}
+	var out []corev1.Pod
+	var seen []string
+	for _, p := range l.Items {
+		if p.Labels[meta.ManagedByLabel] == meta.ManagedByValue {
+			continue
+		}
+		if Usable(&p) {
+			out = append(out, p)
+		} else {
+			seen = append(seen, p.Name+" "+describePhase(&p))
+		}
+	}
+	if len(out) == 0 {
+		return nil, &NoRunningPodError{Workload: w, Pods: seen}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return out[j].CreationTimestamp.Before(&out[i].CreationTimestamp)
+	})
+	return out, nil
+}
+
+// Usable: running, ready and not being deleted.
+func Usable(p *corev1.Pod) bool {
+	if p.DeletionTimestamp != nil || p.Status.Phase != corev1.PodRunning {
+		return false
+	}
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func describePhase(p *corev1.Pod) string {
+	if p.DeletionTimestamp != nil {
+		return "Terminating"
+	}
+	if p.Status.Phase == corev1.PodRunning && !Usable(p) {
+		return "Running but not ready"
+	}
+	if p.Status.Phase == "" {
+		return "Pending"
+	}
+	return string(p.Status.Phase)
+}
+
+// Container picks the container: the requested one, else the
+// default-container annotation, else the only or first app container. The
+// message says which was chosen when the user did not say.
+func Container(m metav1.ObjectMeta, spec corev1.PodSpec, requested string) (name, note string, err error) {
+	var names []string
+	for _, c := range spec.Containers {
+		names = append(names, c.Name)
+	}
+	var sidecars []string
+	for _, c := range spec.InitContainers {
+		if c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways {
+			sidecars = append(sidecars, c.Name)
+		}
+	}
+	if requested != "" {
+		for _, n := range append(append([]string{}, names...), sidecars...) {
+			if n == requested {
+				return n, "", nil
+			}
+		}
+		valid := strings.Join(names, ", ")
+		if len(sidecars) > 0 {
+			valid += " (sidecars: " + strings.Join(sidecars, ", ") + ")"
+		}
+		return "", "", fmt.Errorf("container %q not found; valid containers: %s; pass one with -c", requested, valid)
+	}
+	if len(names) == 0 {
+		return "", "", errors.New("the pod template has no containers")
+	}
+	if d := m.Annotations[meta.DefaultContainerAnnotation]; d != "" {
+		for _, n := range names {
+			if n == d {
+				if len(names) > 1 {
+					note = fmt.Sprintf("Defaulted container %q (from annotation %s) out of: %s", n, meta.DefaultContainerAnnotation, strings.Join(names, ", "))
+				}
+				return n, note, nil
+			}
+		}
+	}
+	if len(names) > 1 {
+		note = fmt.Sprintf("Defaulted container %q out of: %s; pick another with -c", names[0], strings.Join(names, ", "))
+	}
+	return names[0], note, nil
+}

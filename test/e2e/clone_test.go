@@ -1,0 +1,403 @@
+package e2e
+
+import (
+	"fmt"
+
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/test/e2e/framework"
+)
+
+// webApp is a Deployment with env from a ConfigMap and a Secret, a Service
+// selecting it, a native sidecar and an init container that leaves a
+// marker in a shared emptyDir (so a clone can tell whether it ran).
+func webApp(f *framework.F, image string) {
+	f.T.Helper()
+	f.Apply(fmt.Sprintf(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-config}
+data: {GREETING: hello-from-config}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: web-secret}
+stringData: {API_KEY: s3cret-value}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{port: 80}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      initContainers:
+      - name: migrate
+        image: %[1]s
+        command: [sh, -c, "echo ran > /shared/init-marker"]
+        volumeMounts: [{name: shared, mountPath: /shared}]
+      - name: proxy
+        image: %[1]s
+        restartPolicy: Always
+        command: [sleep, infinity]
+      containers:
+      - name: web
+        image: %[1]s
+        command: [sleep, infinity]
+        envFrom: [{configMapRef: {name: web-config}}]
+        env: [{name: API_KEY, valueFrom: {secretKeyRef: {name: web-secret, key: API_KEY}}}]
+        readinessProbe: {exec: {command: ["true"]}}
+        volumeMounts: [{name: shared, mountPath: /shared}]
+      volumes: [{name: shared, emptyDir: {}}]
+`, image))
+	f.Rollout("deploy/web")
+}
+
+func clones(f *framework.F) []corev1.Pod {
+	f.T.Helper()
+	l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	if err != nil {
+		f.T.Fatalf("listing clones: %v", err)
+	}
+	return l.Items
+}
+
+func expectNoClones(f *framework.F) {
+	f.T.Helper()
+	f.Eventually("no clone pods left", 30*time.Second, func() bool { return len(clones(f)) == 0 })
+}
+
+func TestCloneIsolatedCopy(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "python:3.13")
+	// The session stays up while the test inspects the cluster around it.
+	cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/web", "--", "sh", "-c",
+		`echo "env=$GREETING/$API_KEY"; if [ -f /shared/init-marker ]; then echo init=ran; else echo init=skipped; fi; read -r _; echo bye`)
+	stdin, _ := cmd.StdinPipe()
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pod corev1.Pod
+	f.Eventually("the clone to run", 30*time.Second, func() bool {
+		for _, p := range clones(f) {
+			if p.Status.Phase == corev1.PodRunning {
+				pod = p
+				return true
+			}
+		}
+		return false
+	})
+	f.Eventually("the clone's output", 10*time.Second, func() bool { return strings.Contains(out.String(), "init=") })
+	if !strings.Contains(out.String(), "env=hello-from-config/s3cret-value") {
+		t.Errorf("clone does not see the workload's env; output:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "init=skipped") {
+		t.Errorf("the init container ran in the clone; output:\n%s", out.String())
+	}
+	if len(pod.OwnerReferences) != 0 {
+		t.Errorf("clone has owners %v: a controller could adopt it", pod.OwnerReferences)
+	}
+	if pod.Labels["app"] != "" {
+		t.Errorf("clone carries the app label, so the Service would select it: %v", pod.Labels)
+	}
+	var sidecar bool
+	for _, c := range pod.Spec.InitContainers {
+		if c.Name == "proxy" {
+			sidecar = true
+		}
+		if c.Name == "migrate" {
+			t.Errorf("regular init container kept in the clone")
+		}
+	}
+	if !sidecar {
+		t.Errorf("native sidecar dropped from the clone")
+	}
+	if pod.Spec.ActiveDeadlineSeconds == nil || *pod.Spec.ActiveDeadlineSeconds != 7200 {
+		t.Errorf("activeDeadlineSeconds = %v, want 7200 (default --max-duration 2h)", pod.Spec.ActiveDeadlineSeconds)
+	}
+	if pod.Spec.Containers[0].ReadinessProbe != nil {
+		t.Errorf("probe kept in the clone")
+	}
+	slices, err := f.Client.DiscoveryV1().EndpointSlices(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "kubernetes.io/service-name=web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := 0
+	for _, s := range slices.Items {
+		for _, e := range s.Endpoints {
+			addrs++
+			for _, a := range e.Addresses {
+				if a == pod.Status.PodIP {
+					t.Errorf("the Service's EndpointSlice lists the clone (%s)", a)
+				}
+			}
+		}
+	}
+	if addrs != 1 {
+		t.Errorf("EndpointSlices list %d endpoints, want exactly the workload's 1", addrs)
+	}
+	rsPods, _ := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	if len(rsPods.Items) != 1 {
+		t.Errorf("the workload has %d pods, want 1 (clone adopted or counted)", len(rsPods.Items))
+	}
+	_, _ = stdin.Write([]byte("done\n"))
+	stdin.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("session failed: %v\n%s", err, out.String())
+	}
+	if !strings.Contains(out.String(), "bye") {
+		t.Errorf("session output lost the end: %s", out.String())
+	}
+	// Cleanup is synchronous: the pod must be gone when the command returns.
+	if n := len(clones(f)); n != 0 {
+		t.Errorf("%d clone pods remain after the session returned", n)
+	}
+}
+
+func TestCloneKeepInitContainers(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "python:3.13")
+	r := f.Eshell("", "deploy/web", "--keep-init-containers", "--", "cat", "/shared/init-marker")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "ran") {
+		t.Fatalf("with --keep-init-containers the init container should have run: %+v", r)
+	}
+	expectNoClones(f)
+}
+
+func TestCloneShellTTY(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "busybox:1.37")
+	term := f.Pty("deploy/web")
+	// No lost first output: the prompt of the shell is on screen without typing.
+	term.Expect(`Created clone pod web-eshell-[a-z0-9]{5}\s+[#$] `, 20*time.Second)
+	term.Type("echo $HOSTNAME-$((6*7)); command -v bash || echo nobash; exit 3\r")
+	term.Expect(`web-eshell-[a-z0-9]{5}-42`, 10*time.Second)
+	term.Expect(`nobash`, 5*time.Second)
+	if code := term.Wait(30 * time.Second); code != 3 {
+		t.Fatalf("exit code %d, want 3", code)
+	}
+	expectNoClones(f)
+}
+
+func TestCloneExitCodesAndFirstOutput(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "python:3.13")
+	r := f.Eshell("", "deploy/web", "--", "sh", "-c", "echo first-line; exit 7")
+	if r.Code != 7 {
+		t.Errorf("exit code %d, want 7", r.Code)
+	}
+	if !strings.HasPrefix(r.Stdout, "first-line") {
+		t.Errorf("first output lost: %q", r.Stdout)
+	}
+	r = f.Eshell("echo piped-$((2+3))\n", "deploy/web")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "piped-5") {
+		t.Errorf("piped shell session: %+v", r)
+	}
+	expectNoClones(f)
+}
+
+// Every way a session can end leaves no clone behind.
+func TestCloneCleanupOnSignals(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "python:3.13")
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/web", "-i=false", "--", "sleep", "300")
+			var out strings.Builder
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			f.Eventually("the clone to run", 30*time.Second, func() bool {
+				for _, p := range clones(f) {
+					if p.Status.Phase == corev1.PodRunning {
+						return true
+					}
+				}
+				return false
+			})
+			time.Sleep(300 * time.Millisecond) // attached
+			_ = cmd.Process.Signal(sig)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				if err == nil {
+					t.Errorf("a signalled session should not exit 0")
+				}
+			case <-time.After(40 * time.Second):
+				_ = cmd.Process.Kill()
+				t.Fatalf("plugin did not exit after %v:\n%s", sig, out.String())
+			}
+			if n := len(clones(f)); n != 0 {
+				t.Errorf("after %v: %d clone pods remain; output:\n%s", sig, n, out.String())
+			}
+			if !strings.Contains(out.String(), "Removed clone pod") {
+				t.Errorf("no cleanup message after %v:\n%s", sig, out.String())
+			}
+		})
+	}
+}
+
+// A SIGKILLed client cannot clean up: the dropped attach ends the shell
+// (stdinOnce), and gc removes the finished clone.
+func TestCloneSIGKILLThenGC(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "python:3.13")
+	term := f.Pty("deploy/web")
+	term.Expect(`[#$] `, 20*time.Second)
+	term.Kill()
+	if len(clones(f)) != 1 {
+		t.Fatalf("expected the orphaned clone to exist right after SIGKILL")
+	}
+	f.Eventually("the orphan's shell to end", 30*time.Second, func() bool {
+		c := clones(f)
+		return len(c) == 1 && (c[0].Status.Phase == corev1.PodSucceeded || c[0].Status.Phase == corev1.PodFailed)
+	})
+	dry := f.Eshell("", "gc", "--dry-run")
+	if !strings.Contains(dry.Stdout, "would delete pod "+f.Namespace+"/web-eshell-") || len(clones(f)) != 1 {
+		t.Fatalf("gc --dry-run should list and keep the orphan: %+v", dry)
+	}
+	r := f.Eshell("", "gc")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "deleted pod") {
+		t.Fatalf("gc: %+v", r)
+	}
+	expectNoClones(f)
+}
+
+// A clone past its --max-duration is stopped by the API server side
+// (activeDeadlineSeconds) even with no client, and gc removes it.
+func TestCloneMaxDurationThenGC(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "python:3.13")
+	cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/web", "--max-duration", "3s", "-i=false", "--", "sleep", "300")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Eventually("the clone to exist", 20*time.Second, func() bool { return len(clones(f)) == 1 })
+	_ = cmd.Process.Kill()
+	_, _ = cmd.Process.Wait()
+	f.Eventually("the deadline to stop the clone", 30*time.Second, func() bool {
+		c := clones(f)
+		return len(c) == 1 && c[0].Status.Phase == corev1.PodFailed && c[0].Status.Reason == "DeadlineExceeded"
+	})
+	if r := f.Eshell("", "gc"); r.Code != 0 {
+		t.Fatalf("gc: %+v", r)
+	}
+	expectNoClones(f)
+}
+
+func TestCloneFailuresLeaveNothing(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	f.Apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: badimage}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: badimage}}
+  template:
+    metadata: {labels: {app: badimage}}
+    spec: {containers: [{name: app, image: missing.invalid/app:1}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: nowhere}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: nowhere}}
+  template:
+    metadata: {labels: {app: nowhere}}
+    spec: {nodeSelector: {disk: none-such}, containers: [{name: app, image: python:3.13}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: greedy}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: greedy}}
+  template:
+    metadata: {labels: {app: greedy}}
+    spec: {containers: [{name: app, image: python:3.13, resources: {requests: {cpu: "2"}, limits: {cpu: "2"}}}]}
+`)
+	cases := []struct{ target, want string }{
+		{"deploy/badimage", "ImagePull"},
+		{"deploy/nowhere", "Unschedulable"},
+		{"deploy/greedy", "exceeded quota"},
+	}
+	for _, c := range cases {
+		if c.want == "exceeded quota" {
+			f.Apply(`{"apiVersion": "v1", "kind": "ResourceQuota", "metadata": {"name": "small"}, "spec": {"hard": {"requests.cpu": "1", "limits.cpu": "1"}}}`)
+		}
+		r := f.Eshell("", c.target, "--", "true")
+		if r.Code != 1 || !strings.Contains(r.Stderr, c.want) {
+			t.Errorf("%s: want exit 1 and %q in the error, got %+v", c.target, c.want, r)
+		}
+		if n := len(clones(f)); n != 0 {
+			t.Errorf("%s: %d clone pods left behind", c.target, n)
+		}
+	}
+}
+
+func TestCloneRejectedByPodSecurity(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	f.Kubectl("", "label", "namespace", f.Namespace, "pod-security.kubernetes.io/enforce=restricted")
+	f.Apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: root}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: root}}
+  template:
+    metadata: {labels: {app: root}}
+    spec: {containers: [{name: app, image: python:3.13, securityContext: {privileged: true}}]}
+`)
+	r := f.Eshell("", "deploy/root", "--", "true")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "PodSecurity") || !strings.Contains(r.Stderr, "nothing was created") {
+		t.Errorf("want a Pod Security rejection that says nothing was created, got %+v", r)
+	}
+	if n := len(clones(f)); n != 0 {
+		t.Errorf("%d clone pods exist", n)
+	}
+}
+
+func TestCloneDryRun(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "python:3.13")
+	r := f.Eshell("", "deploy/web", "--dry-run=client", "-o", "yaml", "--", "python", "manage.py", "migrate")
+	for _, want := range []string{"kind: Pod", meta.ManagedByLabel + ": " + meta.ManagedByValue, "activeDeadlineSeconds: 7200", "restartPolicy: Never", "manage.py"} {
+		if !strings.Contains(r.Stdout, want) {
+			t.Errorf("dry-run output lacks %q:\n%s", want, r.Stdout)
+		}
+	}
+	if n := len(clones(f)); n != 0 {
+		t.Errorf("dry-run created %d pods", n)
+	}
+}

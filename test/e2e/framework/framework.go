@@ -1,0 +1,255 @@
+// Package framework runs end-to-end tests against the local cluster: it
+// starts the cluster (or reuses a running one), builds the binaries under
+// test, gives each test a fresh namespace, and runs the plugin with or
+// without a pseudo-terminal.
+package framework
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Env is the suite-wide state.
+type Env struct {
+	Root          string // repository root
+	Kubeconfig    string // admin
+	DevKubeconfig string // unprivileged user "dev"
+	Plugin        string // kubectl-eshell binary
+	Kubectl       string // kubectl from the same k8s.io/kubectl version
+	Client        kubernetes.Interface
+	started       bool
+}
+
+var env *Env
+
+// Main is TestMain for e2e packages: cluster up (or reused), binaries
+// built, tests run, and whatever this run started stopped again.
+func Main(m *testing.M) int {
+	e, err := setup()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e setup:", err)
+		return 1
+	}
+	env = e
+	code := m.Run()
+	if e.started && os.Getenv("ESHELL_KEEP_CLUSTER") == "" {
+		cmd := exec.Command(filepath.Join(e.Root, "hack", "cluster-down.sh"))
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		_ = cmd.Run()
+	}
+	return code
+}
+
+func repoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for d := dir; d != "/"; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "hack", "cluster-up.sh")); err == nil {
+			return d, nil
+		}
+	}
+	return "", fmt.Errorf("no repository root above %s", dir)
+}
+
+func setup() (*Env, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return nil, err
+	}
+	e := &Env{Root: root}
+	clusterDir := os.Getenv("ESHELL_CLUSTER_DIR")
+	if clusterDir == "" {
+		clusterDir = filepath.Join(root, ".cluster")
+	}
+	e.Kubeconfig = filepath.Join(clusterDir, "kubeconfig")
+	e.DevKubeconfig = filepath.Join(clusterDir, "kubeconfig-dev")
+	if !clusterUp(e.Kubeconfig) {
+		cmd := exec.Command(filepath.Join(root, "hack", "cluster-up.sh"))
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("starting the local cluster: %w", err)
+		}
+		e.started = true
+	}
+	bin, err := os.MkdirTemp("", "eshell-e2e-bin")
+	if err != nil {
+		return nil, err
+	}
+	e.Plugin = filepath.Join(bin, "kubectl-eshell")
+	e.Kubectl = filepath.Join(bin, "kubectl")
+	for out, pkg := range map[string]string{e.Plugin: "./cmd/kubectl-eshell", e.Kubectl: "./test/tools/kubectl"} {
+		cmd := exec.Command("go", "build", "-o", out, pkg)
+		cmd.Dir, cmd.Stderr = root, os.Stderr
+		if err := cmd.Run(); err != nil {
+			return nil, fmt.Errorf("building %s: %w", pkg, err)
+		}
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", e.Kubeconfig)
+	if err != nil {
+		return nil, err
+	}
+	cfg.QPS, cfg.Burst = 100, 200
+	if e.Client, err = kubernetes.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func clusterUp(kubeconfig string) bool {
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		return false
+	}
+	cfg.Timeout = 3 * time.Second
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return false
+	}
+	n, err := c.CoreV1().Nodes().Get(context.Background(), "eshell-node", metav1.GetOptions{})
+	if err != nil {
+		return false
+	}
+	for _, cond := range n.Status.Conditions {
+		if cond.Type == corev1.NodeReady {
+			return cond.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// F is one test's view: its namespace and helpers bound to it.
+type F struct {
+	*Env
+	T         *testing.T
+	Namespace string
+	Ctx       context.Context
+}
+
+// New gives the test a fresh namespace, deleted (bounded wait) at the end.
+func New(t *testing.T) *F {
+	t.Helper()
+	if env == nil {
+		t.Fatal("framework.Main was not called from TestMain")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	t.Cleanup(cancel)
+	ns := "e2e-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
+	if len(ns) > 50 {
+		ns = ns[:50]
+	}
+	ns = strings.TrimRight(ns, "-") + "-" + RandSuffix()
+	if _, err := env.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatalf("creating namespace: %v", err)
+	}
+	f := &F{Env: env, T: t, Namespace: ns, Ctx: ctx}
+	// Pods are rejected until the namespace has its default ServiceAccount.
+	f.Eventually("default ServiceAccount", 30*time.Second, func() bool {
+		_, err := env.Client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{})
+		return err == nil
+	})
+	t.Cleanup(func() {
+		c, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		_ = env.Client.CoreV1().Namespaces().Delete(c, ns, metav1.DeleteOptions{})
+		_ = wait.PollUntilContextCancel(c, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+			_, err := env.Client.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+			return apierrors.IsNotFound(err), nil
+		})
+	})
+	return f
+}
+
+// RandSuffix is 5 random lowercase hex characters.
+func RandSuffix() string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)[:5]
+}
+
+// Eventually fails the test unless cond holds within d.
+func (f *F) Eventually(what string, d time.Duration, cond func() bool) {
+	f.T.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			f.T.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Result is a finished command.
+type Result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// Cmd prepares a command against the cluster as the admin user.
+func (f *F) Cmd(bin string, args ...string) *exec.Cmd {
+	cmd := exec.CommandContext(f.Ctx, bin, args...)
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+f.Kubeconfig, "XDG_CONFIG_HOME="+f.T.TempDir())
+	return cmd
+}
+
+// Run runs cmd to completion with stdin (bounded by the test's context).
+func (f *F) Run(cmd *exec.Cmd, stdin string) Result {
+	f.T.Helper()
+	var out, errb bytes.Buffer
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := Result{Stdout: out.String(), Stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.Code = ee.ExitCode()
+	} else if err != nil {
+		f.T.Fatalf("running %v: %v", cmd.Args, err)
+	}
+	f.T.Logf("$ %s\n-- stdout:\n%s-- stderr:\n%s-- exit %d", strings.Join(cmd.Args, " "), r.Stdout, r.Stderr, r.Code)
+	return r
+}
+
+// Eshell runs the plugin in the test namespace without a terminal.
+func (f *F) Eshell(stdin string, args ...string) Result {
+	f.T.Helper()
+	return f.Run(f.Cmd(f.Plugin, append([]string{"-n", f.Namespace}, args...)...), stdin)
+}
+
+// Kubectl runs kubectl in the test namespace and fails the test on error.
+func (f *F) Kubectl(stdin string, args ...string) string {
+	f.T.Helper()
+	r := f.Run(f.Cmd(f.Env.Kubectl, append([]string{"-n", f.Namespace}, args...)...), stdin)
+	if r.Code != 0 {
+		f.T.Fatalf("kubectl %v failed: %s", args, r.Stderr)
+	}
+	return r.Stdout
+}
+
+// Apply applies manifests in the test namespace.
+func (f *F) Apply(yaml string) {
+	f.T.Helper()
+	f.Kubectl(yaml, "apply", "-f", "-")
+}
+
+// Rollout waits until a workload is rolled out.
+func (f *F) Rollout(ref string) {
+	f.T.Helper()
+	f.Kubectl("", "rollout", "status", ref, "--timeout=60s")
+}
