@@ -1,0 +1,148 @@
+package access
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	"sigs.k8s.io/yaml"
+)
+
+// The example Roles in deploy/rbac/ are documentation users apply verbatim,
+// so they are tested against Needed: each must grant everything its mode
+// needs (or users hit the pre-check's error with the example applied) and
+// nothing beyond what its comments promise (or it stops being least privilege).
+
+const rbacDir = "../../deploy/rbac"
+
+// extras are what each Role grants on top of Needed: reading the workload
+// kinds eshell resolves, listing for pickers, and audit Events.
+var extras = func() []Permission {
+	var ps []Permission
+	for _, r := range []struct{ group, resource string }{
+		{"apps", "deployments"}, {"apps", "statefulsets"}, {"apps", "daemonsets"}, {"apps", "replicasets"},
+		{"batch", "jobs"}, {"batch", "cronjobs"}, {"", "pods"},
+	} {
+		ps = append(ps,
+			Permission{Verb: "get", Group: r.group, Resource: r.resource},
+			Permission{Verb: "list", Group: r.group, Resource: r.resource})
+	}
+	return append(ps, Permission{Verb: "create", Group: "events.k8s.io", Resource: "events"})
+}()
+
+func loadRole(t *testing.T, file string) *rbacv1.Role {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(rbacDir, file))
+	if err != nil {
+		t.Fatalf("reading example Role: %v", err)
+	}
+	var role rbacv1.Role
+	// Strict, so a misspelt field (say "resourcesNames") fails here instead
+	// of silently granting more than intended.
+	if err := yaml.UnmarshalStrict(data, &role); err != nil {
+		t.Fatalf("parsing %s: %v", file, err)
+	}
+	if role.Kind != "Role" || role.APIVersion != rbacv1.SchemeGroupVersion.String() {
+		t.Fatalf("%s is a %s %s, want a %s Role", file, role.APIVersion, role.Kind, rbacv1.SchemeGroupVersion)
+	}
+	if role.Namespace != "" {
+		t.Errorf("%s sets a namespace; the examples are applied with -n", file)
+	}
+	return &role
+}
+
+// allows reports whether rule grants p, following the RBAC authorizer's
+// matching: "*" matches any group, resource or verb, "*/sub" any resource's
+// subresource, and resourceNames (if set) restrict to those names. The
+// namespace is the Role's, so it is not compared.
+func allows(rule rbacv1.PolicyRule, p Permission) bool {
+	if !slices.Contains(rule.APIGroups, p.Group) && !slices.Contains(rule.APIGroups, rbacv1.APIGroupAll) {
+		return false
+	}
+	if !slices.Contains(rule.Verbs, p.Verb) && !slices.Contains(rule.Verbs, rbacv1.VerbAll) {
+		return false
+	}
+	resource := p.ruleResource()
+	resourceOK := slices.Contains(rule.Resources, resource) || slices.Contains(rule.Resources, rbacv1.ResourceAll)
+	if p.Subresource != "" && slices.Contains(rule.Resources, "*/"+p.Subresource) {
+		resourceOK = true
+	}
+	if !resourceOK {
+		return false
+	}
+	return len(rule.ResourceNames) == 0 || slices.Contains(rule.ResourceNames, p.Name)
+}
+
+func roleAllows(role *rbacv1.Role, p Permission) bool {
+	return slices.ContainsFunc(role.Rules, func(r rbacv1.PolicyRule) bool { return allows(r, p) })
+}
+
+func TestAllowsMatching(t *testing.T) {
+	rule := rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"pods"}, Verbs: []string{"get"}, ResourceNames: []string{"a"}}
+	if !allows(rule, Permission{Verb: "get", Resource: "pods", Name: "a"}) {
+		t.Error("named rule does not allow its name")
+	}
+	for _, p := range []Permission{
+		{Verb: "get", Resource: "pods", Name: "b"},
+		{Verb: "get", Resource: "pods"},
+		{Verb: "list", Resource: "pods", Name: "a"},
+		{Verb: "get", Resource: "pods", Subresource: "exec", Name: "a"},
+		{Verb: "get", Group: "apps", Resource: "pods", Name: "a"},
+	} {
+		if allows(rule, p) {
+			t.Errorf("rule %v allows %v", rule, p)
+		}
+	}
+	wild := rbacv1.PolicyRule{APIGroups: []string{"*"}, Resources: []string{"*/exec"}, Verbs: []string{"*"}}
+	if !allows(wild, Permission{Verb: "create", Resource: "pods", Subresource: "exec"}) || allows(wild, Permission{Verb: "create", Resource: "pods"}) {
+		t.Error("wildcards do not match like the RBAC authorizer")
+	}
+}
+
+func TestExampleRolesCoverNeeded(t *testing.T) {
+	for _, mode := range []string{"clone", "debug", "exec"} {
+		t.Run(mode, func(t *testing.T) {
+			file := "eshell-" + mode + ".yaml"
+			role := loadRole(t, file)
+			if want := "eshell-" + mode; role.Name != want {
+				t.Errorf("%s names its Role %q, want %q", file, role.Name, want)
+			}
+
+			needed := Needed(mode, "shop", deployments, "web")
+			if len(needed) < 2 {
+				t.Fatalf("Needed(%q) returned only %v", mode, needed)
+			}
+			for _, p := range needed {
+				if !roleAllows(role, p) {
+					t.Errorf("%s does not grant %s, which %s mode needs", file, p, mode)
+				}
+			}
+
+			// Everything the Role grants must be needed or one of the extras.
+			granted := slices.Concat(needed, extras)
+			for _, rule := range role.Rules {
+				if len(rule.NonResourceURLs) > 0 {
+					t.Errorf("%s grants non-resource URLs %v", file, rule.NonResourceURLs)
+				}
+				for _, g := range rule.APIGroups {
+					for _, r := range rule.Resources {
+						for _, v := range rule.Verbs {
+							if !slices.ContainsFunc(granted, func(p Permission) bool { return grantMatches(g, r, v, p) }) {
+								t.Errorf("%s grants %s on %q in group %q, which eshell does not need in %s mode", file, v, r, g, mode)
+							}
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// grantMatches reports whether one (group, resource, verb) a rule grants is
+// exactly permission p, ignoring names and namespaces. Wildcards never
+// match: the examples spell out what they grant.
+func grantMatches(group, resource, verb string, p Permission) bool {
+	return group == p.Group && resource == p.ruleResource() && verb == p.Verb
+}

@@ -1,0 +1,381 @@
+// Package audit leaves a trace of every eshell session in the cluster: an
+// events.k8s.io/v1 Event on the workload when a session starts and another
+// when it ends.
+//
+// The API server's audit log already records the raw requests, but few teams
+// can read it, and it shows a pod exec or an anonymous clone pod, not "alice
+// opened a shell next to deployment/web". Events are visible to everyone who
+// can `kubectl describe` the workload, so that is where the trace goes.
+//
+// Recording is best-effort: a session must never fail because its Event could
+// not be written, so errors become a single warning line.
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilrand "k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+)
+
+// Event reasons and actions; consumers filter on the reasons, so they are a
+// contract like the names in package meta.
+const (
+	ReasonStarted = "EshellSessionStarted"
+	ReasonEnded   = "EshellSessionEnded"
+	ActionStart   = "Start"
+	ActionEnd     = "End"
+
+	// ReportingController names eshell as the reporter. The API server
+	// requires a qualified name here.
+	ReportingController = meta.ManagedByValue
+)
+
+// Limits the API server enforces on events.k8s.io/v1 Events.
+const (
+	maxReportingInstance = 128
+	maxNote              = 1024
+	maxName              = validation.DNS1123SubdomainMaxLength
+)
+
+// writeTimeout bounds each Event write: the session should not wait on a slow
+// API server for a record nobody is waiting for.
+const writeTimeout = 5 * time.Second
+
+// Session describes one eshell session as the audit Events report it.
+type Session struct {
+	// ID is the session id, also carried by the clone pod's meta.SessionLabel.
+	ID string
+	// User is the authenticated user (from SelfSubjectReview).
+	User string
+	// Mode is "clone", "debug" or "exec".
+	Mode      string
+	Namespace string
+	// Command is what runs in the container; empty means its default shell.
+	Command []string
+	// Workload is the object the session was opened next to (Kind, Name,
+	// Namespace, UID, APIVersion). If Name is empty the pod is used instead.
+	Workload corev1.ObjectReference
+	// Pod and Container are where the shell runs: the clone pod, or the
+	// running pod for debug and exec.
+	Pod, Container string
+	// Started is when the session began; End reports the time since.
+	Started time.Time
+}
+
+// Recorder writes session Events. It is safe for concurrent use.
+type Recorder struct {
+	client kubernetes.Interface
+	warn   io.Writer
+
+	// Now returns the current time; tests replace it.
+	Now func() time.Time
+
+	mu sync.Mutex
+	// warned is set once a warning was printed, so a session prints at most one.
+	warned bool
+	// forbidden is set after the API server refused an Event; later writes
+	// would be refused too, so they are skipped rather than slowing the
+	// end of the session.
+	forbidden bool
+}
+
+// NewRecorder returns a Recorder that writes Events with c and prints
+// warnings to warn (typically stderr). A nil warn discards warnings.
+func NewRecorder(c kubernetes.Interface, warn io.Writer) *Recorder {
+	if warn == nil {
+		warn = io.Discard
+	}
+	return &Recorder{client: c, warn: warn, Now: time.Now}
+}
+
+// Start records that session s has started.
+func (r *Recorder) Start(ctx context.Context, s Session) {
+	note := fmt.Sprintf("%s started %s session", displayUser(s.User), withArticle(s.Mode))
+	if len(s.Command) > 0 {
+		note += " (command: " + shellJoin(s.Command) + ")"
+	}
+	note += where(s)
+	r.record(ctx, s, ReasonStarted, ActionStart, corev1.EventTypeNormal, "start", note)
+}
+
+// End records that session s has ended with exitCode, and err if the session
+// failed; a failed session is reported as a Warning Event.
+func (r *Recorder) End(ctx context.Context, s Session, exitCode int, err error) {
+	// The session's context is often cancelled by now (Ctrl-C, --max-duration),
+	// and the end of a session is the record an auditor needs most.
+	ctx = context.WithoutCancel(ctx)
+
+	note := fmt.Sprintf("%s ended %s session%s", displayUser(s.User), withArticle(s.Mode), where(s))
+	if !s.Started.IsZero() {
+		note += " after " + roundDuration(r.Now().Sub(s.Started)).String()
+	}
+	note += fmt.Sprintf(" with exit code %d", exitCode)
+	eventType := corev1.EventTypeNormal
+	if err != nil {
+		eventType = corev1.EventTypeWarning
+		note += ": " + err.Error()
+	}
+	r.record(ctx, s, ReasonEnded, ActionEnd, eventType, "end", note)
+}
+
+func (r *Recorder) record(ctx context.Context, s Session, reason, action, eventType, suffix, note string) {
+	r.mu.Lock()
+	skip := r.forbidden
+	r.mu.Unlock()
+	if skip {
+		return
+	}
+
+	ev := r.event(s, reason, action, eventType, suffix, note)
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	_, err := r.client.EventsV1().Events(ev.Namespace).Create(ctx, ev, metav1.CreateOptions{})
+	if err != nil {
+		r.warnOnce(err)
+	}
+}
+
+// event builds the Event; it is separate from record so tests can check
+// names and limits without a client.
+func (r *Recorder) event(s Session, reason, action, eventType, suffix, note string) *eventsv1.Event {
+	var pod *corev1.ObjectReference
+	if s.Pod != "" {
+		pod = &corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: s.Namespace, Name: s.Pod}
+	}
+
+	regarding := s.Workload
+	if regarding.Namespace == "" {
+		regarding.Namespace = s.Namespace
+	}
+	related := pod
+	switch {
+	case regarding.Name == "" && pod != nil:
+		// A bare pod has no workload; the Event is about the pod itself.
+		regarding, related = *pod, nil
+	case pod != nil && regarding.Kind == "Pod" && regarding.Name == pod.Name:
+		related = nil
+	}
+
+	namespace := s.Namespace
+	if namespace == "" {
+		namespace = regarding.Namespace
+	}
+
+	labels := map[string]string{meta.ManagedByLabel: meta.ManagedByValue}
+	// An invalid label value would make the API server reject the whole
+	// Event, and the session id is only a convenience for selecting it.
+	if s.ID != "" && len(validation.IsValidLabelValue(s.ID)) == 0 {
+		labels[meta.SessionLabel] = s.ID
+	}
+	// The note and reportingInstance are shortened to fit the API's limits;
+	// annotations keep the full user and command for whoever audits.
+	annotations := map[string]string{}
+	if s.User != "" {
+		annotations[meta.UserAnnotation] = s.User
+	}
+	if len(s.Command) > 0 {
+		annotations[meta.CommandAnnotation] = shellJoin(s.Command)
+	}
+
+	return &eventsv1.Event{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:        eventName(regarding.Name, s.ID, suffix),
+			Namespace:   namespace,
+			Labels:      labels,
+			Annotations: annotations,
+		},
+		EventTime:           metav1.NewMicroTime(r.Now()),
+		ReportingController: ReportingController,
+		ReportingInstance:   reportingInstance(s.User),
+		Action:              action,
+		Reason:              reason,
+		Regarding:           regarding,
+		Related:             related,
+		Note:                truncate(note, maxNote),
+		Type:                eventType,
+	}
+}
+
+// warnOnce prints one warning per Recorder, however many writes fail: the
+// user needs to know the trace is missing, not be told twice per session.
+func (r *Recorder) warnOnce(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if apierrors.IsForbidden(err) {
+		r.forbidden = true
+	}
+	if r.warned {
+		return
+	}
+	r.warned = true
+	switch {
+	case apierrors.IsForbidden(err):
+		fmt.Fprintf(r.warn, "warning: cannot record audit events (%v); ask for \"create events.events.k8s.io\" or pass --no-audit\n", err)
+	case errors.Is(err, context.DeadlineExceeded):
+		fmt.Fprintf(r.warn, "warning: cannot record audit events (%v); the API server is slow, the session continues without them\n", err)
+	default:
+		fmt.Fprintf(r.warn, "warning: cannot record audit events (%v); the session continues without them, pass --no-audit to stop trying\n", err)
+	}
+}
+
+// eventName builds `<object>.<session>-<suffix>`, a valid DNS subdomain of at
+// most 253 characters. Event names only need to be unique in the namespace;
+// the session id makes them so and lets `kubectl get events` sort a
+// session's pair together.
+func eventName(object, session, suffix string) string {
+	id := dnsSafe(session, false)
+	if len(id) > 63 {
+		id = strings.Trim(id[:63], "-")
+	}
+	if id == "" {
+		// Without an id the names of two sessions would collide.
+		id = utilrand.String(10)
+	}
+	tail := "." + id + "-" + suffix
+	obj := dnsSafe(object, true)
+	if room := maxName - len(tail); len(obj) > room {
+		obj = strings.TrimRight(obj[:room], "-.")
+	}
+	if obj == "" {
+		obj = "eshell"
+	}
+	return obj + tail
+}
+
+// dnsSafe lowercases s and replaces what a DNS subdomain cannot hold with
+// '-', keeping dots only if allowDots. Leading and trailing separators are
+// trimmed because names must start and end alphanumerically.
+func dnsSafe(s string, allowDots bool) string {
+	var b strings.Builder
+	for _, c := range strings.ToLower(s) {
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-':
+			b.WriteRune(c)
+		case c == '.' && allowDots:
+			b.WriteRune(c)
+		default:
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-.")
+}
+
+// reportingInstance turns the user name into a reportingInstance: non-empty,
+// at most 128 bytes and free of control characters, which the API server
+// would accept but which garble `kubectl get events` output.
+func reportingInstance(user string) string {
+	s := strings.TrimSpace(strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) || c == utf8.RuneError {
+			return -1
+		}
+		return c
+	}, user))
+	s = truncateBytes(s, maxReportingInstance)
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func displayUser(user string) string {
+	if user == "" {
+		return "an unknown user"
+	}
+	return user
+}
+
+// where names the pod and container the shell runs in, when known.
+func where(s Session) string {
+	var out string
+	if s.Pod != "" {
+		out += " in pod " + s.Pod
+	}
+	if s.Container != "" {
+		out += " container " + s.Container
+	}
+	return out
+}
+
+// withArticle reads "a clone session" but "an exec session".
+func withArticle(mode string) string {
+	if mode == "" {
+		return "a"
+	}
+	if strings.ContainsRune("aeiou", rune(mode[0])) {
+		return "an " + mode
+	}
+	return "a " + mode
+}
+
+// roundDuration drops precision nobody reads in an audit trail.
+func roundDuration(d time.Duration) time.Duration {
+	if d < 0 {
+		return 0
+	}
+	if d < time.Second {
+		return d.Round(time.Millisecond)
+	}
+	return d.Round(time.Second)
+}
+
+// truncate shortens s to at most n bytes, marking the cut with "...".
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return truncateBytes(s, n-3) + "..."
+}
+
+// truncateBytes cuts s to at most n bytes without splitting a UTF-8 sequence.
+func truncateBytes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// shellJoin quotes a command for humans the way a POSIX shell would read it
+// back: plain words stay as they are, anything else is single-quoted.
+func shellJoin(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = shellQuote(a)
+	}
+	return strings.Join(quoted, " ")
+}
+
+func shellQuote(s string) string {
+	if s == "" {
+		return "''"
+	}
+	plain := true
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,+@%", c)) {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}

@@ -1,0 +1,308 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	eventsv1client "k8s.io/client-go/kubernetes/typed/events/v1"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+)
+
+var (
+	started = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	ended   = started.Add(4*time.Minute + 12*time.Second + 300*time.Millisecond)
+)
+
+func session() Session {
+	return Session{
+		ID:        "x7k2p",
+		User:      "alice@example.com",
+		Mode:      "clone",
+		Namespace: "shop",
+		Command:   []string{"bash"},
+		Workload: corev1.ObjectReference{
+			Kind: "Deployment", APIVersion: "apps/v1", Namespace: "shop", Name: "web", UID: "uid-web",
+		},
+		Pod:       "web-eshell-x7k2p",
+		Container: "web",
+		Started:   started,
+	}
+}
+
+func newRecorder(c *fake.Clientset, warn *bytes.Buffer, now time.Time) *Recorder {
+	r := NewRecorder(c, warn)
+	r.Now = func() time.Time { return now }
+	return r
+}
+
+func getEvent(t *testing.T, c *fake.Clientset, name string) *eventsv1.Event {
+	t.Helper()
+	ev, err := c.EventsV1().Events("shop").Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("event %q was not created: %v", name, err)
+	}
+	return ev
+}
+
+func TestStartEvent(t *testing.T) {
+	c := fake.NewClientset()
+	var warn bytes.Buffer
+	newRecorder(c, &warn, started).Start(context.Background(), session())
+
+	ev := getEvent(t, c, "web.x7k2p-start")
+	checks := []struct{ field, got, want string }{
+		{"reason", ev.Reason, "EshellSessionStarted"},
+		{"type", ev.Type, corev1.EventTypeNormal},
+		{"action", ev.Action, "Start"},
+		{"reportingController", ev.ReportingController, "kubectl-eshell"},
+		{"reportingInstance", ev.ReportingInstance, "alice@example.com"},
+		{"note", ev.Note, "alice@example.com started a clone session (command: bash) in pod web-eshell-x7k2p container web"},
+		{"regarding.kind", ev.Regarding.Kind, "Deployment"},
+		{"regarding.name", ev.Regarding.Name, "web"},
+		{"regarding.uid", string(ev.Regarding.UID), "uid-web"},
+		{"regarding.apiVersion", ev.Regarding.APIVersion, "apps/v1"},
+		{"labels[managed-by]", ev.Labels[meta.ManagedByLabel], meta.ManagedByValue},
+		{"labels[session]", ev.Labels[meta.SessionLabel], "x7k2p"},
+		{"annotations[user]", ev.Annotations[meta.UserAnnotation], "alice@example.com"},
+		{"annotations[command]", ev.Annotations[meta.CommandAnnotation], "bash"},
+	}
+	for _, c := range checks {
+		if c.got != c.want {
+			t.Errorf("%s = %q, want %q", c.field, c.got, c.want)
+		}
+	}
+	wantPod := &corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: "shop", Name: "web-eshell-x7k2p"}
+	if ev.Related == nil || *ev.Related != *wantPod {
+		t.Errorf("related = %+v, want %+v", ev.Related, wantPod)
+	}
+	if !ev.EventTime.Time.Equal(started) {
+		t.Errorf("eventTime = %v, want %v", ev.EventTime, started)
+	}
+	if warn.Len() != 0 {
+		t.Errorf("unexpected warning: %q", warn.String())
+	}
+}
+
+func TestEndEvent(t *testing.T) {
+	c := fake.NewClientset()
+	var warn bytes.Buffer
+	newRecorder(c, &warn, ended).End(context.Background(), session(), 0, nil)
+
+	ev := getEvent(t, c, "web.x7k2p-end")
+	if ev.Reason != "EshellSessionEnded" || ev.Action != "End" || ev.Type != corev1.EventTypeNormal {
+		t.Errorf("reason/action/type = %s/%s/%s, want EshellSessionEnded/End/Normal", ev.Reason, ev.Action, ev.Type)
+	}
+	if want := "alice@example.com ended a clone session in pod web-eshell-x7k2p container web after 4m12s with exit code 0"; ev.Note != want {
+		t.Errorf("note = %q, want %q", ev.Note, want)
+	}
+	if !ev.EventTime.Time.Equal(ended) {
+		t.Errorf("eventTime = %v, want %v", ev.EventTime, ended)
+	}
+	if ev.Regarding.Name != "web" || ev.Related == nil || ev.Related.Name != "web-eshell-x7k2p" {
+		t.Errorf("regarding/related = %+v / %+v", ev.Regarding, ev.Related)
+	}
+}
+
+func TestEndWithErrorIsWarning(t *testing.T) {
+	c := fake.NewClientset()
+	var warn bytes.Buffer
+	s := session()
+	s.Mode = "exec"
+	newRecorder(c, &warn, ended).End(context.Background(), s, 137, errors.New("container was OOM killed"))
+
+	ev := getEvent(t, c, "web.x7k2p-end")
+	if ev.Type != corev1.EventTypeWarning {
+		t.Errorf("type = %q, want Warning", ev.Type)
+	}
+	if !strings.Contains(ev.Note, "an exec session") || !strings.HasSuffix(ev.Note, "with exit code 137: container was OOM killed") {
+		t.Errorf("note = %q, want the mode, exit code and error", ev.Note)
+	}
+}
+
+// seenContext is the state of a write's context when the write was made.
+type seenContext struct {
+	err         error
+	hasDeadline bool
+}
+
+// ctxEvents passes Event writes to the fake and remembers the context each
+// write got, which the fake itself ignores.
+type ctxEvents struct {
+	eventsv1client.EventInterface
+	seen *[]seenContext
+}
+
+func (e ctxEvents) Create(ctx context.Context, ev *eventsv1.Event, opts metav1.CreateOptions) (*eventsv1.Event, error) {
+	_, ok := ctx.Deadline()
+	*e.seen = append(*e.seen, seenContext{ctx.Err(), ok})
+	return e.EventInterface.Create(ctx, ev, opts)
+}
+
+type ctxEventsV1 struct {
+	eventsv1client.EventsV1Interface
+	seen *[]seenContext
+}
+
+func (e ctxEventsV1) Events(namespace string) eventsv1client.EventInterface {
+	return ctxEvents{e.EventsV1Interface.Events(namespace), e.seen}
+}
+
+type ctxClient struct {
+	*fake.Clientset
+	events ctxEventsV1
+}
+
+func (c ctxClient) EventsV1() eventsv1client.EventsV1Interface { return c.events }
+
+var _ kubernetes.Interface = ctxClient{}
+
+func TestEndRecordsAfterCancel(t *testing.T) {
+	base := fake.NewClientset()
+	var seen []seenContext
+	c := ctxClient{Clientset: base, events: ctxEventsV1{base.EventsV1(), &seen}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // Ctrl-C ended the session
+
+	r := NewRecorder(c, &bytes.Buffer{})
+	r.End(ctx, session(), 130, context.Canceled)
+	if len(seen) != 1 {
+		t.Fatalf("made %d writes, want 1", len(seen))
+	}
+	if err := seen[0].err; err != nil {
+		t.Errorf("End wrote with a done context (%v); the end record would be lost", err)
+	}
+	if !seen[0].hasDeadline {
+		t.Error("End wrote without a deadline; a hung API server would hang the exit")
+	}
+}
+
+func TestForbiddenWarnsOnce(t *testing.T) {
+	c := fake.NewClientset()
+	calls := 0
+	c.PrependReactor("create", "events", func(k8stesting.Action) (bool, runtime.Object, error) {
+		calls++
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "events.k8s.io", Resource: "events"}, "", errors.New(`user "alice" cannot create`))
+	})
+	var warn bytes.Buffer
+	r := newRecorder(c, &warn, ended)
+	r.Start(context.Background(), session())
+	r.End(context.Background(), session(), 0, nil)
+
+	out := warn.String()
+	if n := strings.Count(out, "\n"); n != 1 {
+		t.Fatalf("printed %d warning lines, want 1:\n%s", n, out)
+	}
+	if !strings.HasPrefix(out, "warning: cannot record audit events (") ||
+		!strings.HasSuffix(out, `); ask for "create events.events.k8s.io" or pass --no-audit`+"\n") {
+		t.Errorf("warning = %q", out)
+	}
+	// A refused write will be refused again; End skips it.
+	if calls != 1 {
+		t.Errorf("made %d create calls, want 1", calls)
+	}
+}
+
+func TestOtherErrorsWarnOnceAndRetry(t *testing.T) {
+	c := fake.NewClientset()
+	calls := 0
+	c.PrependReactor("create", "events", func(k8stesting.Action) (bool, runtime.Object, error) {
+		calls++
+		return true, nil, apierrors.NewServiceUnavailable("etcd is sulking")
+	})
+	var warn bytes.Buffer
+	r := newRecorder(c, &warn, ended)
+	r.Start(context.Background(), session())
+	r.End(context.Background(), session(), 0, nil)
+	if n := strings.Count(warn.String(), "\n"); n != 1 || !strings.HasPrefix(warn.String(), "warning: cannot record audit events (") {
+		t.Errorf("warning output = %q, want one warning line", warn.String())
+	}
+	// A transient failure at the start should not cost the end record.
+	if calls != 2 {
+		t.Errorf("made %d create calls, want 2", calls)
+	}
+}
+
+func TestBarePod(t *testing.T) {
+	s := session()
+	s.Workload = corev1.ObjectReference{}
+	s.Mode = "debug"
+	ev := NewRecorder(nil, nil).event(s, ReasonStarted, ActionStart, corev1.EventTypeNormal, "start", "n")
+	if ev.Regarding.Kind != "Pod" || ev.Regarding.Name != "web-eshell-x7k2p" || ev.Related != nil {
+		t.Errorf("regarding/related = %+v / %+v, want the pod alone", ev.Regarding, ev.Related)
+	}
+	if ev.Name != "web-eshell-x7k2p.x7k2p-start" {
+		t.Errorf("name = %q", ev.Name)
+	}
+}
+
+func TestLimits(t *testing.T) {
+	s := session()
+	s.ID = "Not A Valid/Label"
+	s.User = strings.Repeat("ü", 100) + "\x1b[31m" // 200 bytes plus a control sequence
+	s.Workload.Name = strings.Repeat("w", 253)
+	s.Command = []string{"sh", "-c", strings.Repeat("echo 'hi'; ", 200)}
+	ev := NewRecorder(nil, nil).event(s, ReasonStarted, ActionStart, corev1.EventTypeNormal, "start",
+		"x"+strings.Repeat("y", 2000))
+
+	if errs := validation.IsDNS1123Subdomain(ev.Name); len(errs) > 0 {
+		t.Errorf("name %q is invalid: %v", ev.Name, errs)
+	}
+	if !strings.HasSuffix(ev.Name, ".not-a-valid-label-start") {
+		t.Errorf("name %q does not end in the sanitised session id", ev.Name)
+	}
+	if n := len(ev.ReportingInstance); n == 0 || n > 128 {
+		t.Errorf("reportingInstance has %d bytes, want 1..128", n)
+	}
+	if strings.ContainsRune(ev.ReportingInstance, '\x1b') || !strings.HasPrefix(ev.ReportingInstance, "üü") {
+		t.Errorf("reportingInstance = %q", ev.ReportingInstance)
+	}
+	if n := len(ev.Note); n > 1024 || !strings.HasSuffix(ev.Note, "...") {
+		t.Errorf("note has %d bytes, want at most 1024 ending in ...", n)
+	}
+	if _, ok := ev.Labels[meta.SessionLabel]; ok {
+		t.Errorf("invalid session id became a label value: %v", ev.Labels)
+	}
+	if got, want := ev.Annotations[meta.CommandAnnotation][:20], `sh -c 'echo '\''hi'\`; got != want {
+		t.Errorf("command annotation starts %q, want %q", got, want)
+	}
+
+	s.User = ""
+	if ev := NewRecorder(nil, nil).event(s, ReasonStarted, ActionStart, corev1.EventTypeNormal, "start", ""); ev.ReportingInstance != "unknown" {
+		t.Errorf("reportingInstance for no user = %q, want unknown", ev.ReportingInstance)
+	}
+}
+
+func TestEventNameWithoutSession(t *testing.T) {
+	a, b := eventName("web", "", "start"), eventName("web", "", "start")
+	if a == b {
+		t.Errorf("names without a session id collide: %q", a)
+	}
+	for _, n := range []string{a, b} {
+		if errs := validation.IsDNS1123Subdomain(n); len(errs) > 0 || !strings.HasPrefix(n, "web.") {
+			t.Errorf("name %q: %v", n, errs)
+		}
+	}
+}
+
+func TestShellJoin(t *testing.T) {
+	got := shellJoin([]string{"python", "manage.py", "shell", "--command=print(1)", "it's", ""})
+	want := `python manage.py shell '--command=print(1)' 'it'\''s' ''`
+	if got != want {
+		t.Errorf("shellJoin = %q, want %q", got, want)
+	}
+}
