@@ -47,6 +47,7 @@ type Options struct {
 
 	Debug DebugOptions
 	Clone CloneOptions
+	Pick  PickOptions
 
 	// Clone and debug.
 	MaxDuration       time.Duration
@@ -134,11 +135,10 @@ func (o *Options) Validate() error {
 	if err := config.CheckMode(o.Mode); err != nil {
 		return err
 	}
-	if o.Target == "" {
-		return errors.New("no target given: pass TYPE/NAME (e.g. deploy/web) or a pod name")
-	}
-	if _, err := target.ParseRef(o.Target); err != nil {
-		return err
+	if o.Target != "" {
+		if _, err := target.ParseRef(o.Target); err != nil {
+			return err
+		}
 	}
 	if o.TTY && !session.IsTerminal(o.In) {
 		return errors.New("-t needs a terminal on stdin; drop -t when piping input")
@@ -157,8 +157,7 @@ func (o *Options) Validate() error {
 func (o *Options) Run(ctx context.Context) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	ref, _ := target.ParseRef(o.Target)
-	w, err := target.Resolve(ctx, o.client, o.Namespace, ref)
+	w, err := o.resolveTarget(ctx)
 	if err != nil {
 		return advise(err, o.rest.Host)
 	}

@@ -80,6 +80,7 @@ name. Without a command, bash is started where the image has it, else sh.`,
 	f.DurationVar(&o.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
 	addDebugFlags(f, &o.Debug)
 	addCloneFlags(f, &o.Clone)
+	addPickFlags(f, o)
 	cmd.AddCommand(newCmdGC(o), newCmdVersion(o))
 	return cmd
 }
