@@ -90,6 +90,9 @@ func (s *Session) Run(ctx context.Context, pod *corev1.Pod, container string) (e
 	streams := s.Streams
 	streams.Preamble = shell.Gate(streams.TTY)
 	aerr := s.Remote.Attach(ctx, streams, pod.Namespace, name, container)
+	if errors.Is(aerr, session.ErrIdle) {
+		return aerr // the deferred cleanup removes the idle clone
+	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}

@@ -46,13 +46,19 @@ func randomSuffix() string {
 	return string(b)
 }
 
-func (o *Options) runClone(ctx context.Context, w *target.Workload) error {
+func (o *Options) runClone(ctx context.Context, w *target.Workload) (err error) {
 	container, note, err := target.Container(w.Template.ObjectMeta, w.Template.Spec, o.Container)
 	if err != nil {
 		return err
 	}
 	if note != "" {
 		o.infof("%s", note)
+	}
+	if o.DryRun == "" && o.sessionID == "" {
+		o.sessionID = randomSuffix()
+	}
+	if o.sessionID == "" {
+		o.sessionID = "dry-run"
 	}
 	if o.MaxDuration <= 0 {
 		return errors.New("clone mode needs a positive --max-duration (it bounds a forgotten clone on the server), e.g. 2h")
@@ -75,7 +81,7 @@ func (o *Options) runClone(ctx context.Context, w *target.Workload) error {
 	opts := clone.Options{
 		Container: container, Command: shell.Gated(o.Command, 0), Stdin: true, TTY: o.TTY,
 		KeepInitContainers: o.Clone.KeepInitContainers, NoSidecars: o.Clone.NoSidecars, WithPVC: o.Clone.WithPVC,
-		MaxDuration: o.MaxDuration, SessionID: suffix, User: user, DisplayCommand: display, Now: time.Now(), NameSuffix: suffix,
+		MaxDuration: o.MaxDuration, SessionID: o.sessionID, User: user, DisplayCommand: display, Now: time.Now(), NameSuffix: suffix,
 	}
 	pod, warnings, err := clone.GeneratePod(src, opts)
 	if err != nil {
@@ -91,6 +97,8 @@ func (o *Options) runClone(ctx context.Context, w *target.Workload) error {
 	if !o.Quiet {
 		s.Progress = o.ErrOut
 	}
+	end := o.auditSession(ctx, w, pod, container)
+	defer func() { end(err) }()
 	err = s.Run(ctx, pod, container)
 	var se *clone.StartError
 	if errors.As(err, &se) && se.Reason == "StartError" && shell.NoShell(errors.New(se.Message)) {

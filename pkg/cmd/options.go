@@ -12,12 +12,14 @@ import (
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -40,6 +42,8 @@ type Options struct {
 	DryRun      string
 	Output      string
 	Quiet       bool
+	NoAudit     bool
+	IdleTimeout time.Duration
 	ConfigPath  string
 
 	stdinFlag, ttyFlag bool
@@ -62,6 +66,8 @@ type Options struct {
 	client    kubernetes.Interface
 	remote    session.Remote
 	user      string
+	recorder  *audit.Recorder
+	sessionID string
 	flags     interface{ Changed(string) bool }
 }
 
@@ -104,6 +110,9 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	}
 	if !cmd.Flags().Changed("max-duration") {
 		o.MaxDuration = cfg.MaxDuration
+	}
+	if !cmd.Flags().Changed("idle-timeout") {
+		o.IdleTimeout = cfg.IdleTimeout
 	}
 	if !cmd.Flags().Changed("pod-running-timeout") {
 		o.PodRunningTimeout = cfg.PodRunningTimeout
@@ -158,8 +167,22 @@ func (o *Options) Run(ctx context.Context) error {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	w, err := o.resolveTarget(ctx)
+	if apierrors.IsForbidden(err) {
+		// Not even allowed to read the target: say everything that is missing.
+		if ref, perr := target.ParseRef(o.Target); perr == nil && ref.Kind != "" {
+			if cerr := o.precheck(ctx, &target.Workload{Kind: ref.Kind, Name: ref.Name, Namespace: o.Namespace}); cerr != nil {
+				return advise(cerr, o.rest.Host)
+			}
+		}
+	}
 	if err != nil {
 		return advise(err, o.rest.Host)
+	}
+	o.sessionID = randomSuffix()
+	if o.DryRun == "" {
+		if err := o.precheck(ctx, w); err != nil {
+			return advise(err, o.rest.Host)
+		}
 	}
 	switch o.Mode {
 	case config.ModeExec:
@@ -179,7 +202,7 @@ func (o *Options) infof(format string, args ...any) {
 }
 
 func (o *Options) streams() session.Streams {
-	return session.Streams{IOStreams: o.IOStreams, Stdin: o.Stdin, TTY: o.TTY}
+	return session.Streams{IOStreams: o.IOStreams, Stdin: o.Stdin, TTY: o.TTY, IdleTimeout: o.IdleTimeout}
 }
 
 // pickPod chooses the running pod to exec or debug into: --pod, else the
@@ -205,7 +228,7 @@ func (o *Options) pickPod(ctx context.Context, w *target.Workload) (*corev1.Pod,
 	return &pods[0], nil
 }
 
-func (o *Options) runExec(ctx context.Context, w *target.Workload) error {
+func (o *Options) runExec(ctx context.Context, w *target.Workload) (err error) {
 	pod, err := o.pickPod(ctx, w)
 	if err != nil {
 		return err
@@ -221,6 +244,8 @@ func (o *Options) runExec(ctx context.Context, w *target.Workload) error {
 	if auto {
 		argv = shell.Detect()
 	}
+	end := o.auditSession(ctx, w, pod, container)
+	defer func() { end(err) }()
 	err = o.remote.Exec(ctx, o.streams(), pod.Namespace, pod.Name, container, argv)
 	if shell.NoShell(err) {
 		if auto {

@@ -5,10 +5,12 @@ package cmd
 import (
 	"context"
 	"errors"
+	goflag "flag"
 	"fmt"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -31,7 +33,10 @@ const example = `  # A shell in a disposable clone of a Deployment (the default 
 
 // NewCmdEshell builds the root command.
 func NewCmdEshell(streams genericiooptions.IOStreams) *cobra.Command {
-	o := NewOptions(streams)
+	return newCmdEshell(NewOptions(streams))
+}
+
+func newCmdEshell(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "eshell [TYPE/NAME | NAME] [-c CONTAINER] [--mode clone|debug|exec] [-- COMMAND [ARGS...]]",
 		Short: "Open a shell next to a running service: a clone, a debug container or the container itself",
@@ -66,6 +71,10 @@ name. Without a command, bash is started where the image has it, else sh.`,
 	}
 	f := cmd.Flags()
 	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
+	// -v shows each API request at high levels (-v=6 and up), as in kubectl.
+	klogFlags := goflag.NewFlagSet("klog", goflag.ContinueOnError)
+	klog.InitFlags(klogFlags)
+	cmd.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	f.StringVar(&o.Mode, "mode", config.ModeClone, "clone, debug or exec")
 	f.StringSliceVar(&o.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
@@ -75,6 +84,8 @@ name. Without a command, bash is started where the image has it, else sh.`,
 	f.BoolVarP(&o.stdinFlag, "stdin", "i", true, "pass stdin to the remote process (default true)")
 	f.BoolVarP(&o.ttyFlag, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress messages")
+	f.BoolVar(&o.NoAudit, "no-audit", false, "record no start/end Events on the workload")
+	f.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
 	f.StringVar(&o.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
 	f.DurationVar(&o.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
@@ -95,6 +106,9 @@ func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string
 	var ee *session.ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
+	}
+	if errors.Is(err, session.ErrIdle) {
+		return 0 // an idle session ends like a normal exit; the reason was printed
 	}
 	if err != nil {
 		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)

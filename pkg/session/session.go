@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/url"
 	"os"
+	"time"
 
 	"github.com/moby/term"
 	"k8s.io/apimachinery/pkg/util/httpstream"
@@ -36,6 +37,9 @@ type Streams struct {
 	// Preamble is sent before local input: attach uses it to release a
 	// process that waits for its client, so no early output is lost.
 	Preamble string
+	// IdleTimeout ends the session (ErrIdle) after this long without input
+	// or output; 0 disables it.
+	IdleTimeout time.Duration
 }
 
 // IsTerminal reports whether r is a terminal.
@@ -90,6 +94,21 @@ func Run(ctx context.Context, s Streams, start StreamFunc) error {
 		}
 		in = io.MultiReader(stringReader(s.Preamble), in)
 	}
+	if s.IdleTimeout > 0 {
+		a := &activity{}
+		a.touch()
+		if in != nil {
+			in = activeReader{in, a}
+		}
+		opts.Stdout = activeWriter{opts.Stdout, a}
+		if opts.Stderr != nil {
+			opts.Stderr = activeWriter{opts.Stderr, a}
+		}
+		var cancel context.CancelCauseFunc
+		ctx, cancel = context.WithCancelCause(ctx)
+		defer cancel(nil)
+		go watchIdle(ctx, a, s.IdleTimeout, s.ErrOut, cancel)
+	}
 	opts.Stdin = in
 	if s.TTY {
 		fd, ok := terminalFd(s.In)
@@ -106,6 +125,9 @@ func Run(ctx context.Context, s Streams, start StreamFunc) error {
 		opts.TerminalSizeQueue = q
 	}
 	err := start(ctx, opts)
+	if errors.Is(context.Cause(ctx), ErrIdle) {
+		return ErrIdle
+	}
 	var ce utilexec.CodeExitError
 	if errors.As(err, &ce) {
 		return &ExitError{Code: ce.Code}
