@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The one test command (README, CI): format and vet, then every Go test,
-# unit and end to end. The e2e suite starts the local cluster itself when
-# none is running and stops what it started.
+# The one test command (README, CI): format and vet, every Go test (unit,
+# and end to end against the local cluster, which the e2e suite starts when
+# none is running and stops again), then the release archives and the krew
+# manifest built and validated.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -9,4 +10,6 @@ make --no-print-directory lint
 # The control plane build is long on a fresh machine; do it up front so
 # the test timeout below only covers tests.
 hack/build-control-plane.sh
-go test -count=1 -timeout 40m ./... 2>&1 | tee "${ESHELL_TEST_LOG:-/dev/null}"
+go test -count=1 -timeout 40m $(go list ./... | grep -v /test/dist)
+# test/dist validates what `make dist krew-manifest` produced.
+make --no-print-directory test-dist

@@ -109,28 +109,34 @@ func Needed(mode, namespace string, workload schema.GroupResource, workloadName 
 		})
 	}
 
-	// Attach and exec are checked as "create": since Kubernetes 1.35 the API
-	// server authorizes the WebSocket upgrade (a GET) as create too
-	// (AuthorizePodWebsocketUpgradeCreatePermission), and SPDY always used POST.
+	// Attach and exec need both verbs: the WebSocket upgrade is a GET,
+	// authorized as get, and since Kubernetes 1.35 also as create
+	// (AuthorizePodWebsocketUpgradeCreatePermission); SPDY is a POST (create).
+	// The local v1.37 API server refuses a WebSocket exec without get.
 	switch mode {
 	case "clone":
 		perms = append(perms,
 			pods("create", ""),
 			pods("get", ""),
 			pods("watch", ""), // wait until the clone is running
+			pods("get", "attach"),
 			pods("create", "attach"),
 			pods("delete", ""), // clean up when the session ends
 		)
 	case "debug":
 		perms = append(perms,
 			pods("get", ""),
+			pods("list", ""), // choose the newest running pod of the workload
 			pods("patch", "ephemeralcontainers"),
 			pods("watch", ""), // wait until the ephemeral container is running
+			pods("get", "attach"),
 			pods("create", "attach"),
 		)
 	case "exec":
 		perms = append(perms,
 			pods("get", ""),
+			pods("list", ""), // choose the newest running pod of the workload
+			pods("get", "exec"),
 			pods("create", "exec"),
 		)
 	}

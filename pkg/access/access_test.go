@@ -54,10 +54,10 @@ func TestNeeded(t *testing.T) {
 		workload schema.GroupResource
 		want     []Permission
 	}{
-		{"clone", deployments, []Permission{getWeb, pods("create", ""), pods("get", ""), pods("watch", ""), pods("create", "attach"), pods("delete", "")}},
-		{"debug", deployments, []Permission{getWeb, pods("get", ""), pods("patch", "ephemeralcontainers"), pods("watch", ""), pods("create", "attach")}},
-		{"exec", deployments, []Permission{getWeb, pods("get", ""), pods("create", "exec")}},
-		{"exec", schema.GroupResource{}, []Permission{pods("get", ""), pods("create", "exec")}},
+		{"clone", deployments, []Permission{getWeb, pods("create", ""), pods("get", ""), pods("watch", ""), pods("get", "attach"), pods("create", "attach"), pods("delete", "")}},
+		{"debug", deployments, []Permission{getWeb, pods("get", ""), pods("list", ""), pods("patch", "ephemeralcontainers"), pods("watch", ""), pods("get", "attach"), pods("create", "attach")}},
+		{"exec", deployments, []Permission{getWeb, pods("get", ""), pods("list", ""), pods("get", "exec"), pods("create", "exec")}},
+		{"exec", schema.GroupResource{}, []Permission{pods("get", ""), pods("list", ""), pods("get", "exec"), pods("create", "exec")}},
 		{"bogus", deployments, []Permission{getWeb}},
 	}
 	for _, tt := range tests {

@@ -228,7 +228,19 @@ func (o *Options) pickPod(ctx context.Context, w *target.Workload) (*corev1.Pod,
 	return &pods[0], nil
 }
 
+// checkContainer rejects an unknown -c before anything else is said or done.
+func (o *Options) checkContainer(w *target.Workload) error {
+	if o.Container == "" {
+		return nil
+	}
+	_, _, err := target.Container(w.Template.ObjectMeta, w.Template.Spec, o.Container)
+	return err
+}
+
 func (o *Options) runExec(ctx context.Context, w *target.Workload) (err error) {
+	if err := o.checkContainer(w); err != nil {
+		return err
+	}
 	pod, err := o.pickPod(ctx, w)
 	if err != nil {
 		return err
