@@ -108,7 +108,7 @@ func (o *Options) runClone(ctx context.Context, w *target.Workload) (err error) 
 		// No sh for the start gate: run the program as the container's
 		// process directly; only what it prints before attach can be lost.
 		o.infof("The image has no shell; running %s directly (output before the attach may be lost)", display)
-		opts.Command, opts.NameSuffix, opts.SessionID = o.Command, randomSuffix(), randomSuffix()
+		opts.Command, opts.NameSuffix = shell.ContainerArgv(o.Command), randomSuffix()
 		if pod, _, err = clone.GeneratePod(src, opts); err != nil {
 			return err
 		}

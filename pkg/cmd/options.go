@@ -206,19 +206,17 @@ func (o *Options) streams() session.Streams {
 }
 
 // pickPod chooses the running pod to exec or debug into: --pod, else the
-// newest running and ready pod of the workload.
+// newest running and ready pod of the workload (debug: ready ones first).
 func (o *Options) pickPod(ctx context.Context, w *target.Workload) (*corev1.Pod, error) {
 	if o.Pod != "" {
 		p, err := o.client.CoreV1().Pods(o.Namespace).Get(ctx, o.Pod, metav1.GetOptions{})
 		if err != nil {
 			return nil, err
 		}
-		if !target.Usable(p) {
-			return nil, fmt.Errorf("pod %q is not running and ready (phase %s); pick another with --pod or leave it out", p.Name, p.Status.Phase)
-		}
-		return p, nil
+		w = &target.Workload{Kind: target.KindPod, Name: p.Name, Namespace: p.Namespace, Pod: p}
 	}
-	pods, err := target.RunningPods(ctx, o.client, w)
+	// Debugging a running but unready pod is often the point; exec needs a ready one.
+	pods, err := target.RunningPods(ctx, o.client, w, o.Mode != config.ModeDebug)
 	if err != nil {
 		return nil, err
 	}

@@ -27,19 +27,32 @@ func Gate(tty bool) string {
 
 // Gated wraps argv (nil: the auto-detected shell) so it starts after the
 // client's gate arrives, optionally bounded to maxLife (0: unbounded) by a
-// watchdog that kills the process, which ends the container.
+// watchdog that kills the process, which ends the container. The watchdog
+// starts before the gate, so a client that dies before attaching is bounded
+// too. The result is a container command: see ContainerArgv.
 func Gated(argv []string, maxLife time.Duration) []string {
 	var b strings.Builder
-	b.WriteString("read -r _ || true; ")
 	if maxLife > 0 {
 		fmt.Fprintf(&b, "( sleep %d; kill -9 $$ ) </dev/null >/dev/null 2>&1 & ", int(maxLife.Seconds()))
 	}
+	b.WriteString("read -r _ || true; ")
 	if len(argv) == 0 {
 		b.WriteString(detect)
-		return []string{"sh", "-c", b.String()}
+		return ContainerArgv([]string{"sh", "-c", b.String()})
 	}
 	b.WriteString(`exec "$@"`)
-	return append([]string{"sh", "-c", b.String(), "eshell"}, argv...)
+	return ContainerArgv(append([]string{"sh", "-c", b.String(), "eshell"}, argv...))
+}
+
+// ContainerArgv escapes argv for a container's command: the kubelet expands
+// $(VAR) and turns $$ into $ there (not in exec), so every $ is doubled to
+// reach the process unchanged.
+func ContainerArgv(argv []string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = strings.ReplaceAll(a, "$", "$$")
+	}
+	return out
 }
 
 // NoShell reports whether a failure means the image has no shell (the

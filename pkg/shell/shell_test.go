@@ -2,15 +2,27 @@ package shell
 
 import (
 	"errors"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 )
 
-// run executes argv with stdin, as the container would.
+// kubelet undoes ContainerArgv's escaping, as the kubelet does with a
+// container's command before starting it.
+func kubelet(argv []string) []string {
+	out := make([]string, len(argv))
+	for i, a := range argv {
+		out[i] = strings.ReplaceAll(a, "$$", "$")
+	}
+	return out
+}
+
+// run executes a container command with stdin, as the container would.
 func run(t *testing.T, argv []string, stdin string) string {
 	t.Helper()
+	argv = kubelet(argv)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin = strings.NewReader(stdin)
 	out, err := cmd.CombinedOutput()
@@ -38,7 +50,8 @@ func TestGatedDetectsAShell(t *testing.T) {
 
 func TestGatedBoundsTheLifetime(t *testing.T) {
 	start := time.Now()
-	cmd := exec.Command(Gated([]string{"sleep", "30"}, time.Second)[0], Gated([]string{"sleep", "30"}, time.Second)[1:]...)
+	argv := kubelet(Gated([]string{"sleep", "30"}, time.Second))
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdin = strings.NewReader(Gate(false))
 	err := cmd.Run()
 	var ee *exec.ExitError
@@ -47,6 +60,26 @@ func TestGatedBoundsTheLifetime(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Fatalf("the watchdog took %s to end a 1s-bounded command", d)
+	}
+}
+
+func TestGatedBoundsAClientThatNeverAttaches(t *testing.T) {
+	argv := kubelet(Gated(nil, time.Second))
+	cmd := exec.Command(argv[0], argv[1:]...)
+	r, w, _ := os.Pipe() // stdin open, gate never sent
+	defer w.Close()
+	cmd.Stdin = r
+	start := time.Now()
+	_ = cmd.Run()
+	if d := time.Since(start); d > 10*time.Second {
+		t.Fatalf("a container waiting at the gate outlived its bound: %s", d)
+	}
+}
+
+func TestContainerArgvSurvivesKubeletExpansion(t *testing.T) {
+	in := []string{"sh", "-c", "echo $$ $(HOME) $HOME"}
+	if got := kubelet(ContainerArgv(in)); strings.Join(got, "|") != strings.Join(in, "|") {
+		t.Fatalf("after expansion %q, want %q", got, in)
 	}
 }
 

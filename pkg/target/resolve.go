@@ -289,10 +289,18 @@ func (e *NoRunningPodError) Error() string {
 // ErrPodNotRunning is returned (wrapped) when an explicitly named pod is not running.
 var ErrPodNotRunning = errors.New("pod is not running")
 
-// RunningPods lists the workload's running, ready pods, newest first.
-func RunningPods(ctx context.Context, c kubernetes.Interface, w *Workload) ([]corev1.Pod, error) {
+// RunningPods lists the workload's running pods, ready ones first, newest
+// first within that. Unless readyOnly is false (debug mode: an unready pod
+// is often the one to inspect), pods that are not ready are left out.
+func RunningPods(ctx context.Context, c kubernetes.Interface, w *Workload, readyOnly bool) ([]corev1.Pod, error) {
+	accept := func(p *corev1.Pod) bool {
+		if readyOnly {
+			return Usable(p)
+		}
+		return p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning
+	}
 	if w.Pod != nil {
-		if !Usable(w.Pod) {
+		if !accept(w.Pod) {
 			return nil, fmt.Errorf("pod %q is %s, not running: %w", w.Name, describePhase(w.Pod), ErrPodNotRunning)
 		}
 		return []corev1.Pod{*w.Pod}, nil
@@ -307,7 +315,7 @@ func RunningPods(ctx context.Context, c kubernetes.Interface, w *Workload) ([]co
 		if p.Labels[meta.ManagedByLabel] == meta.ManagedByValue {
 			continue
 		}
-		if Usable(&p) {
+		if accept(&p) {
 			out = append(out, p)
 		} else {
 			seen = append(seen, p.Name+" "+describePhase(&p))
@@ -317,6 +325,9 @@ func RunningPods(ctx context.Context, c kubernetes.Interface, w *Workload) ([]co
 		return nil, &NoRunningPodError{Workload: w, Pods: seen}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
+		if ri, rj := Usable(&out[i]), Usable(&out[j]); ri != rj {
+			return ri
+		}
 		return out[j].CreationTimestamp.Before(&out[i].CreationTimestamp)
 	})
 	return out, nil

@@ -200,16 +200,24 @@ func TestRunningPodsNewestReadyFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pods, err := RunningPods(context.Background(), c, w)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, p := range pods {
-		names = append(names, p.Name)
-	}
-	if strings.Join(names, ",") != "new,old" {
-		t.Fatalf("RunningPods = %v, want [new old] (ready only, newest first, no clones)", names)
+	for _, tt := range []struct {
+		readyOnly bool
+		want      string
+	}{
+		{true, "new,old"},          // exec: ready only, newest first, no clones
+		{false, "new,old,unready"}, // debug: ready first, then the unready one
+	} {
+		pods, err := RunningPods(context.Background(), c, w, tt.readyOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names []string
+		for _, p := range pods {
+			names = append(names, p.Name)
+		}
+		if strings.Join(names, ",") != tt.want {
+			t.Errorf("RunningPods(readyOnly=%v) = %v, want %s", tt.readyOnly, names, tt.want)
+		}
 	}
 }
 
@@ -217,7 +225,7 @@ func TestNoRunningPod(t *testing.T) {
 	l := map[string]string{"app": "web"}
 	c := fake.NewSimpleClientset(deployment("web", l), pod("stuck", l, corev1.PodPending, false, time.Now()))
 	w, _ := Resolve(context.Background(), c, "shop", Ref{Kind: KindDeployment, Name: "web"})
-	_, err := RunningPods(context.Background(), c, w)
+	_, err := RunningPods(context.Background(), c, w, true)
 	var nr *NoRunningPodError
 	if !errors.As(err, &nr) {
 		t.Fatalf("want NoRunningPodError, got %v", err)

@@ -1,0 +1,419 @@
+package e2e
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/test/e2e/framework"
+)
+
+// debugTarget is a Deployment "web" whose container gets env from a
+// ConfigMap and has another ConfigMap mounted under /etc; a debug container
+// must see both.
+type debugTarget struct {
+	f         *framework.F
+	mountDir  string // where the file ConfigMap is mounted
+	fileValue string // content of mountDir/motd
+}
+
+const greeting = "hello-from-debug"
+
+func newDebugTarget(f *framework.F, restricted bool) *debugTarget {
+	f.T.Helper()
+	d := &debugTarget{f: f, mountDir: "/etc/eshell-e2e-" + framework.RandSuffix(), fileValue: "mounted-" + framework.RandSuffix()}
+	podSC, ctrSC := "{}", "{}"
+	if restricted {
+		podSC = "{runAsNonRoot: true, runAsUser: 1000, seccompProfile: {type: RuntimeDefault}}"
+		ctrSC = "{allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}"
+	}
+	f.Apply(fmt.Sprintf(`
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-config}
+data: {GREETING: %s}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web-files}
+data: {motd: %s}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      securityContext: %s
+      containers:
+      - name: web
+        image: python:3.13
+        command: [sleep, infinity]
+        envFrom: [{configMapRef: {name: web-config}}]
+        securityContext: %s
+        volumeMounts: [{name: files, mountPath: %s}]
+      volumes: [{name: files, configMap: {name: web-files}}]
+`, greeting, d.fileValue, podSC, ctrSC, d.mountDir))
+	f.Rollout("deploy/web")
+	return d
+}
+
+// pod is the Deployment's one running pod, fresh from the API server.
+func (d *debugTarget) pod() *corev1.Pod {
+	d.f.T.Helper()
+	l, err := d.f.Client.CoreV1().Pods(d.f.Namespace).List(d.f.Ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	if err != nil {
+		d.f.T.Fatal(err)
+	}
+	for i := range l.Items {
+		if l.Items[i].Status.Phase == corev1.PodRunning && l.Items[i].DeletionTimestamp == nil {
+			return &l.Items[i]
+		}
+	}
+	d.f.T.Fatalf("deploy/web has no running pod")
+	return nil
+}
+
+func (d *debugTarget) ephemeral() []corev1.EphemeralContainer {
+	return d.pod().Spec.EphemeralContainers
+}
+
+func (d *debugTarget) status(name string) *corev1.ContainerStatus {
+	for _, st := range d.pod().Status.EphemeralContainerStatuses {
+		if st.Name == name {
+			return &st
+		}
+	}
+	return nil
+}
+
+func (d *debugTarget) expectCount(n int, why string) {
+	d.f.T.Helper()
+	if got := len(d.ephemeral()); got != n {
+		d.f.T.Errorf("%s: the pod has %d ephemeral containers, want %d", why, got, n)
+	}
+}
+
+func (d *debugTarget) expectTerminated(name string, within time.Duration) *corev1.ContainerStateTerminated {
+	d.f.T.Helper()
+	var t *corev1.ContainerStateTerminated
+	d.f.Eventually("debug container "+name+" to terminate", within, func() bool {
+		if st := d.status(name); st != nil && st.State.Terminated != nil {
+			t = st.State.Terminated
+			return true
+		}
+		return false
+	})
+	return t
+}
+
+// gated adds, behind eshell's back, the debug container eshell would add
+// (from its dry run): one whose client never attached, as when a client is
+// killed between adding and attaching. It waits at its start gate.
+func (d *debugTarget) gated() string {
+	f := d.f
+	f.T.Helper()
+	r := f.Eshell("", "deploy/web", "--mode", "debug", "--dry-run=client", "-o", "json")
+	var ec corev1.EphemeralContainer
+	if err := json.Unmarshal([]byte(r.Stdout), &ec); r.Code != 0 || err != nil {
+		f.T.Fatalf("dry run: exit %d, %v", r.Code, err)
+	}
+	body, _ := json.Marshal(map[string]any{"spec": map[string]any{"ephemeralContainers": []any{ec}}})
+	if _, err := f.Client.CoreV1().Pods(f.Namespace).Patch(f.Ctx, d.pod().Name, types.StrategicMergePatchType, body, metav1.PatchOptions{}, "ephemeralcontainers"); err != nil {
+		f.T.Fatal(err)
+	}
+	f.Eventually(ec.Name+" to run", 20*time.Second, func() bool {
+		st := d.status(ec.Name)
+		return st != nil && st.State.Running != nil
+	})
+	return ec.Name
+}
+
+var debugName = regexp.MustCompile(`debug container (eshell-[a-z0-9]{5})`)
+
+func TestDebugTTY(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	term := f.Pty("deploy/web", "--mode", "debug")
+	// The prompt shows without typing: nothing the shell printed before the attach was lost.
+	m := term.Expect(`(?s)Waiting for debug container (eshell-[a-z0-9]{5}) to start\.\.\..*[#$] $`, 30*time.Second)
+	name := m[1]
+	term.Type(`echo "env=$GREETING"; cat ` + d.mountDir + `/motd; echo; exit 3` + "\r")
+	term.Expect(`env=`+greeting, 10*time.Second)
+	term.Expect(d.fileValue, 5*time.Second)
+	if code := term.Wait(30 * time.Second); code != 3 {
+		t.Fatalf("exit code %d, want 3", code)
+	}
+	out := term.Output()
+	if !strings.Contains(out, "sets no Pod Security enforce level; using --profile general") {
+		t.Errorf("auto profile in an unrestricted namespace should say general:\n%s", out)
+	}
+	if !strings.Contains(out, "the ephemeral container "+name+" stays in the pod spec") {
+		t.Errorf("no note that %s stays in the pod spec:\n%s", name, out)
+	}
+	ecs := d.ephemeral()
+	if len(ecs) != 1 || ecs[0].Name != name {
+		t.Fatalf("ephemeral containers %v, want exactly %s", ecs, name)
+	}
+	if ecs[0].TargetContainerName != "web" {
+		t.Errorf("targetContainerName = %q, want web", ecs[0].TargetContainerName)
+	}
+	if !ecs[0].TTY || !ecs[0].Stdin {
+		t.Errorf("tty %v stdin %v, want both", ecs[0].TTY, ecs[0].Stdin)
+	}
+	if st := d.status(name); st == nil || st.State.Terminated == nil || st.State.Terminated.ExitCode != 3 {
+		t.Errorf("status of %s = %+v, want terminated with 3", name, st)
+	}
+}
+
+func TestDebugPipedAndConcurrent(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	r := f.Eshell(`echo "v=$GREETING"; cat `+d.mountDir+"/motd; echo; exit 4\n", "deploy/web", "--mode", "debug")
+	if r.Code != 4 {
+		t.Errorf("exit code %d, want 4", r.Code)
+	}
+	if !strings.Contains(r.Stdout, "v="+greeting) || !strings.Contains(r.Stdout, d.fileValue) {
+		t.Errorf("piped session lost the env or the mount:\n%s", r.Stdout)
+	}
+	if r := f.Eshell("echo second\n", "deploy/web", "--mode", "debug"); r.Code != 0 || !strings.Contains(r.Stdout, "second") {
+		t.Errorf("second session: %+v", r)
+	}
+	// Two at once: both read the same pod version, and both must land.
+	var wg sync.WaitGroup
+	results := make([]string, 2)
+	codes := make([]int, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/web", "--mode", "debug", "--", "sh", "-c", fmt.Sprintf("sleep 2; echo parallel-%d-$$", i))
+			out, err := cmd.CombinedOutput()
+			results[i], codes[i] = string(out), cmd.ProcessState.ExitCode()
+			if err != nil && cmd.ProcessState == nil {
+				results[i] = err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range 2 {
+		// $$ reaches the shell as typed (the kubelet would turn an unescaped $$ into $).
+		if codes[i] != 0 || !regexp.MustCompile(fmt.Sprintf(`parallel-%d-\d+`, i)).MatchString(results[i]) {
+			t.Errorf("concurrent session %d: exit %d\n%s", i, codes[i], results[i])
+		}
+	}
+	names := map[string]bool{}
+	for _, ec := range d.ephemeral() {
+		if !strings.HasPrefix(ec.Name, meta.DebugContainerPrefix) || ec.TargetContainerName != "web" {
+			t.Errorf("unexpected ephemeral container %s (target %q)", ec.Name, ec.TargetContainerName)
+		}
+		names[ec.Name] = true
+	}
+	if len(names) != 4 {
+		t.Errorf("the pod has ephemeral containers %v, want 4 distinct ones (2 sequential, 2 concurrent)", names)
+	}
+}
+
+func TestDebugPodSecurity(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	ns, err := f.Client.CoreV1().Namespaces().Get(f.Ctx, f.Namespace, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.Labels["pod-security.kubernetes.io/enforce"] = "restricted"
+	if _, err := f.Client.CoreV1().Namespaces().Update(f.Ctx, ns, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d := newDebugTarget(f, true)
+
+	r := f.Eshell("echo ok-$GREETING\n", "deploy/web", "--mode", "debug")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "ok-"+greeting) {
+		t.Fatalf("auto profile in a restricted namespace: %+v", r)
+	}
+	if !strings.Contains(r.Stderr, `enforces Pod Security "restricted"; using --profile restricted`) {
+		t.Errorf("the output does not say the restricted profile was chosen:\n%s", r.Stderr)
+	}
+	if ecs := d.ephemeral(); len(ecs) != 1 || ecs[0].SecurityContext == nil || ecs[0].SecurityContext.RunAsNonRoot == nil || !*ecs[0].SecurityContext.RunAsNonRoot {
+		t.Fatalf("want one debug container running as non-root, got %+v", ecs)
+	}
+
+	// The namespace really enforces: the server refuses a privileged one.
+	priv := d.ephemeral()[0].DeepCopy()
+	priv.Name = "eshell-priv0"
+	priv.SecurityContext = &corev1.SecurityContext{Privileged: new(true)}
+	body, _ := json.Marshal(map[string]any{"spec": map[string]any{"ephemeralContainers": []any{priv}}})
+	_, err = f.Client.CoreV1().Pods(f.Namespace).Patch(f.Ctx, d.pod().Name, types.StrategicMergePatchType, body,
+		metav1.PatchOptions{DryRun: []string{metav1.DryRunAll}}, "ephemeralcontainers")
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("a privileged debug container was not refused by the server (err %v): the test proves nothing", err)
+	}
+
+	r = f.Eshell("", "deploy/web", "--mode", "debug", "--profile", "sysadmin")
+	if r.Code != 1 {
+		t.Errorf("--profile sysadmin: exit %d, want 1", r.Code)
+	}
+	// Refused by eshell before sending (the server would name the rules too, but only after a round trip).
+	for _, want := range []string{`breaks Pod Security "restricted"`, "privileged", "allowPrivilegeEscalation != false", "--profile restricted", "nothing was added"} {
+		if !strings.Contains(r.Stderr, want) {
+			t.Errorf("the rejection does not mention %q:\n%s", want, r.Stderr)
+		}
+	}
+	d.expectCount(1, "after the rejected --profile sysadmin")
+
+	if r := f.Eshell("echo again\n", "deploy/web", "--mode", "debug", "--profile", "auto"); r.Code != 0 || !strings.Contains(r.Stdout, "again") {
+		t.Errorf("a session after the rejection failed: %+v", r)
+	}
+	d.expectCount(2, "after the second auto session")
+}
+
+func TestDebugBoundAndReuse(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+
+	// A killed client: the container is bounded by --max-duration on the
+	// server (the watchdog is in its command) and ends by itself.
+	term := f.Pty("deploy/web", "--mode", "debug", "--max-duration", "5s")
+	name := term.Expect(`(?s)Waiting for debug container (eshell-[a-z0-9]{5}) to start\.\.\..*[#$] $`, 30*time.Second)[1]
+	term.Kill()
+	if cmd := d.ephemeral()[0].Command; !strings.Contains(strings.Join(cmd, " "), "sleep 5; kill -9") {
+		t.Errorf("the debug container's command has no 5s bound: %q", cmd)
+	}
+	d.expectTerminated(name, 10*time.Second)
+
+	// With the client attached, the bound ends a command that would run longer.
+	start := time.Now()
+	r := f.Eshell("", "deploy/web", "--mode", "debug", "--max-duration", "2s", "--", "sleep", "30")
+	if r.Code != 137 || time.Since(start) > 20*time.Second {
+		t.Errorf("--max-duration 2s with sleep 30: exit %d after %s, want 137 (killed) soon after 2s", r.Code, time.Since(start))
+	}
+	d.expectCount(2, "after two sessions")
+
+	// A still-running container of this user and image: --reuse attaches to it.
+	waiting := d.gated()
+	r = f.Eshell("echo reused-$GREETING\n", "deploy/web", "--mode", "debug", "--reuse")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "reused-"+greeting) || !strings.Contains(r.Stderr, "Attaching to debug container "+waiting) {
+		t.Errorf("--reuse did not attach to %s: %+v", waiting, r)
+	}
+	d.expectCount(3, "--reuse must not add a container")
+	d.expectTerminated(waiting, 10*time.Second)
+
+	// On a terminal, eshell asks.
+	waiting = d.gated()
+	term = f.Pty("deploy/web", "--mode", "debug")
+	term.Expect(`already has your running debug container `+waiting+` \(busybox:1\.37\)\. Attach to it instead of adding another\? \[y/N\] `, 20*time.Second)
+	term.Type("y\r")
+	term.Expect(`Attaching to debug container `+waiting, 10*time.Second)
+	term.Type("echo prompted-$GREETING; exit 5\r")
+	term.Expect(`prompted-`+greeting, 10*time.Second)
+	if code := term.Wait(20 * time.Second); code != 5 {
+		t.Errorf("exit code %d after reusing on a terminal, want 5", code)
+	}
+	d.expectCount(4, "answering y must not add a container")
+}
+
+func TestDebugDryRunAndBadInputs(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+
+	r := f.Eshell("", "deploy/web", "--mode", "debug", "--dry-run=client", "-o", "yaml")
+	var ec corev1.EphemeralContainer
+	if err := yaml.UnmarshalStrict([]byte(r.Stdout), &ec); r.Code != 0 || err != nil {
+		t.Fatalf("dry run: exit %d, %v\n%s", r.Code, err, r.Stdout)
+	}
+	if !strings.HasPrefix(ec.Name, "eshell-") || ec.TargetContainerName != "web" || ec.Image != "busybox:1.37" {
+		t.Errorf("dry run printed name %q target %q image %q, want eshell-..., web, busybox:1.37", ec.Name, ec.TargetContainerName, ec.Image)
+	}
+	d.expectCount(0, "after --dry-run=client")
+
+	r = f.Eshell("", "deploy/web", "--mode", "debug", "-c", "nope")
+	if r.Code != 1 || !strings.Contains(r.Stderr, `container "nope" not found; valid containers: web`) {
+		t.Errorf("-c nope: %+v", r)
+	}
+	r = f.Eshell("", "deploy/web", "--mode", "debug", "--profile", "superuser")
+	if r.Code != 1 || !strings.Contains(r.Stderr, `unknown profile "superuser"`) {
+		t.Errorf("--profile superuser: %+v", r)
+	}
+	d.expectCount(0, "after refused inputs")
+
+	// An image that cannot be pulled fails with the kubelet's reason, not a timeout.
+	start := time.Now()
+	r = f.Eshell("", "deploy/web", "--mode", "debug", "--image", "missing.invalid/tools:1", "--pod-running-timeout", "60s")
+	if r.Code != 1 || !regexp.MustCompile(`did not start: (ErrImagePull|ImagePullBackOff).*--image`).MatchString(r.Stderr) {
+		t.Errorf("unpullable image: %+v", r)
+	}
+	if time.Since(start) > 20*time.Second {
+		t.Errorf("unpullable image took %s to report: it should fail fast", time.Since(start))
+	}
+
+	// Without permission to add ephemeral containers nothing is added.
+	f.Apply(`
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: dev-read}
+rules:
+- {apiGroups: [""], resources: [pods], verbs: [get, list, watch]}
+- {apiGroups: [apps], resources: [deployments], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dev-read}
+subjects: [{kind: User, name: dev, apiGroup: rbac.authorization.k8s.io}]
+roleRef: {kind: Role, name: dev-read, apiGroup: rbac.authorization.k8s.io}
+`)
+	dev := func(args ...string) framework.Result {
+		cmd := f.Cmd(f.Plugin, append([]string{"-n", f.Namespace}, args...)...)
+		cmd.Env = append(cmd.Env, "KUBECONFIG="+f.DevKubeconfig)
+		return f.Run(cmd, "")
+	}
+	f.Eventually("the dev Role to apply", 10*time.Second, func() bool {
+		cmd := f.Cmd(f.Env.Kubectl, "-n", f.Namespace, "get", "deploy/web")
+		cmd.Env = append(cmd.Env, "KUBECONFIG="+f.DevKubeconfig)
+		return cmd.Run() == nil
+	})
+	before := len(d.ephemeral())
+	r = dev("deploy/web", "--mode", "debug")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "patch pods/ephemeralcontainers") || !strings.Contains(r.Stderr, `user "dev"`) {
+		t.Errorf("without pods/ephemeralcontainers: %+v", r)
+	}
+	d.expectCount(before, "after the forbidden session")
+
+	// A pod that is not running.
+	f.Apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: broken}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: broken}}
+  template:
+    metadata: {labels: {app: broken}}
+    spec: {containers: [{name: app, image: missing.invalid/x}]}
+`)
+	f.Eventually("the broken pod to exist", 20*time.Second, func() bool {
+		l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "app=broken"})
+		return err == nil && len(l.Items) > 0
+	})
+	r = f.Eshell("", "deploy/broken", "--mode", "debug")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "no running, ready pod") {
+		t.Errorf("a pending pod: %+v", r)
+	}
+}
