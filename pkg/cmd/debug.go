@@ -44,9 +44,6 @@ func (o *Options) runDebug(ctx context.Context, w *target.Workload) (err error) 
 	if _, _, err := debug.ResolveProfile(o.Debug.Profile, nil); err != nil {
 		return err
 	}
-	if err := o.checkContainer(w); err != nil {
-		return err
-	}
 	image := o.Config.DebugImage
 	if o.flags != nil && o.flags.Changed("image") {
 		image = o.Debug.Image
@@ -55,16 +52,9 @@ func (o *Options) runDebug(ctx context.Context, w *target.Workload) (err error) 
 		return fmt.Errorf("--max-duration %s is too short: the debug container is bounded in whole seconds, use 1s or more (0 for no bound)", o.MaxDuration)
 	}
 
-	pod, err := o.pickPod(ctx, w)
+	pod, container, err := o.podAndContainer(ctx, w)
 	if err != nil {
 		return err
-	}
-	container, note, err := target.Container(pod.ObjectMeta, pod.Spec, o.Container)
-	if err != nil {
-		return err
-	}
-	if note != "" {
-		o.infof("%s", note)
 	}
 	user := o.currentUser(ctx)
 

@@ -235,20 +235,30 @@ func (o *Options) checkContainer(w *target.Workload) error {
 	return err
 }
 
-func (o *Options) runExec(ctx context.Context, w *target.Workload) (err error) {
+// podAndContainer chooses the running pod and then its container, for the
+// modes that work inside an existing pod (exec, debug).
+func (o *Options) podAndContainer(ctx context.Context, w *target.Workload) (*corev1.Pod, string, error) {
 	if err := o.checkContainer(w); err != nil {
-		return err
+		return nil, "", err
 	}
 	pod, err := o.pickPod(ctx, w)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	container, note, err := target.Container(pod.ObjectMeta, pod.Spec, o.Container)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	if note != "" {
 		o.infof("%s", note)
+	}
+	return pod, container, nil
+}
+
+func (o *Options) runExec(ctx context.Context, w *target.Workload) (err error) {
+	pod, container, err := o.podAndContainer(ctx, w)
+	if err != nil {
+		return err
 	}
 	argv, auto := o.Command, len(o.Command) == 0
 	if auto {
