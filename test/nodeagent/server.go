@@ -58,34 +58,30 @@ func (a *Agent) handler() http.Handler {
 	s := streamer{a}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("/exec/", func(w http.ResponseWriter, req *http.Request) {
-		key, ctr, ok := parsePath("/exec/", req.URL.Path)
-		if !ok {
-			http.NotFound(w, req)
-			return
+	// stream parses what exec and attach share: the path and the streams asked for.
+	stream := func(prefix string, serve func(w http.ResponseWriter, req *http.Request, key, ctr string, opts *remotecommand.Options)) http.HandlerFunc {
+		return func(w http.ResponseWriter, req *http.Request) {
+			key, ctr, ok := parsePath(prefix, req.URL.Path)
+			if !ok {
+				http.NotFound(w, req)
+				return
+			}
+			opts, err := remotecommand.NewOptions(req)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			serve(w, req, key, ctr, opts)
 		}
-		opts, err := remotecommand.NewOptions(req)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
+	}
+	mux.HandleFunc("/exec/", stream("/exec/", func(w http.ResponseWriter, req *http.Request, key, ctr string, opts *remotecommand.Options) {
 		remotecommand.ServeExec(w, req, s, key, "", ctr, req.URL.Query()["command"], opts,
 			streamIdleTimeout, remotecommandconsts.DefaultStreamCreationTimeout, remotecommandconsts.SupportedStreamingProtocols)
-	})
-	mux.HandleFunc("/attach/", func(w http.ResponseWriter, req *http.Request) {
-		key, ctr, ok := parsePath("/attach/", req.URL.Path)
-		if !ok {
-			http.NotFound(w, req)
-			return
-		}
-		opts, err := remotecommand.NewOptions(req)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
+	}))
+	mux.HandleFunc("/attach/", stream("/attach/", func(w http.ResponseWriter, req *http.Request, key, ctr string, opts *remotecommand.Options) {
 		remotecommand.ServeAttach(w, req, s, key, "", ctr, opts,
 			streamIdleTimeout, remotecommandconsts.DefaultStreamCreationTimeout, remotecommandconsts.SupportedStreamingProtocols)
-	})
+	}))
 	mux.HandleFunc("/containerLogs/", func(w http.ResponseWriter, req *http.Request) {
 		key, ctr, ok := parsePath("/containerLogs/", req.URL.Path)
 		if !ok {
