@@ -92,6 +92,7 @@ name. Without a command, bash is started where the image has it, else sh.`,
 	addDebugFlags(f, &o.Debug)
 	addCloneFlags(f, &o.Clone)
 	addPickFlags(f, o)
+	registerPickExtras(cmd, o)
 	cmd.AddCommand(newCmdGC(o), newCmdVersion(o))
 	return cmd
 }

@@ -1,0 +1,404 @@
+package picker
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/target"
+)
+
+const envLabel = meta.EnvNameLabel
+
+func namespace(name string, labels, annotations map[string]string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: annotations}}
+}
+
+func forbid(c *fake.Clientset, verb, resource string) {
+	c.PrependReactor(verb, resource, func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: resource}, "", errors.New("no"))
+	})
+}
+
+func TestListEnvironmentsLabelled(t *testing.T) {
+	c := fake.NewClientset(
+		namespace("shop-pr-7", map[string]string{envLabel: "shop"}, map[string]string{
+			meta.EnvStatusAnnotationPrefix + "migrated": "false",
+			meta.EnvStatusAnnotationPrefix + "deployed": "true",
+			meta.EnvStatusAnnotationPrefix + "seeded":   "pending",
+			meta.EnvURLAnnotationPrefix + "web":         "http://web.shop",
+			meta.EnvURLAnnotationPrefix + "api":         "http://api.shop",
+			"unrelated":                                 "x",
+		}),
+		namespace("demo-pr-42", map[string]string{envLabel: "demo"}, nil),
+		namespace("plain", nil, nil),
+		namespace("gone", map[string]string{envLabel: "gone"}, nil),
+	)
+	// A terminating environment is not offered.
+	gone, _ := c.CoreV1().Namespaces().Get(context.Background(), "gone", metav1.GetOptions{})
+	gone.Status.Phase = corev1.NamespaceTerminating
+	_, _ = c.CoreV1().Namespaces().Update(context.Background(), gone, metav1.UpdateOptions{})
+
+	envs, err := ListEnvironments(context.Background(), c, envLabel, "shop-pr-7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !envs.Labelled || envs.Forbidden {
+		t.Fatalf("labelled=%v forbidden=%v, want labelled only", envs.Labelled, envs.Forbidden)
+	}
+	want := []string{
+		"demo  demo-pr-42",
+		"shop  shop-pr-7 (current)  deployed ✓ migrated ✗ seeded=pending  api=http://api.shop web=http://web.shop",
+	}
+	if diff := cmp.Diff(want, envs.Rows()); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	if envs.Default() != 1 {
+		t.Errorf("default %d, want 1 (the current namespace)", envs.Default())
+	}
+	if got := envs.List[0].Label(); got != "environment demo (namespace demo-pr-42)" {
+		t.Errorf("label %q", got)
+	}
+}
+
+func TestListEnvironmentsUnlabelledCurrentFirst(t *testing.T) {
+	c := fake.NewClientset(namespace("alpha", nil, nil), namespace("zeta", nil, nil), namespace("mine", nil, nil))
+	envs, err := ListEnvironments(context.Background(), c, envLabel, "zeta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if envs.Labelled {
+		t.Fatal("no namespace is labelled, yet Labelled")
+	}
+	want := []string{"zeta (current)", "alpha", "mine"}
+	if diff := cmp.Diff(want, envs.Rows()); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	if envs.Default() != 0 {
+		t.Errorf("default %d, want 0", envs.Default())
+	}
+}
+
+func TestListEnvironmentsForbidden(t *testing.T) {
+	c := fake.NewClientset(namespace("other", map[string]string{envLabel: "x"}, nil))
+	forbid(c, "list", "namespaces")
+	envs, err := ListEnvironments(context.Background(), c, envLabel, "mine")
+	if err != nil {
+		t.Fatalf("a user who may not list namespaces got an error: %v", err)
+	}
+	if !envs.Forbidden || len(envs.List) != 1 || envs.List[0].Namespace != "mine" || !envs.List[0].Current {
+		t.Errorf("want the current namespace alone, got %+v", envs)
+	}
+	if _, err := FindEnvironment(context.Background(), c, envLabel, "x"); err == nil || !strings.Contains(err.Error(), "-n NAMESPACE") {
+		t.Errorf("--env without permission: %v", err)
+	}
+}
+
+func TestListEnvironmentsOtherErrorsFail(t *testing.T) {
+	c := fake.NewClientset()
+	c.PrependReactor("list", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, errors.New("connection refused")
+	})
+	if _, err := ListEnvironments(context.Background(), c, envLabel, "mine"); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestFindEnvironment(t *testing.T) {
+	c := fake.NewClientset(
+		namespace("demo-pr-42", map[string]string{envLabel: "demo"}, nil),
+		namespace("shop-1", map[string]string{envLabel: "shop"}, nil),
+		namespace("shop-2", map[string]string{envLabel: "shop"}, nil),
+	)
+	ctx := context.Background()
+	for _, tc := range []struct{ name, ns, err string }{
+		{"demo", "demo-pr-42", ""},
+		{"demo-pr-42", "demo-pr-42", ""}, // the namespace name works too
+		{"nope", "", `no environment "nope" (namespaces labelled envs.sberz.de/name); the environments are: demo (namespace demo-pr-42), shop (namespace shop-1), shop (namespace shop-2)`},
+		{"shop", "", `environment "shop" is in more than one namespace: shop-1, shop-2`},
+	} {
+		e, err := FindEnvironment(ctx, c, envLabel, tc.name)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || e.Namespace != tc.ns {
+			t.Errorf("%s: got %q, %v; want %q", tc.name, e.Namespace, err, tc.ns)
+		}
+	}
+}
+
+func TestFindEnvironmentWithoutLabelledNamespaces(t *testing.T) {
+	c := fake.NewClientset(namespace("plain", nil, nil))
+	_, err := FindEnvironment(context.Background(), c, "custom/env", "plain")
+	if err == nil || !strings.Contains(err.Error(), "no namespace has the label custom/env") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func workloadObjects(now time.Time) []runtime.Object {
+	at := func(d time.Duration) metav1.Time { return metav1.NewTime(now.Add(-d)) }
+	om := func(name string, age time.Duration) metav1.ObjectMeta {
+		return metav1.ObjectMeta{Name: name, Namespace: "ns", CreationTimestamp: at(age)}
+	}
+	owned := om("web-abc", time.Hour)
+	owned.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-1"}}
+	clone := om("web-eshell-x", time.Minute)
+	clone.Labels = map[string]string{meta.ManagedByLabel: meta.ManagedByValue}
+	cronJob := om("nightly-123", 2*time.Hour)
+	cronJob.OwnerReferences = []metav1.OwnerReference{{Kind: "CronJob", Name: "nightly"}}
+	return []runtime.Object{
+		&appsv1.Deployment{ObjectMeta: om("web", 3*24*time.Hour), Spec: appsv1.DeploymentSpec{Replicas: ptr.To[int32](3)}, Status: appsv1.DeploymentStatus{ReadyReplicas: 2}},
+		&appsv1.Deployment{ObjectMeta: om("api", 5*time.Minute), Status: appsv1.DeploymentStatus{ReadyReplicas: 1}},
+		&appsv1.StatefulSet{ObjectMeta: om("db", 40*time.Hour), Spec: appsv1.StatefulSetSpec{Replicas: ptr.To[int32](1)}, Status: appsv1.StatefulSetStatus{ReadyReplicas: 1}},
+		&appsv1.DaemonSet{ObjectMeta: om("agent", 10*time.Second), Status: appsv1.DaemonSetStatus{NumberReady: 0, DesiredNumberScheduled: 2}},
+		&batchv1.CronJob{ObjectMeta: om("nightly", 90*time.Minute), Spec: batchv1.CronJobSpec{Suspend: ptr.To(true)}, Status: batchv1.CronJobStatus{Active: []corev1.ObjectReference{{Name: "nightly-123"}}}},
+		&batchv1.Job{ObjectMeta: om("migrate", 30*time.Minute), Status: batchv1.JobStatus{Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}}},
+		&batchv1.Job{ObjectMeta: cronJob, Status: batchv1.JobStatus{Ready: ptr.To[int32](1)}},
+		&corev1.Pod{ObjectMeta: om("debug-pod", 2*time.Minute), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}, {Name: "b"}}},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Ready: true}, {Ready: false}}}},
+		&corev1.Pod{ObjectMeta: om("waiting", time.Minute), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}}}, Status: corev1.PodStatus{Phase: corev1.PodPending}},
+		&corev1.Pod{ObjectMeta: owned, Status: corev1.PodStatus{Phase: corev1.PodRunning}},
+		&corev1.Pod{ObjectMeta: clone, Status: corev1.PodStatus{Phase: corev1.PodRunning}},
+	}
+}
+
+func TestListWorkloadsRendering(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := fake.NewClientset(workloadObjects(now)...)
+	l := ListWorkloads(context.Background(), c, "ns", time.Second)
+	if len(l.Failed) > 0 || len(l.Forbidden) > 0 {
+		t.Fatalf("failed %v forbidden %v", l.Failed, l.Forbidden)
+	}
+	want := []string{
+		"deploy/api         Deployment   1/1              5m",
+		"deploy/web         Deployment   2/3              3d",
+		"sts/db             StatefulSet  1/1              40h",
+		"ds/agent           DaemonSet    0/2              10s",
+		"cj/nightly         CronJob      1 active suspended  90m",
+		"job/migrate        Job          Complete         30m",
+		"pod/debug-pod      Pod          1/2              2m",
+		"pod/waiting        Pod          0/1 Pending      60s",
+	}
+	// The table is aligned on its widest cell.
+	want = realign(want)
+	if diff := cmp.Diff(want, WorkloadRows(l.Workloads, now)); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+}
+
+// realign re-spaces rows written by hand with at least two spaces between
+// columns, as Table would.
+func realign(rows []string) []string {
+	var cells [][]string
+	for _, r := range rows {
+		var cs []string
+		for _, f := range strings.Split(r, "  ") {
+			if f = strings.TrimSpace(f); f != "" {
+				cs = append(cs, f)
+			}
+		}
+		cells = append(cells, cs)
+	}
+	return Table(cells)
+}
+
+func TestTable(t *testing.T) {
+	got := Table([][]string{{"a", "✓✓", "x"}, {"long", "b", ""}})
+	want := []string{"a     ✓✓  x", "long  b"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+// slowList makes every list of the kinds take d, ignoring the context, as
+// a hung connection might. (A sleeping reactor of the fake clientset would
+// not do: the fake runs its reactors one at a time.)
+func slowList(t *testing.T, d time.Duration, kinds ...target.Kind) {
+	t.Cleanup(func() { listKindFunc = listKind })
+	slow := map[target.Kind]bool{}
+	for _, k := range kinds {
+		slow[k] = true
+	}
+	listKindFunc = func(ctx context.Context, c kubernetes.Interface, ns string, k target.Kind) ([]Workload, error) {
+		if slow[k] {
+			time.Sleep(d)
+		}
+		return listKind(ctx, c, ns, k)
+	}
+}
+
+func TestListWorkloadsConcurrent(t *testing.T) {
+	c := fake.NewClientset(workloadObjects(time.Now())...)
+	slowList(t, 300*time.Millisecond, ServiceKinds...)
+	start := time.Now()
+	l := ListWorkloads(context.Background(), c, "ns", 5*time.Second)
+	if took := time.Since(start); took > 1200*time.Millisecond {
+		t.Errorf("six lists of 300ms took %s: they did not run at once", took)
+	}
+	if len(l.Workloads) != 8 {
+		t.Errorf("got %d workloads, want 8", len(l.Workloads))
+	}
+}
+
+func TestListWorkloadsTimeoutAndForbidden(t *testing.T) {
+	c := fake.NewClientset(workloadObjects(time.Now())...)
+	slowList(t, 3*time.Second, target.KindCronJob)
+	forbid(c, "list", "daemonsets")
+	forbid(c, "list", "statefulsets")
+	start := time.Now()
+	l := ListWorkloads(context.Background(), c, "ns", 200*time.Millisecond)
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("a hung list held the question up for %s; the timeout is 200ms", took)
+	}
+	if _, ok := l.Failed[target.KindCronJob]; !ok || len(l.Failed) != 1 {
+		t.Errorf("failed %v, want cronjobs alone", l.Failed)
+	}
+	if !strings.Contains(l.FailedKinds(), "cronjobs (no answer within 200ms)") {
+		t.Errorf("FailedKinds %q", l.FailedKinds())
+	}
+	if diff := cmp.Diff([]target.Kind{target.KindStatefulSet, target.KindDaemonSet}, l.Forbidden); diff != "" {
+		t.Errorf("forbidden (-want +got):\n%s", diff)
+	}
+	var refs []string
+	for _, w := range l.Workloads {
+		refs = append(refs, w.Ref().String())
+	}
+	want := []string{"deploy/api", "deploy/web", "job/migrate", "pod/debug-pod", "pod/waiting"}
+	if diff := cmp.Diff(want, refs); diff != "" {
+		t.Errorf("workloads (-want +got):\n%s", diff)
+	}
+}
+
+func TestNames(t *testing.T) {
+	c := fake.NewClientset(workloadObjects(time.Now())...)
+	pods, err := Names(context.Background(), c, "ns", target.KindPod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"debug-pod", "waiting", "web-abc"}, pods); diff != "" {
+		t.Errorf("pods (-want +got):\n%s", diff)
+	}
+	jobs, _ := Names(context.Background(), c, "ns", target.KindJob)
+	if diff := cmp.Diff([]string{"migrate", "nightly-123"}, jobs); diff != "" {
+		t.Errorf("jobs (-want +got):\n%s", diff)
+	}
+}
+
+func TestContainers(t *testing.T) {
+	always := corev1.ContainerRestartPolicyAlways
+	tmpl := corev1.PodTemplateSpec{
+		ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{meta.DefaultContainerAnnotation: "worker"}},
+		Spec: corev1.PodSpec{
+			InitContainers: []corev1.Container{{Name: "migrate", Image: "app:1"}, {Name: "proxy", Image: "proxy:2", RestartPolicy: &always}},
+			Containers:     []corev1.Container{{Name: "web", Image: "app:1"}, {Name: "cache", Image: "redis:7"}, {Name: "worker", Image: "app:1"}},
+		},
+	}
+	want := []string{
+		"worker  app:1    (default)",
+		"web     app:1",
+		"cache   redis:7",
+		"proxy   proxy:2  (sidecar)",
+	}
+	if diff := cmp.Diff(want, ContainerRows(Containers(tmpl))); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
+func TestChooserSingleCandidateIsTakenAndSaid(t *testing.T) {
+	var info bytes.Buffer
+	p := &Scripted{}
+	ch := &Chooser{Prompter: p, Info: &info}
+	i, err := ch.Choose(Choice{What: "environment", Rows: []string{"demo"}, Auto: func(int) string { return "Using environment demo (namespace demo-pr-42)" }})
+	if err != nil || i != 0 {
+		t.Fatalf("got %d, %v", i, err)
+	}
+	if len(p.Asked) != 0 {
+		t.Errorf("a single candidate was asked about: %+v", p.Asked)
+	}
+	if info.String() != "Using environment demo (namespace demo-pr-42)\n" {
+		t.Errorf("info %q", info.String())
+	}
+}
+
+func TestChooserAsksThePrompter(t *testing.T) {
+	p := &Scripted{Answers: []string{"worker", ""}}
+	ch := &Chooser{Prompter: p}
+	rows := []string{"deploy/web  2/2", "deploy/worker  1/1", "pod/x  1/1"}
+	i, err := ch.Choose(Choice{What: "service", Message: "Which service?", Rows: rows, Default: 2})
+	if err != nil || i != 1 {
+		t.Errorf("filter 'worker': got %d, %v, want 1", i, err)
+	}
+	i, err = ch.Choose(Choice{What: "service", Message: "Which service?", Rows: rows, Default: 2})
+	if err != nil || i != 2 {
+		t.Errorf("Enter on the default: got %d, %v, want 2", i, err)
+	}
+	want := []Question{{"Which service?", rows, 2}, {"Which service?", rows, 2}}
+	if diff := cmp.Diff(want, p.Asked); diff != "" {
+		t.Errorf("asked (-want +got):\n%s", diff)
+	}
+	if _, err := ch.Choose(Choice{What: "service", Message: "Again?", Rows: rows}); err == nil {
+		t.Error("a question beyond the script did not fail")
+	}
+	p.Answers = []string{"nothing-like-it"}
+	if _, err := ch.Choose(Choice{What: "service", Rows: rows}); err == nil {
+		t.Error("an answer matching no option did not fail")
+	}
+}
+
+func TestChoiceErrorWithoutTerminal(t *testing.T) {
+	var rows []string
+	for i := range 25 {
+		rows = append(rows, fmt.Sprintf("env-%02d  ns-%02d", i, i))
+	}
+	ch := &Chooser{}
+	_, err := ch.Choose(Choice{What: "environment", Flag: "--env NAME (or -n NAMESPACE)", Where: "(namespaces labelled x/y)", Rows: rows})
+	var ce *ChoiceError
+	if !errors.As(err, &ce) {
+		t.Fatalf("got %v, want a *ChoiceError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		"which environment? There is no terminal to ask on, so choose it with --env NAME (or -n NAMESPACE).\nThe environments (namespaces labelled x/y):\n  env-00  ns-00\n",
+		"\n  env-19  ns-19\n  ... and 5 more",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message lacks %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "env-20") {
+		t.Errorf("message lists more than %d choices:\n%s", MaxListed, msg)
+	}
+	// Two choices: all listed, no "more".
+	_, err = ch.Choose(Choice{What: "service", Flag: "TYPE/NAME or --service TYPE/NAME", Where: `in namespace "x"`, Rows: []string{"deploy/a", "deploy/b"}})
+	want := "which service? There is no terminal to ask on, so choose it with TYPE/NAME or --service TYPE/NAME.\nThe services in namespace \"x\":\n  deploy/a\n  deploy/b"
+	if err == nil || err.Error() != want {
+		t.Errorf("got %q, want %q", err, want)
+	}
+}
+
+func TestNewSurveyNeedsFiles(t *testing.T) {
+	if s := NewSurvey(strings.NewReader(""), &bytes.Buffer{}); s != nil {
+		t.Error("a Survey on a non-file")
+	}
+}

@@ -1,0 +1,108 @@
+// Package picker asks the questions `kubectl eshell` needs answered when the
+// user did not say on the command line: which environment (namespace), which
+// service (workload) and which container. It finds the candidates in the
+// cluster, renders them as aligned rows, and asks through a Prompter, or,
+// without a terminal, explains which flag would have answered the question.
+package picker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/AlecAivazis/survey/v2"
+	"github.com/AlecAivazis/survey/v2/terminal"
+)
+
+// Prompter asks the user to choose one of options.
+type Prompter interface {
+	// Select shows message and options, with options[defaultIndex]
+	// preselected, and returns the index of the chosen option.
+	Select(message string, options []string, defaultIndex int) (int, error)
+}
+
+// ErrInterrupted is returned when the user pressed Ctrl-C at a question.
+var ErrInterrupted = errors.New("interrupted while choosing")
+
+// PageSize is how many options a question shows at once; longer lists
+// scroll, and typing filters them.
+const PageSize = 15
+
+// Survey is the Prompter on a terminal. It is the only user of
+// github.com/AlecAivazis/survey/v2 (archived upstream), so replacing that
+// library means replacing this type alone.
+type Survey struct {
+	In  terminal.FileReader
+	Out terminal.FileWriter
+	Err io.Writer
+}
+
+// NewSurvey returns a Survey reading keys from in and drawing on out, or nil
+// when in or out is not a file (the caller checks that both are terminals).
+func NewSurvey(in io.Reader, out io.Writer) *Survey {
+	fin, ok := in.(terminal.FileReader)
+	if !ok {
+		return nil
+	}
+	fout, ok := out.(terminal.FileWriter)
+	if !ok {
+		return nil
+	}
+	return &Survey{In: fin, Out: fout, Err: fout}
+}
+
+// Select asks with survey's Select: arrows move, typing filters (by
+// substring, ignoring case), Enter chooses.
+func (s *Survey) Select(message string, options []string, defaultIndex int) (int, error) {
+	if len(options) == 0 {
+		return -1, errors.New("nothing to choose from")
+	}
+	if defaultIndex < 0 || defaultIndex >= len(options) {
+		defaultIndex = 0
+	}
+	var idx int
+	p := &survey.Select{Message: message, Options: options, Default: defaultIndex, PageSize: PageSize}
+	err := survey.AskOne(p, &idx, survey.WithStdio(s.In, s.Out, s.Err))
+	if errors.Is(err, terminal.InterruptErr) {
+		return -1, ErrInterrupted
+	}
+	if err != nil {
+		return -1, err
+	}
+	return idx, nil
+}
+
+// Question is one question a Scripted prompter was asked.
+type Question struct {
+	Message string
+	Options []string
+	Default int
+}
+
+// Scripted is a Prompter for tests. Each answer chooses the first option
+// that contains it, ignoring case, as typing it into the filter and pressing
+// Enter would; "" accepts the preselected option. It records every question.
+type Scripted struct {
+	Answers []string
+	Asked   []Question
+}
+
+// Select answers with the next scripted answer.
+func (s *Scripted) Select(message string, options []string, defaultIndex int) (int, error) {
+	s.Asked = append(s.Asked, Question{Message: message, Options: append([]string(nil), options...), Default: defaultIndex})
+	if len(s.Answers) == 0 {
+		return -1, fmt.Errorf("unexpected question %q (no scripted answer left)", message)
+	}
+	a := s.Answers[0]
+	s.Answers = s.Answers[1:]
+	if a == "" {
+		return defaultIndex, nil
+	}
+	for i, o := range options {
+		if strings.Contains(strings.ToLower(o), strings.ToLower(a)) {
+			return i, nil
+		}
+	}
+	return -1, fmt.Errorf("question %q: no option contains %q", message, a)
+}
