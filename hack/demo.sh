@@ -10,6 +10,7 @@ cat >&2 <<MSG
     kubectl eshell deploy/web -n demo-pr-42
   Try: env | grep DATABASE; cat /etc/eshell-demo/web/settings.ini; exit 3
   Afterwards (same shell): export KUBECONFIG=$KUBECONFIG PATH=$ROOT/bin:\$PATH
+    kubectl eshell                      # pick environment, service, container
     kubectl eshell deploy/web -n demo-pr-42 --mode exec
     kubectl eshell deploy/worker -n demo-pr-42 --mode debug -c metrics
   Stop everything: make cluster-down

@@ -16,7 +16,13 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
-const example = `  # A shell in a disposable clone of a Deployment (the default mode), gone when you exit
+const example = `  # Pick environment, service and container interactively, then open a shell
+  kubectl eshell
+
+  # The same choices by flags, for scripts (no prompt is ever shown without a terminal)
+  kubectl eshell --env demo --service deploy/web -c web
+
+  # A shell in a disposable clone of a Deployment (the default mode), gone when you exit
   kubectl eshell deploy/web -n env-pr-42
 
   # A one-off task in a clone; its exit code is eshell's exit code
@@ -52,7 +58,9 @@ Modes:
 
 TYPE is one of pod (po), deployment (deploy), statefulset (sts), daemonset (ds),
 replicaset (rs), job, cronjob (cj). A bare NAME is a pod, else a workload of that
-name. Without a command, bash is started where the image has it, else sh.`,
+name. Without a target, eshell asks for the environment (namespaces labelled
+envs.sberz.de/name), the service and the container when a terminal is present.
+Without a command, bash is started where the image has it, else sh.`,
 		Example: example,
 		// The root takes a target; without this cobra reads it as a subcommand name.
 		Args:          cobra.ArbitraryArgs,
