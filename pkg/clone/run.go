@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,11 +33,48 @@ type Session struct {
 	Keep bool
 	// StartTimeout bounds the wait for the container to run.
 	StartTimeout time.Duration
+	// Spinner animates the wait on Progress; set it when Progress is a terminal.
+	Spinner bool
+
+	mu      sync.Mutex
+	spinner string // the line the spinner currently shows, to clear it
 }
 
 func (s *Session) say(format string, args ...any) {
-	if s.Progress != nil {
-		fmt.Fprintf(s.Progress, format+"\n", args...)
+	if s.Progress == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.spinner != "" {
+		fmt.Fprint(s.Progress, "\r\033[K")
+		s.spinner = ""
+	}
+	fmt.Fprintf(s.Progress, format+"\n", args...)
+}
+
+// spin shows a spinner with what the wait is on until stop is closed.
+func (s *Session) spin(pod string, state func() string, stop <-chan struct{}) {
+	frames := `|/-\`
+	start := time.Now()
+	t := time.NewTicker(120 * time.Millisecond)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-stop:
+			s.mu.Lock()
+			if s.spinner != "" {
+				fmt.Fprint(s.Progress, "\r\033[K")
+				s.spinner = ""
+			}
+			s.mu.Unlock()
+			return
+		case <-t.C:
+		}
+		s.mu.Lock()
+		s.spinner = fmt.Sprintf("%c Starting %s: %s (%.0fs)", frames[i%len(frames)], pod, state(), time.Since(start).Seconds())
+		fmt.Fprint(s.Progress, "\r\033[K"+s.spinner)
+		s.mu.Unlock()
 	}
 }
 
@@ -134,8 +173,21 @@ func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container st
 	}
 	defer w.Stop()
 	last := ""
+	var state atomic.Value
+	state.Store("waiting to be scheduled")
+	if s.Spinner && s.Progress != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go s.spin(pod.Name, func() string { return state.Load().(string) }, stop)
+	}
+	scheduled := false
 	p := pod
 	for {
+		if !scheduled && p.Spec.NodeName != "" {
+			scheduled = true
+			state.Store("scheduled")
+			s.say("Scheduled %s on node %s", p.Name, p.Spec.NodeName)
+		}
 		if st := containerStatus(p, container); st != nil {
 			switch {
 			case st.State.Running != nil:
@@ -151,6 +203,7 @@ func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container st
 				}
 				if wt.Reason != last {
 					last = wt.Reason
+					state.Store(wt.Reason)
 					s.say("Waiting for %s: %s", p.Name, wt.Reason)
 				}
 			}

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sberz/kubectl-eshell/pkg/clone"
+	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -96,6 +97,7 @@ func (o *Options) runClone(ctx context.Context, w *target.Workload) (err error) 
 	s := &clone.Session{Remote: o.remote, Streams: o.streams(), Keep: o.Clone.Keep, StartTimeout: o.PodRunningTimeout}
 	if !o.Quiet {
 		s.Progress = o.ErrOut
+		s.Spinner = session.IsTerminal(o.ErrOut)
 	}
 	end := o.auditSession(ctx, w, pod, container)
 	defer func() { end(err) }()

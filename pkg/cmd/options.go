@@ -163,7 +163,9 @@ func (o *Options) Validate() error {
 
 // Run opens the session. SIGTERM and SIGHUP (and SIGINT when no terminal is
 // in raw mode) cancel it, so every mode's cleanup runs.
-func (o *Options) Run(ctx context.Context) error {
+var errMaxDuration = errors.New("--max-duration reached")
+
+func (o *Options) Run(ctx context.Context) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	w, err := o.resolveTarget(ctx)
@@ -184,6 +186,18 @@ func (o *Options) Run(ctx context.Context) error {
 			return advise(err, o.rest.Host)
 		}
 	}
+	// Every mode ends at --max-duration on the client too; clone and debug
+	// are also bounded on the server for a client that is gone.
+	if o.MaxDuration > 0 && o.DryRun == "" {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.MaxDuration, errMaxDuration)
+		defer cancel()
+	}
+	defer func() {
+		if errors.Is(context.Cause(ctx), errMaxDuration) && err != nil {
+			err = fmt.Errorf("the session reached its --max-duration of %s and was ended", o.MaxDuration)
+		}
+	}()
 	switch o.Mode {
 	case config.ModeExec:
 		err = o.runExec(ctx, w)

@@ -8,6 +8,7 @@ import (
 	goflag "flag"
 	"fmt"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
@@ -83,6 +84,13 @@ Without a command, bash is started where the image has it, else sh.`,
 	klogFlags := goflag.NewFlagSet("klog", goflag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	cmd.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
+	cmd.PersistentPreRun = func(*cobra.Command, []string) {
+		// client-go reports a cancelled stream (Ctrl+C, --max-duration) as
+		// errors through klog; below -v=1 that is noise, not information.
+		if klogFlags.Lookup("v").Value.String() == "0" {
+			klog.SetLogger(logr.Discard())
+		}
+	}
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	f.StringVar(&o.Mode, "mode", config.ModeClone, "clone, debug or exec")
 	f.StringSliceVar(&o.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")

@@ -76,6 +76,9 @@ func TestGuardAuditEvents(t *testing.T) {
 	if r := f.Eshell("", "deploy/web", "--", "true"); r.Code != 0 {
 		t.Fatalf("clone: %+v", r)
 	}
+	if r := f.Eshell("", "deploy/web", "--mode", "debug", "--", "true"); r.Code != 0 {
+		t.Fatalf("debug: %+v", r)
+	}
 	if r := f.Eshell("", "deploy/web", "--no-audit", "--mode", "exec", "--", "true"); r.Code != 0 {
 		t.Fatalf("exec --no-audit: %+v", r)
 	}
@@ -94,10 +97,10 @@ func TestGuardAuditEvents(t *testing.T) {
 		got = append(got, e.Reason+"|"+e.Note)
 	}
 	all := strings.Join(got, "\n")
-	if len(evs.Items) != 4 {
-		t.Errorf("want 4 events (start and end of two audited sessions), got %d:\n%s", len(evs.Items), all)
+	if len(evs.Items) != 6 {
+		t.Errorf("want 6 events (start and end of three audited sessions), got %d:\n%s", len(evs.Items), all)
 	}
-	for _, want := range []string{"EshellSessionStarted|admin", "EshellSessionEnded|admin", "exec session", "clone session", "exit code 4"} {
+	for _, want := range []string{"EshellSessionStarted|admin", "EshellSessionEnded|admin", "exec session", "clone session", "debug session", "exit code 4"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("events lack %q:\n%s", want, all)
 		}
@@ -118,6 +121,19 @@ func TestGuardIdleTimeout(t *testing.T) {
 		t.Errorf("idle timeout of 3s took %s", d)
 	}
 	expectNoClones(f)
+
+	// --max-duration bounds every mode on the client, exec included.
+	start = time.Now()
+	r = f.Eshell("", "deploy/web", "--mode", "exec", "--max-duration", "2s", "--", "sleep", "60")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "reached its --max-duration of 2s") {
+		t.Fatalf("exec past --max-duration: %+v", r)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("--max-duration 2s took %s", d)
+	}
+	if strings.Contains(r.Stderr, "UnhandledError") {
+		t.Errorf("client-go noise on a cancelled stream: %s", r.Stderr)
+	}
 }
 
 // pidOf finds the plugin process whose command line mentions marker.
