@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Side-by-side benchmarks of kubectl-eshell against kubectl on the local
+# cluster (make bench: builds bin/kubectl-eshell, bin/kubectl and starts the
+# cluster first). Prints a markdown table and writes bench/out/results.md,
+# bench/out/samples.csv (every run) and bench/out/requests/ (-v=6 logs).
+#
+# It starts and stops nothing but its own namespaces (labelled
+# eshell-bench=<run>, deleted at the end with a bounded wait); the cluster
+# stays up.
+#
+# Settings (environment):
+#   BENCH_QUICK=1          fewer iterations, 100 namespaces / 500 workloads
+#   BENCH_ITER=N           pairs per session comparison (exec, clone, debug)
+#   BENCH_STARTUP_ITER=N   pairs for the start-up time (default 20, quick 10)
+#   BENCH_NAMESPACES=N     picker namespaces (default 1000, quick 100; 0 skips the picker)
+#   BENCH_WORKLOADS=N      picker workloads  (default 5000, quick 500)
+#   BENCH_STREAM_MIB=N     bytes per throughput run (default 100 MiB)
+#   BENCH_CLEANUP_WAIT=S   seconds to wait for the namespaces to be gone (default 180)
+#   BENCH_ONLY=a,b         only these parts: startup,size,exec,stream,clone,debug,requests,picker
+#   BENCH_TIMEOUT=DUR      bound on the whole run (default 20m; timeout(1) syntax)
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+export KUBECONFIG="$CLUSTER_DIR/kubeconfig"
+[ -f "$KUBECONFIG" ] || die "no local cluster ($KUBECONFIG is missing): run make cluster-up first (make bench does)"
+for b in bin/kubectl-eshell bin/kubectl; do
+  [ -x "$b" ] || die "$b is missing: run make build tools (make bench does)"
+done
+command -v timeout >/dev/null || die "timeout (coreutils) is required"
+
+OUT="$ROOT/bench/out"
+mkdir -p "$OUT"
+work="$(mktemp -d "${TMPDIR:-/tmp}/eshell-bench.XXXXXX")"
+trap 'rm -rf "$work"' EXIT
+
+# Copies of the binaries: other work on the machine (make build, the e2e
+# suite) may rebuild bin/ while the benchmark runs.
+cp bin/kubectl-eshell bin/kubectl "$work/"
+log "building the benchmark driver (test/bench)"
+go build -o "$work/bench" ./test/bench
+
+commit="$(git describe --always --dirty 2>/dev/null || echo unknown)"
+log "running (BENCH_QUICK=${BENCH_QUICK:-0}); results go to $OUT"
+rc=0
+timeout --signal=INT --kill-after=60s "${BENCH_TIMEOUT:-20m}" "$work/bench" \
+  --eshell "$work/kubectl-eshell" --kubectl "$work/kubectl" \
+  --kubeconfig "$KUBECONFIG" --out "$OUT" \
+  --go-version "$(go version)" --commit "$commit" || rc=$?
+if [ "$rc" -ne 0 ]; then
+  log "the benchmark ended with exit code $rc (partial results, if any, are in $OUT)"
+  exit "$rc"
+fi
+log "done: $OUT/results.md (paste the table into bench/README.md)"
