@@ -41,8 +41,15 @@ func (o *Options) auditSession(ctx context.Context, w *target.Workload, pod *cor
 		Workload: corev1.ObjectReference{Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, APIVersion: w.APIVersion, UID: types.UID(w.UID)},
 		Pod:      pod.Name, Container: container, Started: time.Now(),
 	}
-	o.recorder.Start(ctx, s)
+	// The start Event goes out alongside the session rather than before it;
+	// the end Event waits for it, so the two stay in order.
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		o.recorder.Start(context.WithoutCancel(ctx), s)
+	}()
 	return func(err error) {
+		<-started
 		code := 0
 		var ee *session.ExitError
 		if errors.As(err, &ee) {

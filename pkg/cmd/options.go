@@ -7,12 +7,12 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -66,6 +66,8 @@ type Options struct {
 	client    kubernetes.Interface
 	remote    session.Remote
 	user      string
+	userOnce  sync.Once
+	userDone  chan struct{}
 	recorder  *audit.Recorder
 	sessionID string
 	flags     interface{ Changed(string) bool }
@@ -168,20 +170,31 @@ var errMaxDuration = errors.New("--max-duration reached")
 func (o *Options) Run(ctx context.Context) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	o.sessionID = randomSuffix()
+	if o.DryRun == "" {
+		o.prefetchUser(ctx)
+	}
+	// With TYPE/NAME known up front, the permission check needs nothing from
+	// the lookup, so both go out together: one round trip instead of two.
+	var early chan error
+	// (--env may still move the session to another namespace: then wait.)
+	if ref, perr := target.ParseRef(o.Target); perr == nil && ref.Kind != "" && o.DryRun == "" && o.Pick.Env == "" {
+		early = make(chan error, 1)
+		go func() {
+			early <- o.precheck(ctx, &target.Workload{Kind: ref.Kind, Name: ref.Name, Namespace: o.Namespace})
+		}()
+	}
 	w, err := o.resolveTarget(ctx)
-	if apierrors.IsForbidden(err) {
-		// Not even allowed to read the target: say everything that is missing.
-		if ref, perr := target.ParseRef(o.Target); perr == nil && ref.Kind != "" {
-			if cerr := o.precheck(ctx, &target.Workload{Kind: ref.Kind, Name: ref.Name, Namespace: o.Namespace}); cerr != nil {
-				return advise(cerr, o.rest.Host)
-			}
+	if early != nil {
+		if cerr := <-early; cerr != nil {
+			// Missing permissions say more than the lookup's Forbidden.
+			return advise(cerr, o.rest.Host)
 		}
 	}
 	if err != nil {
 		return advise(err, o.rest.Host)
 	}
-	o.sessionID = randomSuffix()
-	if o.DryRun == "" {
+	if o.DryRun == "" && early == nil {
 		if err := o.precheck(ctx, w); err != nil {
 			return advise(err, o.rest.Host)
 		}
