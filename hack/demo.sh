@@ -8,7 +8,7 @@ cat >&2 <<MSG
 
   Local cluster and demo environment are up. Opening:
     kubectl eshell deploy/web -n demo-pr-42
-  Try: env | grep DATABASE; cat /etc/eshell-demo/web/settings.ini; exit 3
+  Try: env | grep DATABASE; cat /etc/eshell-demo/web/settings.ini; exit
   Afterwards (same shell): export KUBECONFIG=$KUBECONFIG PATH=$ROOT/bin:\$PATH
     kubectl eshell                      # pick environment, service, container
     kubectl eshell deploy/web -n demo-pr-42 --mode exec
