@@ -76,6 +76,22 @@ func clones(f *framework.F) []corev1.Pod {
 	return l.Items
 }
 
+// runningClone waits until a clone pod runs and returns it.
+func runningClone(f *framework.F) corev1.Pod {
+	f.T.Helper()
+	var pod corev1.Pod
+	f.Eventually("the clone to run", 30*time.Second, func() bool {
+		for _, p := range clones(f) {
+			if p.Status.Phase == corev1.PodRunning {
+				pod = p
+				return true
+			}
+		}
+		return false
+	})
+	return pod
+}
+
 func expectNoClones(f *framework.F) {
 	f.T.Helper()
 	f.Eventually("no clone pods left", 30*time.Second, func() bool { return len(clones(f)) == 0 })
@@ -94,16 +110,7 @@ func TestCloneIsolatedCopy(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var pod corev1.Pod
-	f.Eventually("the clone to run", 30*time.Second, func() bool {
-		for _, p := range clones(f) {
-			if p.Status.Phase == corev1.PodRunning {
-				pod = p
-				return true
-			}
-		}
-		return false
-	})
+	pod := runningClone(f)
 	f.Eventually("the clone's output", 10*time.Second, func() bool { return strings.Contains(out.String(), "init=") })
 	if !strings.Contains(out.String(), "env=hello-from-config/s3cret-value") {
 		t.Errorf("clone does not see the workload's env; output:\n%s", out.String())
@@ -229,14 +236,7 @@ func TestCloneCleanupOnSignals(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			f.Eventually("the clone to run", 30*time.Second, func() bool {
-				for _, p := range clones(f) {
-					if p.Status.Phase == corev1.PodRunning {
-						return true
-					}
-				}
-				return false
-			})
+			runningClone(f)
 			time.Sleep(300 * time.Millisecond) // attached
 			_ = cmd.Process.Signal(sig)
 			done := make(chan error, 1)
