@@ -52,6 +52,17 @@ func (o *Options) runDebug(ctx context.Context, w *target.Workload) (err error) 
 		return fmt.Errorf("--max-duration %s is too short: the debug container is bounded in whole seconds, use 1s or more (0 for no bound)", o.MaxDuration)
 	}
 
+	// The namespace's Pod Security labels do not depend on the pod: read
+	// them while the pod is chosen, one round trip fewer before the shell.
+	type nsResult struct {
+		labels map[string]string
+		err    error
+	}
+	nsc := make(chan nsResult, 1)
+	go func() {
+		l, err := o.namespaceLabels(ctx)
+		nsc <- nsResult{l, err}
+	}()
 	pod, container, err := o.podAndContainer(ctx, w)
 	if err != nil {
 		return err
@@ -75,10 +86,11 @@ func (o *Options) runDebug(ctx context.Context, w *target.Workload) (err error) 
 		}
 	}
 
-	labels, err := o.namespaceLabels(ctx)
-	if err != nil {
-		return err
+	ns := <-nsc
+	if ns.err != nil {
+		return ns.err
 	}
+	labels := ns.labels
 	profile, reason, err := debug.ResolveProfile(o.Debug.Profile, labels)
 	if err != nil {
 		return err

@@ -167,6 +167,9 @@ func (o *Options) Validate() error {
 // in raw mode) cancel it, so every mode's cleanup runs.
 var errMaxDuration = errors.New("--max-duration reached")
 
+// maxDurationGrace lets the server-side bound of clone and debug act first.
+const maxDurationGrace = 15 * time.Second
+
 func (o *Options) Run(ctx context.Context) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
@@ -199,11 +202,17 @@ func (o *Options) Run(ctx context.Context) (err error) {
 			return advise(err, o.rest.Host)
 		}
 	}
-	// Every mode ends at --max-duration on the client too; clone and debug
-	// are also bounded on the server for a client that is gone.
+	// Every mode ends at --max-duration. Clone and debug are bounded on the
+	// server (activeDeadlineSeconds, the watchdog), which ends the process and
+	// so reports its real exit; the client's timer is only their backstop.
+	// Exec has no server-side bound, so the client's timer is the bound.
 	if o.MaxDuration > 0 && o.DryRun == "" {
+		limit := o.MaxDuration
+		if o.Mode != config.ModeExec {
+			limit += maxDurationGrace
+		}
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, o.MaxDuration, errMaxDuration)
+		ctx, cancel = context.WithTimeoutCause(ctx, limit, errMaxDuration)
 		defer cancel()
 	}
 	defer func() {
