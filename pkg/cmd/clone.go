@@ -55,12 +55,6 @@ func (o *Options) runClone(ctx context.Context, w *target.Workload) (err error) 
 	if note != "" {
 		o.infof("%s", note)
 	}
-	if o.DryRun == "" && o.sessionID == "" {
-		o.sessionID = randomSuffix()
-	}
-	if o.sessionID == "" {
-		o.sessionID = "dry-run"
-	}
 	if o.MaxDuration <= 0 {
 		return errors.New("clone mode needs a positive --max-duration (it bounds a forgotten clone on the server), e.g. 2h")
 	}
@@ -74,7 +68,6 @@ func (o *Options) runClone(ctx context.Context, w *target.Workload) (err error) 
 	if len(o.Command) > 0 {
 		display = shell.Quote(o.Command)
 	}
-	suffix := randomSuffix()
 	user := "unknown"
 	if o.DryRun == "" {
 		user = o.currentUser(ctx)
@@ -82,7 +75,7 @@ func (o *Options) runClone(ctx context.Context, w *target.Workload) (err error) 
 	opts := clone.Options{
 		Container: container, Command: shell.Gated(o.Command, 0), Stdin: true, TTY: o.TTY,
 		KeepInitContainers: o.Clone.KeepInitContainers, NoSidecars: o.Clone.NoSidecars, WithPVC: o.Clone.WithPVC,
-		MaxDuration: o.MaxDuration, SessionID: o.sessionID, User: user, DisplayCommand: display, Now: time.Now(), NameSuffix: suffix,
+		MaxDuration: o.MaxDuration, SessionID: o.sessionID, User: user, DisplayCommand: display, Now: time.Now(), NameSuffix: o.sessionID, // the pod's name carries its session
 	}
 	pod, warnings, err := clone.GeneratePod(src, opts)
 	if err != nil {
