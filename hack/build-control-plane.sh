@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Builds etcd, kube-apiserver, kube-controller-manager and kube-scheduler from
+# Builds etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kubelet from
 # the Go module proxy (hack/tools pins the versions) into the version-keyed
 # cache. A second run finds the binaries and returns at once.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-want=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet)
 missing=()
 for b in "${want[@]}"; do [ -x "$BIN_DIR/$b" ] || missing+=("$b"); done
 if [ ${#missing[@]} -eq 0 ]; then
@@ -36,6 +36,7 @@ declare -A pkgs=(
   [kube-apiserver]=k8s.io/kubernetes/cmd/kube-apiserver
   [kube-controller-manager]=k8s.io/kubernetes/cmd/kube-controller-manager
   [kube-scheduler]=k8s.io/kubernetes/cmd/kube-scheduler
+  [kubelet]=k8s.io/kubernetes/cmd/kubelet
 )
 for b in "${missing[@]}"; do
   log "building $b $K8S_VERSION (a cold build of the whole control plane takes ~12-15 min on 2 cores)"

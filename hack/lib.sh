@@ -3,10 +3,10 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 K8S_VERSION="v1.37.2"
-# Built control-plane binaries are cached per version. The default lives in
-# the work tree (gitignored); ESHELL_CACHE_DIR lets CI and several clones on
-# one machine share one build, which is the 12-minute part of a cold start.
-CACHE_DIR="${ESHELL_CACHE_DIR:-$ROOT/.cache}"
+# Built binaries (control plane, kubelet, containerd) and images are cached
+# per version outside the clone, so every clone on a machine (a developer's,
+# CI's fresh one) shares the build that is the long part of a cold start.
+CACHE_DIR="${ESHELL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-eshell}"
 BIN_DIR="$CACHE_DIR/k8s-$K8S_VERSION/bin"
 CLUSTER_DIR="${ESHELL_CLUSTER_DIR:-$ROOT/.cluster}"
 
