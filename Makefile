@@ -11,14 +11,13 @@ export KUBECONFIG_LOCAL := $(CURDIR)/.cluster/kubeconfig
 build: ## the plugin binary, bin/kubectl-eshell
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/kubectl-eshell ./cmd/kubectl-eshell
 
-tools: ## kubectl from the same k8s.io/kubectl version, and the node agent
+tools: ## kubectl from the same k8s.io/kubectl version
 	$(GO) build -o bin/kubectl ./test/tools/kubectl
-	$(GO) build -o bin/nodeagent ./test/nodeagent
 
-cluster-up: ## etcd + control plane + process-backed node on 127.0.0.1
+cluster-up: ## etcd, control plane, containerd and a real kubelet on 127.0.0.1 (root)
 	hack/cluster-up.sh
 
-cluster-down:
+cluster-down: ## stops the cluster and restores the host state the node changed
 	hack/cluster-down.sh
 
 demo-env: tools ## the demo environment in the running cluster

@@ -51,7 +51,7 @@ spec:
     spec:
       containers:
       - name: web
-        image: python:3.13
+        image: bash:5.2
         command: [sleep, infinity]
         envFrom: [{configMapRef: {name: web-config}}]
         env: [{name: DATABASE_PASSWORD, valueFrom: {secretKeyRef: {name: web-secret, key: DATABASE_PASSWORD}}}]
@@ -78,7 +78,7 @@ spec:
     spec:
       containers:
       - name: worker
-        image: python:3.13
+        image: bash:5.2
         command: [sleep, infinity]
         envFrom: [{configMapRef: {name: web-config}}]
       - name: metrics

@@ -100,7 +100,7 @@ func expectNoClones(f *framework.F) {
 func TestCloneIsolatedCopy(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "python:3.13")
+	webApp(f, "bash:5.2")
 	// The session stays up while the test inspects the cluster around it.
 	cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/web", "--", "sh", "-c",
 		`echo "env=$GREETING/$API_KEY"; if [ -f /shared/init-marker ]; then echo init=ran; else echo init=skipped; fi; read -r _; echo bye`)
@@ -181,7 +181,7 @@ func TestCloneIsolatedCopy(t *testing.T) {
 func TestCloneKeepInitContainers(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "python:3.13")
+	webApp(f, "bash:5.2")
 	r := f.Eshell("", "deploy/web", "--keep-init-containers", "--", "cat", "/shared/init-marker")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "ran") {
 		t.Fatalf("with --keep-init-containers the init container should have run: %+v", r)
@@ -208,7 +208,7 @@ func TestCloneShellTTY(t *testing.T) {
 func TestCloneExitCodesAndFirstOutput(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "python:3.13")
+	webApp(f, "bash:5.2")
 	r := f.Eshell("", "deploy/web", "--", "sh", "-c", "echo first-line; exit 7")
 	if r.Code != 7 {
 		t.Errorf("exit code %d, want 7", r.Code)
@@ -227,7 +227,7 @@ func TestCloneExitCodesAndFirstOutput(t *testing.T) {
 func TestCloneCleanupOnSignals(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "python:3.13")
+	webApp(f, "bash:5.2")
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/web", "-i=false", "--", "sleep", "300")
@@ -265,7 +265,7 @@ func TestCloneCleanupOnSignals(t *testing.T) {
 func TestCloneSIGKILLThenGC(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "python:3.13")
+	webApp(f, "bash:5.2")
 	term := f.Pty("deploy/web")
 	term.Expect(`[#$] `, 20*time.Second)
 	term.Kill()
@@ -292,7 +292,7 @@ func TestCloneSIGKILLThenGC(t *testing.T) {
 func TestCloneMaxDurationThenGC(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "python:3.13")
+	webApp(f, "bash:5.2")
 	cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/web", "--max-duration", "3s", "-i=false", "--", "sleep", "300")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -332,7 +332,7 @@ spec:
   selector: {matchLabels: {app: nowhere}}
   template:
     metadata: {labels: {app: nowhere}}
-    spec: {nodeSelector: {disk: none-such}, containers: [{name: app, image: python:3.13}]}
+    spec: {nodeSelector: {disk: none-such}, containers: [{name: app, image: bash:5.2}]}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -342,7 +342,7 @@ spec:
   selector: {matchLabels: {app: greedy}}
   template:
     metadata: {labels: {app: greedy}}
-    spec: {containers: [{name: app, image: python:3.13, resources: {requests: {cpu: "2"}, limits: {cpu: "2"}}}]}
+    spec: {containers: [{name: app, image: bash:5.2, resources: {requests: {cpu: "2"}, limits: {cpu: "2"}}}]}
 `)
 	cases := []struct{ target, want string }{
 		{"deploy/badimage", "ImagePull"},
@@ -376,7 +376,7 @@ spec:
   selector: {matchLabels: {app: root}}
   template:
     metadata: {labels: {app: root}}
-    spec: {containers: [{name: app, image: python:3.13, securityContext: {privileged: true}}]}
+    spec: {containers: [{name: app, image: bash:5.2, securityContext: {privileged: true}}]}
 `)
 	r := f.Eshell("", "deploy/root", "--", "true")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "PodSecurity") || !strings.Contains(r.Stderr, "nothing was created") {
@@ -390,7 +390,7 @@ spec:
 func TestCloneDryRun(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "python:3.13")
+	webApp(f, "bash:5.2")
 	r := f.Eshell("", "deploy/web", "--dry-run=client", "-o", "yaml", "--", "python", "manage.py", "migrate")
 	for _, want := range []string{"kind: Pod", meta.ManagedByLabel + ": " + meta.ManagedByValue, "activeDeadlineSeconds: 7200", "restartPolicy: Never", "manage.py"} {
 		if !strings.Contains(r.Stdout, want) {

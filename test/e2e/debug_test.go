@@ -61,7 +61,7 @@ spec:
       securityContext: %s
       containers:
       - name: web
-        image: python:3.13
+        image: bash:5.2
         command: [sleep, infinity]
         envFrom: [{configMapRef: {name: web-config}}]
         securityContext: %s

@@ -66,7 +66,7 @@ spec:
     metadata: {labels: {app: py}}
     spec:
       containers:
-      - {name: py, image: "python:3.12-slim"}
+      - {name: py, image: "bash:5.2"}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -84,7 +84,7 @@ kind: Pod
 metadata: {name: nosh}
 spec:
   containers:
-  - {name: app, image: "gcr.io/distroless/static-debian12", command: [/bin/sleep, infinity]}
+  - {name: app, image: "gcr.io/distroless/static-debian12:nonroot", command: [/bin/sleep, infinity]}
 ---
 apiVersion: v1
 kind: Pod
@@ -211,7 +211,7 @@ func TestExec(t *testing.T) {
 		exWant(t, f.Eshell("echo $0; command -v bash || echo nobash\n", "deploy/web", "--mode", "exec"), 0, "sh\nnobash\n")
 		r := f.Eshell("echo bash=$BASH_VERSION\n", "deploy/py", "--mode", "exec")
 		if r.Code != 0 || !regexp.MustCompile(`^bash=\d+\.\d+\S*\n$`).MatchString(r.Stdout) {
-			t.Errorf("in a python image the auto shell should be bash: exit %d, stdout %q (stderr: %s)", r.Code, r.Stdout, r.Stderr)
+			t.Errorf("in a bash image the auto shell should be bash: exit %d, stdout %q (stderr: %s)", r.Code, r.Stdout, r.Stderr)
 		}
 	})
 

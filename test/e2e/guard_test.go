@@ -15,32 +15,14 @@ import (
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
-// asDev runs the plugin as the unprivileged user "dev".
-func asDev(f *framework.F, stdin string, args ...string) framework.Result {
-	f.T.Helper()
-	cmd := f.Cmd(f.Plugin, append([]string{"-n", f.Namespace}, args...)...)
-	cmd.Env = append(cmd.Env, "KUBECONFIG="+f.DevKubeconfig)
-	return f.Run(cmd, stdin)
-}
-
-func bindDev(f *framework.F, role string) {
-	f.T.Helper()
-	b, err := os.ReadFile(filepath.Join(f.Root, "deploy", "rbac", role+".yaml"))
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	f.Apply(string(b))
-	f.Kubectl("", "create", "rolebinding", "dev-"+role, "--role="+role, "--user=dev")
-}
-
 // The pre-check lists every missing permission before anything is created,
 // and the example Roles grant what each mode needs.
 func TestGuardRBAC(t *testing.T) {
 	t.Parallel()
-	f := framework.New(t)
-	webApp(f, "python:3.13")
-	bindDev(f, "eshell-exec")
-	r := asDev(f, "", "deploy/web", "--mode", "clone", "--", "true")
+	f := framework.NewUnbound(t)
+	webApp(f, "bash:5.2")
+	f.BindDev("eshell-exec")
+	r := f.Eshell("", "deploy/web", "--mode", "clone", "--", "true")
 	if r.Code != 1 {
 		t.Fatalf("clone with exec-only rights: exit %d, want 1", r.Code)
 	}
@@ -55,11 +37,11 @@ func TestGuardRBAC(t *testing.T) {
 	if n := len(clones(f)); n != 0 {
 		t.Fatalf("a refused session created %d pods", n)
 	}
-	if r := asDev(f, "", "deploy/web", "--mode", "exec", "--", "echo", "exec-ok"); r.Code != 0 || !strings.Contains(r.Stdout, "exec-ok") {
+	if r := f.Eshell("", "deploy/web", "--mode", "exec", "--", "echo", "exec-ok"); r.Code != 0 || !strings.Contains(r.Stdout, "exec-ok") {
 		t.Fatalf("the eshell-exec Role should allow exec mode: %+v", r)
 	}
-	bindDev(f, "eshell-clone")
-	if r := asDev(f, "", "deploy/web", "--", "echo", "clone-ok"); r.Code != 0 || !strings.Contains(r.Stdout, "clone-ok") {
+	f.BindDev("eshell-clone")
+	if r := f.Eshell("", "deploy/web", "--", "echo", "clone-ok"); r.Code != 0 || !strings.Contains(r.Stdout, "clone-ok") {
 		t.Fatalf("the eshell-clone Role should allow clone mode: %+v", r)
 	}
 	expectNoClones(f)
@@ -69,7 +51,7 @@ func TestGuardRBAC(t *testing.T) {
 func TestGuardAuditEvents(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "python:3.13")
+	webApp(f, "bash:5.2")
 	if r := f.Eshell("", "deploy/web", "--mode", "exec", "--", "sh", "-c", "exit 4"); r.Code != 4 {
 		t.Fatalf("exec: %+v", r)
 	}
@@ -111,7 +93,7 @@ func TestGuardAuditEvents(t *testing.T) {
 func TestGuardIdleTimeout(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "python:3.13")
+	webApp(f, "bash:5.2")
 	start := time.Now()
 	r := f.Eshell("", "deploy/web", "--idle-timeout", "3s", "-i=false", "--", "sleep", "120")
 	if r.Code != 0 || !strings.Contains(r.Stderr, "--idle-timeout") || !strings.Contains(r.Stderr, "the session ends in") {
@@ -170,7 +152,7 @@ spec:
   template:
     metadata: {labels: {app: stuck}}
     spec:
-      containers: [{name: app, image: python:3.13, volumeMounts: [{name: cfg, mountPath: /etc/eshell-e2e-stuck}]}]
+      containers: [{name: app, image: bash:5.2, volumeMounts: [{name: cfg, mountPath: /etc/eshell-e2e-stuck}]}]
       volumes: [{name: cfg, configMap: {name: not-there-yet}}]
 `)
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGHUP} {

@@ -1,6 +1,7 @@
 // Package e2e proves eshell's features against the real local cluster:
-// etcd, kube-apiserver, kube-controller-manager, kube-scheduler and the
-// process-backed node agent, all on 127.0.0.1.
+// etcd, kube-apiserver, kube-controller-manager, kube-scheduler, and a real
+// kubelet with containerd and runc, all on 127.0.0.1, running images built
+// locally (hack/images.sh).
 package e2e
 
 import (

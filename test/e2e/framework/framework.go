@@ -18,12 +18,18 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/yaml"
 )
+
+// NodeName is the local cluster's one node: a real kubelet, named by its
+// address (hack/lib.sh).
+const NodeName = "127.0.0.1"
 
 // Env is the suite-wide state.
 type Env struct {
@@ -123,7 +129,7 @@ func clusterUp(kubeconfig string) bool {
 	if err != nil {
 		return false
 	}
-	n, err := c.CoreV1().Nodes().Get(context.Background(), "eshell-node", metav1.GetOptions{})
+	n, err := c.CoreV1().Nodes().Get(context.Background(), NodeName, metav1.GetOptions{})
 	if err != nil {
 		return false
 	}
@@ -143,8 +149,50 @@ type F struct {
 	Ctx       context.Context
 }
 
-// New gives the test a fresh namespace, deleted (bounded wait) at the end.
+// ShippedRoles are the Roles in deploy/rbac/ that New binds user "dev" to
+// in each test's namespace.
+var ShippedRoles = []string{"eshell-exec", "eshell-debug", "eshell-clone"}
+
+// New gives the test a fresh namespace, deleted (bounded wait) at the end,
+// in which user "dev" holds the shipped Roles and nothing else.
 func New(t *testing.T) *F {
+	t.Helper()
+	f := NewUnbound(t)
+	for _, r := range ShippedRoles {
+		f.BindDev(r)
+	}
+	return f
+}
+
+// BindDev applies deploy/rbac/ROLE.yaml in the test's namespace and binds
+// user "dev" to it.
+func (f *F) BindDev(role string) {
+	f.T.Helper()
+	b, err := os.ReadFile(filepath.Join(f.Root, "deploy", "rbac", role+".yaml"))
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	var r rbacv1.Role
+	if err := yaml.UnmarshalStrict(b, &r); err != nil {
+		f.T.Fatalf("deploy/rbac/%s.yaml: %v", role, err)
+	}
+	r.Namespace = f.Namespace
+	if _, err := f.Client.RbacV1().Roles(f.Namespace).Create(f.Ctx, &r, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		f.T.Fatalf("creating Role %s: %v", role, err)
+	}
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "dev-" + role},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: r.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "dev"}},
+	}
+	if _, err := f.Client.RbacV1().RoleBindings(f.Namespace).Create(f.Ctx, rb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		f.T.Fatalf("binding Role %s to dev: %v", role, err)
+	}
+}
+
+// NewUnbound is New without any Role for "dev", for tests of what a user
+// without rights sees.
+func NewUnbound(t *testing.T) *F {
 	t.Helper()
 	if env == nil {
 		t.Fatal("framework.Main was not called from TestMain")
@@ -202,10 +250,25 @@ type Result struct {
 	Code           int
 }
 
-// Cmd prepares a command against the cluster as the admin user.
+// Cmd prepares a command against the cluster. The plugin runs as the
+// unprivileged user "dev", bound only to the shipped Roles (see New), the
+// way a developer is set up; anything else (kubectl arranging fixtures)
+// runs as the admin.
 func (f *F) Cmd(bin string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(f.Ctx, bin, args...)
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+f.Kubeconfig, "XDG_CONFIG_HOME="+f.T.TempDir())
+	kubeconfig := f.Kubeconfig
+	if bin == f.Plugin {
+		kubeconfig = f.DevKubeconfig
+	}
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig, "XDG_CONFIG_HOME="+f.T.TempDir())
+	return cmd
+}
+
+// AsAdmin prepares the plugin as the admin, for the few tests about what
+// only a cluster-wide user can see.
+func (f *F) AsAdmin(args ...string) *exec.Cmd {
+	cmd := f.Cmd(f.Plugin, args...)
+	cmd.Env = append(cmd.Env, "KUBECONFIG="+f.Kubeconfig)
 	return cmd
 }
 

@@ -1,8 +1,9 @@
 package e2e
 
-// The node agent's own tests: it stands in for the kubelet, so every test of
-// the plugin relies on it behaving like one. These check that it does, using
-// kubectl (built from the same k8s.io/kubectl version) as the client.
+// The node's facts that every test of the plugin stands on, checked with
+// kubectl (built from the same k8s.io/kubectl version) as the client against
+// the real kubelet, containerd and runc of the local cluster: exit codes,
+// terminals, pipes, ephemeral containers, isolation and securityContext.
 
 import (
 	"context"
@@ -104,7 +105,7 @@ func agWaiting(p *corev1.Pod, container string) string {
 	return ""
 }
 
-// agManifests is every object the agent tests need, created at once so
+// agManifests is every object the node tests need, created at once so
 // the pods start side by side; each subtest uses only its own objects.
 const agManifests = `
 apiVersion: v1
@@ -128,7 +129,7 @@ kind: Pod
 metadata: {name: full}
 spec:
   containers:
-  - {name: main, image: debian:12}
+  - {name: main, image: bash:5.2, command: [sleep, infinity]}
 ---
 apiVersion: v1
 kind: Pod
@@ -150,7 +151,7 @@ kind: Pod
 metadata: {name: app}
 spec:
   containers:
-  - {name: app, image: debian:12}
+  - {name: app, image: bash:5.2, command: [sleep, "%[2]s"]}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -222,14 +223,43 @@ spec:
   containers:
   - {name: main, image: "missing.invalid/x:1"}
 ---
-# $$$$ is "$$" after the kubelet's $$ escape; containers share the host's
-# PID namespace, so these are host PIDs.
+# A child process with a duration no other test uses, to find it on the
+# host from outside the pod's PID namespace.
 apiVersion: v1
 kind: Pod
 metadata: {name: pids}
 spec:
   containers:
-  - {name: main, image: busybox:1.37, command: [sh, -c, "sleep 1000 & echo pids $$$$ $!; exec sleep infinity"]}
+  - {name: main, image: busybox:1.37, command: [sh, -c, "sleep %[3]s & exec sleep infinity"]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: asuser}
+spec:
+  securityContext: {runAsUser: 1000, runAsGroup: 3000}
+  containers:
+  - name: main
+    image: busybox:1.37
+    command: [sleep, infinity]
+    securityContext: {capabilities: {drop: [ALL]}, allowPrivilegeEscalation: false}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: nonroot}
+spec:
+  securityContext: {runAsNonRoot: true}
+  containers:
+  - {name: main, image: busybox:1.37, command: [sleep, infinity]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: unready}
+spec:
+  containers:
+  - name: main
+    image: busybox:1.37
+    command: [sleep, infinity]
+    readinessProbe: {exec: {command: ["false"]}, periodSeconds: 1}
 ---
 apiVersion: v1
 kind: Pod
@@ -240,13 +270,18 @@ spec:
   - {name: main, image: busybox:1.37, command: [sleep, infinity]}
 `
 
-// TestAgent checks that the node agent behaves like a kubelet where the
-// plugin and kubectl depend on it.
-func TestAgent(t *testing.T) {
+// TestNode checks the facts of the real node that the plugin and kubectl
+// depend on.
+func TestNode(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	dir := "/etc/eshell-e2e-" + framework.RandSuffix()
-	f.Apply(fmt.Sprintf(agManifests, dir))
+	suffix := framework.RandSuffix()
+	dir := "/etc/eshell-e2e-" + suffix
+	// Durations no other pod on the machine uses, to find these processes
+	// on the host.
+	targetSleep := fmt.Sprintf("%d", 800000+time.Now().UnixNano()%100000)
+	childSleep := fmt.Sprintf("%d", 900000+time.Now().UnixNano()%100000)
+	f.Apply(fmt.Sprintf(agManifests, dir, targetSleep, childSleep))
 
 	// A container's exit code is its status, and decides the pod's phase.
 	t.Run("ExitCodeAndPhase", func(t *testing.T) {
@@ -363,7 +398,7 @@ func TestAgent(t *testing.T) {
 		agWaitReady(f, "app")
 		// kubectl debug does not set stdinOnce, so the shell only ends on
 		// exit, as it would with a real runtime.
-		script := "command -v bash || echo nobash\necho dbg-$((3*3)) $HOSTNAME\nexit 0\n"
+		script := "command -v bash || echo nobash\necho dbg-$((3*3)) $HOSTNAME\nps -o args | grep -c '^sleep " + targetSleep + "'\nexit 0\n"
 		r := agRun(f, 45*time.Second, script, "debug", "-i", "app", "--image=busybox:1.37", "--target=app", "--container=dbg")
 		if r.Code != 0 {
 			t.Fatalf("kubectl debug -i exited %d, want 0; stderr: %s", r.Code, r.Stderr)
@@ -373,6 +408,10 @@ func TestAgent(t *testing.T) {
 		}
 		if !strings.Contains(r.Stdout, "dbg-9 app\n") {
 			t.Errorf("the debug container's shell did not run the piped script in pod app; stdout %q", r.Stdout)
+		}
+		// --target shares the target container's PID namespace.
+		if !strings.Contains(r.Stdout, "dbg-9 app\n1\n") {
+			t.Errorf("ps in the debug container should list the target's `sleep %s` once; stdout %q", targetSleep, r.Stdout)
 		}
 		p := agPod(f, "app", "ephemeral container dbg terminated", 20*time.Second, func(p *corev1.Pod) bool {
 			return agTerminated(p, "dbg") != nil
@@ -455,10 +494,11 @@ func TestAgent(t *testing.T) {
 		}
 	})
 
+	// An image that is not on the node really fails to pull, at once.
 	t.Run("MissingImage", func(t *testing.T) {
 		t.Parallel()
 		f := agSub(f, t)
-		p := agPod(f, "noimg", "waiting reason ErrImagePull or ImagePullBackOff", 20*time.Second, func(p *corev1.Pod) bool {
+		p := agPod(f, "noimg", "waiting reason ErrImagePull or ImagePullBackOff", 30*time.Second, func(p *corev1.Pod) bool {
 			r := agWaiting(p, "main")
 			return r == "ErrImagePull" || r == "ImagePullBackOff"
 		})
@@ -467,48 +507,62 @@ func TestAgent(t *testing.T) {
 		}
 	})
 
-	// Deleting a pod stops its processes, children included, and the agent
-	// finishes the deletion so the object goes away.
-	t.Run("DeleteKillsProcesses", func(t *testing.T) {
+	// A container has its own PID namespace (its command is PID 1 and it
+	// sees nothing of the host), and deleting the pod ends its processes on
+	// the host, children included.
+	t.Run("IsolationAndDelete", func(t *testing.T) {
 		t.Parallel()
 		f := agSub(f, t)
 		agWaitReady(f, "pids")
-		var pids []int
-		rx := regexp.MustCompile(`pids (\d+) (\d+)`)
-		f.Eventually("the pod to log its PIDs", 20*time.Second, func() bool {
-			r := f.Run(f.Cmd(f.Env.Kubectl, "-n", f.Namespace, "logs", "pids"), "")
-			m := rx.FindStringSubmatch(r.Stdout)
-			if m == nil {
-				return false
-			}
-			pids = nil
-			for _, s := range m[1:] {
-				n, _ := strconv.Atoi(s)
-				pids = append(pids, n)
-			}
-			return true
-		})
-		for _, pid := range pids {
-			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-			if err != nil || !strings.Contains(string(b), "sleep") {
-				t.Fatalf("process %d of pod pids is not a running sleep on this host (cmdline %q, err %v)", pid, b, err)
-			}
+		r := agRun(f, 20*time.Second, "", "exec", "pids", "--", "ps", "-o", "pid,args")
+		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
+		if r.Code != 0 || len(lines) != 4 || !regexp.MustCompile(`^\s*1 sleep infinity$`).MatchString(lines[1]) {
+			t.Errorf("ps in pod pids should show only its own processes (sleep infinity as PID 1, the child sleep, ps): exit %d, stdout %q", r.Code, r.Stdout)
+		}
+		hostPids := func() []int { return hostProcesses("sleep " + childSleep) }
+		if len(hostPids()) != 1 {
+			t.Fatalf("want one `sleep %s` process on the host, found %v", childSleep, hostPids())
 		}
 		start := time.Now()
 		if err := f.Client.CoreV1().Pods(f.Namespace).Delete(f.Ctx, "pids", metav1.DeleteOptions{}); err != nil {
 			t.Fatal(err)
 		}
-		for _, pid := range pids {
-			f.Eventually(fmt.Sprintf("process %d to end", pid), 15*time.Second, func() bool {
-				_, err := os.Stat(fmt.Sprintf("/proc/%d", pid))
-				return errors.Is(err, os.ErrNotExist)
-			})
-		}
-		f.Eventually("pod pids to be gone", 15*time.Second, func() bool {
+		f.Eventually("the pod's child process to end on the host", 40*time.Second, func() bool { return len(hostPids()) == 0 })
+		f.Eventually("pod pids to be gone", 40*time.Second, func() bool {
 			_, err := f.Client.CoreV1().Pods(f.Namespace).Get(f.Ctx, "pids", metav1.GetOptions{})
 			return apierrors.IsNotFound(err)
 		})
 		t.Logf("processes and pod gone %s after the delete", time.Since(start).Round(time.Millisecond))
+	})
+
+	// securityContext is enforced by the runtime: the user and group, no
+	// capabilities, and runAsNonRoot against an image that runs as root.
+	t.Run("SecurityContext", func(t *testing.T) {
+		t.Parallel()
+		f := agSub(f, t)
+		agWaitReady(f, "asuser")
+		r := agRun(f, 20*time.Second, "", "exec", "asuser", "--", "sh", "-c", "id -u; id -g; grep ^CapEff /proc/self/status")
+		if want := "1000\n3000\nCapEff:\t0000000000000000\n"; r.Code != 0 || r.Stdout != want {
+			t.Errorf("pod asuser: exit %d, stdout %q; want %q", r.Code, r.Stdout, want)
+		}
+		p := agPod(f, "nonroot", "waiting reason CreateContainerConfigError", 30*time.Second, func(p *corev1.Pod) bool {
+			return agWaiting(p, "main") == "CreateContainerConfigError"
+		})
+		if p.Status.Phase != corev1.PodPending {
+			t.Errorf("pod nonroot: phase %s, want Pending", p.Status.Phase)
+		}
+	})
+
+	// Probes run: a failing readiness probe keeps a running pod unready.
+	t.Run("ReadinessProbe", func(t *testing.T) {
+		t.Parallel()
+		f := agSub(f, t)
+		agPod(f, "unready", "phase Running", 30*time.Second, func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
+		time.Sleep(3 * time.Second) // three probe periods
+		p := agPod(f, "unready", "phase Running", time.Second, func(p *corev1.Pod) bool { return true })
+		if agReady(p) {
+			t.Errorf("pod unready has a failing readiness probe but is Ready: %+v", p.Status.Conditions)
+		}
 	})
 
 	// activeDeadlineSeconds ends the pod as Failed/DeadlineExceeded. Times
@@ -528,4 +582,22 @@ func TestAgent(t *testing.T) {
 			t.Errorf("pod deadline ended %s after its creation, want about 3 s (at most 10)", ran)
 		}
 	})
+}
+
+// hostProcesses lists the PIDs on this host whose command line is exactly
+// args (words joined by spaces).
+func hostProcesses(args string) []int {
+	var pids []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		if err == nil && strings.TrimRight(strings.ReplaceAll(string(b), "\x00", " "), " ") == args {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
