@@ -5,8 +5,9 @@
 # certificates both ways, webhook authentication and authorization on the
 # kubelet, the Node authorizer and NodeRestriction on the API server).
 # Imports the locally built images (hack/images.sh), waits until the node is
-# Ready, and writes .cluster/kubeconfig (admin) and .cluster/kubeconfig-dev
-# (an unprivileged user for RBAC tests).
+# Ready, and writes .cluster/kubeconfig (admin), .cluster/kubeconfig-dev and
+# .cluster/kubeconfig-newcomer (two users with no rights, for RBAC tests: the
+# e2e suite binds dev to the shipped Roles, newcomer to nothing).
 # The host state the node changes is recorded first, so that
 # hack/cluster-down.sh restores it. Running it while the cluster is up is
 # harmless: it reports and exits.
@@ -77,11 +78,12 @@ client_cert kubelet "/O=system:nodes/CN=system:node:$NODE_NAME"
 # kubelet API (exec, attach, logs), and nothing else.
 client_cert apiserver-kubelet-client "/CN=kube-apiserver-kubelet-client"
 chmod 600 "$P"/*.key
-admin_token="$(openssl rand -hex 16)"; dev_token="$(openssl rand -hex 16)"
+admin_token="$(openssl rand -hex 16)"; dev_token="$(openssl rand -hex 16)"; newcomer_token="$(openssl rand -hex 16)"
 echo "$admin_token" > "$ADMIN_TOKEN_FILE"
 cat > "$D/tokens.csv" <<CSV
 $admin_token,admin,admin,system:masters
 $dev_token,dev,dev,developers
+$newcomer_token,newcomer,newcomer,developers
 CSV
 
 # start NAME BINARY ARGS...: run in its own session so it outlives make, and
@@ -149,6 +151,7 @@ KC
 }
 kubeconfig "$D/kubeconfig" admin "    token: $admin_token"
 kubeconfig "$D/kubeconfig-dev" dev "    token: $dev_token"
+kubeconfig "$D/kubeconfig-newcomer" newcomer "    token: $newcomer_token"
 kubeconfig "$D/kubelet.kubeconfig" "system:node:$NODE_NAME" \
   "    client-certificate: $P/kubelet.crt
     client-key: $P/kubelet.key"

@@ -195,7 +195,7 @@ func TestCloneShellTTY(t *testing.T) {
 	webApp(f, "busybox:1.37")
 	term := f.Pty("deploy/web")
 	// No lost first output: the prompt of the shell is on screen without typing.
-	term.Expect(`(?s)Created clone pod web-eshell-[a-z0-9]{5}.*\n\s*[#$] `, 20*time.Second)
+	term.Expect(`(?s)Created clone pod web-eshell-[a-z0-9]{5}.*\n[^\n]*[#$] `, 20*time.Second)
 	term.Type("echo $HOSTNAME-$((6*7)); command -v bash || echo nobash; exit 3\r")
 	term.Expect(`web-eshell-[a-z0-9]{5}-42`, 10*time.Second)
 	term.Expect(`nobash`, 5*time.Second)

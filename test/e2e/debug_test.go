@@ -151,7 +151,7 @@ func TestDebugTTY(t *testing.T) {
 	d := newDebugTarget(f, false)
 	term := f.Pty("deploy/web", "--mode", "debug")
 	// The prompt shows without typing: nothing the shell printed before the attach was lost.
-	m := term.Expect(`(?s)Waiting for debug container (eshell-[a-z0-9]{5}) to start\.\.\..*[#$] $`, 30*time.Second)
+	m := term.Expect(`(?s)Waiting for debug container (eshell-[a-z0-9]{5}) to start\.\.\..*`+framework.Prompt, 30*time.Second)
 	name := m[1]
 	term.Type(`echo "env=$GREETING"; cat ` + d.mountDir + `/motd; echo; exit 3` + "\r")
 	term.Expect(`env=`+greeting, 10*time.Second)
@@ -291,7 +291,7 @@ func TestDebugBoundAndReuse(t *testing.T) {
 	// A killed client: the container is bounded by --max-duration on the
 	// server (the watchdog is in its command) and ends by itself.
 	term := f.Pty("deploy/web", "--mode", "debug", "--max-duration", "5s")
-	name := term.Expect(`(?s)Waiting for debug container (eshell-[a-z0-9]{5}) to start\.\.\..*[#$] $`, 30*time.Second)[1]
+	name := term.Expect(`(?s)Waiting for debug container (eshell-[a-z0-9]{5}) to start\.\.\..*`+framework.Prompt, 30*time.Second)[1]
 	term.Kill()
 	if cmd := d.ephemeral()[0].Command; !strings.Contains(strings.Join(cmd, " "), "sleep 5; kill -9") {
 		t.Errorf("the debug container's command has no 5s bound: %q", cmd)

@@ -66,7 +66,7 @@ spec:
     metadata: {labels: {app: py}}
     spec:
       containers:
-      - {name: py, image: "bash:5.2"}
+      - {name: py, image: "bash:5.2", command: [sleep, infinity]}
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -142,7 +142,7 @@ func TestExec(t *testing.T) {
 		f := exSub(f, t)
 		term := f.Pty("deploy/web", "--mode", "exec")
 		term.Expect(regexp.QuoteMeta("Using pod "+webPod+" (newest of 1 running)"), 20*time.Second)
-		term.Expect(`# $`, 20*time.Second) // sh's prompt for root
+		term.Expect(framework.Prompt, 20*time.Second)
 		term.Type("echo $HOSTNAME; exit 3\r")
 		term.Expect(`(?m)^`+regexp.QuoteMeta(webPod)+`\r?$`, 10*time.Second)
 		if code := term.Wait(15 * time.Second); code != 3 {

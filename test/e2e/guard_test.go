@@ -82,7 +82,7 @@ func TestGuardAuditEvents(t *testing.T) {
 	if len(evs.Items) != 6 {
 		t.Errorf("want 6 events (start and end of three audited sessions), got %d:\n%s", len(evs.Items), all)
 	}
-	for _, want := range []string{"EshellSessionStarted|admin", "EshellSessionEnded|admin", "exec session", "clone session", "debug session", "exit code 4"} {
+	for _, want := range []string{"EshellSessionStarted|dev", "EshellSessionEnded|dev", "exec session", "clone session", "debug session", "exit code 4"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("events lack %q:\n%s", want, all)
 		}

@@ -319,10 +319,10 @@ func TestNode(t *testing.T) {
 		term.Expect(`AGENT> `, 20*time.Second)
 		term.Type("echo $((6*7))\r")
 		term.Expect(`(?m)^42\r?$`, 10*time.Second)
-		// The remote terminal starts at 80x24; 120 columns means the
-		// client's size reached it.
-		term.Type("tput cols\r")
-		term.Expect(`(?m)^120\r?$`, 10*time.Second)
+		// The remote terminal starts at 80x24; 30 rows and 120 columns
+		// mean the client's size reached it.
+		term.Type("stty size\r")
+		term.Expect(`(?m)^30 120\r?$`, 10*time.Second)
 		term.Type("echo sleeping-$((1+1)); sleep 100\r")
 		term.Expect(`(?m)^sleeping-2\r?$`, 10*time.Second)
 		time.Sleep(500 * time.Millisecond) // let the shell start sleep in the foreground
@@ -570,16 +570,19 @@ func TestNode(t *testing.T) {
 	t.Run("ActiveDeadline", func(t *testing.T) {
 		t.Parallel()
 		f := agSub(f, t)
-		p := agPod(f, "deadline", "phase Failed", 15*time.Second, func(p *corev1.Pod) bool {
+		p := agPod(f, "deadline", "phase Failed", 60*time.Second, func(p *corev1.Pod) bool {
 			return p.Status.Phase == corev1.PodFailed && agTerminated(p, "main") != nil
 		})
 		if p.Status.Reason != "DeadlineExceeded" {
 			t.Errorf("pod deadline: reason %q, want DeadlineExceeded", p.Status.Reason)
 		}
-		// Second precision on both ends.
-		ran := agTerminated(p, "main").FinishedAt.Sub(p.CreationTimestamp.Time)
-		if ran < 2*time.Second || ran > 11*time.Second {
-			t.Errorf("pod deadline ended %s after its creation, want about 3 s (at most 10)", ran)
+		// The deadline counts from the kubelet's start of the pod; the
+		// kubelet enforces it in its sync loop, later when it is busy (the
+		// whole suite starts its pods at once). Second precision on both ends.
+		ran := agTerminated(p, "main").FinishedAt.Sub(p.Status.StartTime.Time)
+		t.Logf("pod deadline (activeDeadlineSeconds 3) ended %s after the kubelet started it", ran)
+		if ran < 2*time.Second || ran > 25*time.Second {
+			t.Errorf("pod deadline ended %s after its start, want about 3 s (at most 25 on a busy node)", ran)
 		}
 	})
 }

@@ -269,7 +269,7 @@ func TestPick(t *testing.T) {
 		}
 	})
 
-	// "dev" may not list namespaces: the picker keeps the kubeconfig's
+	// "newcomer" may not list namespaces: the picker keeps the kubeconfig's
 	// namespace, without an error, and goes on to the services there.
 	t.Run("CannotListNamespaces", func(t *testing.T) {
 		t.Parallel()
@@ -286,11 +286,11 @@ rules:
 apiVersion: rbac.authorization.k8s.io/v1
 kind: RoleBinding
 metadata: {name: dev-pick}
-subjects: [{kind: User, name: dev, apiGroup: rbac.authorization.k8s.io}]
+subjects: [{kind: User, name: newcomer, apiGroup: rbac.authorization.k8s.io}]
 roleRef: {kind: Role, name: dev-pick, apiGroup: rbac.authorization.k8s.io}
 `)
-		// dev's kubeconfig, with alpha's namespace as its current one.
-		cfg, err := clientcmd.LoadFromFile(f.DevKubeconfig)
+		// newcomer's kubeconfig, with alpha's namespace as its current one.
+		cfg, err := clientcmd.LoadFromFile(f.NewcomerKubeconfig)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,7 +307,7 @@ roleRef: {kind: Role, name: dev-pick, apiGroup: rbac.authorization.k8s.io}
 		cmd := f.Cmd(f.Env.Kubectl, "get", "namespaces")
 		cmd.Env = append(cmd.Env, "KUBECONFIG="+devKubeconfig)
 		if cmd.Run() == nil {
-			t.Fatal("dev may list namespaces; this test needs a user who may not")
+			t.Fatal("newcomer may list namespaces; this test needs a user who may not")
 		}
 		r := plugin(f, []string{"KUBECONFIG=" + devKubeconfig}, "--mode", "exec", "--no-audit", "--", "sh", "-c", "echo dev-$HOSTNAME")
 		exWant(t, r, 0, "dev-"+podA+"\n")

@@ -35,11 +35,14 @@ const NodeName = "127.0.0.1"
 type Env struct {
 	Root          string // repository root
 	Kubeconfig    string // admin
-	DevKubeconfig string // unprivileged user "dev"
-	Plugin        string // kubectl-eshell binary
-	Kubectl       string // kubectl from the same k8s.io/kubectl version
-	Client        kubernetes.Interface
-	started       bool
+	DevKubeconfig string // user "dev": the shipped Roles in each test namespace, eshell-environments cluster-wide
+	// NewcomerKubeconfig is user "newcomer", who holds no rights but what a
+	// test grants (it may not list namespaces).
+	NewcomerKubeconfig string
+	Plugin             string // kubectl-eshell binary
+	Kubectl            string // kubectl from the same k8s.io/kubectl version
+	Client             kubernetes.Interface
+	started            bool
 }
 
 var env *Env
@@ -87,6 +90,7 @@ func setup() (*Env, error) {
 	}
 	e.Kubeconfig = filepath.Join(clusterDir, "kubeconfig")
 	e.DevKubeconfig = filepath.Join(clusterDir, "kubeconfig-dev")
+	e.NewcomerKubeconfig = filepath.Join(clusterDir, "kubeconfig-newcomer")
 	if !clusterUp(e.Kubeconfig) {
 		cmd := exec.Command(filepath.Join(root, "hack", "cluster-up.sh"))
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
@@ -114,6 +118,9 @@ func setup() (*Env, error) {
 	}
 	cfg.QPS, cfg.Burst = 100, 200
 	if e.Client, err = kubernetes.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
+	if err := e.bindEnvironments(); err != nil {
 		return nil, err
 	}
 	return e, nil
@@ -148,6 +155,37 @@ type F struct {
 	Namespace string
 	Ctx       context.Context
 }
+
+// bindEnvironments grants user "dev" the shipped ClusterRole that lists
+// environments, as a cluster admin would for developers who use them.
+func (e *Env) bindEnvironments() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	b, err := os.ReadFile(filepath.Join(e.Root, "deploy", "rbac", "eshell-environments.yaml"))
+	if err != nil {
+		return err
+	}
+	var cr rbacv1.ClusterRole
+	if err := yaml.UnmarshalStrict(b, &cr); err != nil {
+		return fmt.Errorf("deploy/rbac/eshell-environments.yaml: %w", err)
+	}
+	if _, err := e.Client.RbacV1().ClusterRoles().Create(ctx, &cr, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating ClusterRole %s: %w", cr.Name, err)
+	}
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "dev-" + cr.Name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: cr.Name},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "dev"}},
+	}
+	if _, err := e.Client.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("binding ClusterRole %s to dev: %w", cr.Name, err)
+	}
+	return nil
+}
+
+// Prompt matches a root shell's prompt at the end of a terminal's output:
+// busybox ash prints "/ # " and then asks for the cursor position.
+const Prompt = `[#$] (?:\x1b\[6n)?$`
 
 // ShippedRoles are the Roles in deploy/rbac/ that New binds user "dev" to
 // in each test's namespace.
