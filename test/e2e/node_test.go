@@ -266,6 +266,9 @@ kind: Pod
 metadata: {name: deadline}
 spec:
   activeDeadlineSeconds: 3
+  # The kubelet stops a pod past its deadline with its grace period, and
+  # sleep as PID 1 ignores SIGTERM: without this it ends 30 s later.
+  terminationGracePeriodSeconds: 1
   containers:
   - {name: main, image: busybox:1.37, command: [sleep, infinity]}
 `
@@ -390,34 +393,28 @@ func TestNode(t *testing.T) {
 		}
 	})
 
-	// kubectl debug adds an ephemeral container that runs the image's shell
-	// with the image's tools (busybox: no bash) and ends with its process.
+	// kubectl debug adds an ephemeral container that runs with the image's
+	// tools (busybox: no bash), sees the target container's processes
+	// (--target shares its PID namespace), and ends with its process while
+	// the target keeps running.
 	t.Run("DebugEphemeral", func(t *testing.T) {
 		t.Parallel()
 		f := agSub(f, t)
 		agWaitReady(f, "app")
-		// kubectl debug does not set stdinOnce, so the shell only ends on
-		// exit, as it would with a real runtime.
-		script := "command -v bash || echo nobash\necho dbg-$((3*3)) $HOSTNAME\nps -o args | grep -c '^sleep " + targetSleep + "'\nexit 0\n"
-		r := agRun(f, 45*time.Second, script, "debug", "-i", "app", "--image=busybox:1.37", "--target=app", "--container=dbg")
+		script := "command -v bash || echo nobash; echo dbg-$((3*3)) $HOSTNAME; ps -o args | grep -c '^sleep " + targetSleep + "'"
+		r := agRun(f, 45*time.Second, "", "debug", "app", "--image=busybox:1.37", "--target=app", "--container=dbg", "--", "sh", "-c", script)
 		if r.Code != 0 {
-			t.Fatalf("kubectl debug -i exited %d, want 0; stderr: %s", r.Code, r.Stderr)
+			t.Fatalf("kubectl debug exited %d, want 0; stderr: %s", r.Code, r.Stderr)
 		}
-		if !strings.Contains(r.Stdout, "nobash\n") {
-			t.Errorf("the busybox debug container should have no bash; stdout %q", r.Stdout)
-		}
-		if !strings.Contains(r.Stdout, "dbg-9 app\n") {
-			t.Errorf("the debug container's shell did not run the piped script in pod app; stdout %q", r.Stdout)
-		}
-		// --target shares the target container's PID namespace.
-		if !strings.Contains(r.Stdout, "dbg-9 app\n1\n") {
-			t.Errorf("ps in the debug container should list the target's `sleep %s` once; stdout %q", targetSleep, r.Stdout)
-		}
-		p := agPod(f, "app", "ephemeral container dbg terminated", 20*time.Second, func(p *corev1.Pod) bool {
+		p := agPod(f, "app", "ephemeral container dbg terminated", 30*time.Second, func(p *corev1.Pod) bool {
 			return agTerminated(p, "dbg") != nil
 		})
 		if term := agTerminated(p, "dbg"); term.ExitCode != 0 || term.StartedAt.IsZero() {
 			t.Errorf("ephemeral container dbg: terminated %+v, want exit 0 after having started", term)
+		}
+		logs := agRun(f, 20*time.Second, "", "logs", "app", "-c", "dbg")
+		if want := "nobash\ndbg-9 app\n1\n"; logs.Stdout != want {
+			t.Errorf("the debug container printed %q; want %q (no bash in busybox, the pod's hostname, and the target's `sleep %s` in ps once)", logs.Stdout, want, targetSleep)
 		}
 		if !agReady(p) {
 			t.Errorf("the target container should keep running after the debug container ended; pod status %+v", p.Status)
@@ -578,11 +575,12 @@ func TestNode(t *testing.T) {
 		}
 		// The deadline counts from the kubelet's start of the pod; the
 		// kubelet enforces it in its sync loop, later when it is busy (the
-		// whole suite starts its pods at once). Second precision on both ends.
+		// whole suite starts its pods at once), and then waits out the
+		// grace period. Second precision on both ends.
 		ran := agTerminated(p, "main").FinishedAt.Sub(p.Status.StartTime.Time)
 		t.Logf("pod deadline (activeDeadlineSeconds 3) ended %s after the kubelet started it", ran)
-		if ran < 2*time.Second || ran > 25*time.Second {
-			t.Errorf("pod deadline ended %s after its start, want about 3 s (at most 25 on a busy node)", ran)
+		if ran < 2*time.Second || ran > 15*time.Second {
+			t.Errorf("pod deadline ended %s after its start, want about 4 s (3 s and the 1 s grace period; at most 15 on a busy node)", ran)
 		}
 	})
 }

@@ -225,7 +225,7 @@ func TestPick(t *testing.T) {
 		term.Expect(`Which container of deploy/app\?`, 20*time.Second)
 		term.Expect(`second +busybox:1\.37`, 5*time.Second)
 		term.Type("\x1b[B\r") // arrow down to "second", Enter
-		term.Expect(`# $`, 20*time.Second)
+		term.Expect(framework.Prompt, 20*time.Second)
 		term.Type("echo picked-$HOSTNAME-$WHICH; exit 0\r")
 		term.Expect(`(?m)^picked-`+regexp.QuoteMeta(podB)+`-second\r?$`, 10*time.Second)
 		if code := term.Wait(15 * time.Second); code != 0 {

@@ -183,9 +183,10 @@ func (e *Env) bindEnvironments() error {
 	return nil
 }
 
-// Prompt matches a root shell's prompt at the end of a terminal's output:
-// busybox ash prints "/ # " and then asks for the cursor position.
-const Prompt = `[#$] (?:\x1b\[6n)?$`
+// Prompt matches a shell's prompt at the end of a terminal's output:
+// busybox ash prints "/ # ", asks for the cursor position, and redraws the
+// prompt when no answer comes; control sequences may follow the "# ".
+const Prompt = `[#$] (?:\x1b\[[0-9;?]*[A-Za-z])*$`
 
 // ShippedRoles are the Roles in deploy/rbac/ that New binds user "dev" to
 // in each test's namespace.
