@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The one test command (README, CI): format and vet, every Go test (unit,
-# and end to end against the local cluster, which the e2e suite starts when
-# none is running and stops again), then the release archives and the krew
-# manifest built and validated.
+# The one test command (README, CI): gofmt, go vet and golangci-lint, every
+# Go test (unit, and end to end against the local cluster, which the e2e
+# suite starts when none is running and stops again), then the release
+# archives and the krew manifest built and validated.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"

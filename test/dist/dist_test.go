@@ -155,7 +155,7 @@ func loadChecksums(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	closeAtEnd(t, f)
 	sums := map[string]string{}
 	line := regexp.MustCompile(`^([0-9a-f]{64})  (\S+)$`)
 	sc := bufio.NewScanner(f)
@@ -533,14 +533,16 @@ func readArchive(t *testing.T, file string) map[string]entry {
 		if err != nil {
 			t.Fatalf("%s: %v", path.Base(file), err)
 		}
-		defer zr.Close()
+		closeAtEnd(t, zr)
 		for _, f := range zr.File {
 			rc, err := f.Open()
 			if err != nil {
 				t.Fatalf("%s: %s: %v", path.Base(file), f.Name, err)
 			}
 			add(f.Name, f.Mode(), rc)
-			rc.Close()
+			if err := rc.Close(); err != nil {
+				t.Errorf("%s: %s: %v", path.Base(file), f.Name, err)
+			}
 		}
 		return out
 	}
@@ -549,7 +551,7 @@ func readArchive(t *testing.T, file string) map[string]entry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fh.Close()
+	closeAtEnd(t, fh)
 	gz, err := gzip.NewReader(fh)
 	if err != nil {
 		t.Fatalf("%s: %v", path.Base(file), err)
@@ -568,13 +570,24 @@ func readArchive(t *testing.T, file string) map[string]entry {
 	return out
 }
 
+// closeAtEnd closes c when the test ends; the files here are only read, but
+// an error closing one still means the test did not read what it meant to.
+func closeAtEnd(t *testing.T, c io.Closer) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
 func fileSHA256(t *testing.T, name string) string {
 	t.Helper()
 	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	closeAtEnd(t, f)
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		t.Fatal(err)
