@@ -40,8 +40,9 @@ if [[ ! -x "$bin" ]]; then
   # downloading the toolchain the tool's go.mod asks for.
   (cd "$tmp" && GOBIN="$tmp" GOFLAGS= GOTOOLCHAIN=local CGO_ENABLED=0 nice -n 10 go install "$pkg@$version") ||
     die "go install $pkg@$version failed (output above)"
-  rm -rf "$dir"
-  mkdir "$dir"
-  mv "$tmp/$1" "$bin"
+  # mv within one file system is atomic, so a second clone building the
+  # same tool at the same time replaces a whole binary, never half of one.
+  mkdir -p "$dir"
+  mv -f "$tmp/$1" "$bin"
 fi
 echo "$bin"

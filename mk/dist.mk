@@ -14,8 +14,8 @@
 #
 # goreleaser, krew and golangci-lint are built once per machine into the
 # cache outside the clone (hack/install-tools.sh); goreleaser's first build
-# takes about six minutes. Cross-compiling all six platforms takes a quarter
-# of an hour on two cores, which is why CI tests the host's archive and
+# takes about six minutes. Cross-compiling all six platforms takes 10 to 20
+# minutes on two cores, which is why CI tests the host's archive and
 # checks the other five by configuration (test/dist).
 # KREW_TAG renders the manifest for a given tag instead of the one in the
 # archive names.
