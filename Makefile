@@ -26,15 +26,16 @@ demo-env: tools ## the demo environment in the running cluster
 demo: build tools cluster-up demo-env ## build, start the cluster and open kubectl eshell in the demo environment
 	hack/demo.sh
 
-test: ## everything: format, vet, unit and end-to-end tests against the local cluster
+test: ## everything: format, vet, lint, unit and end-to-end tests against the local cluster, release archives
 	hack/test.sh
 
 test-unit:
 	$(GO) test ./pkg/... ./plugins/...
 
-lint:
+lint: ## gofmt, go vet, then golangci-lint with .golangci.yml (built once into the cache by hack/install-tools.sh)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@g="$$(bash hack/install-tools.sh golangci-lint)" && echo "golangci-lint run ./..." && nice -n 10 "$$g" run ./...
 
 bench: build tools cluster-up ## side-by-side benchmarks against kubectl on the local cluster
 	hack/bench.sh

@@ -251,7 +251,11 @@ func run() int {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-	defer os.RemoveAll(tmp)
+	defer func() {
+		if err := os.RemoveAll(tmp); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: removing the scratch directory:", err)
+		}
+	}()
 	xdg := filepath.Join(tmp, "xdg") // no user config file or presets
 	_ = os.MkdirAll(xdg, 0o755)
 
@@ -364,7 +368,7 @@ func writeCSV(path string, rows [][]string) error {
 	_ = w.WriteAll(rows)
 	w.Flush()
 	if err := w.Error(); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one worth reporting
 		return err
 	}
 	return f.Close()
@@ -431,7 +435,7 @@ func (b *Bench) sizes() {
 			if f.Section(".symtab") != nil {
 				state = "not stripped"
 			}
-			f.Close()
+			_ = f.Close() // read only; the section table was already read
 		}
 		return st.Size(), state
 	}

@@ -1,10 +1,15 @@
 // Package dist_test checks the release as krew will see it: the manifest
-// rendered into dist/eshell.yaml against the archives next to it.
+// rendered into dist/eshell.yaml against the archives goreleaser built next to
+// it, installed with the real krew client.
 //
 // krew-index reviews a manifest once, and after that krew-release-bot merges
 // version bumps unattended, so a wrong hash, a file krew cannot find in the
 // archive or a missing platform would reach users untested. This test runs on
-// what `make dist krew-manifest` produced; it does not build anything itself.
+// what `make dist krew-manifest` (all six platforms) or `make dist-host
+// krew-manifest KREW_MANIFEST_FLAGS=--built-only` (this machine's; what CI
+// runs) produced; it does not build anything itself. The platforms that were
+// not built are checked by configuration: .goreleaser.yaml must build them
+// under the names the manifest template downloads.
 package dist_test
 
 import (
@@ -41,7 +46,11 @@ import (
 
 // distDir is dist/ at the repository root; go test runs in the package's
 // own directory.
-var distDir = filepath.Join("..", "..", "dist")
+var (
+	distDir          = filepath.Join("..", "..", "dist")
+	goreleaserFile   = filepath.Join("..", "..", ".goreleaser.yaml")
+	manifestTemplate = filepath.Join("..", "..", "deploy", "krew", "eshell.yaml")
+)
 
 const (
 	project     = "kubectl-eshell"
@@ -50,7 +59,12 @@ const (
 	shortMax    = 50 // krew search truncates longer taglines
 	columnsMax  = 80
 	skipEnvName = "ESHELL_SKIP_DIST_TEST"
+	krewEnvName = "ESHELL_KREW"
 )
+
+// archiveFiles is what every archive holds, at its root: the krew manifest's
+// files refer to them by bare name. The binary gets .exe on windows.
+var archiveFiles = []string{project, "LICENSE", "README.md", "kubectl_complete-eshell"}
 
 // platforms krew users get; the manifest must cover every one.
 var platforms = []string{
@@ -141,7 +155,7 @@ func loadChecksums(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	closeAtEnd(t, f)
 	sums := map[string]string{}
 	line := regexp.MustCompile(`^([0-9a-f]{64})  (\S+)$`)
 	sc := bufio.NewScanner(f)
@@ -230,11 +244,40 @@ func checkWrapped(t *testing.T, field, text string) {
 	}
 }
 
+// archiveName matches the archives goreleaser makes for the manifest.
+var archiveName = regexp.MustCompile(`^` + project + `_(v[^_]+)_([a-z0-9]+)_([a-z0-9]+)\.(tar\.gz|zip)$`)
+
+// builtArchives maps os/arch to the archive of that platform listed in
+// checksums.txt, which holds what goreleaser built this time: all six
+// platforms (`make dist`) or only this machine's (`make dist-host`).
+func builtArchives(t *testing.T, sums map[string]string, version string) map[string]string {
+	t.Helper()
+	built := map[string]string{}
+	for name := range sums {
+		m := archiveName.FindStringSubmatch(name)
+		if m == nil {
+			t.Errorf("checksums.txt lists %s, which is not a release archive", name)
+			continue
+		}
+		if m[1] != version {
+			t.Errorf("checksums.txt lists %s, of another version than the manifest's %s: rerun `make krew-manifest`", name, version)
+			continue
+		}
+		built[m[2]+"/"+m[3]] = name
+	}
+	return built
+}
+
 func TestManifestPlatforms(t *testing.T) {
 	requireDist(t)
 	p := loadManifest(t)
 	sums := loadChecksums(t)
 	version := p.Spec.Version
+	built := builtArchives(t, sums, version)
+	host := runtime.GOOS + "/" + runtime.GOARCH
+	if slices.Contains(platforms, host) && built[host] == "" {
+		t.Errorf("dist/ has no archive for this machine (%s), which is the one that can be run and installed: build it with `make dist-host`", host)
+	}
 
 	seen := map[string]bool{}
 	for i, pl := range p.Spec.Platforms {
@@ -255,9 +298,15 @@ func TestManifestPlatforms(t *testing.T) {
 		seen[key] = true
 		t.Run(key, func(t *testing.T) { checkPlatform(t, pl, goos, goarch, version, sums) })
 	}
+	// A platform that was built must be in the manifest; one that was not
+	// is left out by `krew-manifest --built-only` and checked by
+	// TestGoreleaserConfig and TestManifestTemplate instead.
 	for _, key := range platforms {
-		if !seen[key] {
-			t.Errorf("no platform for %s: krew users there could not install eshell", key)
+		switch {
+		case !seen[key] && built[key] != "":
+			t.Errorf("no platform for %s although dist/ has its archive: krew users there could not install eshell", key)
+		case !seen[key]:
+			t.Logf("%s: not built this time; covered by configuration (`make test-dist-all` builds and checks it)", key)
 		}
 	}
 }
@@ -294,9 +343,9 @@ func checkPlatform(t *testing.T, pl platform, goos, goarch, version string, sums
 		names = append(names, n)
 	}
 	slices.Sort(names)
-	// The layout .goreleaser.yaml and hack/dist.sh both produce: everything at
-	// the archive root.
-	wantNames := []string{"LICENSE", "README.md", bin, "kubectl_complete-eshell"}
+	// The layout .goreleaser.yaml produces: everything at the archive root.
+	wantNames := slices.Clone(archiveFiles)
+	wantNames[0] = bin
 	slices.Sort(wantNames)
 	if !slices.Equal(names, wantNames) {
 		t.Errorf("archive holds %v, want %v", names, wantNames)
@@ -394,17 +443,33 @@ func checkVersionOutput(t *testing.T, data []byte, version string) {
 	if err := os.WriteFile(exe, data, 0o755); err != nil {
 		t.Fatal(err)
 	}
+	runVersion(t, exe, version)
+}
+
+// stamp is what a release build's version line says about its origin: the
+// commit (abbreviated for display) and the commit's date, which goreleaser
+// fills in from git; "none" and year 1 when it could not read them.
+var stamp = regexp.MustCompile(`\(commit [0-9a-f]{7,40}, built (\d{4})-\d\d-\d\dT`)
+
+// runVersion runs `<exe> version` with KUBECONFIG pointing at nothing, so the
+// binary cannot reach a cluster even if the subcommand tried to, and checks
+// the version line.
+func runVersion(t *testing.T, exe, version string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, exe, "version")
-	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(dir, "no-kubeconfig"))
+	cmd.Env = append(os.Environ(), "KUBECONFIG="+filepath.Join(t.TempDir(), "no-kubeconfig"))
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		t.Errorf("`%s version` failed: %v\n%s", project, err, out)
+		t.Errorf("`%s version` failed: %v\n%s", exe, err, out)
 		return
 	}
 	if want := project + " " + version + " ("; !strings.Contains(string(out), want) {
-		t.Errorf("`%s version` printed %q, want it to contain %q", project, out, want)
+		t.Errorf("`%s version` printed %q, want it to contain %q", exe, out, want)
+	}
+	if m := stamp.FindStringSubmatch(string(out)); m == nil || m[1] == "0001" {
+		t.Errorf("`%s version` printed %q, want the full commit and its date: goreleaser could not read git", exe, out)
 	}
 }
 
@@ -468,14 +533,16 @@ func readArchive(t *testing.T, file string) map[string]entry {
 		if err != nil {
 			t.Fatalf("%s: %v", path.Base(file), err)
 		}
-		defer zr.Close()
+		closeAtEnd(t, zr)
 		for _, f := range zr.File {
 			rc, err := f.Open()
 			if err != nil {
 				t.Fatalf("%s: %s: %v", path.Base(file), f.Name, err)
 			}
 			add(f.Name, f.Mode(), rc)
-			rc.Close()
+			if err := rc.Close(); err != nil {
+				t.Errorf("%s: %s: %v", path.Base(file), f.Name, err)
+			}
 		}
 		return out
 	}
@@ -484,7 +551,7 @@ func readArchive(t *testing.T, file string) map[string]entry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer fh.Close()
+	closeAtEnd(t, fh)
 	gz, err := gzip.NewReader(fh)
 	if err != nil {
 		t.Fatalf("%s: %v", path.Base(file), err)
@@ -503,13 +570,24 @@ func readArchive(t *testing.T, file string) map[string]entry {
 	return out
 }
 
+// closeAtEnd closes c when the test ends; the files here are only read, but
+// an error closing one still means the test did not read what it meant to.
+func closeAtEnd(t *testing.T, c io.Closer) {
+	t.Helper()
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
 func fileSHA256(t *testing.T, name string) string {
 	t.Helper()
 	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	closeAtEnd(t, f)
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		t.Fatal(err)
