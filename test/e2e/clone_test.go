@@ -165,7 +165,9 @@ func TestCloneIsolatedCopy(t *testing.T) {
 		t.Errorf("the workload has %d pods, want 1 (clone adopted or counted)", len(rsPods.Items))
 	}
 	_, _ = stdin.Write([]byte("done\n"))
-	stdin.Close()
+	if err := stdin.Close(); err != nil {
+		t.Fatalf("closing the session's stdin: %v", err)
+	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("session failed: %v\n%s", err, out.String())
 	}

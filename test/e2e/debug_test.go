@@ -143,8 +143,6 @@ func (d *debugTarget) gated() string {
 	return ec.Name
 }
 
-var debugName = regexp.MustCompile(`debug container (eshell-[a-z0-9]{5})`)
-
 func TestDebugTTY(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)

@@ -68,7 +68,7 @@ func (f *F) PtyCmd(cmd *exec.Cmd) *Term {
 			_ = cmd.Process.Kill()
 			<-t.done
 		}
-		p.Close()
+		_ = p.Close() // the program has ended; nothing is left to read
 		f.T.Logf("terminal of %v:\n%s", cmd.Args, t.Output())
 	})
 	return t

@@ -178,7 +178,9 @@ func layerTar(rootfs string) ([]byte, error) {
 				return nil, err
 			}
 			_, err = io.Copy(tw, f)
-			f.Close()
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
 			if err != nil {
 				return nil, err
 			}
