@@ -22,6 +22,8 @@ import (
 	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 )
 
 var deployments = schema.GroupResource{Group: "apps", Resource: "deployments"}
@@ -50,7 +52,7 @@ func TestPermissionString(t *testing.T) {
 func TestNeeded(t *testing.T) {
 	getWeb := Permission{Verb: "get", Group: "apps", Resource: "deployments", Namespace: "shop", Name: "web"}
 	tests := []struct {
-		mode     string
+		mode     mode.Mode
 		workload schema.GroupResource
 		want     []Permission
 	}{
@@ -61,7 +63,7 @@ func TestNeeded(t *testing.T) {
 		{"bogus", deployments, []Permission{getWeb}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.mode+"/"+tt.workload.String(), func(t *testing.T) {
+		t.Run(string(tt.mode)+"/"+tt.workload.String(), func(t *testing.T) {
 			got := Needed(tt.mode, "shop", tt.workload, "web")
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Needed(%q) =\n%v\nwant\n%v", tt.mode, got, tt.want)

@@ -21,6 +21,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 var (
@@ -299,10 +300,10 @@ func TestEventNameWithoutSession(t *testing.T) {
 	}
 }
 
-func TestShellJoin(t *testing.T) {
-	got := shellJoin([]string{"python", "manage.py", "shell", "--command=print(1)", "it's", ""})
+func TestCommandQuoting(t *testing.T) {
+	got := shell.Quote([]string{"python", "manage.py", "shell", "--command=print(1)", "it's", ""})
 	want := `python manage.py shell '--command=print(1)' 'it'\''s' ''`
 	if got != want {
-		t.Errorf("shellJoin = %q, want %q", got, want)
+		t.Errorf("shell.Quote = %q, want %q", got, want)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/target"
@@ -97,11 +98,11 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 			_ = cmd.RegisterFlagCompletionFunc(name, fn)
 		}
 	}
-	register("mode", fixedCompletions(
-		cobra.CompletionWithDesc(config.ModeClone, "a disposable copy of the workload's pod"),
-		cobra.CompletionWithDesc(config.ModeDebug, "a debug container in a running pod"),
-		cobra.CompletionWithDesc(config.ModeExec, "the running container itself"),
-	))
+	var modes []cobra.Completion
+	for _, m := range mode.All() {
+		modes = append(modes, cobra.CompletionWithDesc(m.String(), m.Description()))
+	}
+	register("mode", fixedCompletions(modes...))
 	if cmd.Flags().Lookup("profile") != nil {
 		register("profile", fixedCompletions(debug.ProfileNames()...))
 	}

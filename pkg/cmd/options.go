@@ -21,6 +21,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
@@ -35,7 +36,7 @@ type Options struct {
 
 	Target      string
 	Container   string
-	Mode        string
+	Mode        mode.Mode
 	Command     []string // after --
 	CommandFlag []string // --command a,b,c
 	Pod         string
@@ -143,7 +144,7 @@ func newClient(cfg *rest.Config) (kubernetes.Interface, error) {
 
 // Validate checks the options without calling the cluster.
 func (o *Options) Validate() error {
-	if err := config.CheckMode(o.Mode); err != nil {
+	if err := o.Mode.Check(); err != nil {
 		return err
 	}
 	if o.Target != "" {
@@ -208,7 +209,7 @@ func (o *Options) Run(ctx context.Context) (err error) {
 	// Exec has no server-side bound, so the client's timer is the bound.
 	if o.MaxDuration > 0 && o.DryRun == "" {
 		limit := o.MaxDuration
-		if o.Mode != config.ModeExec {
+		if o.Mode != mode.Exec {
 			limit += maxDurationGrace
 		}
 		var cancel context.CancelFunc
@@ -221,11 +222,11 @@ func (o *Options) Run(ctx context.Context) (err error) {
 		}
 	}()
 	switch o.Mode {
-	case config.ModeExec:
+	case mode.Exec:
 		err = o.runExec(ctx, w)
-	case config.ModeDebug:
+	case mode.Debug:
 		err = o.runDebug(ctx, w)
-	case config.ModeClone:
+	case mode.Clone:
 		err = o.runClone(ctx, w)
 	}
 	return advise(err, o.rest.Host)
@@ -252,7 +253,7 @@ func (o *Options) pickPod(ctx context.Context, w *target.Workload) (*corev1.Pod,
 		w = &target.Workload{Kind: target.KindPod, Name: p.Name, Namespace: p.Namespace, Pod: p}
 	}
 	// Debugging a running but unready pod is often the point; exec needs a ready one.
-	pods, err := target.RunningPods(ctx, o.client, w, o.Mode != config.ModeDebug)
+	pods, err := target.RunningPods(ctx, o.client, w, o.Mode != mode.Debug)
 	if err != nil {
 		return nil, err
 	}

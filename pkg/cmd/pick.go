@@ -15,6 +15,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -314,7 +315,7 @@ func (o *Options) applyPreset(w *target.Workload) error {
 		switch {
 		case command != nil:
 			o.Command = command
-			o.infof("Running %s%s", preset.JoinCommand(command), from)
+			o.infof("Running %s%s", shell.Quote(command), from)
 		case p != nil:
 			o.Command = p.Argv()
 			if from != "" {

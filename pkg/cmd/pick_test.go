@@ -24,6 +24,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 )
 
@@ -276,12 +277,12 @@ func TestPresets(t *testing.T) {
 	o, _ = testOptions(t, nil, objs...)
 	writePlugin(t, "mine.yaml", "apiVersion: eshell.kubectl.io/v1alpha1\nkind: Preset\nname: mine\nmode: exec\ndebugImage: tools:1\ncommands: [[irb]]\n")
 	o.Pick.Preset = "mine"
-	if err := run(o, "deploy/plain"); err != nil || o.Mode != config.ModeExec || o.Config.DebugImage != "tools:1" {
+	if err := run(o, "deploy/plain"); err != nil || o.Mode != mode.Exec || o.Config.DebugImage != "tools:1" {
 		t.Errorf("user preset: %v, mode %q, image %q", err, o.Mode, o.Config.DebugImage)
 	}
-	o.Mode, o.flags = config.ModeDebug, changed{"mode": true}
+	o.Mode, o.flags = mode.Debug, changed{"mode": true}
 	o.Command = nil
-	if err := run(o, "deploy/plain"); err != nil || o.Mode != config.ModeDebug {
+	if err := run(o, "deploy/plain"); err != nil || o.Mode != mode.Debug {
 		t.Errorf("--mode over the preset's: %v, mode %q", err, o.Mode)
 	}
 

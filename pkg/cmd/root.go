@@ -13,7 +13,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
 
-	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -92,7 +92,7 @@ Without a command, bash is started where the image has it, else sh.`,
 		}
 	}
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
-	f.StringVar(&o.Mode, "mode", config.ModeClone, "clone, debug or exec")
+	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
 	f.StringSliceVar(&o.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
 	f.StringVar(&o.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
 	f.StringVar(&o.DryRun, "dry-run", "", "client: print the object that would be created, create nothing")
