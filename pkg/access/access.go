@@ -376,3 +376,29 @@ func reviewError(p Permission, err error) error {
 	}
 	return fmt.Errorf("could not run the permission pre-check (asking whether you may %s): %w; %s", p, err, next)
 }
+
+// Ahead is a permission check sent before the session's plan is settled,
+// so that it travels alongside the lookup of the target instead of after
+// it. It is only good for the mode it was started for: a preset may still
+// choose another, and then the check is made again for that one.
+type Ahead struct {
+	Mode mode.Mode
+	done chan struct{}
+	err  error
+}
+
+// CheckAhead starts Check of the permissions mode m needs on the workload.
+func CheckAhead(ctx context.Context, c kubernetes.Interface, m mode.Mode, namespace string, workload schema.GroupResource, name string) *Ahead {
+	a := &Ahead{Mode: m, done: make(chan struct{})}
+	go func() {
+		defer close(a.done)
+		a.err = Check(ctx, c, Needed(m, namespace, workload, name))
+	}()
+	return a
+}
+
+// Wait returns the result of the check.
+func (a *Ahead) Wait() error {
+	<-a.done
+	return a.err
+}

@@ -32,6 +32,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
@@ -113,6 +114,29 @@ func (r *Recorder) Start(ctx context.Context, s Session) {
 	}
 	note += where(s)
 	r.record(ctx, s, ReasonStarted, ActionStart, corev1.EventTypeNormal, "start", note)
+}
+
+// Begin records the start of s alongside the session rather than before
+// it, and returns what records its end with the session's error: the exit
+// code of a *session.ExitError, 1 for any other error. The end waits for the
+// start, so the two Events stay in order.
+func (r *Recorder) Begin(ctx context.Context, s Session) (end func(error)) {
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		r.Start(context.WithoutCancel(ctx), s)
+	}()
+	return func(err error) {
+		<-started
+		code := 0
+		var ee *session.ExitError
+		if errors.As(err, &ee) {
+			code, err = ee.Code, nil
+		} else if err != nil {
+			code = 1
+		}
+		r.End(ctx, s, code, err)
+	}
 }
 
 // End records that session s has ended with exitCode, and err if the session

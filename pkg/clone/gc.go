@@ -1,9 +1,16 @@
 package clone
 
 import (
+	"context"
+	"fmt"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/pager"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 )
@@ -34,4 +41,63 @@ func Expired(pod *corev1.Pod, now time.Time) bool {
 		return false
 	}
 	return !now.Before(t)
+}
+
+// Leftover is a clone pod gc removes, and why.
+type Leftover struct {
+	Namespace, Name, Reason string
+}
+
+// Sweep says which leftover clones gc considers.
+type Sweep struct {
+	// Namespace to look in; "" is every namespace.
+	Namespace string
+	// User whose clones are considered; "" is everyone's.
+	User string
+	// DryRun finds the leftovers but deletes nothing.
+	DryRun bool
+	Now    time.Time
+}
+
+// Collect finds the clones that are finished or past their expiry and
+// deletes them (unless DryRun), telling report of each one as it goes. It
+// stops at the first pod it cannot delete.
+func Collect(ctx context.Context, c kubernetes.Interface, s Sweep, report func(Leftover)) error {
+	sel := labels.SelectorFromSet(labels.Set{meta.ManagedByLabel: meta.ManagedByValue}).String()
+	pods := c.CoreV1().Pods(s.Namespace)
+	var found []Leftover
+	// Paged: a cluster-wide gc must not pull every clone in one response.
+	err := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return pods.List(ctx, opts)
+	}).EachListItem(ctx, metav1.ListOptions{LabelSelector: sel}, func(obj runtime.Object) error {
+		if p, ok := obj.(*corev1.Pod); ok && IsClone(p) && (s.User == "" || p.Annotations[meta.UserAnnotation] == s.User) {
+			if why := leftoverReason(p, s.Now); why != "" {
+				found = append(found, Leftover{Namespace: p.Namespace, Name: p.Name, Reason: why})
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("listing clone pods: %w", err)
+	}
+	for _, l := range found {
+		if !s.DryRun {
+			if err := c.CoreV1().Pods(l.Namespace).Delete(ctx, l.Name, metav1.DeleteOptions{}); err != nil {
+				return fmt.Errorf("deleting clone pod %s/%s: %w; delete it with kubectl delete pod %s -n %s", l.Namespace, l.Name, err, l.Name, l.Namespace)
+			}
+		}
+		report(l)
+	}
+	return nil
+}
+
+// leftoverReason says why p is left over; "" when it is not.
+func leftoverReason(p *corev1.Pod, now time.Time) string {
+	switch {
+	case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
+		return "finished: " + string(p.Status.Phase)
+	case Expired(p, now):
+		return "expired at " + p.Annotations[meta.ExpiresAnnotation]
+	}
+	return ""
 }

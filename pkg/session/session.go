@@ -5,9 +5,11 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/url"
 	"os"
 	"time"
@@ -176,3 +178,16 @@ func NewExecutor(cfg *rest.Config, u *url.URL) (remotecommand.Executor, error) {
 var Stdin io.Reader = os.Stdin
 
 func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewID returns 5 random lowercase letters and digits, as kubectl's
+// generated names use: it names sessions, clone pods and debug containers.
+func NewID() string {
+	b := make([]byte, 5)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(idAlphabet))))
+		b[i] = idAlphabet[n.Int64()]
+	}
+	return string(b)
+}
