@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
@@ -24,9 +23,6 @@ import (
 // completionTimeout bounds all API calls of one completion: a shell waiting
 // on TAB must not hang on a slow or unreachable cluster.
 const completionTimeout = 3 * time.Second
-
-// kindPrefixes are offered for a target word without "/".
-var kindPrefixes = []string{"deploy/", "sts/", "ds/", "job/", "cj/", "pod/"}
 
 // completionBinary is the name the printed scripts complete: the plugin's
 // own binary. `kubectl eshell` itself is completed by kubectl, through
@@ -119,8 +115,8 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 		return withPrefix(out, toComplete), cobra.ShellCompDirectiveNoFileComp
 	})
 	register("namespace", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return o.withCompletionClient(c, false, toComplete, func(ctx context.Context, cl kubernetes.Interface, _ string) []cobra.Completion {
-			l, err := cl.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+		return o.withCompletionClient(c, false, toComplete, func(ctx context.Context, cl target.Clients, _ string) []cobra.Completion {
+			l, err := cl.Typed.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
 			if err != nil {
 				cobra.CompDebugln(err.Error(), true)
 				return nil
@@ -133,8 +129,8 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 		})
 	})
 	register("env", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return o.withCompletionClient(c, false, toComplete, func(ctx context.Context, cl kubernetes.Interface, _ string) []cobra.Completion {
-			envs, err := picker.ListEnvironments(ctx, cl, o.completionEnvLabel(), "")
+		return o.withCompletionClient(c, false, toComplete, func(ctx context.Context, cl target.Clients, _ string) []cobra.Completion {
+			envs, err := picker.ListEnvironments(ctx, cl.Typed, o.completionEnvLabel(), "")
 			if err != nil || !envs.Labelled {
 				return nil
 			}
@@ -153,8 +149,8 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 		return o.completeTarget(c, toComplete)
 	})
 	register("pod", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion {
-			names, err := picker.Names(ctx, cl, ns, target.KindPod)
+		return o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl target.Clients, ns string) []cobra.Completion {
+			names, err := target.Names(ctx, cl.Metadata, ns, target.KindPod)
 			if err != nil {
 				cobra.CompDebugln(err.Error(), true)
 			}
@@ -176,7 +172,7 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion {
+		return o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl target.Clients, ns string) []cobra.Completion {
 			w, err := target.Resolve(ctx, cl, ns, r)
 			if err != nil {
 				cobra.CompDebugln(err.Error(), true)
@@ -227,7 +223,7 @@ func (o *Options) completionEnvLabel() string {
 // completionTimeout and, if inNamespace, the namespace the session would
 // use (-n, --env, the kubeconfig's). Of fn's results it returns those that
 // start with toComplete.
-func (o *Options) withCompletionClient(c *cobra.Command, inNamespace bool, toComplete string, fn func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion) ([]cobra.Completion, cobra.ShellCompDirective) {
+func (o *Options) withCompletionClient(c *cobra.Command, inNamespace bool, toComplete string, fn func(ctx context.Context, cl target.Clients, ns string) []cobra.Completion) ([]cobra.Completion, cobra.ShellCompDirective) {
 	ctx := c.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -241,17 +237,18 @@ func (o *Options) withCompletionClient(c *cobra.Command, inNamespace bool, toCom
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.Timeout = completionTimeout
-	cl, err := newClient(cfg)
+	typed, md, err := newClients(cfg)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
+	cl := target.Clients{Typed: typed, Metadata: md}
 	ns := ""
 	if inNamespace {
 		if ns, _, err = o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		if o.Pick.Env != "" && !o.namespaceFlagGiven() {
-			env, err := picker.FindEnvironment(ctx, cl, o.completionEnvLabel(), o.Pick.Env)
+			env, err := picker.FindEnvironment(ctx, cl.Typed, o.completionEnvLabel(), o.Pick.Env)
 			if err != nil {
 				cobra.CompDebugln(err.Error(), true)
 				return nil, cobra.ShellCompDirectiveNoFileComp
@@ -272,8 +269,8 @@ func (o *Options) completeTarget(c *cobra.Command, toComplete string) ([]cobra.C
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion {
-			names, err := picker.Names(ctx, cl, ns, r.Kind)
+		return o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl target.Clients, ns string) []cobra.Completion {
+			names, err := target.Names(ctx, cl.Metadata, ns, r.Kind)
 			if err != nil {
 				cobra.CompDebugln(err.Error(), true)
 			}
@@ -287,21 +284,21 @@ func (o *Options) completeTarget(c *cobra.Command, toComplete string) ([]cobra.C
 		})
 	}
 	var out []cobra.Completion
-	for _, p := range kindPrefixes {
-		if strings.HasPrefix(p, toComplete) {
+	// The kinds the service question offers.
+	for _, k := range picker.ServiceKinds {
+		if p := k.Short() + "/"; strings.HasPrefix(p, toComplete) {
 			out = append(out, p)
 		}
 	}
-	names, directive := o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion {
-		kinds := []target.Kind{target.KindPod, target.KindDeployment, target.KindStatefulSet, target.KindDaemonSet, target.KindJob, target.KindCronJob}
+	names, directive := o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl target.Clients, ns string) []cobra.Completion {
 		var mu sync.Mutex
 		var wg sync.WaitGroup
 		seen := map[string]bool{}
-		for _, k := range kinds {
+		for _, k := range picker.ServiceKinds {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				names, err := picker.Names(ctx, cl, ns, k)
+				names, err := target.Names(ctx, cl.Metadata, ns, k)
 				if err != nil && !apierrors.IsForbidden(err) {
 					cobra.CompDebugln(err.Error(), true)
 				}

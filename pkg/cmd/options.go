@@ -14,10 +14,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
@@ -69,6 +71,7 @@ type Options struct {
 	plan     plan.Plan
 	rest     *rest.Config
 	client   kubernetes.Interface
+	metadata metadata.Interface
 	user     string
 	userOnce sync.Once
 	userDone chan struct{}
@@ -110,13 +113,14 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		// With TYPE/NAME known up front, the permission check needs nothing
 		// from the lookup, so both go out together: one round trip instead
 		// of two. (--env may still move the session to another namespace.)
-		if ref, perr := target.ParseRef(req.Target); perr == nil && ref.Kind != "" && req.Env == "" {
+		if ref, perr := target.ParseRefWith(req.Target, o.mapper()); perr == nil && ref.Kind != "" && req.Env == "" {
 			gr := schema.GroupResource{Group: ref.Kind.Group(), Resource: ref.Kind.Resource()}
 			o.ahead = access.CheckAhead(cmd.Context(), o.client, req.Base.Mode, req.Base.Namespace, gr, ref.Name)
 		}
 	}
 	r := &plan.Resolver{
-		Client: o.client, Chooser: o.chooser(), Warn: o.ErrOut,
+		Clients: target.Clients{Typed: o.client, Metadata: o.metadata}, Mapper: o.mapper(),
+		Chooser: o.chooser(), Warn: o.ErrOut,
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
 	}
 	if !o.Quiet {
@@ -191,7 +195,7 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 		return req, err
 	}
 	if o.Target != "" {
-		if _, err := target.ParseRef(o.Target); err != nil {
+		if _, err := target.ParseRefWith(o.Target, o.mapper()); err != nil {
 			return req, err
 		}
 	}
@@ -373,11 +377,28 @@ func (o *Options) completeClient() error {
 	if o.rest, err = o.ConfigFlags.ToRESTConfig(); err != nil {
 		return fmt.Errorf("loading your kubeconfig: %w; check KUBECONFIG or pass --kubeconfig", err)
 	}
-	o.client, err = newClient(o.rest)
+	o.client, o.metadata, err = newClients(o.rest)
 	return err
 }
 
-func newClient(cfg *rest.Config) (kubernetes.Interface, error) {
+// mapper is the kubeconfig's RESTMapper: it knows the server's names of
+// types, from (cached) discovery, which only a type eshell does not know
+// by itself makes it ask for. Nil when the kubeconfig cannot make one.
+func (o *Options) mapper() apimeta.RESTMapper {
+	m, err := o.ConfigFlags.ToRESTMapper()
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// newClients returns a typed and a metadata-only client for cfg.
+func newClients(cfg *rest.Config) (kubernetes.Interface, metadata.Interface, error) {
 	cfg.WarningHandler = rest.NoWarnings{}
-	return kubernetes.NewForConfig(cfg)
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := metadata.NewForConfig(cfg)
+	return c, m, err
 }

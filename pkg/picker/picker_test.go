@@ -24,6 +24,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/target"
+	"github.com/sberz/kubectl-eshell/pkg/target/targettest"
 )
 
 const envLabel = meta.EnvNameLabel
@@ -290,16 +291,18 @@ func TestListWorkloadsTimeoutAndForbidden(t *testing.T) {
 	}
 }
 
+// TestNames sits here for the objects: target.Names lists what completion
+// offers, from metadata alone.
 func TestNames(t *testing.T) {
-	c := fake.NewClientset(workloadObjects(time.Now())...)
-	pods, err := Names(context.Background(), c, "ns", target.KindPod)
+	_, c := targettest.Fakes(workloadObjects(time.Now())...)
+	pods, err := target.Names(context.Background(), c, "ns", target.KindPod)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"debug-pod", "waiting", "web-abc"}, pods); diff != "" {
 		t.Errorf("pods (-want +got):\n%s", diff)
 	}
-	jobs, _ := Names(context.Background(), c, "ns", target.KindJob)
+	jobs, _ := target.Names(context.Background(), c, "ns", target.KindJob)
 	if diff := cmp.Diff([]string{"migrate", "nightly-123"}, jobs); diff != "" {
 		t.Errorf("jobs (-want +got):\n%s", diff)
 	}

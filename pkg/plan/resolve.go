@@ -11,7 +11,6 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
@@ -44,7 +43,10 @@ type Request struct {
 // Resolver settles a Request against the cluster, asking through Chooser
 // what the request leaves open.
 type Resolver struct {
-	Client  kubernetes.Interface
+	Clients target.Clients
+	// Mapper knows the server's names of types (from discovery); nil knows
+	// kubectl's usual ones.
+	Mapper  apimeta.RESTMapper
 	Chooser *picker.Chooser
 	// Info receives notes (the defaulted container, the preset used); nil
 	// when --quiet.
@@ -78,7 +80,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		ref = req.Service
 	}
 	if ref != "" {
-		if _, err := target.ParseRef(ref); err != nil {
+		if _, err := target.ParseRefWith(ref, r.Mapper); err != nil {
 			return Plan{}, err
 		}
 	}
@@ -92,7 +94,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	switch {
 	case req.Env != "":
 		lctx, cancel := context.WithTimeout(ctx, picker.ListTimeout)
-		env, err := picker.FindEnvironment(lctx, r.Client, label, req.Env)
+		env, err := picker.FindEnvironment(lctx, r.Clients.Typed, label, req.Env)
 		cancel()
 		if err != nil {
 			return Plan{}, err
@@ -120,11 +122,11 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		}
 		picked = true
 	}
-	parsed, err := target.ParseRef(ref)
+	parsed, err := target.ParseRefWith(ref, r.Mapper)
 	if err != nil {
 		return Plan{}, err
 	}
-	w, err := target.Resolve(ctx, r.Client, p.Namespace, parsed)
+	w, err := target.Resolve(ctx, r.Clients, p.Namespace, parsed)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -175,13 +177,13 @@ func (r *Resolver) withContainer(p Plan, m metav1.ObjectMeta, spec corev1.PodSpe
 // but an unready one will do: debugging it is often the point).
 func (r *Resolver) pickPod(ctx context.Context, w *target.Workload, name, ns string, m mode.Mode) (*corev1.Pod, error) {
 	if name != "" {
-		p, err := r.Client.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		p, err := r.Clients.Typed.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return nil, err
 		}
 		w = &target.Workload{Kind: target.KindPod, Name: p.Name, Namespace: p.Namespace, Pod: p}
 	}
-	pods, err := target.RunningPods(ctx, r.Client, w, m != mode.Debug)
+	pods, err := target.RunningPods(ctx, r.Clients.Typed, w, m != mode.Debug)
 	if err != nil {
 		return nil, err
 	}
@@ -243,7 +245,7 @@ func (r *Resolver) now() time.Time {
 func (r *Resolver) pickEnvironment(ctx context.Context, label, current string) (string, error) {
 	lctx, cancel := context.WithTimeout(ctx, picker.ListTimeout)
 	defer cancel()
-	envs, err := picker.ListEnvironments(lctx, r.Client, label, current)
+	envs, err := picker.ListEnvironments(lctx, r.Clients.Typed, label, current)
 	if err != nil {
 		return "", err
 	}
@@ -271,7 +273,7 @@ func (r *Resolver) pickEnvironment(ctx context.Context, label, current string) (
 
 // pickService returns the TYPE/NAME of the workload chosen in ns.
 func (r *Resolver) pickService(ctx context.Context, ns string) (string, error) {
-	l := picker.ListWorkloads(ctx, r.Client, ns, picker.ListTimeout)
+	l := picker.ListWorkloads(ctx, r.Clients.Typed, ns, picker.ListTimeout)
 	if len(l.Failed) > 0 {
 		fmt.Fprintf(r.Warn, "warning: could not list %s in namespace %q\n", l.FailedKinds(), ns)
 	}

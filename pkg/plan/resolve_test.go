@@ -24,6 +24,8 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
+	"github.com/sberz/kubectl-eshell/pkg/target"
+	"github.com/sberz/kubectl-eshell/pkg/target/targettest"
 )
 
 // testResolver is a Resolver against a fake cluster, with no terminal
@@ -33,8 +35,9 @@ func testResolver(t *testing.T, p picker.Prompter, objs ...runtime.Object) (*Res
 	t.Helper()
 	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	var errOut bytes.Buffer
+	typed, md := targettest.Fakes(objs...)
 	r := &Resolver{
-		Client: fake.NewClientset(objs...), Chooser: &picker.Chooser{Prompter: p, Info: &errOut},
+		Clients: target.Clients{Typed: typed, Metadata: md}, Chooser: &picker.Chooser{Prompter: p, Info: &errOut},
 		Info: &errOut, Warn: &errOut,
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
 	}
@@ -339,7 +342,7 @@ func TestEnvironmentStepWithoutEnvironments(t *testing.T) {
 func TestEnvironmentStepForbidden(t *testing.T) {
 	p := &picker.Scripted{Answers: []string{"plain"}}
 	r, req, errOut := testResolver(t, p, cluster()...)
-	r.Client.(*fake.Clientset).PrependReactor("list", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+	r.Clients.Typed.(*fake.Clientset).PrependReactor("list", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "", errors.New("no"))
 	})
 	pl, err := r.Resolve(context.Background(), req)
