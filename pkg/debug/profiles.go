@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
 )
 
 // Security profiles of the debug container. Each one is a trade between what
@@ -28,14 +29,14 @@ const (
 	ProfileSysadmin = "sysadmin"
 )
 
-// Pod Security Admission's namespace label and levels.
+// Pod Security Admission's namespace label and levels, as it names them.
 const (
-	podSecurityEnforceLabel = "pod-security.kubernetes.io/enforce"
-	namespaceNameLabel      = "kubernetes.io/metadata.name"
+	podSecurityEnforceLabel = api.EnforceLevelLabel
+	namespaceNameLabel      = corev1.LabelMetadataName
 
-	levelPrivileged = "privileged"
-	levelBaseline   = "baseline"
-	levelRestricted = "restricted"
+	levelPrivileged = string(api.LevelPrivileged)
+	levelBaseline   = string(api.LevelBaseline)
+	levelRestricted = string(api.LevelRestricted)
 )
 
 // profile changes a debug container so it gets the rights it is named for.
