@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -311,5 +312,23 @@ func TestCheckConcurrencyBounded(t *testing.T) {
 	}
 	if got := reviews.peak.Load(); got != maxInFlight {
 		t.Errorf("at most %d reviews were in flight, want exactly %d", got, maxInFlight)
+	}
+}
+
+func TestWhoami(t *testing.T) {
+	c := fake.NewClientset()
+	c.PrependReactor("create", "selfsubjectreviews", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, &authenticationv1.SelfSubjectReview{Status: authenticationv1.SelfSubjectReviewStatus{UserInfo: authenticationv1.UserInfo{Username: "alice"}}}, nil
+	})
+	w := &Whoami{Client: c}
+	w.Prefetch(context.Background())
+	if got := w.User(context.Background()); got != "alice" {
+		t.Errorf("User = %q, want alice", got)
+	}
+	if n := len(c.Actions()); n != 1 {
+		t.Errorf("%d requests, want the one prefetch", n)
+	}
+	if got := (&Whoami{Client: fake.NewClientset()}).User(context.Background()); got != Unknown {
+		t.Errorf("without an answer User = %q, want %q", got, Unknown)
 	}
 }

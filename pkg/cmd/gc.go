@@ -59,7 +59,7 @@ func (o *GCOptions) run(ctx context.Context) error {
 		s.Namespace = ns
 	}
 	if !o.AllUsers {
-		s.User = o.currentUser(ctx)
+		s.User = o.whoami.User(ctx)
 	}
 	verb := "deleted"
 	if o.DryRunGC {

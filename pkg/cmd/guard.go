@@ -31,7 +31,7 @@ func (o *Options) permissions(ctx context.Context, p plan.Plan) error {
 func (o *Options) missing(ctx context.Context, err error) error {
 	var me *access.MissingError
 	if errors.As(err, &me) {
-		me.User = o.currentUser(ctx)
+		me.User = o.whoami.User(ctx)
 	}
 	return err
 }
@@ -48,7 +48,7 @@ func (o *Options) auditSession(ctx context.Context, pod, container string) func(
 	}
 	w := p.Workload
 	return o.recorder.Begin(ctx, audit.Session{
-		ID: p.SessionID, User: o.currentUser(ctx), Mode: p.Mode, Namespace: w.Namespace, Command: p.Command,
+		ID: p.SessionID, User: o.whoami.User(ctx), Mode: p.Mode, Namespace: w.Namespace, Command: p.Command,
 		Workload: corev1.ObjectReference{Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, APIVersion: w.APIVersion, UID: types.UID(w.UID)},
 		Pod:      pod, Container: container, Started: time.Now(),
 	})

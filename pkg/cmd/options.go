@@ -5,11 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -72,9 +70,7 @@ type Options struct {
 	rest     *rest.Config
 	client   kubernetes.Interface
 	metadata metadata.Interface
-	user     string
-	userOnce sync.Once
-	userDone chan struct{}
+	whoami   *access.Whoami
 	recorder *audit.Recorder
 	ahead    *access.Ahead
 }
@@ -109,7 +105,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	if !req.Base.DryRun {
-		o.prefetchUser(cmd.Context())
+		o.whoami.Prefetch(cmd.Context())
 		// With TYPE/NAME known up front, the permission check needs nothing
 		// from the lookup, so both go out together: one round trip instead
 		// of two. (--env may still move the session to another namespace.)
@@ -285,7 +281,7 @@ func (o *Options) deps() plan.Deps {
 	d := plan.Deps{
 		Remote: session.Remote{Config: o.rest, Client: o.client},
 		IO:     o.IOStreams,
-		User:   o.currentUser,
+		User:   o.whoami.User,
 		Audit:  o.auditSession,
 		Print:  o.print,
 	}
@@ -293,7 +289,7 @@ func (o *Options) deps() plan.Deps {
 		d.Progress = o.ErrOut
 	}
 	if session.IsTerminal(o.In) {
-		d.Confirm = func(q string) bool { return confirm(o.In, o.ErrOut, q) }
+		d.Confirm = func(q string) bool { return picker.Confirm(o.In, o.ErrOut, q) }
 	}
 	return d
 }
@@ -314,32 +310,6 @@ func (o *Options) print(obj any) error {
 	}
 	_, err = o.Out.Write(b)
 	return err
-}
-
-// confirm asks a yes/no question; only y or yes is yes. It reads byte by
-// byte up to the end of the line, so no input meant for the session is
-// swallowed.
-func confirm(in io.Reader, out io.Writer, question string) bool {
-	fmt.Fprint(out, question)
-	var line []byte
-	b := make([]byte, 1)
-	for {
-		n, err := in.Read(b)
-		if n == 1 {
-			if b[0] == '\n' {
-				break
-			}
-			line = append(line, b[0])
-		}
-		if err != nil {
-			break
-		}
-	}
-	switch strings.ToLower(strings.TrimSpace(string(line))) {
-	case "y", "yes":
-		return true
-	}
-	return false
 }
 
 // chooser asks on the terminal when stdin and stdout are terminals; the
@@ -378,6 +348,7 @@ func (o *Options) completeClient() error {
 		return fmt.Errorf("loading your kubeconfig: %w; check KUBECONFIG or pass --kubeconfig", err)
 	}
 	o.client, o.metadata, err = newClients(o.rest)
+	o.whoami = &access.Whoami{Client: o.client}
 	return err
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -403,5 +404,49 @@ func TestChoiceErrorWithoutTerminal(t *testing.T) {
 func TestNewSurveyNeedsFiles(t *testing.T) {
 	if s := NewSurvey(strings.NewReader(""), &bytes.Buffer{}); s != nil {
 		t.Error("a Survey on a non-file")
+	}
+}
+
+func TestTargets(t *testing.T) {
+	typed, md := targettest.Fakes(workloadObjects(time.Now())...)
+	c := target.Clients{Typed: typed, Metadata: md}
+	values := func(cs []Candidate) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Value)
+		}
+		return out
+	}
+	got, only, err := Targets(context.Background(), c, "ns", "")
+	want := []string{"deploy/", "sts/", "ds/", "cj/", "job/", "pod/", "agent", "api", "db", "debug-pod", "migrate", "nightly", "nightly-123", "waiting", "web", "web-abc"}
+	if err != nil || only || !cmp.Equal(want, values(got)) {
+		t.Errorf("Targets(\"\") = %q, %v, %v; want %q", values(got), only, err, want)
+	}
+	got, _, _ = Targets(context.Background(), c, "ns", "deploy/w")
+	if !cmp.Equal([]string{"deploy/web"}, values(got)) {
+		t.Errorf("Targets(deploy/w) = %q", values(got))
+	}
+	got, only, _ = Targets(context.Background(), c, "ns", "d")
+	if !cmp.Equal([]string{"deploy/", "ds/", "db", "debug-pod"}, values(got)) || only {
+		t.Errorf("Targets(d) = %q, %v", values(got), only)
+	}
+	if got, only, _ = Targets(context.Background(), c, "other", "s"); !cmp.Equal([]string{"sts/"}, values(got)) || !only {
+		t.Errorf("an empty namespace offers the prefixes alone, with no space after: %q, %v", values(got), only)
+	}
+}
+
+func TestConfirmReadsOneLineOnly(t *testing.T) {
+	for answer, want := range map[string]bool{"y\n": true, " Yes \n": true, "n\n": false, "\n": false, "": false} {
+		in := strings.NewReader(answer + "echo after\n")
+		var out strings.Builder
+		if got := Confirm(in, &out, "Attach? "); got != want || out.String() != "Attach? " {
+			t.Errorf("answer %q: %v (asked %q), want %v", answer, got, out.String(), want)
+		}
+		if rest, _ := io.ReadAll(in); strings.HasSuffix(answer, "\n") && string(rest) != "echo after\n" {
+			t.Errorf("answer %q swallowed the session's input: %q left", answer, rest)
+		}
+	}
+	if !Confirm(strings.NewReader("yes"), io.Discard, "?") {
+		t.Error("an answer ended by the end of input is still an answer")
 	}
 }
