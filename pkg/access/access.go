@@ -379,26 +379,47 @@ func reviewError(p Permission, err error) error {
 
 // Ahead is a permission check sent before the session's plan is settled,
 // so that it travels alongside the lookup of the target instead of after
-// it. It is only good for the mode it was started for: a preset may still
-// choose another, and then the check is made again for that one.
+// it. Its answer is only good for the question it asked: a preset may still
+// choose another mode, and then Check asks again.
 type Ahead struct {
-	Mode mode.Mode
-	done chan struct{}
-	err  error
+	key   aheadKey
+	done  chan struct{}
+	err   error
+	check func(ctx context.Context, perms []Permission) error
+}
+
+type aheadKey struct {
+	mode      mode.Mode
+	namespace string
+	workload  schema.GroupResource
+	name      string
 }
 
 // CheckAhead starts Check of the permissions mode m needs on the workload.
 func CheckAhead(ctx context.Context, c kubernetes.Interface, m mode.Mode, namespace string, workload schema.GroupResource, name string) *Ahead {
-	a := &Ahead{Mode: m, done: make(chan struct{})}
+	a := &Ahead{
+		key:   aheadKey{m, namespace, workload, name},
+		done:  make(chan struct{}),
+		check: func(ctx context.Context, perms []Permission) error { return Check(ctx, c, perms) },
+	}
 	go func() {
 		defer close(a.done)
-		a.err = Check(ctx, c, Needed(m, namespace, workload, name))
+		a.err = a.check(ctx, Needed(m, namespace, workload, name))
 	}()
 	return a
 }
 
-// Wait returns the result of the check.
+// Wait returns the answer to the question asked ahead.
 func (a *Ahead) Wait() error {
 	<-a.done
 	return a.err
+}
+
+// Check returns the answer for mode m on the workload: the one asked ahead
+// when it was this question, else a fresh Check.
+func (a *Ahead) Check(ctx context.Context, m mode.Mode, namespace string, workload schema.GroupResource, name string) error {
+	if a.key == (aheadKey{m, namespace, workload, name}) {
+		return a.Wait()
+	}
+	return a.check(ctx, Needed(m, namespace, workload, name))
 }

@@ -332,3 +332,25 @@ func TestWhoami(t *testing.T) {
 		t.Errorf("without an answer User = %q, want %q", got, Unknown)
 	}
 }
+
+func TestAheadAnswersOnlyItsOwnQuestion(t *testing.T) {
+	c := fake.NewClientset()
+	c.PrependReactor("create", "selfsubjectaccessreviews", allowExcept(pods("delete", "")))
+	ctx := context.Background()
+	a := CheckAhead(ctx, c, mode.Clone, "shop", deployments, "web")
+	var missing *MissingError
+	if err := a.Check(ctx, mode.Clone, "shop", deployments, "web"); !errors.As(err, &missing) {
+		t.Fatalf("clone: %v, want the delete permission missing", err)
+	}
+	asked := len(c.Actions())
+	if asked != len(Needed(mode.Clone, "shop", deployments, "web")) {
+		t.Errorf("%d reviews for the clone question, want one per permission", asked)
+	}
+	// A preset moved the session to exec: the clone answer does not count.
+	if err := a.Check(ctx, mode.Exec, "shop", deployments, "web"); err != nil {
+		t.Errorf("exec needs no delete: %v", err)
+	}
+	if len(c.Actions()) == asked {
+		t.Error("the exec question was answered from the clone one")
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
@@ -16,14 +15,13 @@ import (
 
 // permissions asks the API server, before anything is created, whether the
 // user may do everything the plan's mode needs. The check sent ahead during
-// Complete counts only when it was for that mode.
+// Complete counts only when it asked about this mode and workload.
 func (o *Options) permissions(ctx context.Context, p plan.Plan) error {
-	if o.ahead != nil && o.ahead.Mode == p.Mode {
-		return o.ahead.Wait()
-	}
 	w := p.Workload
-	gr := schema.GroupResource{Group: w.Kind.Group(), Resource: w.Kind.Resource()}
-	return access.Check(ctx, o.client, access.Needed(p.Mode, w.Namespace, gr, w.Name))
+	if o.ahead != nil {
+		return o.ahead.Check(ctx, p.Mode, w.Namespace, w.Kind.GroupResource(), w.Name)
+	}
+	return access.Check(ctx, o.client, access.Needed(p.Mode, w.Namespace, w.Kind.GroupResource(), w.Name))
 }
 
 // missing names the user in a report of missing permissions, so it can be

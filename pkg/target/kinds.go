@@ -138,13 +138,13 @@ func (k Kind) Resource() string { return k.GroupResource().Resource }
 // Group is the API group of the kind.
 func (k Kind) Group() string { return k.GroupResource().Group }
 
-// kindFor finds the kind a TYPE names, as kubectl spells them: singular,
+// kindFor finds the kind a TYPE (of the argument ref) names, as kubectl spells them: singular,
 // plural, short name, each optionally with its group (deployments.apps).
 // Without a mapper only these names are known; with one (the RESTMapper of
 // the kubeconfig's cluster, from discovery) anything the server calls one
 // of the supported kinds is too, and names of other kinds are told apart
 // from typos.
-func kindFor(typ string, mapper apimeta.RESTMapper) (Kind, error) {
+func kindFor(typ, ref string, mapper apimeta.RESTMapper) (Kind, error) {
 	typ = strings.ToLower(typ)
 	for _, i := range kinds {
 		res, group := i.gvr.Resource, i.gvr.Group
@@ -165,10 +165,10 @@ func kindFor(typ string, mapper apimeta.RESTMapper) (Kind, error) {
 					return i.kind, nil
 				}
 			}
-			return "", fmt.Errorf("eshell cannot open a shell next to %s: it supports %s", gvr.GroupResource(), supportedTypes())
+			return "", fmt.Errorf("eshell cannot open a shell next to %s (%q): it supports %s", gvr.GroupResource(), ref, supportedTypes())
 		}
 	}
-	return "", fmt.Errorf("unknown resource type %q: eshell supports %s", typ, supportedTypes())
+	return "", fmt.Errorf("unknown resource type %q in %q: eshell supports %s", typ, ref, supportedTypes())
 }
 
 func supportedTypes() string {

@@ -13,7 +13,7 @@ func TestKindsTable(t *testing.T) {
 		if k.Short() == "" || k.Resource() == "" {
 			t.Errorf("%s is missing names: %q %q", k, k.Short(), k.Resource())
 		}
-		if got, err := kindFor(k.Resource()+"."+k.Group(), nil); k.Group() != "" && (err != nil || got != k) {
+		if got, err := kindFor(k.Resource()+"."+k.Group(), "", nil); k.Group() != "" && (err != nil || got != k) {
 			t.Errorf("%s.%s = %s, %v", k.Resource(), k.Group(), got, err)
 		}
 	}
@@ -29,13 +29,13 @@ func TestKindForAsksTheMapperForOtherNames(t *testing.T) {
 	m := apimeta.NewDefaultRESTMapper(nil)
 	m.Add(schema.GroupVersionKind{Version: "v1", Kind: "Service"}, apimeta.RESTScopeNamespace)
 	m.Add(schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, apimeta.RESTScopeNamespace)
-	if _, err := kindFor("services", m); err == nil || !strings.Contains(err.Error(), "cannot open a shell next to services") {
+	if _, err := kindFor("services", "services/web", m); err == nil || !strings.Contains(err.Error(), "cannot open a shell next to services") {
 		t.Errorf("a kind the server knows but eshell does not support: %v", err)
 	}
-	if _, err := kindFor("svc", nil); err == nil || !strings.Contains(err.Error(), `unknown resource type "svc"`) {
+	if _, err := kindFor("svc", "svc/web", nil); err == nil || !strings.Contains(err.Error(), `unknown resource type "svc" in "svc/web"`) {
 		t.Errorf("without a mapper: %v", err)
 	}
-	if k, err := kindFor("deploy", m); err != nil || k != KindDeployment {
+	if k, err := kindFor("deploy", "deploy/web", m); err != nil || k != KindDeployment {
 		t.Errorf("deploy = %s, %v", k, err)
 	}
 }

@@ -39,9 +39,9 @@ func ParseRefWith(s string, mapper apimeta.RESTMapper) (Ref, error) {
 	if name == "" || strings.Contains(name, "/") {
 		return Ref{}, fmt.Errorf("%q is not TYPE/NAME: use e.g. deploy/web or pod/web-7d4b9", s)
 	}
-	k, err := kindFor(typ, mapper)
+	k, err := kindFor(typ, s, mapper)
 	if err != nil {
-		return Ref{}, fmt.Errorf("%q: %w", s, err)
+		return Ref{}, err
 	}
 	return Ref{Kind: k, Name: name}, nil
 }
