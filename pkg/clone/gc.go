@@ -59,34 +59,46 @@ type Sweep struct {
 	Now    time.Time
 }
 
-// Collect finds the clones that are finished or past their expiry and
-// deletes them (unless DryRun), telling report of each one as it goes. It
-// stops at the first pod it cannot delete.
-func Collect(ctx context.Context, c kubernetes.Interface, s Sweep, report func(Leftover)) error {
+// Sessions lists the clone pods of user ("" is everyone's) in namespace
+// ("" is every namespace), reading a page at a time: a cluster-wide list
+// must not pull every clone in one response.
+func Sessions(ctx context.Context, c kubernetes.Interface, namespace, user string) ([]*corev1.Pod, error) {
 	sel := labels.SelectorFromSet(labels.Set{meta.ManagedByLabel: meta.ManagedByValue}).String()
-	pods := c.CoreV1().Pods(s.Namespace)
-	var found []Leftover
-	// Paged: a cluster-wide gc must not pull every clone in one response.
+	pods := c.CoreV1().Pods(namespace)
+	var out []*corev1.Pod
 	err := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 		return pods.List(ctx, opts)
 	}).EachListItem(ctx, metav1.ListOptions{LabelSelector: sel}, func(obj runtime.Object) error {
-		if p, ok := obj.(*corev1.Pod); ok && IsClone(p) && (s.User == "" || p.Annotations[meta.UserAnnotation] == s.User) {
-			if why := leftoverReason(p, s.Now); why != "" {
-				found = append(found, Leftover{Namespace: p.Namespace, Name: p.Name, Reason: why})
-			}
+		if p, ok := obj.(*corev1.Pod); ok && IsClone(p) && (user == "" || p.Annotations[meta.UserAnnotation] == user) {
+			out = append(out, p)
 		}
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("listing clone pods: %w", err)
+		return nil, fmt.Errorf("listing clone pods: %w", err)
 	}
-	for _, l := range found {
+	return out, nil
+}
+
+// Collect finds the clones that are finished or past their expiry and
+// deletes them (unless DryRun), telling report of each one as it goes. It
+// stops at the first pod it cannot delete.
+func Collect(ctx context.Context, c kubernetes.Interface, s Sweep, report func(Leftover)) error {
+	pods, err := Sessions(ctx, c, s.Namespace, s.User)
+	if err != nil {
+		return err
+	}
+	for _, p := range pods {
+		why := leftoverReason(p, s.Now)
+		if why == "" {
+			continue
+		}
 		if !s.DryRun {
-			if err := c.CoreV1().Pods(l.Namespace).Delete(ctx, l.Name, metav1.DeleteOptions{}); err != nil {
-				return fmt.Errorf("deleting clone pod %s/%s: %w; delete it with kubectl delete pod %s -n %s", l.Namespace, l.Name, err, l.Name, l.Namespace)
+			if err := c.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil {
+				return fmt.Errorf("deleting clone pod %s/%s: %w; delete it with kubectl delete pod %s -n %s", p.Namespace, p.Name, err, p.Name, p.Namespace)
 			}
 		}
-		report(l)
+		report(Leftover{Namespace: p.Namespace, Name: p.Name, Reason: why})
 	}
 	return nil
 }
