@@ -234,12 +234,6 @@ func (o *Options) Validate() error {
 	return o.plan.Validate()
 }
 
-// errMaxDuration is the cause of a session ended by --max-duration.
-var errMaxDuration = errors.New("--max-duration reached")
-
-// maxDurationGrace lets the server-side bound of clone and debug act first.
-const maxDurationGrace = 15 * time.Second
-
 // Run checks the permissions of the plan's mode and hands the plan to its
 // engine. SIGTERM and SIGHUP (and SIGINT when no terminal is in raw mode)
 // cancel it, so every engine's cleanup runs.
@@ -252,24 +246,9 @@ func (o *Options) Run(ctx context.Context) (err error) {
 			return advise(err, o.rest.Host)
 		}
 	}
-	// Every mode ends at --max-duration. Clone and debug are bounded on the
-	// server (activeDeadlineSeconds, the watchdog), which ends the process and
-	// so reports its real exit; the client's timer is only their backstop.
-	// Exec has no server-side bound, so the client's timer is the bound.
-	if p.Limits.MaxDuration > 0 && !p.DryRun {
-		limit := p.Limits.MaxDuration
-		if p.Mode != mode.Exec {
-			limit += maxDurationGrace
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, limit, errMaxDuration)
-		defer cancel()
-	}
-	defer func() {
-		if errors.Is(context.Cause(ctx), errMaxDuration) && err != nil {
-			err = fmt.Errorf("the session reached its --max-duration of %s and was ended", p.Limits.MaxDuration)
-		}
-	}()
+	ctx, cancel, explain := p.Bound(ctx)
+	defer cancel()
+	defer func() { err = explain(err) }()
 	engines := map[mode.Mode]func(context.Context, plan.Plan, plan.Deps) error{
 		mode.Clone: clone.Run, mode.Debug: debug.Run, mode.Exec: exec.Run,
 	}

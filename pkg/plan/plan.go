@@ -115,6 +115,35 @@ func (p Plan) Validate() error {
 	return nil
 }
 
+// errMaxDuration is the cause of a session ended by --max-duration.
+var errMaxDuration = errors.New("--max-duration reached")
+
+// maxDurationGrace lets the server-side bound of clone and debug act first.
+const maxDurationGrace = 15 * time.Second
+
+// Bound ends ctx at --max-duration, and returns what turns an error the
+// bound caused into one that says so. Clone and debug are bounded on the
+// server (activeDeadlineSeconds, the watchdog), which ends the process and
+// so reports its real exit; the client's timer is only their backstop,
+// after a grace. Exec has no server-side bound, so the client's timer is
+// the bound. A dry run is not bounded.
+func (p Plan) Bound(ctx context.Context) (context.Context, context.CancelFunc, func(error) error) {
+	if p.Limits.MaxDuration <= 0 || p.DryRun {
+		return ctx, func() {}, func(err error) error { return err }
+	}
+	limit := p.Limits.MaxDuration
+	if p.Mode != mode.Exec {
+		limit += maxDurationGrace
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, errMaxDuration)
+	return ctx, cancel, func(err error) error {
+		if err != nil && errors.Is(context.Cause(ctx), errMaxDuration) {
+			return fmt.Errorf("the session reached its --max-duration of %s and was ended", p.Limits.MaxDuration)
+		}
+		return err
+	}
+}
+
 // Streams is the local end of the session as the plan sets it up.
 func (p Plan) Streams(io genericiooptions.IOStreams) session.Streams {
 	return session.Streams{IOStreams: io, Stdin: p.Stdin, TTY: p.TTY, IdleTimeout: p.Limits.IdleTimeout}

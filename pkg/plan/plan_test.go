@@ -1,6 +1,8 @@
 package plan
 
 import (
+	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -42,5 +44,29 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Validate() = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+func TestBound(t *testing.T) {
+	p := Plan{Mode: mode.Exec, Limits: Limits{MaxDuration: 20 * time.Millisecond}}
+	ctx, cancel, explain := p.Bound(context.Background())
+	defer cancel()
+	<-ctx.Done()
+	if err := explain(errors.New("stream closed")); err == nil || !strings.Contains(err.Error(), "reached its --max-duration of 20ms") {
+		t.Errorf("explain = %v, want the bound named", err)
+	}
+	if explain(nil) != nil {
+		t.Error("a session that ended well stays well")
+	}
+	// Clone and debug get a grace for their server-side bound.
+	p.Mode = mode.Clone
+	ctx, cancel, _ = p.Bound(context.Background())
+	defer cancel()
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) < maxDurationGrace {
+		t.Errorf("clone deadline %v, want the grace added", d)
+	}
+	p.DryRun = true
+	if ctx, _, _ = p.Bound(context.Background()); ctx.Done() != nil {
+		t.Error("a dry run is not bounded")
 	}
 }
