@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -22,6 +23,8 @@ import (
 	authorizationv1client "k8s.io/client-go/kubernetes/typed/authorization/v1"
 	k8stesting "k8s.io/client-go/testing"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 )
 
 var deployments = schema.GroupResource{Group: "apps", Resource: "deployments"}
@@ -50,7 +53,7 @@ func TestPermissionString(t *testing.T) {
 func TestNeeded(t *testing.T) {
 	getWeb := Permission{Verb: "get", Group: "apps", Resource: "deployments", Namespace: "shop", Name: "web"}
 	tests := []struct {
-		mode     string
+		mode     mode.Mode
 		workload schema.GroupResource
 		want     []Permission
 	}{
@@ -61,7 +64,7 @@ func TestNeeded(t *testing.T) {
 		{"bogus", deployments, []Permission{getWeb}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.mode+"/"+tt.workload.String(), func(t *testing.T) {
+		t.Run(string(tt.mode)+"/"+tt.workload.String(), func(t *testing.T) {
 			got := Needed(tt.mode, "shop", tt.workload, "web")
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Needed(%q) =\n%v\nwant\n%v", tt.mode, got, tt.want)
@@ -309,5 +312,45 @@ func TestCheckConcurrencyBounded(t *testing.T) {
 	}
 	if got := reviews.peak.Load(); got != maxInFlight {
 		t.Errorf("at most %d reviews were in flight, want exactly %d", got, maxInFlight)
+	}
+}
+
+func TestWhoami(t *testing.T) {
+	c := fake.NewClientset()
+	c.PrependReactor("create", "selfsubjectreviews", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, &authenticationv1.SelfSubjectReview{Status: authenticationv1.SelfSubjectReviewStatus{UserInfo: authenticationv1.UserInfo{Username: "alice"}}}, nil
+	})
+	w := &Whoami{Client: c}
+	w.Prefetch(context.Background())
+	if got := w.User(context.Background()); got != "alice" {
+		t.Errorf("User = %q, want alice", got)
+	}
+	if n := len(c.Actions()); n != 1 {
+		t.Errorf("%d requests, want the one prefetch", n)
+	}
+	if got := (&Whoami{Client: fake.NewClientset()}).User(context.Background()); got != Unknown {
+		t.Errorf("without an answer User = %q, want %q", got, Unknown)
+	}
+}
+
+func TestAheadAnswersOnlyItsOwnQuestion(t *testing.T) {
+	c := fake.NewClientset()
+	c.PrependReactor("create", "selfsubjectaccessreviews", allowExcept(pods("delete", "")))
+	ctx := context.Background()
+	a := CheckAhead(ctx, c, mode.Clone, "shop", deployments, "web")
+	var missing *MissingError
+	if err := a.Check(ctx, mode.Clone, "shop", deployments, "web"); !errors.As(err, &missing) {
+		t.Fatalf("clone: %v, want the delete permission missing", err)
+	}
+	asked := len(c.Actions())
+	if asked != len(Needed(mode.Clone, "shop", deployments, "web")) {
+		t.Errorf("%d reviews for the clone question, want one per permission", asked)
+	}
+	// A preset moved the session to exec: the clone answer does not count.
+	if err := a.Check(ctx, mode.Exec, "shop", deployments, "web"); err != nil {
+		t.Errorf("exec needs no delete: %v", err)
+	}
+	if len(c.Actions()) == asked {
+		t.Error("the exec question was answered from the clone one")
 	}
 }

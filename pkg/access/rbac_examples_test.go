@@ -8,6 +8,8 @@ import (
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 )
 
 // The example Roles in deploy/rbac/ are documentation users apply verbatim,
@@ -102,7 +104,8 @@ func TestAllowsMatching(t *testing.T) {
 }
 
 func TestExampleRolesCoverNeeded(t *testing.T) {
-	for _, mode := range []string{"clone", "debug", "exec"} {
+	for _, m := range mode.All() {
+		mode := string(m)
 		t.Run(mode, func(t *testing.T) {
 			file := "eshell-" + mode + ".yaml"
 			role := loadRole(t, file)
@@ -110,7 +113,7 @@ func TestExampleRolesCoverNeeded(t *testing.T) {
 				t.Errorf("%s names its Role %q, want %q", file, role.Name, want)
 			}
 
-			needed := Needed(mode, "shop", deployments, "web")
+			needed := Needed(m, "shop", deployments, "web")
 			if len(needed) < 2 {
 				t.Fatalf("Needed(%q) returned only %v", mode, needed)
 			}

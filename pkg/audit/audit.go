@@ -31,6 +31,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // Event reasons and actions; consumers filter on the reasons, so they are a
@@ -62,9 +65,8 @@ type Session struct {
 	// ID is the session id, also carried by the clone pod's meta.SessionLabel.
 	ID string
 	// User is the authenticated user (from SelfSubjectReview).
-	User string
-	// Mode is "clone", "debug" or "exec".
-	Mode      string
+	User      string
+	Mode      mode.Mode
 	Namespace string
 	// Command is what runs in the container; empty means its default shell.
 	Command []string
@@ -106,12 +108,35 @@ func NewRecorder(c kubernetes.Interface, warn io.Writer) *Recorder {
 
 // Start records that session s has started.
 func (r *Recorder) Start(ctx context.Context, s Session) {
-	note := fmt.Sprintf("%s started %s session", displayUser(s.User), withArticle(s.Mode))
+	note := fmt.Sprintf("%s started %s session", displayUser(s.User), withArticle(string(s.Mode)))
 	if len(s.Command) > 0 {
-		note += " (command: " + shellJoin(s.Command) + ")"
+		note += " (command: " + shell.Quote(s.Command) + ")"
 	}
 	note += where(s)
 	r.record(ctx, s, ReasonStarted, ActionStart, corev1.EventTypeNormal, "start", note)
+}
+
+// Begin records the start of s alongside the session rather than before
+// it, and returns what records its end with the session's error: the exit
+// code of a *session.ExitError, 1 for any other error. The end waits for the
+// start, so the two Events stay in order.
+func (r *Recorder) Begin(ctx context.Context, s Session) (end func(error)) {
+	started := make(chan struct{})
+	go func() {
+		defer close(started)
+		r.Start(context.WithoutCancel(ctx), s)
+	}()
+	return func(err error) {
+		<-started
+		code := 0
+		var ee *session.ExitError
+		if errors.As(err, &ee) {
+			code, err = ee.Code, nil
+		} else if err != nil {
+			code = 1
+		}
+		r.End(ctx, s, code, err)
+	}
 }
 
 // End records that session s has ended with exitCode, and err if the session
@@ -121,7 +146,7 @@ func (r *Recorder) End(ctx context.Context, s Session, exitCode int, err error) 
 	// and the end of a session is the record an auditor needs most.
 	ctx = context.WithoutCancel(ctx)
 
-	note := fmt.Sprintf("%s ended %s session%s", displayUser(s.User), withArticle(s.Mode), where(s))
+	note := fmt.Sprintf("%s ended %s session%s", displayUser(s.User), withArticle(string(s.Mode)), where(s))
 	if !s.Started.IsZero() {
 		note += " after " + roundDuration(r.Now().Sub(s.Started)).String()
 	}
@@ -190,7 +215,7 @@ func (r *Recorder) event(s Session, reason, action, eventType, suffix, note stri
 		annotations[meta.UserAnnotation] = s.User
 	}
 	if len(s.Command) > 0 {
-		annotations[meta.CommandAnnotation] = shellJoin(s.Command)
+		annotations[meta.CommandAnnotation] = shell.Quote(s.Command)
 	}
 
 	return &eventsv1.Event{
@@ -351,31 +376,4 @@ func truncateBytes(s string, n int) string {
 		n--
 	}
 	return s[:n]
-}
-
-// shellJoin quotes a command for humans the way a POSIX shell would read it
-// back: plain words stay as they are, anything else is single-quoted.
-func shellJoin(args []string) string {
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		quoted[i] = shellQuote(a)
-	}
-	return strings.Join(quoted, " ")
-}
-
-func shellQuote(s string) string {
-	if s == "" {
-		return "''"
-	}
-	plain := true
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("-_./=:,+@%", c)) {
-			plain = false
-			break
-		}
-	}
-	if plain {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -21,6 +21,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 var (
@@ -28,7 +30,7 @@ var (
 	ended   = started.Add(4*time.Minute + 12*time.Second + 300*time.Millisecond)
 )
 
-func session() Session {
+func testSession() Session {
 	return Session{
 		ID:        "x7k2p",
 		User:      "alice@example.com",
@@ -62,7 +64,7 @@ func getEvent(t *testing.T, c *fake.Clientset, name string) *eventsv1.Event {
 func TestStartEvent(t *testing.T) {
 	c := fake.NewClientset()
 	var warn bytes.Buffer
-	newRecorder(c, &warn, started).Start(context.Background(), session())
+	newRecorder(c, &warn, started).Start(context.Background(), testSession())
 
 	ev := getEvent(t, c, "web.x7k2p-start")
 	checks := []struct{ field, got, want string }{
@@ -101,7 +103,7 @@ func TestStartEvent(t *testing.T) {
 func TestEndEvent(t *testing.T) {
 	c := fake.NewClientset()
 	var warn bytes.Buffer
-	newRecorder(c, &warn, ended).End(context.Background(), session(), 0, nil)
+	newRecorder(c, &warn, ended).End(context.Background(), testSession(), 0, nil)
 
 	ev := getEvent(t, c, "web.x7k2p-end")
 	if ev.Reason != "EshellSessionEnded" || ev.Action != "End" || ev.Type != corev1.EventTypeNormal {
@@ -118,10 +120,21 @@ func TestEndEvent(t *testing.T) {
 	}
 }
 
+func TestBeginRecordsStartThenTheExitCode(t *testing.T) {
+	c := fake.NewClientset()
+	var warn bytes.Buffer
+	end := newRecorder(c, &warn, ended).Begin(context.Background(), testSession())
+	end(&session.ExitError{Code: 3})
+	getEvent(t, c, "web.x7k2p-start")
+	if ev := getEvent(t, c, "web.x7k2p-end"); !strings.HasSuffix(ev.Note, "with exit code 3") || ev.Type != corev1.EventTypeNormal {
+		t.Errorf("end event %q (%s), want exit code 3 as a normal end", ev.Note, ev.Type)
+	}
+}
+
 func TestEndWithErrorIsWarning(t *testing.T) {
 	c := fake.NewClientset()
 	var warn bytes.Buffer
-	s := session()
+	s := testSession()
 	s.Mode = "exec"
 	newRecorder(c, &warn, ended).End(context.Background(), s, 137, errors.New("container was OOM killed"))
 
@@ -179,7 +192,7 @@ func TestEndRecordsAfterCancel(t *testing.T) {
 	cancel() // Ctrl-C ended the session
 
 	r := NewRecorder(c, &bytes.Buffer{})
-	r.End(ctx, session(), 130, context.Canceled)
+	r.End(ctx, testSession(), 130, context.Canceled)
 	if len(seen) != 1 {
 		t.Fatalf("made %d writes, want 1", len(seen))
 	}
@@ -200,8 +213,8 @@ func TestForbiddenWarnsOnce(t *testing.T) {
 	})
 	var warn bytes.Buffer
 	r := newRecorder(c, &warn, ended)
-	r.Start(context.Background(), session())
-	r.End(context.Background(), session(), 0, nil)
+	r.Start(context.Background(), testSession())
+	r.End(context.Background(), testSession(), 0, nil)
 
 	out := warn.String()
 	if n := strings.Count(out, "\n"); n != 1 {
@@ -226,8 +239,8 @@ func TestOtherErrorsWarnOnceAndRetry(t *testing.T) {
 	})
 	var warn bytes.Buffer
 	r := newRecorder(c, &warn, ended)
-	r.Start(context.Background(), session())
-	r.End(context.Background(), session(), 0, nil)
+	r.Start(context.Background(), testSession())
+	r.End(context.Background(), testSession(), 0, nil)
 	if n := strings.Count(warn.String(), "\n"); n != 1 || !strings.HasPrefix(warn.String(), "warning: cannot record audit events (") {
 		t.Errorf("warning output = %q, want one warning line", warn.String())
 	}
@@ -238,7 +251,7 @@ func TestOtherErrorsWarnOnceAndRetry(t *testing.T) {
 }
 
 func TestBarePod(t *testing.T) {
-	s := session()
+	s := testSession()
 	s.Workload = corev1.ObjectReference{}
 	s.Mode = "debug"
 	ev := NewRecorder(nil, nil).event(s, ReasonStarted, ActionStart, corev1.EventTypeNormal, "start", "n")
@@ -251,7 +264,7 @@ func TestBarePod(t *testing.T) {
 }
 
 func TestLimits(t *testing.T) {
-	s := session()
+	s := testSession()
 	s.ID = "Not A Valid/Label"
 	s.User = strings.Repeat("ü", 100) + "\x1b[31m" // 200 bytes plus a control sequence
 	s.Workload.Name = strings.Repeat("w", 253)
@@ -299,10 +312,10 @@ func TestEventNameWithoutSession(t *testing.T) {
 	}
 }
 
-func TestShellJoin(t *testing.T) {
-	got := shellJoin([]string{"python", "manage.py", "shell", "--command=print(1)", "it's", ""})
+func TestCommandQuoting(t *testing.T) {
+	got := shell.Quote([]string{"python", "manage.py", "shell", "--command=print(1)", "it's", ""})
 	want := `python manage.py shell '--command=print(1)' 'it'\''s' ''`
 	if got != want {
-		t.Errorf("shellJoin = %q, want %q", got, want)
+		t.Errorf("shell.Quote = %q, want %q", got, want)
 	}
 }

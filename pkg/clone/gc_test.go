@@ -1,11 +1,14 @@
 package clone
 
 import (
+	"context"
+	"reflect"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 )
@@ -62,5 +65,48 @@ func TestExpired(t *testing.T) {
 				t.Errorf("Expired = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestCollect(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	clonePod := func(name, user string, phase corev1.PodPhase, expires time.Time) *corev1.Pod {
+		return &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop",
+				Labels:      map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: name},
+				Annotations: map[string]string{meta.UserAnnotation: user, meta.ExpiresAnnotation: expires.Format(time.RFC3339)}},
+			Status: corev1.PodStatus{Phase: phase},
+		}
+	}
+	later, earlier := now.Add(time.Hour), now.Add(-time.Hour)
+	c := fake.NewClientset(
+		clonePod("done", "alice", corev1.PodSucceeded, later),
+		clonePod("expired", "alice", corev1.PodRunning, earlier),
+		clonePod("live", "alice", corev1.PodRunning, later),
+		clonePod("bobs", "bob", corev1.PodFailed, later),
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "shop", Labels: map[string]string{meta.ManagedByLabel: meta.ManagedByValue}}, Status: corev1.PodStatus{Phase: corev1.PodSucceeded}},
+	)
+	var got []string
+	report := func(l Leftover) { got = append(got, l.Name+": "+l.Reason) }
+	if err := Collect(context.Background(), c, Sweep{Namespace: "shop", User: "alice", DryRun: true, Now: now}, report); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"done: finished: Succeeded", "expired: expired at " + earlier.Format(time.RFC3339)}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("dry run found %q, want %q", got, want)
+	}
+	if l, _ := c.CoreV1().Pods("shop").List(context.Background(), metav1.ListOptions{}); len(l.Items) != 5 {
+		t.Fatalf("a dry run deleted pods: %d left", len(l.Items))
+	}
+	got = nil
+	if err := Collect(context.Background(), c, Sweep{Now: now}, report); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 {
+		t.Errorf("everyone's, everywhere: %q, want done, expired and bobs", got)
+	}
+	l, _ := c.CoreV1().Pods("shop").List(context.Background(), metav1.ListOptions{})
+	if len(l.Items) != 2 {
+		t.Errorf("%d pods left, want live and the pod that is no clone", len(l.Items))
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
@@ -78,28 +80,6 @@ func (s *Session) spin(pod string, state func() string, stop <-chan struct{}) {
 	}
 }
 
-// StartError is a clone that could not start; Reason is the kubelet's or
-// scheduler's reason (ImagePullBackOff, Unschedulable, StartError, ...).
-type StartError struct {
-	Pod, Reason, Message string
-}
-
-func (e *StartError) Error() string {
-	msg := fmt.Sprintf("the clone pod %s did not start: %s", e.Pod, e.Reason)
-	if e.Message != "" {
-		msg += ": " + e.Message
-	}
-	switch e.Reason {
-	case "ErrImagePull", "ImagePullBackOff", "InvalidImageName":
-		msg += "; check the image name and the pull secrets of the workload"
-	case "Unschedulable":
-		msg += "; no node can take it (resources, nodeSelector, taints): check with kubectl describe on the workload"
-	case "CreateContainerConfigError":
-		msg += "; a ConfigMap or Secret the workload needs is missing in this namespace"
-	}
-	return msg + " (the pod was removed)"
-}
-
 // Run creates pod and runs the session in container. The pod is deleted
 // before Run returns unless Keep is set, whether the session ended
 // normally, with an error, by a signal (ctx cancelled) or a lost connection.
@@ -136,17 +116,40 @@ func (s *Session) Run(ctx context.Context, pod *corev1.Pod, container string) (e
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}
 	// Attach carries no exit code: the container's status does.
-	code, done := s.exitCode(ctx, running, container)
-	if !done {
+	t := podwatch.Terminated(ctx, s.Remote.Client, running, container, podwatch.DefaultExitTimeout)
+	if t == nil {
 		if aerr != nil {
 			return fmt.Errorf("the connection to the clone was lost: %w", aerr)
 		}
 		return errors.New("the session ended but the clone's container is still running; it will be removed")
 	}
-	if code != 0 {
-		return &session.ExitError{Code: code}
+	if t.ExitCode != 0 {
+		return &session.ExitError{Code: int(t.ExitCode)}
 	}
 	return nil
+}
+
+// waitRunning waits until container runs, showing the wait as progress
+// lines or, on a terminal, a spinner.
+func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container string) (*corev1.Pod, error) {
+	var state atomic.Value
+	state.Store("waiting to be scheduled")
+	if s.Spinner && s.Progress != nil {
+		stop := make(chan struct{})
+		defer close(stop)
+		go s.spin(pod.Name, func() string { return state.Load().(string) }, stop)
+	}
+	return podwatch.Wait{
+		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout,
+		OnScheduled: func(node string) {
+			state.Store("scheduled")
+			s.say("Scheduled %s on node %s", pod.Name, node)
+		},
+		OnWaiting: func(reason string) {
+			state.Store(reason)
+			s.say("Waiting for %s: %s", pod.Name, reason)
+		},
+	}.ForContainer(ctx, pod, container)
 }
 
 func createError(err error) error {
@@ -157,126 +160,6 @@ func createError(err error) error {
 		return fmt.Errorf("the clone pod is invalid: %w (nothing was created)", err)
 	}
 	return fmt.Errorf("creating the clone pod: %w", err)
-}
-
-// waitRunning watches the pod until container runs, or fails with the
-// real reason as soon as the kubelet or scheduler reports one.
-func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container string) (*corev1.Pod, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
-	defer cancel()
-	w, err := s.Remote.Client.CoreV1().Pods(pod.Namespace).Watch(ctx, metav1.ListOptions{
-		FieldSelector:   fields.OneTermEqualSelector("metadata.name", pod.Name).String(),
-		ResourceVersion: pod.ResourceVersion,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("watching the clone pod: %w", err)
-	}
-	defer w.Stop()
-	last := ""
-	var state atomic.Value
-	state.Store("waiting to be scheduled")
-	if s.Spinner && s.Progress != nil {
-		stop := make(chan struct{})
-		defer close(stop)
-		go s.spin(pod.Name, func() string { return state.Load().(string) }, stop)
-	}
-	scheduled := false
-	p := pod
-	for {
-		if !scheduled && p.Spec.NodeName != "" {
-			scheduled = true
-			state.Store("scheduled")
-			s.say("Scheduled %s on node %s", p.Name, p.Spec.NodeName)
-		}
-		if st := containerStatus(p, container); st != nil {
-			switch {
-			case st.State.Running != nil:
-				return p, nil
-			case st.State.Terminated != nil:
-				t := st.State.Terminated
-				return nil, &StartError{Pod: p.Name, Reason: t.Reason, Message: t.Message}
-			case st.State.Waiting != nil:
-				wt := st.State.Waiting
-				switch wt.Reason {
-				case "ErrImagePull", "ImagePullBackOff", "InvalidImageName", "CreateContainerConfigError", "CreateContainerError", "RunContainerError":
-					return nil, &StartError{Pod: p.Name, Reason: wt.Reason, Message: wt.Message}
-				}
-				if wt.Reason != last {
-					last = wt.Reason
-					state.Store(wt.Reason)
-					s.say("Waiting for %s: %s", p.Name, wt.Reason)
-				}
-			}
-		}
-		for _, c := range p.Status.Conditions {
-			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-				return nil, &StartError{Pod: p.Name, Reason: c.Reason, Message: c.Message}
-			}
-		}
-		if p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded {
-			return nil, &StartError{Pod: p.Name, Reason: string(p.Status.Phase), Message: p.Status.Message}
-		}
-		select {
-		case <-ctx.Done():
-			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return nil, &StartError{Pod: p.Name, Reason: "Timeout", Message: fmt.Sprintf("container %q was not running after %s (last state: %s); raise --pod-running-timeout", container, s.StartTimeout, orNone(last))}
-			}
-			return nil, fmt.Errorf("interrupted while waiting for the clone to start: %w", ctx.Err())
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return nil, errors.New("the watch on the clone pod ended unexpectedly; try again")
-			}
-			switch ev.Type {
-			case watch.Deleted:
-				return nil, &StartError{Pod: p.Name, Reason: "Deleted", Message: "the pod was deleted while starting"}
-			case watch.Error:
-				return nil, fmt.Errorf("watching the clone pod: %v", apierrors.FromObject(ev.Object))
-			}
-			if np, ok := ev.Object.(*corev1.Pod); ok {
-				p = np
-			}
-		}
-	}
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "not scheduled yet"
-	}
-	return s
-}
-
-func containerStatus(p *corev1.Pod, name string) *corev1.ContainerStatus {
-	for i := range p.Status.ContainerStatuses {
-		if p.Status.ContainerStatuses[i].Name == name {
-			return &p.Status.ContainerStatuses[i]
-		}
-	}
-	return nil
-}
-
-// exitCode watches until the container has terminated (bounded: the
-// attach only ends when the process does) and returns its exit code.
-func (s *Session) exitCode(ctx context.Context, pod *corev1.Pod, container string) (int, bool) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-	defer cancel()
-	w, err := s.Remote.Client.CoreV1().Pods(pod.Namespace).Watch(ctx, metav1.ListOptions{
-		FieldSelector: fields.OneTermEqualSelector("metadata.name", pod.Name).String(),
-	})
-	if err != nil {
-		return 0, false
-	}
-	defer w.Stop()
-	for ev := range w.ResultChan() {
-		p, ok := ev.Object.(*corev1.Pod)
-		if !ok {
-			continue
-		}
-		if st := containerStatus(p, container); st != nil && st.State.Terminated != nil {
-			return int(st.State.Terminated.ExitCode), true
-		}
-	}
-	return 0, false
 }
 
 // cleanup deletes the pod and waits (bounded) until it is gone. It runs on

@@ -2,19 +2,15 @@ package cmd
 
 import (
 	"context"
-	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/target"
@@ -23,9 +19,6 @@ import (
 // completionTimeout bounds all API calls of one completion: a shell waiting
 // on TAB must not hang on a slow or unreachable cluster.
 const completionTimeout = 3 * time.Second
-
-// kindPrefixes are offered for a target word without "/".
-var kindPrefixes = []string{"deploy/", "sts/", "ds/", "job/", "cj/", "pod/"}
 
 // completionBinary is the name the printed scripts complete: the plugin's
 // own binary. `kubectl eshell` itself is completed by kubectl, through
@@ -97,11 +90,11 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 			_ = cmd.RegisterFlagCompletionFunc(name, fn)
 		}
 	}
-	register("mode", fixedCompletions(
-		cobra.CompletionWithDesc(config.ModeClone, "a disposable copy of the workload's pod"),
-		cobra.CompletionWithDesc(config.ModeDebug, "a debug container in a running pod"),
-		cobra.CompletionWithDesc(config.ModeExec, "the running container itself"),
-	))
+	var modes []cobra.Completion
+	for _, m := range mode.All() {
+		modes = append(modes, cobra.CompletionWithDesc(m.String(), m.Description()))
+	}
+	register("mode", fixedCompletions(modes...))
 	if cmd.Flags().Lookup("profile") != nil {
 		register("profile", fixedCompletions(debug.ProfileNames()...))
 	}
@@ -117,49 +110,23 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 		}
 		return withPrefix(out, toComplete), cobra.ShellCompDirectiveNoFileComp
 	})
-	register("namespace", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return o.withCompletionClient(c, false, toComplete, func(ctx context.Context, cl kubernetes.Interface, _ string) []cobra.Completion {
-			l, err := cl.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
-			if err != nil {
-				cobra.CompDebugln(err.Error(), true)
-				return nil
-			}
-			var out []cobra.Completion
-			for _, ns := range l.Items {
-				out = append(out, ns.Name)
-			}
-			return out
-		})
-	})
-	register("env", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return o.withCompletionClient(c, false, toComplete, func(ctx context.Context, cl kubernetes.Interface, _ string) []cobra.Completion {
-			envs, err := picker.ListEnvironments(ctx, cl, o.completionEnvLabel(), "")
-			if err != nil || !envs.Labelled {
-				return nil
-			}
-			var out []cobra.Completion
-			seen := map[string]bool{}
-			for _, e := range envs.List {
-				if !seen[e.Name] {
-					seen[e.Name] = true
-					out = append(out, cobra.CompletionWithDesc(e.Name, "namespace "+e.Namespace))
-				}
-			}
-			return out
-		})
-	})
+	register("namespace", o.fromCluster(false, func(ctx context.Context, cl target.Clients, _ string) ([]picker.Candidate, error) {
+		return picker.Namespaces(ctx, cl)
+	}))
+	register("env", o.fromCluster(false, func(ctx context.Context, cl target.Clients, _ string) ([]picker.Candidate, error) {
+		return picker.EnvironmentNames(ctx, cl, o.completionEnvLabel())
+	}))
 	register("service", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return o.completeTarget(c, toComplete)
 	})
-	register("pod", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion {
-			names, err := picker.Names(ctx, cl, ns, target.KindPod)
-			if err != nil {
-				cobra.CompDebugln(err.Error(), true)
-			}
-			return names
-		})
-	})
+	register("pod", o.fromCluster(true, func(ctx context.Context, cl target.Clients, ns string) ([]picker.Candidate, error) {
+		names, err := target.Names(ctx, cl.Metadata, ns, target.KindPod)
+		out := make([]picker.Candidate, len(names))
+		for i, n := range names {
+			out[i] = picker.Candidate{Value: n}
+		}
+		return out, err
+	}))
 	register("container", func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		ref := o.Pick.Service
 		if len(args) > 0 {
@@ -168,25 +135,13 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 		if ref == "" && o.Pod != "" {
 			ref = "pod/" + o.Pod
 		}
-		if ref == "" {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
 		r, err := target.ParseRef(ref)
 		if err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		return o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion {
-			w, err := target.Resolve(ctx, cl, ns, r)
-			if err != nil {
-				cobra.CompDebugln(err.Error(), true)
-				return nil
-			}
-			var out []cobra.Completion
-			for _, ct := range picker.Containers(w.Template) {
-				out = append(out, cobra.CompletionWithDesc(ct.Name, ct.Image))
-			}
-			return out
-		})
+		return o.fromCluster(true, func(ctx context.Context, cl target.Clients, ns string) ([]picker.Candidate, error) {
+			return picker.ContainerNames(ctx, cl, ns, r)
+		})(c, args, toComplete)
 	})
 }
 
@@ -222,11 +177,20 @@ func (o *Options) completionEnvLabel() string {
 	return cfg.EnvLabel
 }
 
-// withCompletionClient runs fn with a client whose every call ends within
-// completionTimeout and, if inNamespace, the namespace the session would
-// use (-n, --env, the kubeconfig's). Of fn's results it returns those that
-// start with toComplete.
-func (o *Options) withCompletionClient(c *cobra.Command, inNamespace bool, toComplete string, fn func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion) ([]cobra.Completion, cobra.ShellCompDirective) {
+// fromCluster completes with what fn finds, with clients whose every call
+// ends within completionTimeout and, if inNamespace, in the namespace the
+// session would use (-n, --env, the kubeconfig's). Errors only go to
+// cobra's debug log: a completion never fails loudly.
+func (o *Options) fromCluster(inNamespace bool, fn func(ctx context.Context, cl target.Clients, ns string) ([]picker.Candidate, error)) cobra.CompletionFunc {
+	return func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		comps, directive := o.withCompletionClient(c, inNamespace, toComplete, fn)
+		return withPrefix(comps, toComplete), directive
+	}
+}
+
+// withCompletionClient runs fn as fromCluster describes and turns its
+// candidates into completions.
+func (o *Options) withCompletionClient(c *cobra.Command, inNamespace bool, toComplete string, fn func(ctx context.Context, cl target.Clients, ns string) ([]picker.Candidate, error)) ([]cobra.Completion, cobra.ShellCompDirective) {
 	ctx := c.Context()
 	if ctx == nil {
 		ctx = context.Background()
@@ -240,17 +204,18 @@ func (o *Options) withCompletionClient(c *cobra.Command, inNamespace bool, toCom
 	}
 	cfg = rest.CopyConfig(cfg)
 	cfg.Timeout = completionTimeout
-	cl, err := newClient(cfg)
+	typed, md, err := newClients(cfg)
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
+	cl := target.Clients{Typed: typed, Metadata: md}
 	ns := ""
 	if inNamespace {
 		if ns, _, err = o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		if o.Pick.Env != "" && !o.namespaceFlagGiven() {
-			env, err := picker.FindEnvironment(ctx, cl, o.completionEnvLabel(), o.Pick.Env)
+			env, err := picker.FindEnvironment(ctx, cl.Typed, o.completionEnvLabel(), o.Pick.Env)
 			if err != nil {
 				cobra.CompDebugln(err.Error(), true)
 				return nil, cobra.ShellCompDirectiveNoFileComp
@@ -258,71 +223,36 @@ func (o *Options) withCompletionClient(c *cobra.Command, inNamespace bool, toCom
 			ns = env.Namespace
 		}
 	}
-	return withPrefix(fn(ctx, cl, ns), toComplete), cobra.ShellCompDirectiveNoFileComp
+	cands, err := fn(ctx, cl, ns)
+	if err != nil {
+		cobra.CompDebugln(err.Error(), true)
+	}
+	out := make([]cobra.Completion, len(cands))
+	for i, cand := range cands {
+		out[i] = cand.Value
+		if cand.Description != "" {
+			out[i] = cobra.CompletionWithDesc(cand.Value, cand.Description)
+		}
+	}
+	return out, cobra.ShellCompDirectiveNoFileComp
 }
 
-// completeTarget completes TYPE/NAME. Without a "/" it offers the kind
-// prefixes and the names of pods and workloads (a bare NAME is valid);
-// after "TYPE/" the names of that kind.
+// completeTarget completes TYPE/NAME (see picker.Targets).
 func (o *Options) completeTarget(c *cobra.Command, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-	typ, name, slash := strings.Cut(toComplete, "/")
-	if slash {
-		r, err := target.ParseRef(typ + "/x")
-		if err != nil {
-			return nil, cobra.ShellCompDirectiveNoFileComp
-		}
-		return o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion {
-			names, err := picker.Names(ctx, cl, ns, r.Kind)
-			if err != nil {
-				cobra.CompDebugln(err.Error(), true)
-			}
-			var out []cobra.Completion
-			for _, n := range names {
-				if strings.HasPrefix(n, name) {
-					out = append(out, typ+"/"+n)
-				}
-			}
-			return out
-		})
-	}
-	var out []cobra.Completion
-	for _, p := range kindPrefixes {
-		if strings.HasPrefix(p, toComplete) {
-			out = append(out, p)
-		}
-	}
-	names, directive := o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl kubernetes.Interface, ns string) []cobra.Completion {
-		kinds := []target.Kind{target.KindPod, target.KindDeployment, target.KindStatefulSet, target.KindDaemonSet, target.KindJob, target.KindCronJob}
-		var mu sync.Mutex
-		var wg sync.WaitGroup
-		seen := map[string]bool{}
-		for _, k := range kinds {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				names, err := picker.Names(ctx, cl, ns, k)
-				if err != nil && !apierrors.IsForbidden(err) {
-					cobra.CompDebugln(err.Error(), true)
-				}
-				mu.Lock()
-				defer mu.Unlock()
-				for _, n := range names {
-					if strings.HasPrefix(n, toComplete) {
-						seen[n] = true
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		var out []cobra.Completion
-		for n := range seen {
-			out = append(out, n)
-		}
-		sort.Strings(out)
-		return out
+	onlyPrefixes := false
+	out, directive := o.withCompletionClient(c, true, toComplete, func(ctx context.Context, cl target.Clients, ns string) ([]picker.Candidate, error) {
+		cands, prefixes, err := picker.Targets(ctx, cl, ns, toComplete)
+		onlyPrefixes = prefixes
+		return cands, err
 	})
-	out = append(out, names...)
-	if len(names) == 0 && len(out) > 0 {
+	if len(out) == 0 && !strings.Contains(toComplete, "/") {
+		// No cluster to ask: the kind prefixes still help.
+		for _, p := range picker.KindPrefixes(toComplete) {
+			out = append(out, p.Value)
+		}
+		onlyPrefixes = len(out) > 0
+	}
+	if onlyPrefixes {
 		// Only kind prefixes: no space after "deploy/", the name follows.
 		directive |= cobra.ShellCompDirectiveNoSpace
 	}

@@ -6,12 +6,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/sberz/kubectl-eshell/pkg/clone"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
 )
 
 // GCOptions removes clones a session could not remove itself: its client
@@ -54,64 +50,28 @@ current namespace are considered.`,
 }
 
 func (o *GCOptions) run(ctx context.Context) error {
-	ns := o.Namespace
-	if o.AllNamespaces {
-		ns = ""
+	s := clone.Sweep{DryRun: o.DryRunGC, Now: o.Now()}
+	if !o.AllNamespaces {
+		ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+		if err != nil {
+			return fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
+		}
+		s.Namespace = ns
 	}
-	sel := labels.SelectorFromSet(labels.Set{meta.ManagedByLabel: meta.ManagedByValue}).String()
-	l, err := o.client.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
-		return fmt.Errorf("listing clone pods: %w", err)
-	}
-	user := ""
 	if !o.AllUsers {
-		user = o.currentUser(ctx)
+		s.User = o.whoami.User(ctx)
 	}
-	now := o.Now()
+	verb := "deleted"
+	if o.DryRunGC {
+		verb = "would delete"
+	}
 	n := 0
-	for i := range l.Items {
-		p := &l.Items[i]
-		why := gcReason(p, now)
-		if why == "" || !clone.IsClone(p) || (user != "" && p.Annotations[meta.UserAnnotation] != user) {
-			continue
-		}
+	err := clone.Collect(ctx, o.client, s, func(l clone.Leftover) {
 		n++
-		if o.DryRunGC {
-			fmt.Fprintf(o.Out, "would delete pod %s/%s (%s)\n", p.Namespace, p.Name, why)
-			continue
-		}
-		if err := o.client.CoreV1().Pods(p.Namespace).Delete(ctx, p.Name, metav1.DeleteOptions{}); err != nil {
-			return fmt.Errorf("deleting clone pod %s/%s: %w", p.Namespace, p.Name, err)
-		}
-		fmt.Fprintf(o.Out, "deleted pod %s/%s (%s)\n", p.Namespace, p.Name, why)
-	}
-	if n == 0 {
+		fmt.Fprintf(o.Out, "%s pod %s/%s (%s)\n", verb, l.Namespace, l.Name, l.Reason)
+	})
+	if err == nil && n == 0 {
 		fmt.Fprintln(o.ErrOut, "no finished or expired clones found")
 	}
-	return nil
-}
-
-func gcReason(p *corev1.Pod, now time.Time) string {
-	switch {
-	case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
-		return "finished: " + string(p.Status.Phase)
-	case clone.Expired(p, now):
-		return "expired at " + p.Annotations[meta.ExpiresAnnotation]
-	}
-	return ""
-}
-
-// completeClient is the part of Complete subcommands need: the kubeconfig
-// and the namespace, no target or session settings.
-func (o *Options) completeClient() error {
-	ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
-	}
-	o.Namespace = ns
-	if o.rest, err = o.ConfigFlags.ToRESTConfig(); err != nil {
-		return fmt.Errorf("loading your kubeconfig: %w; check KUBECONFIG or pass --kubeconfig", err)
-	}
-	o.client, err = newClient(o.rest)
 	return err
 }

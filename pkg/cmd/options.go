@@ -2,40 +2,50 @@ package cmd
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/signal"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 
+	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/audit"
+	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/debug"
+	"github.com/sberz/kubectl-eshell/pkg/exec"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/session"
-	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
-// Options is everything one `kubectl eshell` invocation needs. Complete
-// fills it from flags, the config file and the kubeconfig; Validate checks
-// it without touching the cluster; Run does the work.
+// Options is one `kubectl eshell` invocation. The flags land in its
+// exported fields; Complete turns them, the config file and the cluster's
+// answers into one plan.Plan; Validate checks the plan; Run hands it to the
+// engine of its mode, which changes nothing in it.
 type Options struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
 
 	Target      string
 	Container   string
-	Mode        string
+	Mode        mode.Mode
 	Command     []string // after --
 	CommandFlag []string // --command a,b,c
 	Pod         string
@@ -45,32 +55,36 @@ type Options struct {
 	NoAudit     bool
 	IdleTimeout time.Duration
 	ConfigPath  string
-
-	stdinFlag, ttyFlag bool
-	stdinSet, ttySet   bool
-
-	Debug DebugOptions
-	Clone CloneOptions
-	Pick  PickOptions
-
+	Image       string
+	Debug       plan.DebugSettings
+	Clone       plan.CloneSettings
+	Pick        PickOptions
 	// Clone and debug.
 	MaxDuration       time.Duration
 	PodRunningTimeout time.Duration
 
+	stdinFlag, ttyFlag bool
+
 	// Filled by Complete.
-	Namespace string
-	Config    config.Config
-	Stdin     bool
-	TTY       bool
-	rest      *rest.Config
-	client    kubernetes.Interface
-	remote    session.Remote
-	user      string
-	userOnce  sync.Once
-	userDone  chan struct{}
-	recorder  *audit.Recorder
-	sessionID string
-	flags     interface{ Changed(string) bool }
+	plan     plan.Plan
+	rest     *rest.Config
+	client   kubernetes.Interface
+	metadata metadata.Interface
+	whoami   *access.Whoami
+	recorder *audit.Recorder
+	ahead    *access.Ahead
+}
+
+// PickOptions are the flags that replace interactive choices, and the
+// preset choice.
+type PickOptions struct {
+	Env      string
+	EnvLabel string
+	Service  string
+	Preset   string
+
+	// prompter replaces the terminal's questions (tests).
+	prompter picker.Prompter
 }
 
 // NewOptions returns Options with kubectl's standard connection flags.
@@ -78,23 +92,65 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 	return &Options{ConfigFlags: genericclioptions.NewConfigFlags(true), IOStreams: streams}
 }
 
-// Complete resolves flags against the config file and the kubeconfig.
+// Complete settles the session: flags over the config file, then the
+// target, environment, service, container, preset and pod from the
+// cluster. What needs no cluster is checked first, so a typo costs no
+// round trip.
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
-	o.flags = cmd.Flags()
-	dash := cmd.ArgsLenAtDash()
-	if dash >= 0 {
-		o.Command = args[dash:]
-		args = args[:dash]
+	req, err := o.request(cmd, args)
+	if err != nil {
+		return err
+	}
+	if err := o.completeClient(); err != nil {
+		return err
+	}
+	if !req.Base.DryRun {
+		o.whoami.Prefetch(cmd.Context())
+		// With TYPE/NAME known up front, the permission check needs nothing
+		// from the lookup, so both go out together: one round trip instead
+		// of two. (--env may still move the session to another namespace.)
+		if ref, perr := target.ParseRefWith(req.Target, o.mapper()); perr == nil && ref.Kind != "" && req.Env == "" {
+			gr := schema.GroupResource{Group: ref.Kind.Group(), Resource: ref.Kind.Resource()}
+			o.ahead = access.CheckAhead(cmd.Context(), o.client, req.Base.Mode, req.Base.Namespace, gr, ref.Name)
+		}
+	}
+	r := &plan.Resolver{
+		Clients: target.Clients{Typed: o.client, Metadata: o.metadata}, Mapper: o.mapper(),
+		Chooser: o.chooser(), Warn: o.ErrOut,
+		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
+	}
+	if !o.Quiet {
+		r.Info = o.ErrOut
+	}
+	o.plan, err = r.Resolve(cmd.Context(), req)
+	if err != nil {
+		if o.ahead != nil {
+			if cerr := o.missing(cmd.Context(), o.ahead.Wait()); cerr != nil {
+				// Missing permissions say more than the lookup's Forbidden.
+				return advise(cerr, o.rest.Host)
+			}
+		}
+		return advise(err, o.rest.Host)
+	}
+	return nil
+}
+
+// request reads the flags, the config file and the kubeconfig's namespace:
+// everything Complete needs before it asks the cluster.
+func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, error) {
+	var req plan.Request
+	if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+		o.Command, args = args[dash:], args[:dash]
 	}
 	if len(args) > 1 {
-		return fmt.Errorf("too many arguments %q: give one TYPE/NAME, and put the command after -- (e.g. kubectl eshell deploy/web -- ls /)", args)
+		return req, fmt.Errorf("too many arguments %q: give one TYPE/NAME, and put the command after -- (e.g. kubectl eshell deploy/web -- ls /)", args)
 	}
 	if len(args) == 1 {
 		o.Target = args[0]
 	}
 	if len(o.CommandFlag) > 0 {
 		if len(o.Command) > 0 {
-			return errors.New("give the command either after -- or with --command, not both")
+			return req, errors.New("give the command either after -- or with --command, not both")
 		}
 		o.Command = o.CommandFlag
 	}
@@ -104,210 +160,195 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	}
 	cfg, err := config.Load(path)
 	if err != nil {
-		return err
+		return req, err
 	}
-	o.Config = cfg
-	if !cmd.Flags().Changed("mode") {
-		o.Mode = cfg.Mode
-	}
-	if !cmd.Flags().Changed("max-duration") {
-		o.MaxDuration = cfg.MaxDuration
-	}
-	if !cmd.Flags().Changed("idle-timeout") {
-		o.IdleTimeout = cfg.IdleTimeout
-	}
-	if !cmd.Flags().Changed("pod-running-timeout") {
-		o.PodRunningTimeout = cfg.PodRunningTimeout
-	}
-	o.stdinSet, o.ttySet = cmd.Flags().Changed("stdin"), cmd.Flags().Changed("tty")
-	var stdin, tty *bool
-	if o.stdinSet {
-		stdin = &o.stdinFlag
-	}
-	if o.ttySet {
-		tty = &o.ttyFlag
-	}
-	o.Stdin, o.TTY = session.Decide(o.IOStreams, stdin, tty)
-
-	if err := o.completeClient(); err != nil {
-		return err
-	}
-	o.remote = session.Remote{Config: o.rest, Client: o.client}
-	return nil
-}
-
-func newClient(cfg *rest.Config) (kubernetes.Interface, error) {
-	cfg.WarningHandler = rest.NoWarnings{}
-	return kubernetes.NewForConfig(cfg)
-}
-
-// Validate checks the options without calling the cluster.
-func (o *Options) Validate() error {
-	if err := config.CheckMode(o.Mode); err != nil {
-		return err
-	}
-	if o.Target != "" {
-		if _, err := target.ParseRef(o.Target); err != nil {
-			return err
+	flags := cmd.Flags()
+	fromConfig := func(name string, dst *time.Duration, v time.Duration) {
+		if !flags.Changed(name) {
+			*dst = v
 		}
 	}
-	if o.TTY && !session.IsTerminal(o.In) {
-		return errors.New("-t needs a terminal on stdin; drop -t when piping input")
+	if !flags.Changed("mode") {
+		o.Mode = cfg.Mode
+	}
+	fromConfig("max-duration", &o.MaxDuration, cfg.MaxDuration)
+	fromConfig("idle-timeout", &o.IdleTimeout, cfg.IdleTimeout)
+	fromConfig("pod-running-timeout", &o.PodRunningTimeout, cfg.PodRunningTimeout)
+	image := cfg.DebugImage
+	if flags.Changed("image") {
+		image = o.Image
+	}
+	var stdin, tty *bool
+	if flags.Changed("stdin") {
+		stdin = &o.stdinFlag
+	}
+	if flags.Changed("tty") {
+		tty = &o.ttyFlag
+	}
+	useStdin, useTTY := session.Decide(o.IOStreams, stdin, tty)
+
+	if err := o.Mode.Check(); err != nil {
+		return req, err
+	}
+	if o.Target != "" {
+		if _, err := target.ParseRefWith(o.Target, o.mapper()); err != nil {
+			return req, err
+		}
+	}
+	if _, _, err := debug.ResolveProfile(o.Debug.Profile, nil); err != nil {
+		return req, err
+	}
+	if useTTY && !session.IsTerminal(o.In) {
+		return req, errors.New("-t needs a terminal on stdin; drop -t when piping input")
 	}
 	if o.DryRun != "" && o.DryRun != "client" {
-		return fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client", o.DryRun)
+		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client", o.DryRun)
 	}
 	if o.PodRunningTimeout <= 0 {
-		return errors.New("--pod-running-timeout must be positive, e.g. 2m")
+		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
 	}
-	return nil
+	ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return req, fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
+	}
+	envLabel := strings.TrimSpace(o.Pick.EnvLabel)
+	if envLabel == "" {
+		envLabel = cfg.EnvLabel
+	}
+	return plan.Request{
+		Base: plan.Plan{
+			Mode: o.Mode, Namespace: ns, Container: o.Container, Command: o.Command, Image: image,
+			Limits:    plan.Limits{MaxDuration: o.MaxDuration, PodRunningTimeout: o.PodRunningTimeout, IdleTimeout: o.IdleTimeout},
+			SessionID: session.NewID(), Stdin: useStdin, TTY: useTTY,
+			Debug: o.Debug, Clone: o.Clone, DryRun: o.DryRun != "", Output: o.Output, NoAudit: o.NoAudit,
+		},
+		ModeGiven: flags.Changed("mode"), ImageGiven: flags.Changed("image"),
+		Target: o.Target, Service: o.Pick.Service, Pod: o.Pod,
+		Env: o.Pick.Env, EnvLabel: envLabel, NamespaceGiven: o.namespaceFlagGiven(),
+		Preset: o.Pick.Preset, ConfigPreset: cfg.Preset,
+	}, nil
 }
 
-// Run opens the session. SIGTERM and SIGHUP (and SIGINT when no terminal is
-// in raw mode) cancel it, so every mode's cleanup runs.
-var errMaxDuration = errors.New("--max-duration reached")
+// Validate checks the resolved plan.
+func (o *Options) Validate() error {
+	return o.plan.Validate()
+}
 
-// maxDurationGrace lets the server-side bound of clone and debug act first.
-const maxDurationGrace = 15 * time.Second
-
+// Run checks the permissions of the plan's mode and hands the plan to its
+// engine. SIGTERM and SIGHUP (and SIGINT when no terminal is in raw mode)
+// cancel it, so every engine's cleanup runs.
 func (o *Options) Run(ctx context.Context) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	o.sessionID = randomSuffix()
-	if o.DryRun == "" {
-		o.prefetchUser(ctx)
-	}
-	// With TYPE/NAME known up front, the permission check needs nothing from
-	// the lookup, so both go out together: one round trip instead of two.
-	var early chan error
-	// (--env may still move the session to another namespace: then wait.)
-	if ref, perr := target.ParseRef(o.Target); perr == nil && ref.Kind != "" && o.DryRun == "" && o.Pick.Env == "" {
-		early = make(chan error, 1)
-		go func() {
-			early <- o.precheck(ctx, &target.Workload{Kind: ref.Kind, Name: ref.Name, Namespace: o.Namespace})
-		}()
-	}
-	w, err := o.resolveTarget(ctx)
-	if early != nil {
-		if cerr := <-early; cerr != nil {
-			// Missing permissions say more than the lookup's Forbidden.
-			return advise(cerr, o.rest.Host)
-		}
-	}
-	if err != nil {
-		return advise(err, o.rest.Host)
-	}
-	if o.DryRun == "" && early == nil {
-		if err := o.precheck(ctx, w); err != nil {
+	p := o.plan
+	if !p.DryRun {
+		if err := o.missing(ctx, o.permissions(ctx, p)); err != nil {
 			return advise(err, o.rest.Host)
 		}
 	}
-	// Every mode ends at --max-duration. Clone and debug are bounded on the
-	// server (activeDeadlineSeconds, the watchdog), which ends the process and
-	// so reports its real exit; the client's timer is only their backstop.
-	// Exec has no server-side bound, so the client's timer is the bound.
-	if o.MaxDuration > 0 && o.DryRun == "" {
-		limit := o.MaxDuration
-		if o.Mode != config.ModeExec {
-			limit += maxDurationGrace
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, limit, errMaxDuration)
-		defer cancel()
+	ctx, cancel, explain := p.Bound(ctx)
+	defer cancel()
+	defer func() { err = explain(err) }()
+	engines := map[mode.Mode]func(context.Context, plan.Plan, plan.Deps) error{
+		mode.Clone: clone.Run, mode.Debug: debug.Run, mode.Exec: exec.Run,
 	}
-	defer func() {
-		if errors.Is(context.Cause(ctx), errMaxDuration) && err != nil {
-			err = fmt.Errorf("the session reached its --max-duration of %s and was ended", o.MaxDuration)
-		}
-	}()
-	switch o.Mode {
-	case config.ModeExec:
-		err = o.runExec(ctx, w)
-	case config.ModeDebug:
-		err = o.runDebug(ctx, w)
-	case config.ModeClone:
-		err = o.runClone(ctx, w)
-	}
-	return advise(err, o.rest.Host)
+	return advise(engines[p.Mode](ctx, p, o.deps()), o.rest.Host)
 }
 
-func (o *Options) infof(format string, args ...any) {
+// deps is what the engines get from the command line.
+func (o *Options) deps() plan.Deps {
+	d := plan.Deps{
+		Remote: session.Remote{Config: o.rest, Client: o.client},
+		IO:     o.IOStreams,
+		User:   o.whoami.User,
+		Audit:  o.auditSession,
+		Print:  o.print,
+	}
 	if !o.Quiet {
-		fmt.Fprintf(o.ErrOut, format+"\n", args...)
+		d.Progress = o.ErrOut
 	}
+	if session.IsTerminal(o.In) {
+		d.Confirm = func(q string) bool { return picker.Confirm(o.In, o.ErrOut, q) }
+	}
+	return d
 }
 
-func (o *Options) streams() session.Streams {
-	return session.Streams{IOStreams: o.IOStreams, Stdin: o.Stdin, TTY: o.TTY, IdleTimeout: o.IdleTimeout}
-}
-
-// pickPod chooses the running pod to exec or debug into: --pod, else the
-// newest running and ready pod of the workload (debug: ready ones first).
-func (o *Options) pickPod(ctx context.Context, w *target.Workload) (*corev1.Pod, error) {
-	if o.Pod != "" {
-		p, err := o.client.CoreV1().Pods(o.Namespace).Get(ctx, o.Pod, metav1.GetOptions{})
-		if err != nil {
-			return nil, err
-		}
-		w = &target.Workload{Kind: target.KindPod, Name: p.Name, Namespace: p.Namespace, Pod: p}
+// print writes obj for --dry-run=client in the -o format.
+func (o *Options) print(obj any) error {
+	var b []byte
+	var err error
+	switch o.plan.Output {
+	case "json":
+		b, err = json.MarshalIndent(obj, "", "  ")
+		b = append(b, '\n')
+	default:
+		b, err = yaml.Marshal(obj)
 	}
-	// Debugging a running but unready pod is often the point; exec needs a ready one.
-	pods, err := target.RunningPods(ctx, o.client, w, o.Mode != config.ModeDebug)
-	if err != nil {
-		return nil, err
-	}
-	if w.Kind != target.KindPod {
-		o.infof("Using pod %s (newest of %d running)", pods[0].Name, len(pods))
-	}
-	return &pods[0], nil
-}
-
-// checkContainer rejects an unknown -c before anything else is said or done.
-func (o *Options) checkContainer(w *target.Workload) error {
-	if o.Container == "" {
-		return nil
-	}
-	_, _, err := target.Container(w.Template.ObjectMeta, w.Template.Spec, o.Container)
-	return err
-}
-
-// podAndContainer chooses the running pod and then its container, for the
-// modes that work inside an existing pod (exec, debug).
-func (o *Options) podAndContainer(ctx context.Context, w *target.Workload) (*corev1.Pod, string, error) {
-	if err := o.checkContainer(w); err != nil {
-		return nil, "", err
-	}
-	pod, err := o.pickPod(ctx, w)
-	if err != nil {
-		return nil, "", err
-	}
-	container, note, err := target.Container(pod.ObjectMeta, pod.Spec, o.Container)
-	if err != nil {
-		return nil, "", err
-	}
-	if note != "" {
-		o.infof("%s", note)
-	}
-	return pod, container, nil
-}
-
-func (o *Options) runExec(ctx context.Context, w *target.Workload) (err error) {
-	pod, container, err := o.podAndContainer(ctx, w)
 	if err != nil {
 		return err
 	}
-	argv, auto := o.Command, len(o.Command) == 0
-	if auto {
-		argv = shell.Detect()
-	}
-	end := o.auditSession(ctx, w, pod, container)
-	defer func() { end(err) }()
-	err = o.remote.Exec(ctx, o.streams(), pod.Namespace, pod.Name, container, argv)
-	if shell.NoShell(err) {
-		if auto {
-			return fmt.Errorf("container %q of pod %q has no shell (sh): run a program after --, or use --mode debug to bring a shell in a debug container", container, pod.Name)
-		}
-		return fmt.Errorf("cannot run %q in container %q: %w; check the program name and that the image has it", strings.Join(argv, " "), container, err)
-	}
+	_, err = o.Out.Write(b)
 	return err
+}
+
+// chooser asks on the terminal when stdin and stdout are terminals; the
+// questions are drawn on stderr when it is a terminal too, so stdout stays
+// the session's.
+func (o *Options) chooser() *picker.Chooser {
+	ch := &picker.Chooser{}
+	if !o.Quiet {
+		ch.Info = o.ErrOut
+	}
+	switch {
+	case o.Pick.prompter != nil:
+		ch.Prompter = o.Pick.prompter
+	case session.IsTerminal(o.In) && session.IsTerminal(o.Out):
+		out := o.Out
+		if session.IsTerminal(o.ErrOut) {
+			out = o.ErrOut
+		}
+		if s := picker.NewSurvey(o.In, out); s != nil {
+			ch.Prompter = s
+		}
+	}
+	return ch
+}
+
+// namespaceFlagGiven reports whether -n/--namespace was given.
+func (o *Options) namespaceFlagGiven() bool {
+	return o.ConfigFlags != nil && o.ConfigFlags.Namespace != nil && *o.ConfigFlags.Namespace != ""
+}
+
+// completeClient is the part of Complete subcommands need: the kubeconfig
+// and a client, no target or session settings.
+func (o *Options) completeClient() error {
+	var err error
+	if o.rest, err = o.ConfigFlags.ToRESTConfig(); err != nil {
+		return fmt.Errorf("loading your kubeconfig: %w; check KUBECONFIG or pass --kubeconfig", err)
+	}
+	o.client, o.metadata, err = newClients(o.rest)
+	o.whoami = &access.Whoami{Client: o.client}
+	return err
+}
+
+// mapper is the kubeconfig's RESTMapper: it knows the server's names of
+// types, from (cached) discovery, which only a type eshell does not know
+// by itself makes it ask for. Nil when the kubeconfig cannot make one.
+func (o *Options) mapper() apimeta.RESTMapper {
+	m, err := o.ConfigFlags.ToRESTMapper()
+	if err != nil {
+		return nil
+	}
+	return m
+}
+
+// newClients returns a typed and a metadata-only client for cfg.
+func newClients(cfg *rest.Config) (kubernetes.Interface, metadata.Interface, error) {
+	cfg.WarningHandler = rest.NoWarnings{}
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := metadata.NewForConfig(cfg)
+	return c, m, err
 }

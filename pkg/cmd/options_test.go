@@ -11,10 +11,12 @@ import (
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
 
 // kubeconfig writes a kubeconfig pointing at an address nothing listens on:
-// Complete never calls the cluster, so option handling is testable offline.
+// the request is settled without the cluster, so it is testable offline.
 func kubeconfig(t *testing.T) string {
 	t.Helper()
 	p := filepath.Join(t.TempDir(), "kubeconfig")
@@ -37,34 +39,38 @@ func TestOptionsComplete(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
-		check   func(t *testing.T, o *Options)
+		check   func(t *testing.T, r plan.Request)
 		wantErr string
 	}{
-		{name: "defaults", args: []string{"deploy/web"}, check: func(t *testing.T, o *Options) {
-			if o.Mode != "clone" || o.Namespace != "shop" || o.MaxDuration != 2*time.Hour || o.PodRunningTimeout != 2*time.Minute || o.IdleTimeout != 30*time.Minute {
-				t.Errorf("defaults not applied: mode=%s ns=%s max=%s wait=%s idle=%s", o.Mode, o.Namespace, o.MaxDuration, o.PodRunningTimeout, o.IdleTimeout)
+		{name: "defaults", args: []string{"deploy/web"}, check: func(t *testing.T, r plan.Request) {
+			b := r.Base
+			if b.Mode != "clone" || b.Namespace != "shop" || b.Limits != (plan.Limits{MaxDuration: 2 * time.Hour, PodRunningTimeout: 2 * time.Minute, IdleTimeout: 30 * time.Minute}) || b.Image != "busybox:1.37" {
+				t.Errorf("defaults not applied: mode=%s ns=%s limits=%+v image=%s", b.Mode, b.Namespace, b.Limits, b.Image)
 			}
-			if !o.Stdin || o.TTY {
-				t.Errorf("without a terminal: stdin=%v tty=%v, want stdin on and no tty", o.Stdin, o.TTY)
+			if !b.Stdin || b.TTY {
+				t.Errorf("without a terminal: stdin=%v tty=%v, want stdin on and no tty", b.Stdin, b.TTY)
 			}
-		}},
-		{name: "command after dash", args: []string{"deploy/web", "--", "python", "manage.py", "shell_plus"}, check: func(t *testing.T, o *Options) {
-			if strings.Join(o.Command, " ") != "python manage.py shell_plus" || o.Target != "deploy/web" {
-				t.Errorf("command = %q target = %q", o.Command, o.Target)
-			}
-		}},
-		{name: "command flag", args: []string{"deploy/web", "--command", "python,manage.py,shell_plus"}, check: func(t *testing.T, o *Options) {
-			if strings.Join(o.Command, " ") != "python manage.py shell_plus" {
-				t.Errorf("command = %q", o.Command)
+			if r.ModeGiven || r.ImageGiven || r.NamespaceGiven || len(b.SessionID) != 5 {
+				t.Errorf("nothing was given: %+v", r)
 			}
 		}},
-		{name: "namespace flag wins", args: []string{"-n", "env-pr-42", "web", "--mode", "exec"}, check: func(t *testing.T, o *Options) {
-			if o.Namespace != "env-pr-42" || o.Mode != "exec" {
-				t.Errorf("ns=%s mode=%s", o.Namespace, o.Mode)
+		{name: "command after dash", args: []string{"deploy/web", "--", "python", "manage.py", "shell_plus"}, check: func(t *testing.T, r plan.Request) {
+			if strings.Join(r.Base.Command, " ") != "python manage.py shell_plus" || r.Target != "deploy/web" {
+				t.Errorf("command = %q target = %q", r.Base.Command, r.Target)
 			}
 		}},
-		{name: "stdin off", args: []string{"web", "-i=false"}, check: func(t *testing.T, o *Options) {
-			if o.Stdin {
+		{name: "command flag", args: []string{"deploy/web", "--command", "python,manage.py,shell_plus"}, check: func(t *testing.T, r plan.Request) {
+			if strings.Join(r.Base.Command, " ") != "python manage.py shell_plus" {
+				t.Errorf("command = %q", r.Base.Command)
+			}
+		}},
+		{name: "namespace flag wins", args: []string{"-n", "env-pr-42", "web", "--mode", "exec", "--image", "tools:1"}, check: func(t *testing.T, r plan.Request) {
+			if r.Base.Namespace != "env-pr-42" || r.Base.Mode != "exec" || !r.NamespaceGiven || !r.ModeGiven || r.Base.Image != "tools:1" || !r.ImageGiven {
+				t.Errorf("ns=%s mode=%s image=%s: %+v", r.Base.Namespace, r.Base.Mode, r.Base.Image, r)
+			}
+		}},
+		{name: "stdin off", args: []string{"web", "-i=false"}, check: func(t *testing.T, r plan.Request) {
+			if r.Base.Stdin {
 				t.Error("-i=false ignored")
 			}
 		}},
@@ -75,10 +81,11 @@ func TestOptionsComplete(t *testing.T) {
 		{name: "tty without terminal", args: []string{"web", "-t"}, wantErr: "-t needs a terminal"},
 		{name: "bad dry-run", args: []string{"web", "--dry-run=server"}, wantErr: "use --dry-run=client"},
 		{name: "zero wait", args: []string{"web", "--pod-running-timeout=0s"}, wantErr: "must be positive"},
+		{name: "bad profile", args: []string{"web", "--profile", "root"}, wantErr: `unknown profile "root"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			o, err := run(t, append([]string{"--kubeconfig", kc}, tt.args...))
+			r, err := run(t, append([]string{"--kubeconfig", kc}, tt.args...))
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want it to contain %q", err, tt.wantErr)
@@ -88,7 +95,7 @@ func TestOptionsComplete(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			tt.check(t, o)
+			tt.check(t, r)
 		})
 	}
 }
@@ -100,13 +107,13 @@ func TestConfigFileAndFlags(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("mode: exec\nmaxDuration: 15m\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	o, err := run(t, []string{"--kubeconfig", kc, "--config", cfg, "web"})
-	if err != nil || o.Mode != "exec" || o.MaxDuration != 15*time.Minute {
-		t.Fatalf("config file not applied: %v mode=%s max=%s", err, o.Mode, o.MaxDuration)
+	r, err := run(t, []string{"--kubeconfig", kc, "--config", cfg, "web"})
+	if err != nil || r.Base.Mode != "exec" || r.Base.Limits.MaxDuration != 15*time.Minute {
+		t.Fatalf("config file not applied: %v mode=%s max=%s", err, r.Base.Mode, r.Base.Limits.MaxDuration)
 	}
-	o, err = run(t, []string{"--kubeconfig", kc, "--config", cfg, "web", "--mode", "clone", "--max-duration", "1h"})
-	if err != nil || o.Mode != "clone" || o.MaxDuration != time.Hour {
-		t.Fatalf("flags must win over the config file: %v mode=%s max=%s", err, o.Mode, o.MaxDuration)
+	r, err = run(t, []string{"--kubeconfig", kc, "--config", cfg, "web", "--mode", "clone", "--max-duration", "1h"})
+	if err != nil || r.Base.Mode != "clone" || r.Base.Limits.MaxDuration != time.Hour {
+		t.Fatalf("flags must win over the config file: %v mode=%s max=%s", err, r.Base.Mode, r.Base.Limits.MaxDuration)
 	}
 	if err := os.WriteFile(cfg, []byte("mode: exec\nbogus: 1\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -116,20 +123,20 @@ func TestConfigFileAndFlags(t *testing.T) {
 	}
 }
 
-// run parses args like the real command and stops after Validate.
-func run(t *testing.T, args []string) (*Options, error) {
+// run parses args like the real command and stops before Complete asks
+// the cluster: it returns the request the cluster would be asked about.
+func run(t *testing.T, args []string) (plan.Request, error) {
 	t.Helper()
 	streams := genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
 	o := NewOptions(streams)
 	cmd := newCmdEshell(o)
-	cmd.RunE = func(c *cobra.Command, a []string) error {
-		if err := o.Complete(c, a); err != nil {
-			return err
-		}
-		return o.Validate()
+	var req plan.Request
+	cmd.RunE = func(c *cobra.Command, a []string) (err error) {
+		req, err = o.request(c, a)
+		return err
 	}
 	cmd.SetArgs(args)
 	cmd.SetOut(&bytes.Buffer{})
 	cmd.SetErr(&bytes.Buffer{})
-	return o, cmd.ExecuteContext(context.Background())
+	return req, cmd.ExecuteContext(context.Background())
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sberz/kubectl-eshell/pkg/preset"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 func newCmdPresets(o *Options) *cobra.Command {
@@ -61,7 +62,7 @@ func presetCommands(p *preset.Preset) string {
 	}
 	parts := make([]string, len(p.Commands))
 	for i, c := range p.Commands {
-		parts[i] = preset.JoinCommand(c.Argv)
+		parts[i] = shell.Quote(c.Argv)
 		if c.When != "" {
 			parts[i] += " (if " + c.When + ")"
 		}

@@ -7,13 +7,16 @@ import (
 	"errors"
 	goflag "flag"
 	"fmt"
+	"strings"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
 
-	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/debug"
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -92,7 +95,7 @@ Without a command, bash is started where the image has it, else sh.`,
 		}
 	}
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
-	f.StringVar(&o.Mode, "mode", config.ModeClone, "clone, debug or exec")
+	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
 	f.StringSliceVar(&o.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
 	f.StringVar(&o.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
 	f.StringVar(&o.DryRun, "dry-run", "", "client: print the object that would be created, create nothing")
@@ -105,11 +108,27 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.StringVar(&o.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
 	f.DurationVar(&o.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
-	addDebugFlags(f, &o.Debug)
-	addCloneFlags(f, &o.Clone)
-	addPickFlags(f, o)
-	registerPickExtras(cmd, o)
-	cmd.AddCommand(newCmdGC(o), newCmdVersion(o))
+	// debug
+	f.StringVar(&o.Image, "image", "", "debug: image of the debug container (default from config, busybox:1.37)")
+	f.StringVar(&o.Debug.Profile, "profile", debug.ProfileAuto,
+		"debug: security profile, one of "+strings.Join(debug.ProfileNames(), ", ")+" (auto: the most capable one the namespace's Pod Security level admits)")
+	f.BoolVar(&o.Debug.CopyEnv, "copy-env", true, "debug: give the debug container the target container's env (references, secrets are never read by eshell)")
+	f.BoolVar(&o.Debug.CopyMounts, "copy-mounts", true, "debug: mount the target container's volumes at the same paths")
+	f.BoolVar(&o.Debug.Reuse, "reuse", false, "debug: attach to your still-running debug container of the same image in the pod instead of adding another (asked on a terminal)")
+	// clone
+	f.BoolVar(&o.Clone.Keep, "keep", false, "clone: leave the pod running at the end and print how to reconnect and remove it")
+	f.BoolVar(&o.Clone.KeepInitContainers, "keep-init-containers", false, "clone: run the workload's init containers too (they may run migrations)")
+	f.BoolVar(&o.Clone.NoSidecars, "no-sidecars", false, "clone: drop native sidecars (kept by default, e.g. a database proxy)")
+	f.BoolVar(&o.Clone.WithPVC, "with-pvc", false, "clone: mount the workload's PersistentVolumeClaims read-only where the access mode allows")
+	// picking
+	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
+	f.StringVar(&o.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
+	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument (asked on a terminal when not given)")
+	f.StringVar(&o.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
+
+	cmd.AddCommand(newCmdGC(o), newCmdVersion(o), newCmdPresets(o), newCmdCompletion(o))
+	// After every flag is defined: completion looks them up.
+	registerCompletions(cmd, o)
 	return cmd
 }
 

@@ -17,29 +17,13 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/config/yamlfile"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 )
-
-// The session modes. They live here because both this file and preset files
-// choose one, and both must agree on what is valid.
-const (
-	ModeClone = "clone"
-	ModeDebug = "debug"
-	ModeExec  = "exec"
-)
-
-// CheckMode returns an error unless mode is one of the session modes.
-func CheckMode(mode string) error {
-	switch mode {
-	case ModeClone, ModeDebug, ModeExec:
-		return nil
-	}
-	return fmt.Errorf("invalid mode %q: use one of %s, %s or %s", mode, ModeClone, ModeDebug, ModeExec)
-}
 
 // Config holds the settings of config.yaml, with defaults filled in.
 type Config struct {
 	// Mode is the session mode used when neither a flag nor a preset picks one.
-	Mode string
+	Mode mode.Mode
 	// DebugImage is the image of ephemeral containers in debug mode.
 	DebugImage string
 	// EnvLabel is the namespace label that marks an ephemeral environment.
@@ -58,7 +42,7 @@ type Config struct {
 // field out.
 func Defaults() Config {
 	return Config{
-		Mode:              ModeClone,
+		Mode:              mode.Clone,
 		DebugImage:        "busybox:1.37",
 		EnvLabel:          meta.EnvNameLabel,
 		Preset:            "",
@@ -188,7 +172,7 @@ func Load(path string) (Config, error) {
 	}
 
 	for _, err := range []error{
-		str(fieldMode, &cfg.Mode, CheckMode),
+		str(fieldMode, (*string)(&cfg.Mode), func(s string) error { return mode.Mode(s).Check() }),
 		str(fieldDebugImage, &cfg.DebugImage, nil),
 		str(fieldEnvLabel, &cfg.EnvLabel, checkLabelKey),
 		str(fieldPreset, &cfg.Preset, nil),

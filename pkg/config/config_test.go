@@ -125,19 +125,6 @@ func TestLoadUnreadable(t *testing.T) {
 	}
 }
 
-func TestCheckMode(t *testing.T) {
-	for _, m := range []string{ModeClone, ModeDebug, ModeExec} {
-		if err := CheckMode(m); err != nil {
-			t.Errorf("CheckMode(%q) = %v", m, err)
-		}
-	}
-	for _, m := range []string{"", "Clone", "attach"} {
-		if err := CheckMode(m); err == nil {
-			t.Errorf("CheckMode(%q) accepted it", m)
-		}
-	}
-}
-
 func TestPaths(t *testing.T) {
 	t.Setenv("HOME", "/home/u")
 	for _, tt := range []struct{ xdg, dir string }{

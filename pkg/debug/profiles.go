@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	kdebug "k8s.io/kubectl/pkg/cmd/debug"
+	"k8s.io/pod-security-admission/api"
 )
 
 // Security profiles of the debug container. Each one is a trade between what
@@ -28,14 +30,14 @@ const (
 	ProfileSysadmin = "sysadmin"
 )
 
-// Pod Security Admission's namespace label and levels.
+// Pod Security Admission's namespace label and levels, as it names them.
 const (
-	podSecurityEnforceLabel = "pod-security.kubernetes.io/enforce"
-	namespaceNameLabel      = "kubernetes.io/metadata.name"
+	podSecurityEnforceLabel = api.EnforceLevelLabel
+	namespaceNameLabel      = corev1.LabelMetadataName
 
-	levelPrivileged = "privileged"
-	levelBaseline   = "baseline"
-	levelRestricted = "restricted"
+	levelPrivileged = string(api.LevelPrivileged)
+	levelBaseline   = string(api.LevelBaseline)
+	levelRestricted = string(api.LevelRestricted)
 )
 
 // profile changes a debug container so it gets the rights it is named for.
@@ -44,14 +46,36 @@ type profile interface {
 	apply(ec *corev1.EphemeralContainer, pod *corev1.Pod)
 }
 
-// profiles holds the concrete profiles; ProfileAuto is not one of them since
-// it only exists until ResolveProfile has read the namespace.
+// profiles holds the concrete profiles: kubectl debug's, of the same names,
+// with eshell's refinement of restricted. ProfileAuto is not one of them
+// since it only exists until ResolveProfile has read the namespace.
 var profiles = map[string]profile{
-	ProfileGeneral:    generalProfile{},
-	ProfileBaseline:   baselineProfile{},
+	ProfileGeneral:    kubectlProfile(kdebug.ProfileGeneral),
+	ProfileBaseline:   kubectlProfile(kdebug.ProfileBaseline),
 	ProfileRestricted: restrictedProfile{},
-	ProfileNetadmin:   netadminProfile{},
-	ProfileSysadmin:   sysadminProfile{},
+	ProfileNetadmin:   kubectlProfile(kdebug.ProfileNetadmin),
+	ProfileSysadmin:   kubectlProfile(kdebug.ProfileSysadmin),
+}
+
+// kubectlProfile is `kubectl debug --profile NAME` applied to a debug
+// container: general adds SYS_PTRACE so the shell can inspect the target's
+// processes, baseline adds nothing, netadmin adds NET_ADMIN and NET_RAW,
+// sysadmin runs privileged, restricted satisfies the restricted level.
+type kubectlProfile string
+
+func (name kubectlProfile) apply(ec *corev1.EphemeralContainer, _ *corev1.Pod) {
+	applier, err := kdebug.NewProfileApplier(string(name), kdebug.KeepFlags{})
+	if err != nil {
+		// The names are kubectl's own constants.
+		panic(fmt.Sprintf("kubectl debug profile %q: %v", name, err))
+	}
+	// kubectl's appliers change a container of a pod; passing the pod as
+	// its own target selects their ephemeral-container behaviour.
+	p := &corev1.Pod{Spec: corev1.PodSpec{EphemeralContainers: []corev1.EphemeralContainer{*ec}}}
+	if err := applier.Apply(p, ec.Name, p); err != nil {
+		panic(fmt.Sprintf("kubectl debug profile %q: %v", name, err))
+	}
+	ec.SecurityContext = p.Spec.EphemeralContainers[0].SecurityContext
 }
 
 // ProfileNames returns the names a user may pass to --profile, in the order
@@ -160,32 +184,9 @@ func lookupProfile(name string) (profile, error) {
 	return nil, fmt.Errorf("unknown profile %q: use one of %s", name, strings.Join(ProfileNames()[1:], ", "))
 }
 
-// securityContext returns ec's securityContext, creating it when missing.
-func securityContext(ec *corev1.EphemeralContainer) *corev1.SecurityContext {
-	if ec.SecurityContext == nil {
-		ec.SecurityContext = &corev1.SecurityContext{}
-	}
-	return ec.SecurityContext
-}
-
-// generalProfile adds SYS_PTRACE: sharing the target's process namespace is
-// of little use if the shell can't strace the service or read its
-// /proc/<pid>/root when it runs as another user.
-type generalProfile struct{}
-
-func (generalProfile) apply(ec *corev1.EphemeralContainer, _ *corev1.Pod) {
-	sc := securityContext(ec)
-	sc.Capabilities = &corev1.Capabilities{Add: []corev1.Capability{"SYS_PTRACE"}}
-}
-
-// baselineProfile adds nothing: SYS_PTRACE is not among the capabilities the
-// baseline level allows, and the runtime's defaults already are.
-type baselineProfile struct{}
-
-func (baselineProfile) apply(*corev1.EphemeralContainer, *corev1.Pod) {}
-
-// restrictedProfile sets every field the restricted level requires of a
-// container, relying on pod-level settings only where they already comply.
+// restrictedProfile is kubectl's restricted profile, refined so the shell
+// is of use: it runs as the target's user where one is named, and a seccomp
+// profile the pod already sets (a Localhost one, say) stays in force.
 type restrictedProfile struct{}
 
 // nobodyUID is the user a restricted shell runs as when the pod names none:
@@ -193,11 +194,8 @@ type restrictedProfile struct{}
 const nobodyUID int64 = 65534
 
 func (restrictedProfile) apply(ec *corev1.EphemeralContainer, pod *corev1.Pod) {
-	sc := securityContext(ec)
-	sc.RunAsNonRoot = new(true)
-	sc.AllowPrivilegeEscalation = new(false)
-	sc.Capabilities = &corev1.Capabilities{Drop: []corev1.Capability{"ALL"}}
-
+	kubectlProfile(kdebug.ProfileRestricted).apply(ec, pod)
+	sc := ec.SecurityContext
 	// Running as the target's user lets the shell read what the service
 	// writes. Container-level settings are not inherited, so the target's
 	// is copied; the pod's is inherited without help.
@@ -208,25 +206,9 @@ func (restrictedProfile) apply(ec *corev1.EphemeralContainer, pod *corev1.Pod) {
 	default:
 		sc.RunAsUser = new(nobodyUID)
 	}
-
-	if psc := pod.Spec.SecurityContext; psc == nil || psc.SeccompProfile == nil || !allowedSeccomp(psc.SeccompProfile.Type) {
-		sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeRuntimeDefault}
+	if psc := pod.Spec.SecurityContext; psc != nil && psc.SeccompProfile != nil && allowedSeccomp(psc.SeccompProfile.Type) {
+		sc.SeccompProfile = nil
 	}
-}
-
-// netadminProfile adds what tcpdump, ss -K, iptables and ip need.
-type netadminProfile struct{}
-
-func (netadminProfile) apply(ec *corev1.EphemeralContainer, _ *corev1.Pod) {
-	sc := securityContext(ec)
-	sc.Capabilities = &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN", "NET_RAW"}}
-}
-
-// sysadminProfile runs privileged, for when nothing less will do.
-type sysadminProfile struct{}
-
-func (sysadminProfile) apply(ec *corev1.EphemeralContainer, _ *corev1.Pod) {
-	securityContext(ec).Privileged = new(true)
 }
 
 func findContainer(pod *corev1.Pod, name string) *corev1.Container {

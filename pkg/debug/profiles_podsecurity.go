@@ -1,113 +1,71 @@
 package debug
 
 import (
-	"slices"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/pod-security-admission/api"
+	"k8s.io/pod-security-admission/policy"
 )
 
-// Pod Security rules as Pod Security Admission names them in its rejections
-// (the ForbiddenReason of each check in k8s.io/pod-security-admission/policy).
-const (
-	rulePrivileged               = "privileged"
-	ruleNonDefaultCapabilities   = "non-default capabilities"
-	ruleAllowPrivilegeEscalation = "allowPrivilegeEscalation != false"
-	ruleUnrestrictedCapabilities = "unrestricted capabilities"
-	ruleRunAsNonRoot             = "runAsNonRoot != true"
-	ruleRunAsUserRoot            = "runAsUser=0"
-	ruleSeccompProfile           = "seccompProfile"
-)
-
-// baselineCapabilities are the capabilities the baseline level lets a
-// container add: the container runtimes' traditional defaults.
-var baselineCapabilities = []corev1.Capability{
-	"AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-	"NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
-}
+// evaluator is Pod Security Admission's own, with the checks of its
+// latest version: eshell judges a debug container exactly as the API
+// server's admission will.
+var evaluator = sync.OnceValues(func() (policy.Evaluator, error) {
+	return policy.NewEvaluator(policy.DefaultChecks(), nil)
+})
 
 // podSecurityViolations lists the Pod Security rules of level that ec breaks
-// as a container of pod, in the order Pod Security Admission reports them
-// (k8s.io/pod-security-admission/policy, registry.go: baseline checks, then
-// restricted ones, each sorted by check ID).
+// as a container of pod, by the names Pod Security Admission reports them
+// under and in its order. "privileged" judges nothing; any other level but
+// "baseline" is judged as "restricted", as Pod Security Admission does with
+// levels it doesn't know.
 //
-// Only ec is judged, and only the fields eshell's profiles set (privileged,
-// capabilities, allowPrivilegeEscalation, runAsNonRoot, runAsUser,
-// seccompProfile); the pod counts only where ec inherits from it. A pod that
-// already breaks a rule on its own breaks it whatever eshell adds, so that is
-// not reported here. The rules are those of the latest Pod Security version on
-// Linux. "privileged" judges nothing; any other level but "baseline" is judged
-// as "restricted", as Pod Security Admission does with levels it doesn't know.
+// Only ec is judged, together with what it inherits from the pod (the
+// pod's securityContext, its user namespace, its OS); the pod's own
+// containers are left out. A rule the pod's securityContext already breaks
+// by itself is reported only where Pod Security Admission names ec too:
+// the pod breaks it whatever eshell adds.
 //
 // It lets the engine refuse a container before the update: once a pod holds a
 // non-compliant ephemeral container, every later ephemeral container update of
 // that pod is rejected.
 func podSecurityViolations(pod *corev1.Pod, ec *corev1.EphemeralContainer, level string) []string {
-	if level == levelPrivileged {
+	lvl, err := api.ParseLevel(level)
+	if err != nil {
+		lvl = api.LevelRestricted
+	}
+	if lvl == api.LevelPrivileged {
 		return nil
 	}
-	restricted := level != levelBaseline
-
-	sc := ec.SecurityContext
-	if sc == nil {
-		sc = &corev1.SecurityContext{}
+	e, err := evaluator()
+	if err != nil {
+		// The default checks are valid by construction; a failure here is
+		// a broken build, not a condition to recover from.
+		panic(fmt.Sprintf("pod security checks: %v", err))
 	}
-	psc := pod.Spec.SecurityContext
-	if psc == nil {
-		psc = &corev1.PodSecurityContext{}
+	lv := api.LevelVersion{Level: lvl, Version: api.LatestVersion()}
+	// What the pod brings on its own (its securityContext) is judged alone
+	// first: a rule it breaks by itself is the pod's, not the container's.
+	podLevel := corev1.PodSpec{SecurityContext: pod.Spec.SecurityContext, HostUsers: pod.Spec.HostUsers, OS: pod.Spec.OS}
+	own := map[string]bool{}
+	for _, r := range e.EvaluatePod(lv, &pod.ObjectMeta, &podLevel) {
+		if !r.Allowed {
+			own[r.ForbiddenReason] = true
+		}
 	}
-	// Pods in their own user namespace are spared the rules about root: root
-	// there is not root on the node.
-	userNamespace := pod.Spec.HostUsers != nil && !*pod.Spec.HostUsers
-
-	// Baseline rules first, then restricted ones, each in order of their
-	// check IDs; at restricted, the stricter capability and seccomp rules
-	// replace the baseline ones.
+	judged := podLevel
+	judged.EphemeralContainers = []corev1.EphemeralContainer{*ec}
 	var v []string
-	if !restricted && sc.Capabilities != nil && slices.ContainsFunc(sc.Capabilities.Add, func(c corev1.Capability) bool {
-		return !slices.Contains(baselineCapabilities, c)
-	}) {
-		v = append(v, ruleNonDefaultCapabilities)
-	}
-	if sc.Privileged != nil && *sc.Privileged {
-		v = append(v, rulePrivileged)
-	}
-	if !restricted {
-		// Baseline only forbids turning seccomp off explicitly.
-		if sc.SeccompProfile != nil && sc.SeccompProfile.Type == corev1.SeccompProfileTypeUnconfined {
-			v = append(v, ruleSeccompProfile)
+	for _, r := range e.EvaluatePod(lv, &pod.ObjectMeta, &judged) {
+		if !r.Allowed && (!own[r.ForbiddenReason] || strings.Contains(r.ForbiddenDetail, strconv.Quote(ec.Name))) {
+			v = append(v, r.ForbiddenReason)
 		}
-		return v
-	}
-
-	if sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation {
-		v = append(v, ruleAllowPrivilegeEscalation)
-	}
-	if !capabilitiesRestricted(sc.Capabilities) {
-		v = append(v, ruleUnrestrictedCapabilities)
-	}
-	if !userNamespace {
-		if nonRoot := sc.RunAsNonRoot; nonRoot != nil && !*nonRoot ||
-			nonRoot == nil && (psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot) {
-			v = append(v, ruleRunAsNonRoot)
-		}
-		if sc.RunAsUser != nil && *sc.RunAsUser == 0 {
-			v = append(v, ruleRunAsUserRoot)
-		}
-	}
-	if seccomp := sc.SeccompProfile; seccomp != nil && !allowedSeccomp(seccomp.Type) ||
-		seccomp == nil && (psc.SeccompProfile == nil || !allowedSeccomp(psc.SeccompProfile.Type)) {
-		v = append(v, ruleSeccompProfile)
 	}
 	return v
-}
-
-// capabilitiesRestricted reports whether caps drop ALL and add nothing but
-// NET_BIND_SERVICE, as the restricted level requires.
-func capabilitiesRestricted(caps *corev1.Capabilities) bool {
-	if caps == nil || !slices.Contains(caps.Drop, "ALL") {
-		return false
-	}
-	return !slices.ContainsFunc(caps.Add, func(c corev1.Capability) bool { return c != "NET_BIND_SERVICE" })
 }
 
 // allowedSeccomp reports whether the restricted level accepts a seccomp

@@ -106,9 +106,19 @@ func TestPodSecurityViolations(t *testing.T) {
 			level: "restricted",
 		},
 		{
-			name:  "unconfined pod seccomp is not inherited",
+			// Pod Security Admission blames the pod's Unconfined, not the
+			// container that inherits it: the pod breaks the rule by itself.
+			name:  "unconfined pod seccomp is the pod's",
 			pod:   &corev1.PodSecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}},
 			sc:    with(func(sc *corev1.SecurityContext) { sc.SeccompProfile = nil }),
+			level: "restricted", want: nil,
+		},
+		{
+			name: "an unconfined container is blamed even in an unconfined pod",
+			pod:  &corev1.PodSecurityContext{SeccompProfile: &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}},
+			sc: with(func(sc *corev1.SecurityContext) {
+				sc.SeccompProfile = &corev1.SeccompProfile{Type: corev1.SeccompProfileTypeUnconfined}
+			}),
 			level: "restricted", want: []string{"seccompProfile"},
 		},
 		{

@@ -42,7 +42,7 @@ func TestGeneralProfile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(tt.want, applyProfile(generalProfile{}, tt.pod)); diff != "" {
+			if diff := cmp.Diff(tt.want, applyProfile(profiles[ProfileGeneral], tt.pod)); diff != "" {
 				t.Errorf("securityContext mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -60,7 +60,7 @@ func TestBaselineProfile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := applyProfile(baselineProfile{}, tt.pod); got != nil {
+			if got := applyProfile(profiles[ProfileBaseline], tt.pod); got != nil {
 				t.Errorf("securityContext = %+v, want none", got)
 			}
 		})
@@ -154,7 +154,7 @@ func TestNetadminProfile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(want, applyProfile(netadminProfile{}, tt.pod)); diff != "" {
+			if diff := cmp.Diff(want, applyProfile(profiles[ProfileNetadmin], tt.pod)); diff != "" {
 				t.Errorf("securityContext mismatch (-want +got):\n%s", diff)
 			}
 		})
@@ -172,7 +172,7 @@ func TestSysadminProfile(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if diff := cmp.Diff(want, applyProfile(sysadminProfile{}, tt.pod)); diff != "" {
+			if diff := cmp.Diff(want, applyProfile(profiles[ProfileSysadmin], tt.pod)); diff != "" {
 				t.Errorf("securityContext mismatch (-want +got):\n%s", diff)
 			}
 		})

@@ -10,18 +10,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
@@ -74,7 +73,7 @@ func FindReusable(pod *corev1.Pod, user, image, target string) *corev1.Ephemeral
 			ec.TargetContainerName != target || !ec.Stdin || debugUser(ec) != user {
 			continue
 		}
-		if st := Status(pod, ec.Name); st != nil && st.State.Running != nil {
+		if st := podwatch.Status(pod, ec.Name); st != nil && st.State.Running != nil {
 			return ec
 		}
 	}
@@ -88,16 +87,6 @@ func debugUser(ec *corev1.EphemeralContainer) string {
 		}
 	}
 	return ""
-}
-
-// Status returns the status of pod's ephemeral container name, or nil.
-func Status(pod *corev1.Pod, name string) *corev1.ContainerStatus {
-	for i := range pod.Status.EphemeralContainerStatuses {
-		if pod.Status.EphemeralContainerStatuses[i].Name == name {
-			return &pod.Status.EphemeralContainerStatuses[i]
-		}
-	}
-	return nil
 }
 
 // Session runs one debug session in a running pod.
@@ -209,165 +198,14 @@ func (s *Session) addError(ctx context.Context, pod *corev1.Pod, err error) erro
 	return fmt.Errorf("adding the debug container to pod %s: %w", pod.Name, err)
 }
 
-// StartError is a debug container that did not start; Reason is the
-// kubelet's (ErrImagePull, CreateContainerConfigError, StartError, ...).
-type StartError struct {
-	Pod, Container, Reason, Message string
-}
-
-func (e *StartError) Error() string {
-	msg := fmt.Sprintf("debug container %s in pod %s did not start: %s", e.Container, e.Pod, e.Reason)
-	if e.Message != "" {
-		msg += ": " + e.Message
-	}
-	switch {
-	case e.Reason == "ErrImagePull" || e.Reason == "ImagePullBackOff" || e.Reason == "InvalidImageName":
-		msg += "; check --image (the node must be able to pull it)"
-	case e.Reason == "CreateContainerConfigError":
-		msg += "; a ConfigMap or Secret the target's env or mounts refer to is missing: try --copy-env=false or --copy-mounts=false"
-	case shell.NoShell(errors.New(e.Message)):
-		msg += "; the debug image needs a shell (sh): pick another with --image, e.g. busybox:1.37"
-	}
-	return msg
-}
-
-// waitingFailures are waiting reasons that will not resolve by themselves.
-var waitingFailures = []string{
-	"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
-	"CreateContainerConfigError", "CreateContainerError", "RunContainerError",
-}
-
-// WaitRunning watches pod (from the resourceVersion it carries) until its
-// ephemeral container name runs, failing as soon as the kubelet reports a
-// reason it will not start, or after StartTimeout.
+// WaitRunning waits until the ephemeral container name of pod runs (see
+// podwatch.Wait.ForContainer), telling Progress of each waiting state.
 func (s *Session) WaitRunning(ctx context.Context, pod *corev1.Pod, name string) (*corev1.Pod, error) {
 	s.say("Waiting for debug container %s to start...", name)
-	parent := ctx
-	ctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
-	defer cancel()
-	last := ""
-	p, err := s.watch(ctx, pod, func(p *corev1.Pod) (bool, error) {
-		if p.DeletionTimestamp != nil || p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
-			return false, fmt.Errorf("pod %s is %s, so debug container %s cannot run; run eshell again to pick a running pod",
-				p.Name, phase(p), name)
-		}
-		st := Status(p, name)
-		switch {
-		case st == nil:
-		case st.State.Running != nil:
-			return true, nil
-		case st.State.Terminated != nil:
-			t := st.State.Terminated
-			return false, &StartError{Pod: p.Name, Container: name, Reason: orDefault(t.Reason, fmt.Sprintf("exited with code %d", t.ExitCode)), Message: t.Message}
-		case st.State.Waiting != nil:
-			w := st.State.Waiting
-			if slices.Contains(waitingFailures, w.Reason) {
-				return false, &StartError{Pod: p.Name, Container: name, Reason: w.Reason, Message: w.Message}
-			}
-			if w.Reason != last && w.Reason != "" {
-				last = w.Reason
-				s.say("Waiting for debug container %s: %s", name, w.Reason)
-			}
-		}
-		return false, nil
-	})
-	switch {
-	case err == nil:
-		return p, nil
-	case parent.Err() != nil:
-		return nil, fmt.Errorf("interrupted while waiting for debug container %s to start: %w", name, context.Cause(parent))
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return nil, fmt.Errorf("debug container %s in pod %s was not running after %s (last state: %s); raise --pod-running-timeout",
-			name, pod.Name, s.StartTimeout, orDefault(last, "no status yet"))
-	}
-	return nil, err
-}
-
-func phase(p *corev1.Pod) string {
-	if p.DeletionTimestamp != nil {
-		return "terminating"
-	}
-	return strings.ToLower(string(p.Status.Phase))
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}
-
-// watch calls done with pod and then with every change of it until done
-// returns true or an error. It re-establishes the watch when the server ends
-// it, from the last version seen.
-func (s *Session) watch(ctx context.Context, pod *corev1.Pod, done func(*corev1.Pod) (bool, error)) (*corev1.Pod, error) {
-	pods := s.Remote.Client.CoreV1().Pods(pod.Namespace)
-	p := pod
-	if ok, err := done(p); ok || err != nil {
-		return p, err
-	}
-	for {
-		w, err := pods.Watch(ctx, metav1.ListOptions{
-			FieldSelector:   fields.OneTermEqualSelector("metadata.name", pod.Name).String(),
-			ResourceVersion: p.ResourceVersion,
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, fmt.Errorf("watching pod %s: %w", pod.Name, err)
-		}
-		p, err = s.drain(ctx, w, p, done)
-		w.Stop()
-		if p != nil || err != nil {
-			return p, err
-		}
-		// The server closed the watch: fetch the pod again, so a version
-		// too old to resume from cannot stall the loop, and continue.
-		if p, err = pods.Get(ctx, pod.Name, metav1.GetOptions{}); err != nil {
-			if apierrors.IsNotFound(err) {
-				return nil, fmt.Errorf("pod %s was deleted", pod.Name)
-			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			return nil, err
-		}
-		if ok, err := done(p); ok || err != nil {
-			return p, err
-		}
-	}
-}
-
-// drain reads one watch until done is satisfied or fails (a pod or error is
-// returned), or the watch ends (nil, nil).
-func (s *Session) drain(ctx context.Context, w watch.Interface, p *corev1.Pod, done func(*corev1.Pod) (bool, error)) (*corev1.Pod, error) {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return nil, nil
-			}
-			switch ev.Type {
-			case watch.Deleted:
-				return nil, fmt.Errorf("pod %s was deleted", p.Name)
-			case watch.Error:
-				if apierrors.IsResourceExpired(apierrors.FromObject(ev.Object)) || apierrors.IsGone(apierrors.FromObject(ev.Object)) {
-					return nil, nil
-				}
-				return nil, fmt.Errorf("watching pod %s: %w", p.Name, apierrors.FromObject(ev.Object))
-			}
-			np, isPod := ev.Object.(*corev1.Pod)
-			if !isPod {
-				continue
-			}
-			if ok, err := done(np); ok || err != nil {
-				return np, err
-			}
-		}
-	}
+	return podwatch.Wait{
+		Client: s.Remote.Client, Mode: mode.Debug, Timeout: s.StartTimeout,
+		OnWaiting: func(reason string) { s.say("Waiting for debug container %s: %s", name, reason) },
+	}.ForContainer(ctx, pod, name)
 }
 
 // attach connects to the container, sending preamble first, and returns its
@@ -384,7 +222,7 @@ func (s *Session) attach(ctx context.Context, pod *corev1.Pod, name string, tty 
 	if errors.As(aerr, &ee) || errors.Is(aerr, session.ErrIdle) {
 		return aerr
 	}
-	t := s.terminated(ctx, pod, name)
+	t := podwatch.Terminated(ctx, s.Remote.Client, pod, name, s.ExitTimeout)
 	switch {
 	case t == nil && aerr != nil:
 		return fmt.Errorf("the connection to debug container %s was lost: %w; it is still running: reconnect with --reuse, or kubectl attach -it %s -c %s -n %s",
@@ -395,7 +233,11 @@ func (s *Session) attach(ctx context.Context, pod *corev1.Pod, name string, tty 
 	case aerr != nil:
 		// The container was over before the attach was made, or ended
 		// while the connection failed: its status tells how.
-		s.say("Debug container %s ended: exit code %d (%s)", name, t.ExitCode, orDefault(t.Reason, "no reason given"))
+		reason := t.Reason
+		if reason == "" {
+			reason = "no reason given"
+		}
+		s.say("Debug container %s ended: exit code %d (%s)", name, t.ExitCode, reason)
 		if t.ExitCode == 0 {
 			return fmt.Errorf("attaching to debug container %s, which has ended: %w", name, aerr)
 		}
@@ -404,29 +246,4 @@ func (s *Session) attach(ctx context.Context, pod *corev1.Pod, name string, tty 
 		return &session.ExitError{Code: int(t.ExitCode)}
 	}
 	return nil
-}
-
-// terminated waits (bounded) until the container has terminated, and
-// returns that state; nil if it is still running after the bound. It runs
-// past the session's cancellation, so a Ctrl+C'd session still reports.
-func (s *Session) terminated(ctx context.Context, pod *corev1.Pod, name string) *corev1.ContainerStateTerminated {
-	d := s.ExitTimeout
-	if d <= 0 {
-		d = 15 * time.Second
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), d)
-	defer cancel()
-	var t *corev1.ContainerStateTerminated
-	fresh, err := s.Remote.Client.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
-	if err != nil {
-		return nil
-	}
-	_, _ = s.watch(ctx, fresh, func(p *corev1.Pod) (bool, error) {
-		if st := Status(p, name); st != nil && st.State.Terminated != nil {
-			t = st.State.Terminated
-			return true, nil
-		}
-		return false, nil
-	})
-	return t
 }

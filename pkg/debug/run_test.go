@@ -17,6 +17,7 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -192,7 +193,7 @@ func TestWaitRunningFailsFast(t *testing.T) {
 	s := &Session{Remote: session.Remote{Client: client}, StartTimeout: time.Minute, Progress: &progress}
 	start := time.Now()
 	_, err := s.WaitRunning(context.Background(), runningPod(), "eshell-a")
-	var se *StartError
+	var se *podwatch.StartError
 	if !errors.As(err, &se) || se.Reason != "ErrImagePull" || !strings.Contains(err.Error(), "--image") {
 		t.Fatalf("err = %v, want a StartError ErrImagePull naming --image", err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +25,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/target"
+	"github.com/sberz/kubectl-eshell/pkg/target/targettest"
 )
 
 const envLabel = meta.EnvNameLabel
@@ -290,16 +292,18 @@ func TestListWorkloadsTimeoutAndForbidden(t *testing.T) {
 	}
 }
 
+// TestNames sits here for the objects: target.Names lists what completion
+// offers, from metadata alone.
 func TestNames(t *testing.T) {
-	c := fake.NewClientset(workloadObjects(time.Now())...)
-	pods, err := Names(context.Background(), c, "ns", target.KindPod)
+	_, c := targettest.Fakes(workloadObjects(time.Now())...)
+	pods, err := target.Names(context.Background(), c, "ns", target.KindPod)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := cmp.Diff([]string{"debug-pod", "waiting", "web-abc"}, pods); diff != "" {
 		t.Errorf("pods (-want +got):\n%s", diff)
 	}
-	jobs, _ := Names(context.Background(), c, "ns", target.KindJob)
+	jobs, _ := target.Names(context.Background(), c, "ns", target.KindJob)
 	if diff := cmp.Diff([]string{"migrate", "nightly-123"}, jobs); diff != "" {
 		t.Errorf("jobs (-want +got):\n%s", diff)
 	}
@@ -400,5 +404,49 @@ func TestChoiceErrorWithoutTerminal(t *testing.T) {
 func TestNewSurveyNeedsFiles(t *testing.T) {
 	if s := NewSurvey(strings.NewReader(""), &bytes.Buffer{}); s != nil {
 		t.Error("a Survey on a non-file")
+	}
+}
+
+func TestTargets(t *testing.T) {
+	typed, md := targettest.Fakes(workloadObjects(time.Now())...)
+	c := target.Clients{Typed: typed, Metadata: md}
+	values := func(cs []Candidate) []string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.Value)
+		}
+		return out
+	}
+	got, only, err := Targets(context.Background(), c, "ns", "")
+	want := []string{"deploy/", "sts/", "ds/", "cj/", "job/", "pod/", "agent", "api", "db", "debug-pod", "migrate", "nightly", "nightly-123", "waiting", "web", "web-abc"}
+	if err != nil || only || !cmp.Equal(want, values(got)) {
+		t.Errorf("Targets(\"\") = %q, %v, %v; want %q", values(got), only, err, want)
+	}
+	got, _, _ = Targets(context.Background(), c, "ns", "deploy/w")
+	if !cmp.Equal([]string{"deploy/web"}, values(got)) {
+		t.Errorf("Targets(deploy/w) = %q", values(got))
+	}
+	got, only, _ = Targets(context.Background(), c, "ns", "d")
+	if !cmp.Equal([]string{"deploy/", "ds/", "db", "debug-pod"}, values(got)) || only {
+		t.Errorf("Targets(d) = %q, %v", values(got), only)
+	}
+	if got, only, _ = Targets(context.Background(), c, "other", "s"); !cmp.Equal([]string{"sts/"}, values(got)) || !only {
+		t.Errorf("an empty namespace offers the prefixes alone, with no space after: %q, %v", values(got), only)
+	}
+}
+
+func TestConfirmReadsOneLineOnly(t *testing.T) {
+	for answer, want := range map[string]bool{"y\n": true, " Yes \n": true, "n\n": false, "\n": false, "": false} {
+		in := strings.NewReader(answer + "echo after\n")
+		var out strings.Builder
+		if got := Confirm(in, &out, "Attach? "); got != want || out.String() != "Attach? " {
+			t.Errorf("answer %q: %v (asked %q), want %v", answer, got, out.String(), want)
+		}
+		if rest, _ := io.ReadAll(in); strings.HasSuffix(answer, "\n") && string(rest) != "echo after\n" {
+			t.Errorf("answer %q swallowed the session's input: %q left", answer, rest)
+		}
+	}
+	if !Confirm(strings.NewReader("yes"), io.Discard, "?") {
+		t.Error("an answer ended by the end of input is still an answer")
 	}
 }

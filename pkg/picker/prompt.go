@@ -106,3 +106,29 @@ func (s *Scripted) Select(message string, options []string, defaultIndex int) (i
 	}
 	return -1, fmt.Errorf("question %q: no option contains %q", message, a)
 }
+
+// Confirm asks a yes/no question; only y or yes is yes. It reads byte by
+// byte up to the end of the line, so no input meant for the session that
+// follows is swallowed.
+func Confirm(in io.Reader, out io.Writer, question string) bool {
+	fmt.Fprint(out, question)
+	var line []byte
+	b := make([]byte, 1)
+	for {
+		n, err := in.Read(b)
+		if n == 1 {
+			if b[0] == '\n' {
+				break
+			}
+			line = append(line, b[0])
+		}
+		if err != nil {
+			break
+		}
+	}
+	switch strings.ToLower(strings.TrimSpace(string(line))) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}

@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 
@@ -86,11 +88,14 @@ func ListWorkloads(ctx context.Context, c kubernetes.Interface, ns string, timeo
 		err  error
 	}
 	results := make(chan result, len(ServiceKinds))
+	// Read once: a list abandoned at the deadline may still be running
+	// when the caller (a test) swaps the function back.
+	list := listKindFunc
 	for _, k := range ServiceKinds {
 		go func() {
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			ws, err := listKindFunc(ctx, c, ns, k)
+			ws, err := list(ctx, c, ns, k)
 			results <- result{k, ws, err}
 		}()
 	}
@@ -163,93 +168,67 @@ func replicas(r *int32) int32 {
 var listKindFunc = listKind
 
 func listKind(ctx context.Context, c kubernetes.Interface, ns string, k target.Kind) ([]Workload, error) {
-	opts := metav1.ListOptions{}
 	var out []Workload
-	add := func(m metav1.ObjectMeta, ready, desired int32, status string) {
-		out = append(out, Workload{Kind: k, Name: m.Name, Ready: ready, Desired: desired, Status: status, Created: m.CreationTimestamp.Time})
+	err := target.List(ctx, c, ns, k, metav1.ListOptions{}, func(obj runtime.Object) error {
+		if w, ok := candidate(obj); ok {
+			out = append(out, w)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// candidate makes obj a row of the service question; ok is false for what
+// is offered through another object: a CronJob's Jobs, a controller's pods
+// and eshell's own clones.
+func candidate(obj runtime.Object) (w Workload, ok bool) {
+	row := func(k target.Kind, m metav1.ObjectMeta, ready, desired int32, status string) (Workload, bool) {
+		return Workload{Kind: k, Name: m.Name, Ready: ready, Desired: desired, Status: status, Created: m.CreationTimestamp.Time}, true
 	}
-	switch k {
-	case target.KindDeployment:
-		l, err := c.AppsV1().Deployments(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
+	switch o := obj.(type) {
+	case *appsv1.Deployment:
+		return row(target.KindDeployment, o.ObjectMeta, o.Status.ReadyReplicas, replicas(o.Spec.Replicas), "")
+	case *appsv1.StatefulSet:
+		return row(target.KindStatefulSet, o.ObjectMeta, o.Status.ReadyReplicas, replicas(o.Spec.Replicas), "")
+	case *appsv1.DaemonSet:
+		return row(target.KindDaemonSet, o.ObjectMeta, o.Status.NumberReady, o.Status.DesiredNumberScheduled, "")
+	case *batchv1.CronJob:
+		status := ""
+		if o.Spec.Suspend != nil && *o.Spec.Suspend {
+			status = "suspended"
 		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta, o.Status.ReadyReplicas, replicas(o.Spec.Replicas), "")
+		return row(target.KindCronJob, o.ObjectMeta, int32(len(o.Status.Active)), 0, status)
+	case *batchv1.Job:
+		if ownedBy(o.OwnerReferences, "CronJob") {
+			return Workload{}, false // offered through its CronJob
 		}
-	case target.KindStatefulSet:
-		l, err := c.AppsV1().StatefulSets(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
+		var ready int32
+		if o.Status.Ready != nil {
+			ready = *o.Status.Ready
 		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta, o.Status.ReadyReplicas, replicas(o.Spec.Replicas), "")
+		return row(target.KindJob, o.ObjectMeta, ready, replicas(o.Spec.Parallelism), jobStatus(o))
+	case *corev1.Pod:
+		if len(o.OwnerReferences) > 0 || o.Labels[meta.ManagedByLabel] == meta.ManagedByValue {
+			return Workload{}, false
 		}
-	case target.KindDaemonSet:
-		l, err := c.AppsV1().DaemonSets(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			add(o.ObjectMeta, o.Status.NumberReady, o.Status.DesiredNumberScheduled, "")
-		}
-	case target.KindCronJob:
-		l, err := c.BatchV1().CronJobs(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			status := ""
-			if o.Spec.Suspend != nil && *o.Spec.Suspend {
-				status = "suspended"
+		var ready int32
+		for _, s := range o.Status.ContainerStatuses {
+			if s.Ready {
+				ready++
 			}
-			add(o.ObjectMeta, int32(len(o.Status.Active)), 0, status)
 		}
-	case target.KindJob:
-		l, err := c.BatchV1().Jobs(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
+		status := ""
+		switch {
+		case o.DeletionTimestamp != nil:
+			status = "Terminating"
+		case o.Status.Phase == "":
+			status = string(corev1.PodPending)
+		case o.Status.Phase != corev1.PodRunning:
+			status = string(o.Status.Phase)
 		}
-		for _, o := range l.Items {
-			if ownedBy(o.OwnerReferences, "CronJob") {
-				continue // offered through its CronJob
-			}
-			var ready int32
-			if o.Status.Ready != nil {
-				ready = *o.Status.Ready
-			}
-			add(o.ObjectMeta, ready, replicas(o.Spec.Parallelism), jobStatus(&o))
-		}
-	case target.KindPod:
-		l, err := c.CoreV1().Pods(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range l.Items {
-			if len(p.OwnerReferences) > 0 || p.Labels[meta.ManagedByLabel] == meta.ManagedByValue {
-				continue
-			}
-			var ready int32
-			for _, s := range p.Status.ContainerStatuses {
-				if s.Ready {
-					ready++
-				}
-			}
-			status := ""
-			switch {
-			case p.DeletionTimestamp != nil:
-				status = "Terminating"
-			case p.Status.Phase == "":
-				status = string(corev1.PodPending)
-			case p.Status.Phase != corev1.PodRunning:
-				status = string(p.Status.Phase)
-			}
-			add(p.ObjectMeta, ready, int32(len(p.Spec.Containers)), status)
-		}
-	default:
-		return nil, fmt.Errorf("unsupported kind %s", k)
+		return row(target.KindPod, o.ObjectMeta, ready, int32(len(o.Spec.Containers)), status)
 	}
-	return out, nil
+	return Workload{}, false
 }
 
 func ownedBy(refs []metav1.OwnerReference, kind string) bool {
@@ -288,50 +267,4 @@ func WorkloadRows(ws []Workload, now time.Time) []string {
 		rows[i] = []string{w.Ref().String(), string(w.Kind), w.ReadyColumn(), age}
 	}
 	return Table(rows)
-}
-
-// Names lists the names of kind k in ns, for shell completion: every pod but
-// eshell's clones, every object of the other kinds.
-func Names(ctx context.Context, c kubernetes.Interface, ns string, k target.Kind) ([]string, error) {
-	opts := metav1.ListOptions{}
-	var names []string
-	switch k {
-	case target.KindPod:
-		l, err := c.CoreV1().Pods(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range l.Items {
-			if p.Labels[meta.ManagedByLabel] != meta.ManagedByValue {
-				names = append(names, p.Name)
-			}
-		}
-	case target.KindReplicaSet:
-		l, err := c.AppsV1().ReplicaSets(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			names = append(names, o.Name)
-		}
-	case target.KindJob:
-		// Every Job, including a CronJob's: job/NAME names it exactly.
-		l, err := c.BatchV1().Jobs(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for _, o := range l.Items {
-			names = append(names, o.Name)
-		}
-	default:
-		ws, err := listKind(ctx, c, ns, k)
-		if err != nil {
-			return nil, err
-		}
-		for _, w := range ws {
-			names = append(names, w.Name)
-		}
-	}
-	sort.Strings(names)
-	return names, nil
 }

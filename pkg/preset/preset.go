@@ -18,6 +18,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/config/yamlfile"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/plugins"
 )
 
@@ -39,7 +40,7 @@ type Preset struct {
 	Name        string
 	Description string
 	// Mode is the session mode the preset prefers ("" = no preference).
-	Mode string
+	Mode mode.Mode
 	// DebugImage is the image for --mode debug ("" = the configured one).
 	DebugImage string
 	// Commands are tried in order; see Script. None means "the container's
@@ -235,7 +236,7 @@ func parseDoc(file string, doc *yaml.Node) (*Preset, int, error) {
 		dst  *string
 	}{
 		{fieldAPIVersion, &apiVersion}, {fieldKind, &kind}, {fieldName, &p.Name},
-		{fieldDescription, &p.Description}, {fieldMode, &p.Mode}, {fieldDebugImage, &p.DebugImage},
+		{fieldDescription, &p.Description}, {fieldMode, (*string)(&p.Mode)}, {fieldDebugImage, &p.DebugImage},
 	} {
 		if *s.dst, err = str(s.name); err != nil {
 			return nil, 0, err
@@ -254,7 +255,7 @@ func parseDoc(file string, doc *yaml.Node) (*Preset, int, error) {
 		return nil, 0, yamlfile.Errorf(file, where(fieldName), "invalid preset name %q: use letters, digits, '.', '_' and '-', starting with a letter or digit", p.Name)
 	}
 	if p.Mode != "" {
-		if err := config.CheckMode(p.Mode); err != nil {
+		if err := p.Mode.Check(); err != nil {
 			return nil, 0, yamlfile.Errorf(file, where(fieldMode), "preset %q: %w", p.Name, err)
 		}
 	}

@@ -3,6 +3,8 @@ package preset
 import (
 	"fmt"
 	"strings"
+
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // Script returns a POSIX sh script that starts the first available command of
@@ -43,33 +45,33 @@ func (p *Preset) Script() string {
 			fmt.Fprintf(&b, "eshell_skip_%d='  (empty command)'\n", i+1)
 			continue
 		}
-		shown := "  " + JoinCommand(c.Argv) + ": "
+		shown := "  " + shell.Quote(c.Argv) + ": "
 		prog := c.Argv[0]
 		var found, missing string
 		if strings.Contains(prog, "/") {
-			found = fmt.Sprintf("[ -f %[1]s ] && [ -x %[1]s ]", shellWord(prog))
+			found = fmt.Sprintf("[ -f %[1]s ] && [ -x %[1]s ]", shell.Word(prog))
 			// $PWD is left outside the quotes so the message shows where
 			// the relative path was looked up.
-			missing = quote(shown+prog+" is not an executable file in ") + `"$PWD"`
+			missing = shell.SingleQuote(shown+prog+" is not an executable file in ") + `"$PWD"`
 		} else {
-			found = fmt.Sprintf("command -v %s >/dev/null 2>&1", shellWord(prog))
-			missing = quote(shown + prog + " is not on PATH")
+			found = fmt.Sprintf("command -v %s >/dev/null 2>&1", shell.Word(prog))
+			missing = shell.SingleQuote(shown + prog + " is not on PATH")
 		}
-		exec := "exec " + JoinCommand(c.Argv)
+		exec := "exec " + shell.Quote(c.Argv)
 		if c.When == "" {
 			fmt.Fprintf(&b, "if %s; then\n\t%s\nfi\n", found, exec)
 			fmt.Fprintf(&b, "eshell_skip_%d=%s\n", i+1, missing)
 			continue
 		}
 		fmt.Fprintf(&b, "if %s; then\n", found)
-		fmt.Fprintf(&b, "\tif sh -c %s </dev/null >/dev/null; then\n\t\t%s\n\tfi\n", quote(c.When), exec)
-		fmt.Fprintf(&b, "\teshell_skip_%d=%s\n", i+1, quote(shown+"condition failed: "+c.When))
+		fmt.Fprintf(&b, "\tif sh -c %s </dev/null >/dev/null; then\n\t\t%s\n\tfi\n", shell.SingleQuote(c.When), exec)
+		fmt.Fprintf(&b, "\teshell_skip_%d=%s\n", i+1, shell.SingleQuote(shown+"condition failed: "+c.When))
 		fmt.Fprintf(&b, "else\n\teshell_skip_%d=%s\nfi\n", i+1, missing)
 	}
 	fmt.Fprintf(&b, "printf '%%s\\n' %s \\\n\t%s \\\n\t%s >&2\nexit 127\n",
-		quote(fmt.Sprintf("eshell: preset %q has no command that can run in this container; it tried:", p.Name)),
+		shell.SingleQuote(fmt.Sprintf("eshell: preset %q has no command that can run in this container; it tried:", p.Name)),
 		strings.Join(reasons, " "),
-		quote("use the shell preset for a plain shell, or give the command to run explicitly"))
+		shell.SingleQuote("use the shell preset for a plain shell, or give the command to run explicitly"))
 	return b.String()
 }
 
@@ -85,30 +87,3 @@ func (p *Preset) Argv() []string {
 
 // quote returns s as one single-quoted shell word. Inside single quotes
 // nothing is special except the quote itself, which is written as a closing
-// quote, a backslash-escaped quote and an opening quote.
-func quote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
-}
-
-// shellWord quotes s only when needed, to keep scripts and messages readable.
-func shellWord(s string) string {
-	if s == "" {
-		return "''"
-	}
-	for _, r := range s {
-		if !isPlain(r) {
-			return quote(s)
-		}
-	}
-	return s
-}
-
-// isPlain reports whether r never needs quoting in a shell word, wherever it
-// appears in the word.
-func isPlain(r rune) bool {
-	switch {
-	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
-		return true
-	}
-	return strings.ContainsRune("-_./:,+@%", r)
-}

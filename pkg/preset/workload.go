@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // ForWorkload reads a workload's own choice of console from its annotations:
@@ -57,7 +58,7 @@ func SplitCommand(line string) ([]string, error) {
 			return
 		}
 		w := cur.String()
-		if len(words) == 0 && !quoted && isReserved(w) {
+		if len(words) == 0 && !quoted && shell.IsReserved(w) {
 			needShell = true
 		}
 		words = append(words, w)
@@ -135,16 +136,6 @@ func SplitCommand(line string) ([]string, error) {
 	return words, nil
 }
 
-// isReserved reports whether sh would read w, as the first word, as part of
-// its own syntax rather than as a program.
-func isReserved(w string) bool {
-	switch w {
-	case "!", "{", "}", "if", "then", "else", "elif", "fi", "while", "until", "for", "do", "done", "case", "esac":
-		return true
-	}
-	return false
-}
-
 // isName reports whether s is a shell variable name.
 func isName(s string) bool {
 	if s == "" || ('0' <= s[0] && s[0] <= '9') {
@@ -157,18 +148,4 @@ func isName(s string) bool {
 		}
 	}
 	return true
-}
-
-// JoinCommand is the inverse of SplitCommand: a command line that sh, and
-// SplitCommand, read back as exactly argv. It suits
-// meta.CommandAnnotation, which records a session's command for humans.
-func JoinCommand(argv []string) string {
-	words := make([]string, len(argv))
-	for i, a := range argv {
-		words[i] = shellWord(a)
-		if i == 0 && isReserved(a) {
-			words[i] = quote(a) // a program named "if" stays a program
-		}
-	}
-	return strings.Join(words, " ")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 func TestForWorkload(t *testing.T) {
@@ -175,19 +176,8 @@ func TestSplitCommandErrors(t *testing.T) {
 	}
 }
 
-func TestJoinCommand(t *testing.T) {
-	argv := []string{"if", "a b", "it's", "", "$x", "plain-word_1.2:3,4+5@6%7", "=", "~", "#"}
-	want := `'if' 'a b' 'it'\''s' '' '$x' plain-word_1.2:3,4+5@6%7 '=' '~' '#'`
-	if got := JoinCommand(argv); got != want {
-		t.Errorf("JoinCommand = %s\nwant          %s", got, want)
-	}
-	if got := splitWithSh(t, want); got != nil && !cmp.Equal(got, argv) {
-		t.Errorf("sh reads the joined line back as %q, want %q", got, argv)
-	}
-}
-
 // FuzzJoinSplit checks that SplitCommand reads back exactly what
-// JoinCommand wrote, for any argv (joined by NUL in the fuzz input).
+// shell.Quote wrote, for any argv (joined by NUL in the fuzz input).
 func FuzzJoinSplit(f *testing.F) {
 	for _, seed := range []string{
 		"python\x00manage.py\x00shell", "if\x00then", "a b\x00'\x00\"\x00\\", "\x00", "FOO=1\x00x",
@@ -197,13 +187,13 @@ func FuzzJoinSplit(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, joined string) {
 		argv := strings.Split(joined, "\x00")
-		line := JoinCommand(argv)
+		line := shell.Quote(argv)
 		got, err := SplitCommand(line)
 		if err != nil {
-			t.Fatalf("SplitCommand(JoinCommand(%q)) = %q: %v", argv, line, err)
+			t.Fatalf("SplitCommand(shell.Quote(%q)) = %q: %v", argv, line, err)
 		}
 		if !cmp.Equal(argv, got) {
-			t.Fatalf("SplitCommand(JoinCommand(%q)) = %q via %q", argv, got, line)
+			t.Fatalf("SplitCommand(shell.Quote(%q)) = %q via %q", argv, got, line)
 		}
 	})
 }

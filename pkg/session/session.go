@@ -5,9 +5,11 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/url"
 	"os"
 	"time"
@@ -18,6 +20,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
+	"k8s.io/kubectl/pkg/util/interrupt"
+	kterm "k8s.io/kubectl/pkg/util/term"
 )
 
 // ExitError carries the remote command's exit code to the process exit.
@@ -44,16 +48,20 @@ type Streams struct {
 
 // IsTerminal reports whether r is a terminal.
 func IsTerminal(r any) bool {
-	_, ok := terminalFd(r)
+	_, ok := term.GetFdInfo(r)
 	return ok
 }
 
-func terminalFd(v any) (uintptr, bool) {
-	f, ok := v.(interface{ Fd() uintptr })
-	if !ok {
-		return 0, false
+// sizeQueue hands kubectl's terminal sizes to remotecommand, whose type of
+// the same shape is a different type.
+type sizeQueue struct{ q kterm.TerminalSizeQueue }
+
+func (s sizeQueue) Next() *remotecommand.TerminalSize {
+	size := s.q.Next()
+	if size == nil {
+		return nil
 	}
-	return f.Fd(), term.IsTerminal(f.Fd())
+	return &remotecommand.TerminalSize{Width: size.Width, Height: size.Height}
 }
 
 // Decide fills in -i and -t when the user did not set them: a terminal when
@@ -110,21 +118,23 @@ func Run(ctx context.Context, s Streams, start StreamFunc) error {
 		go watchIdle(ctx, a, s.IdleTimeout, s.ErrOut, cancel)
 	}
 	opts.Stdin = in
+	var err error
 	if s.TTY {
-		fd, ok := terminalFd(s.In)
-		if !ok {
+		if !IsTerminal(s.In) {
 			return errors.New("a TTY needs a terminal on stdin; run without -t (or with -t=false) when piping input")
 		}
-		state, err := term.MakeRaw(fd)
-		if err != nil {
-			return fmt.Errorf("putting the terminal in raw mode: %w", err)
+		// kubectl's terminal: raw while streaming, restored on every return
+		// and on a termination signal; the remote terminal follows the
+		// local window's size. A signal only restores the terminal here:
+		// the caller's context ends the session, so its cleanup runs.
+		t := kterm.TTY{In: s.In, Out: s.Out, Raw: true, Parent: interrupt.New(func(os.Signal) {})}
+		if q := t.MonitorSize(t.GetSize()); q != nil {
+			opts.TerminalSizeQueue = sizeQueue{q}
 		}
-		defer func() { _ = term.RestoreTerminal(fd, state) }()
-		q := newSizeQueue(ctx, fd)
-		defer q.stop()
-		opts.TerminalSizeQueue = q
+		err = t.Safe(func() error { return start(ctx, opts) })
+	} else {
+		err = start(ctx, opts)
 	}
-	err := start(ctx, opts)
 	if errors.Is(context.Cause(ctx), ErrIdle) {
 		return ErrIdle
 	}
@@ -176,3 +186,16 @@ func NewExecutor(cfg *rest.Config, u *url.URL) (remotecommand.Executor, error) {
 var Stdin io.Reader = os.Stdin
 
 func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
+
+const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+// NewID returns 5 random lowercase letters and digits, as kubectl's
+// generated names use: it names sessions, clone pods and debug containers.
+func NewID() string {
+	b := make([]byte, 5)
+	for i := range b {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(idAlphabet))))
+		b[i] = idAlphabet[n.Int64()]
+	}
+	return string(b)
+}

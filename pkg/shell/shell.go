@@ -65,14 +65,57 @@ func NoShell(err error) bool {
 	return strings.Contains(s, "executable file not found") || strings.Contains(s, "no such file or directory")
 }
 
-// Quote renders argv for humans (annotations, messages).
+// Quote renders argv as one command line that sh reads back as exactly
+// argv: plain words stay as they are, anything else is single-quoted, and a
+// first word sh would take for a keyword ("if", "{") is quoted so it stays a
+// program. It is the one quoting eshell uses, for messages, annotations,
+// Events and the scripts of presets.
 func Quote(argv []string) string {
-	out := make([]string, len(argv))
+	words := make([]string, len(argv))
 	for i, a := range argv {
-		if a == "" || strings.ContainsAny(a, " \t\n'\"\\$`;&|<>()*?[]#~!{}") {
-			a = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
+		words[i] = Word(a)
+		if i == 0 && IsReserved(a) {
+			words[i] = SingleQuote(a)
 		}
-		out[i] = a
 	}
-	return strings.Join(out, " ")
+	return strings.Join(words, " ")
+}
+
+// Word quotes s for sh only when needed, to keep what humans read readable.
+func Word(s string) string {
+	if s == "" {
+		return "''"
+	}
+	for _, r := range s {
+		if !isPlain(r) {
+			return SingleQuote(s)
+		}
+	}
+	return s
+}
+
+// SingleQuote always quotes s: the one form in which sh expands nothing.
+func SingleQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// isPlain reports whether r never needs quoting in a shell word, wherever it
+// appears in the word. "=" is not plain: a first word with it would be read
+// as an assignment.
+func isPlain(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("-_./:,+@%", r)
+}
+
+// IsReserved reports whether sh would read w, as the first word, as part of
+// its grammar rather than as a program name.
+func IsReserved(w string) bool {
+	switch w {
+	case "!", "{", "}", "if", "then", "else", "elif", "fi", "while", "until", "for", "do", "done", "case", "esac":
+		return true
+	}
+	return false
 }

@@ -116,6 +116,8 @@ func TestQuote(t *testing.T) {
 		{[]string{"sh", "-c", "echo $HOME; ls"}, `sh -c 'echo $HOME; ls'`},
 		{[]string{"echo", "it's"}, `echo 'it'\''s'`},
 		{[]string{"printf", ""}, "printf ''"},
+		// Keywords stay programs, "=" never reads as an assignment.
+		{[]string{"if", "a b", "it's", "", "$x", "plain-word_1.2:3,4+5@6%7", "=", "~", "#"}, `'if' 'a b' 'it'\''s' '' '$x' plain-word_1.2:3,4+5@6%7 '=' '~' '#'`},
 	} {
 		if got := Quote(tt.in); got != tt.want {
 			t.Errorf("Quote(%q) = %q, want %q", tt.in, got, tt.want)

@@ -6,71 +6,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 )
-
-// Kind is a workload kind eshell can open a shell next to.
-type Kind string
-
-const (
-	KindPod         Kind = "Pod"
-	KindDeployment  Kind = "Deployment"
-	KindStatefulSet Kind = "StatefulSet"
-	KindDaemonSet   Kind = "DaemonSet"
-	KindReplicaSet  Kind = "ReplicaSet"
-	KindJob         Kind = "Job"
-	KindCronJob     Kind = "CronJob"
-)
-
-// WorkloadKinds are the kinds a bare NAME may name when no pod has that name,
-// in the order they are reported.
-var WorkloadKinds = []Kind{KindDeployment, KindStatefulSet, KindDaemonSet, KindReplicaSet, KindJob, KindCronJob}
-
-// aliases are kubectl's names for each kind: singular, plural, short name,
-// and plural.group.
-var aliases = map[string]Kind{
-	"pod": KindPod, "pods": KindPod, "po": KindPod,
-	"deployment": KindDeployment, "deployments": KindDeployment, "deploy": KindDeployment, "deployments.apps": KindDeployment, "deployment.apps": KindDeployment,
-	"statefulset": KindStatefulSet, "statefulsets": KindStatefulSet, "sts": KindStatefulSet, "statefulsets.apps": KindStatefulSet, "statefulset.apps": KindStatefulSet,
-	"daemonset": KindDaemonSet, "daemonsets": KindDaemonSet, "ds": KindDaemonSet, "daemonsets.apps": KindDaemonSet, "daemonset.apps": KindDaemonSet,
-	"replicaset": KindReplicaSet, "replicasets": KindReplicaSet, "rs": KindReplicaSet, "replicasets.apps": KindReplicaSet, "replicaset.apps": KindReplicaSet,
-	"job": KindJob, "jobs": KindJob, "jobs.batch": KindJob, "job.batch": KindJob,
-	"cronjob": KindCronJob, "cronjobs": KindCronJob, "cj": KindCronJob, "cronjobs.batch": KindCronJob, "cronjob.batch": KindCronJob,
-}
-
-// Short is the name a user types for the kind, used in messages (deploy/web).
-func (k Kind) Short() string {
-	switch k {
-	case KindPod:
-		return "pod"
-	case KindDeployment:
-		return "deploy"
-	case KindStatefulSet:
-		return "sts"
-	case KindDaemonSet:
-		return "ds"
-	case KindReplicaSet:
-		return "rs"
-	case KindJob:
-		return "job"
-	case KindCronJob:
-		return "cj"
-	}
-	return strings.ToLower(string(k))
-}
-
-// Resource is the lowercase plural resource name (deployments).
-func (k Kind) Resource() string { return strings.ToLower(string(k)) + "s" }
-
-// Group is the API group of the kind.
-func (k Kind) Group() string {
-	switch k {
-	case KindPod:
-		return ""
-	case KindJob, KindCronJob:
-		return "batch"
-	}
-	return "apps"
-}
 
 // Ref is a parsed TYPE/NAME or NAME argument. Kind is empty for a bare name.
 type Ref struct {
@@ -86,7 +24,11 @@ func (r Ref) String() string {
 }
 
 // ParseRef parses "TYPE/NAME" with kubectl's type names, or a bare "NAME".
-func ParseRef(s string) (Ref, error) {
+func ParseRef(s string) (Ref, error) { return ParseRefWith(s, nil) }
+
+// ParseRefWith is ParseRef that also knows the type names mapper knows;
+// see kindFor.
+func ParseRefWith(s string, mapper apimeta.RESTMapper) (Ref, error) {
 	if s == "" {
 		return Ref{}, fmt.Errorf("no target given: pass TYPE/NAME (e.g. deploy/web) or a pod name")
 	}
@@ -97,24 +39,11 @@ func ParseRef(s string) (Ref, error) {
 	if name == "" || strings.Contains(name, "/") {
 		return Ref{}, fmt.Errorf("%q is not TYPE/NAME: use e.g. deploy/web or pod/web-7d4b9", s)
 	}
-	k, ok := aliases[strings.ToLower(typ)]
-	if !ok {
-		return Ref{}, fmt.Errorf("unknown resource type %q in %q: eshell supports %s", typ, s, supportedTypes())
+	k, err := kindFor(typ, s, mapper)
+	if err != nil {
+		return Ref{}, err
 	}
 	return Ref{Kind: k, Name: name}, nil
-}
-
-func supportedTypes() string {
-	short := map[Kind]bool{}
-	var names []string
-	for _, k := range append([]Kind{KindPod}, WorkloadKinds...) {
-		if !short[k] {
-			short[k] = true
-			names = append(names, fmt.Sprintf("%s (%s)", strings.ToLower(string(k)), k.Short()))
-		}
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }
 
 // closeMatches returns the candidates that look like a typo of name: a

@@ -14,9 +14,17 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/metadata"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 )
+
+// Clients reach the cluster: typed objects for what eshell reads whole,
+// metadata alone for what only needs names.
+type Clients struct {
+	Typed    kubernetes.Interface
+	Metadata metadata.Interface
+}
 
 // Workload is a resolved target: the object, the pod template clones are
 // built from, and how to find its pods.
@@ -64,15 +72,15 @@ func (e *NotFoundError) Error() string {
 
 // Resolve looks the target up. A bare name is a pod if one has that name,
 // else a workload of that name of any supported kind.
-func Resolve(ctx context.Context, c kubernetes.Interface, ns string, ref Ref) (*Workload, error) {
+func Resolve(ctx context.Context, c Clients, ns string, ref Ref) (*Workload, error) {
 	if ref.Kind != "" {
-		w, err := get(ctx, c, ns, ref.Kind, ref.Name)
+		w, err := get(ctx, c.Typed, ns, ref.Kind, ref.Name)
 		if apierrors.IsNotFound(err) {
 			return nil, &NotFoundError{Ref: ref, Namespace: ns, Matches: matches(ctx, c, ns, ref.Kind, ref.Name)}
 		}
 		return w, err
 	}
-	w, err := get(ctx, c, ns, KindPod, ref.Name)
+	w, err := get(ctx, c.Typed, ns, KindPod, ref.Name)
 	if err == nil || !apierrors.IsNotFound(err) {
 		return w, err
 	}
@@ -86,7 +94,7 @@ func Resolve(ctx context.Context, c kubernetes.Interface, ns string, ref Ref) (*
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w, err := get(ctx, c, ns, k, ref.Name)
+			w, err := get(ctx, c.Typed, ns, k, ref.Name)
 			results[i] = found{w, err}
 		}()
 	}
@@ -105,7 +113,7 @@ func Resolve(ctx context.Context, c kubernetes.Interface, ns string, ref Ref) (*
 	switch len(hits) {
 	case 0:
 		var all []string
-		for _, k := range append([]Kind{KindPod}, WorkloadKinds...) {
+		for _, k := range Kinds() {
 			all = append(all, matches(ctx, c, ns, k, ref.Name)...)
 		}
 		sort.Strings(all)
@@ -125,8 +133,8 @@ func Resolve(ctx context.Context, c kubernetes.Interface, ns string, ref Ref) (*
 
 // matches lists close names of one kind as TYPE/NAME; listing errors only
 // mean there are no suggestions.
-func matches(ctx context.Context, c kubernetes.Interface, ns string, k Kind, name string) []string {
-	names, err := listNames(ctx, c, ns, k)
+func matches(ctx context.Context, c Clients, ns string, k Kind, name string) []string {
+	names, err := Names(ctx, c.Metadata, ns, k)
 	if err != nil {
 		return nil
 	}
@@ -135,141 +143,6 @@ func matches(ctx context.Context, c kubernetes.Interface, ns string, k Kind, nam
 		out = append(out, k.Short()+"/"+m)
 	}
 	return out
-}
-
-func listNames(ctx context.Context, c kubernetes.Interface, ns string, k Kind) ([]string, error) {
-	opts := metav1.ListOptions{}
-	var names []string
-	add := func(m metav1.Object) { names = append(names, m.GetName()) }
-	switch k {
-	case KindPod:
-		l, err := c.CoreV1().Pods(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.Items {
-			if l.Items[i].Labels[meta.ManagedByLabel] != meta.ManagedByValue {
-				add(&l.Items[i])
-			}
-		}
-	case KindDeployment:
-		l, err := c.AppsV1().Deployments(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.Items {
-			add(&l.Items[i])
-		}
-	case KindStatefulSet:
-		l, err := c.AppsV1().StatefulSets(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.Items {
-			add(&l.Items[i])
-		}
-	case KindDaemonSet:
-		l, err := c.AppsV1().DaemonSets(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.Items {
-			add(&l.Items[i])
-		}
-	case KindReplicaSet:
-		l, err := c.AppsV1().ReplicaSets(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.Items {
-			add(&l.Items[i])
-		}
-	case KindJob:
-		l, err := c.BatchV1().Jobs(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.Items {
-			add(&l.Items[i])
-		}
-	case KindCronJob:
-		l, err := c.BatchV1().CronJobs(ns).List(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		for i := range l.Items {
-			add(&l.Items[i])
-		}
-	}
-	return names, nil
-}
-
-func get(ctx context.Context, c kubernetes.Interface, ns string, k Kind, name string) (*Workload, error) {
-	g := metav1.GetOptions{}
-	w := &Workload{Kind: k, Name: name, Namespace: ns}
-	selector := func(s *metav1.LabelSelector) error {
-		sel, err := metav1.LabelSelectorAsSelector(s)
-		if err != nil {
-			return fmt.Errorf("%s/%s has an invalid selector: %w", k.Short(), name, err)
-		}
-		w.Selector = sel
-		return nil
-	}
-	var err error
-	switch k {
-	case KindPod:
-		var p *corev1.Pod
-		if p, err = c.CoreV1().Pods(ns).Get(ctx, name, g); err == nil {
-			w.Object, w.Pod, w.UID, w.APIVersion = p, p, string(p.UID), "v1"
-			w.Template = corev1.PodTemplateSpec{ObjectMeta: *p.ObjectMeta.DeepCopy(), Spec: *p.Spec.DeepCopy()}
-		}
-	case KindDeployment:
-		o, e := c.AppsV1().Deployments(ns).Get(ctx, name, g)
-		if err = e; err == nil {
-			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "apps/v1"
-			err = selector(o.Spec.Selector)
-		}
-	case KindStatefulSet:
-		o, e := c.AppsV1().StatefulSets(ns).Get(ctx, name, g)
-		if err = e; err == nil {
-			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "apps/v1"
-			err = selector(o.Spec.Selector)
-		}
-	case KindDaemonSet:
-		o, e := c.AppsV1().DaemonSets(ns).Get(ctx, name, g)
-		if err = e; err == nil {
-			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "apps/v1"
-			err = selector(o.Spec.Selector)
-		}
-	case KindReplicaSet:
-		o, e := c.AppsV1().ReplicaSets(ns).Get(ctx, name, g)
-		if err = e; err == nil {
-			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "apps/v1"
-			err = selector(o.Spec.Selector)
-		}
-	case KindJob:
-		o, e := c.BatchV1().Jobs(ns).Get(ctx, name, g)
-		if err = e; err == nil {
-			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.Template, string(o.UID), "batch/v1"
-			err = selector(o.Spec.Selector)
-		}
-	case KindCronJob:
-		o, e := c.BatchV1().CronJobs(ns).Get(ctx, name, g)
-		if err = e; err == nil {
-			w.Object, w.Template, w.UID, w.APIVersion = o, o.Spec.JobTemplate.Spec.Template, string(o.UID), "batch/v1"
-			// A CronJob's pods belong to its Jobs; they carry the template's labels.
-			w.Selector = labels.SelectorFromSet(o.Spec.JobTemplate.Spec.Template.Labels)
-			if len(o.Spec.JobTemplate.Spec.Template.Labels) == 0 {
-				w.Selector = labels.Nothing()
-			}
-		}
-	default:
-		return nil, fmt.Errorf("unsupported kind %q", k)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return w, nil
 }
 
 // NoRunningPodError says a workload has no pod to exec or debug into.

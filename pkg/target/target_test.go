@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/target/targettest"
 )
 
 func TestParseRef(t *testing.T) {
@@ -155,7 +156,8 @@ func TestResolve(t *testing.T) {
 		&appsv1.StatefulSet{ObjectMeta: metav1.ObjectMeta{Name: "both", Namespace: "shop"}, Spec: appsv1.StatefulSetSpec{Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"x": "y"}}}},
 		pod("lonely", nil, corev1.PodRunning, true, now),
 	}
-	c := fake.NewSimpleClientset(objs...)
+	typed, md := targettest.Fakes(objs...)
+	c := Clients{Typed: typed, Metadata: md}
 	ctx := context.Background()
 	tests := []struct {
 		ref      Ref
@@ -196,7 +198,7 @@ func TestRunningPodsNewestReadyFirst(t *testing.T) {
 		pod("pending", l, corev1.PodPending, false, now.Add(time.Minute)),
 		pod("clone", map[string]string{"app": "web", meta.ManagedByLabel: meta.ManagedByValue}, corev1.PodRunning, true, now.Add(time.Hour)),
 	)
-	w, err := Resolve(context.Background(), c, "shop", Ref{Kind: KindDeployment, Name: "web"})
+	w, err := Resolve(context.Background(), Clients{Typed: c}, "shop", Ref{Kind: KindDeployment, Name: "web"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +226,7 @@ func TestRunningPodsNewestReadyFirst(t *testing.T) {
 func TestNoRunningPod(t *testing.T) {
 	l := map[string]string{"app": "web"}
 	c := fake.NewSimpleClientset(deployment("web", l), pod("stuck", l, corev1.PodPending, false, time.Now()))
-	w, _ := Resolve(context.Background(), c, "shop", Ref{Kind: KindDeployment, Name: "web"})
+	w, _ := Resolve(context.Background(), Clients{Typed: c}, "shop", Ref{Kind: KindDeployment, Name: "web"})
 	_, err := RunningPods(context.Background(), c, w, true)
 	var nr *NoRunningPodError
 	if !errors.As(err, &nr) {

@@ -1,0 +1,180 @@
+// Package plan holds what one `kubectl eshell` session will do, settled
+// before anything is done: the namespace, the workload, the pod, the
+// container, the mode, the command, the image and the limits. The command
+// line resolves a Plan once (picking and presets included); the engines of
+// the modes run it and never change it.
+package plan
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/target"
+)
+
+// Plan is one resolved session. Engines receive it by value and treat the
+// objects it points to (Workload, Pod) as read-only.
+type Plan struct {
+	Mode      mode.Mode
+	Namespace string
+	Workload  *target.Workload
+	// Pod is the running pod exec and debug work in; nil for clone, whose
+	// pod does not exist yet.
+	Pod *corev1.Pod
+	// Container is the container the shell runs in (exec, clone) or next
+	// to (debug).
+	Container string
+	// Command is what runs: the user's, or the preset's; nil is the shell.
+	Command []string
+	// Image is the debug container's image.
+	Image  string
+	Limits Limits
+	// SessionID names the session in pods, containers and Events.
+	SessionID string
+	Stdin     bool
+	TTY       bool
+	Debug     DebugSettings
+	Clone     CloneSettings
+	// DryRun prints what would be created in Output (yaml or json).
+	DryRun  bool
+	Output  string
+	NoAudit bool
+}
+
+// Limits bound a session.
+type Limits struct {
+	// MaxDuration ends the session; 0 is no bound.
+	MaxDuration time.Duration
+	// PodRunningTimeout bounds the wait for a pod or container to start.
+	PodRunningTimeout time.Duration
+	// IdleTimeout ends a session without input and output; 0 disables it.
+	IdleTimeout time.Duration
+}
+
+// DebugSettings are the flags of --mode debug.
+type DebugSettings struct {
+	Profile    string
+	CopyEnv    bool
+	CopyMounts bool
+	Reuse      bool
+}
+
+// CloneSettings are the flags of --mode clone.
+type CloneSettings struct {
+	Keep               bool
+	KeepInitContainers bool
+	NoSidecars         bool
+	WithPVC            bool
+}
+
+// Validate checks what only the resolved plan can tell: the limits the
+// chosen mode needs, and that the mode's pod was found.
+func (p Plan) Validate() error {
+	if err := p.Mode.Check(); err != nil {
+		return err
+	}
+	if p.Workload == nil {
+		return errors.New("no workload resolved: pass TYPE/NAME (e.g. deploy/web)")
+	}
+	if p.Limits.PodRunningTimeout <= 0 {
+		return errors.New("--pod-running-timeout must be positive, e.g. 2m")
+	}
+	if p.DryRun {
+		switch p.Output {
+		case "", "yaml", "json":
+		default:
+			return fmt.Errorf("-o %s is not supported: use yaml or json", p.Output)
+		}
+	}
+	switch p.Mode {
+	case mode.Clone:
+		if p.Limits.MaxDuration <= 0 {
+			return errors.New("clone mode needs a positive --max-duration (it bounds a forgotten clone on the server), e.g. 2h")
+		}
+	case mode.Debug:
+		if p.Limits.MaxDuration > 0 && p.Limits.MaxDuration < time.Second {
+			return fmt.Errorf("--max-duration %s is too short: the debug container is bounded in whole seconds, use 1s or more (0 for no bound)", p.Limits.MaxDuration)
+		}
+		if p.Image == "" {
+			return errors.New("no debug image: pass --image, e.g. busybox:1.37")
+		}
+		fallthrough
+	case mode.Exec:
+		if p.Pod == nil {
+			return fmt.Errorf("no running pod resolved for %s: pass --pod NAME", p.Workload.Ref())
+		}
+	}
+	return nil
+}
+
+// errMaxDuration is the cause of a session ended by --max-duration.
+var errMaxDuration = errors.New("--max-duration reached")
+
+// maxDurationGrace lets the server-side bound of clone and debug act first.
+const maxDurationGrace = 15 * time.Second
+
+// Bound ends ctx at --max-duration, and returns what turns an error the
+// bound caused into one that says so. Clone and debug are bounded on the
+// server (activeDeadlineSeconds, the watchdog), which ends the process and
+// so reports its real exit; the client's timer is only their backstop,
+// after a grace. Exec has no server-side bound, so the client's timer is
+// the bound. A dry run is not bounded.
+func (p Plan) Bound(ctx context.Context) (context.Context, context.CancelFunc, func(error) error) {
+	if p.Limits.MaxDuration <= 0 || p.DryRun {
+		return ctx, func() {}, func(err error) error { return err }
+	}
+	limit := p.Limits.MaxDuration
+	if p.Mode != mode.Exec {
+		limit += maxDurationGrace
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, limit, errMaxDuration)
+	return ctx, cancel, func(err error) error {
+		if err != nil && errors.Is(context.Cause(ctx), errMaxDuration) {
+			return fmt.Errorf("the session reached its --max-duration of %s and was ended", p.Limits.MaxDuration)
+		}
+		return err
+	}
+}
+
+// Streams is the local end of the session as the plan sets it up.
+func (p Plan) Streams(io genericiooptions.IOStreams) session.Streams {
+	return session.Streams{IOStreams: io, Stdin: p.Stdin, TTY: p.TTY, IdleTimeout: p.Limits.IdleTimeout}
+}
+
+// Deps is what an engine needs from the outside: the cluster, the local
+// streams and the command line's services. Engines get nothing else.
+type Deps struct {
+	Remote session.Remote
+	IO     genericiooptions.IOStreams
+	// Progress receives status lines; nil when --quiet.
+	Progress io.Writer
+	// User is the authenticated user; it may wait for the prefetch.
+	User func(context.Context) string
+	// Audit records the start of the session in pod and container and
+	// returns what records its end.
+	Audit func(ctx context.Context, pod, container string) (end func(error))
+	// Confirm asks a yes/no question on the terminal; nil without one.
+	Confirm func(question string) bool
+	// Print writes an object for --dry-run in the plan's format.
+	Print func(obj any) error
+}
+
+// Infof writes one progress line, unless --quiet.
+func (d Deps) Infof(format string, args ...any) {
+	if d.Progress != nil {
+		fmt.Fprintf(d.Progress, format+"\n", args...)
+	}
+}
+
+// Warnf writes one warning, even with --quiet.
+func (d Deps) Warnf(format string, args ...any) {
+	fmt.Fprintf(d.IO.ErrOut, "warning: "+format+"\n", args...)
+}

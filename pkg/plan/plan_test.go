@@ -1,0 +1,72 @@
+package plan
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/target"
+)
+
+func TestValidate(t *testing.T) {
+	valid := func(m mode.Mode) Plan {
+		return Plan{Mode: m, Workload: &target.Workload{Kind: target.KindDeployment, Name: "web"}, Pod: &corev1.Pod{}, Image: "busybox:1.37",
+			Limits: Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}
+	}
+	for _, tt := range []struct {
+		name string
+		edit func(*Plan)
+		want string
+	}{
+		{"clone", func(p *Plan) { p.Mode, p.Pod = mode.Clone, nil }, ""},
+		{"debug", func(p *Plan) { p.Mode = mode.Debug }, ""},
+		{"exec unbounded", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Exec, 0 }, ""},
+		{"clone needs a bound", func(p *Plan) { p.Limits.MaxDuration = 0 }, "clone mode needs a positive --max-duration"},
+		{"debug in whole seconds", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Debug, time.Millisecond }, "whole seconds"},
+		{"debug needs an image", func(p *Plan) { p.Mode, p.Image = mode.Debug, "" }, "--image"},
+		{"exec needs a pod", func(p *Plan) { p.Mode, p.Pod = mode.Exec, nil }, "no running pod resolved for deploy/web"},
+		{"no wait", func(p *Plan) { p.Limits.PodRunningTimeout = 0 }, "--pod-running-timeout"},
+		{"bad mode", func(p *Plan) { p.Mode = "ssh" }, `invalid mode "ssh"`},
+		{"bad output for dry-run", func(p *Plan) { p.DryRun, p.Output = true, "xml" }, "-o xml"},
+		{"output ignored without dry-run", func(p *Plan) { p.Output = "xml" }, ""},
+		{"no workload", func(p *Plan) { p.Workload = nil }, "no workload"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := valid(mode.Clone)
+			tt.edit(&p)
+			err := p.Validate()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("Validate() = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestBound(t *testing.T) {
+	p := Plan{Mode: mode.Exec, Limits: Limits{MaxDuration: 20 * time.Millisecond}}
+	ctx, cancel, explain := p.Bound(context.Background())
+	defer cancel()
+	<-ctx.Done()
+	if err := explain(errors.New("stream closed")); err == nil || !strings.Contains(err.Error(), "reached its --max-duration of 20ms") {
+		t.Errorf("explain = %v, want the bound named", err)
+	}
+	if explain(nil) != nil {
+		t.Error("a session that ended well stays well")
+	}
+	// Clone and debug get a grace for their server-side bound.
+	p.Mode = mode.Clone
+	ctx, cancel, _ = p.Bound(context.Background())
+	defer cancel()
+	if d, ok := ctx.Deadline(); !ok || time.Until(d) < maxDurationGrace {
+		t.Errorf("clone deadline %v, want the grace added", d)
+	}
+	p.DryRun = true
+	if ctx, _, _ = p.Bound(context.Background()); ctx.Done() != nil {
+		t.Error("a dry run is not bounded")
+	}
+}

@@ -1,0 +1,320 @@
+package plan
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/validate/content"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/preset"
+	"github.com/sberz/kubectl-eshell/pkg/target"
+)
+
+// Request is what the command line says, before the cluster is asked.
+type Request struct {
+	// Base carries what resolution passes through (limits, streams, the
+	// flags of the modes, dry-run) and the namespace, container, mode,
+	// command and debug image as flags and the config file give them.
+	Base Plan
+	// ModeGiven and ImageGiven: --mode and --image were given, so a
+	// preset's mode and debug image do not apply.
+	ModeGiven, ImageGiven bool
+	// Target is TYPE/NAME or NAME; Service is --service, the same thing.
+	Target, Service string
+	// Pod is --pod.
+	Pod string
+	// Env is --env; EnvLabel the namespace label of environments.
+	Env, EnvLabel string
+	// NamespaceGiven: -n was given, so no environment is asked for.
+	NamespaceGiven bool
+	// Preset is --preset; ConfigPreset the config file's.
+	Preset, ConfigPreset string
+}
+
+// Resolver settles a Request against the cluster, asking through Chooser
+// what the request leaves open.
+type Resolver struct {
+	Clients target.Clients
+	// Mapper knows the server's names of types (from discovery); nil knows
+	// kubectl's usual ones.
+	Mapper  apimeta.RESTMapper
+	Chooser *picker.Chooser
+	// Info receives notes (the defaulted container, the preset used); nil
+	// when --quiet.
+	Info io.Writer
+	// Warn receives warnings.
+	Warn io.Writer
+	// Presets loads the preset registry.
+	Presets func() (*preset.Registry, error)
+	// Now is the clock for ages; nil is time.Now.
+	Now func() time.Time
+}
+
+func (r *Resolver) infof(format string, args ...any) {
+	if r.Info != nil {
+		fmt.Fprintf(r.Info, format+"\n", args...)
+	}
+}
+
+// Resolve finds the workload (from TYPE/NAME, --service or --pod, in the
+// namespace of -n, --env or the kubeconfig; or by asking for environment,
+// service and container), applies the preset, and then chooses the pod
+// (exec, debug) and the container. The result is complete: engines ask no
+// more questions.
+func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
+	p := req.Base
+	ref := req.Target
+	if req.Service != "" {
+		if ref != "" && ref != req.Service {
+			return Plan{}, fmt.Errorf("the target is given twice, as %q and with --service %q: give one of them", ref, req.Service)
+		}
+		ref = req.Service
+	}
+	if ref != "" {
+		if _, err := target.ParseRefWith(ref, r.Mapper); err != nil {
+			return Plan{}, err
+		}
+	}
+	label := strings.TrimSpace(req.EnvLabel)
+	if label == "" {
+		label = meta.EnvNameLabel
+	}
+	if msgs := content.IsLabelKey(label); len(msgs) > 0 {
+		return Plan{}, fmt.Errorf("--env-label %q is not a valid label key: %s", label, strings.Join(msgs, "; "))
+	}
+	switch {
+	case req.Env != "":
+		lctx, cancel := context.WithTimeout(ctx, picker.ListTimeout)
+		env, err := picker.FindEnvironment(lctx, r.Clients.Typed, label, req.Env)
+		cancel()
+		if err != nil {
+			return Plan{}, err
+		}
+		if req.NamespaceGiven && env.Namespace != p.Namespace {
+			return Plan{}, fmt.Errorf("--env %s is namespace %q, but -n says %q: give one of them", req.Env, env.Namespace, p.Namespace)
+		}
+		p.Namespace = env.Namespace
+	case !req.NamespaceGiven && ref == "" && req.Pod == "":
+		ns, err := r.pickEnvironment(ctx, label, p.Namespace)
+		if err != nil {
+			return Plan{}, err
+		}
+		p.Namespace = ns
+	}
+
+	picked := false
+	if ref == "" && req.Pod != "" {
+		ref = target.Ref{Kind: target.KindPod, Name: req.Pod}.String()
+	}
+	if ref == "" {
+		var err error
+		if ref, err = r.pickService(ctx, p.Namespace); err != nil {
+			return Plan{}, err
+		}
+		picked = true
+	}
+	parsed, err := target.ParseRefWith(ref, r.Mapper)
+	if err != nil {
+		return Plan{}, err
+	}
+	w, err := target.Resolve(ctx, r.Clients, p.Namespace, parsed)
+	if err != nil {
+		return Plan{}, err
+	}
+	p.Workload = w
+	// The container is asked only for a service chosen here: with an
+	// explicit target it defaults as it always has (annotation, else first).
+	if picked && p.Container == "" && r.Chooser.Prompter != nil {
+		if p.Container, err = r.pickContainer(w); err != nil {
+			return Plan{}, err
+		}
+	}
+	if err := r.applyPreset(&p, req, w); err != nil {
+		return Plan{}, err
+	}
+
+	switch p.Mode {
+	case mode.Exec, mode.Debug:
+		// An unknown -c is rejected before a pod is chosen and named.
+		if p.Container != "" {
+			if _, _, err := target.Container(w.Template.ObjectMeta, w.Template.Spec, p.Container); err != nil {
+				return Plan{}, err
+			}
+		}
+		if p.Pod, err = r.pickPod(ctx, w, req.Pod, p.Namespace, p.Mode); err != nil {
+			return Plan{}, err
+		}
+		return r.withContainer(p, p.Pod.ObjectMeta, p.Pod.Spec)
+	}
+	return r.withContainer(p, w.Template.ObjectMeta, w.Template.Spec)
+}
+
+// withContainer settles the container among those of spec, saying which
+// was defaulted.
+func (r *Resolver) withContainer(p Plan, m metav1.ObjectMeta, spec corev1.PodSpec) (Plan, error) {
+	c, note, err := target.Container(m, spec, p.Container)
+	if err != nil {
+		return Plan{}, err
+	}
+	if note != "" {
+		r.infof("%s", note)
+	}
+	p.Container = c
+	return p, nil
+}
+
+// pickPod chooses the running pod to exec or debug into: --pod, else the
+// newest running and ready pod of the workload (debug: ready ones first,
+// but an unready one will do: debugging it is often the point).
+func (r *Resolver) pickPod(ctx context.Context, w *target.Workload, name, ns string, m mode.Mode) (*corev1.Pod, error) {
+	if name != "" {
+		p, err := r.Clients.Typed.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return nil, err
+		}
+		w = &target.Workload{Kind: target.KindPod, Name: p.Name, Namespace: p.Namespace, Pod: p}
+	}
+	pods, err := target.RunningPods(ctx, r.Clients.Typed, w, m != mode.Debug)
+	if err != nil {
+		return nil, err
+	}
+	if w.Kind != target.KindPod {
+		r.infof("Using pod %s (newest of %d running)", pods[0].Name, len(pods))
+	}
+	return &pods[0], nil
+}
+
+// applyPreset settles command, mode and debug image by the precedence of
+// presets (see preset.Choose); --mode and --image still win.
+func (r *Resolver) applyPreset(p *Plan, req Request, w *target.Workload) error {
+	if len(p.Command) > 0 && req.Preset == "" {
+		return nil // nothing of a preset would apply
+	}
+	reg, err := r.Presets()
+	if err != nil {
+		return err
+	}
+	var own map[string]string
+	if w.Object != nil {
+		if m, err := apimeta.Accessor(w.Object); err == nil {
+			own = m.GetAnnotations()
+		}
+	}
+	c, err := preset.Choose(reg, preset.Inputs{
+		UserCommand: p.Command, Flag: req.Preset, Workload: w.Ref().String(),
+		Annotations: preset.WorkloadAnnotations(own, w.Template.Annotations), Config: req.ConfigPreset,
+	})
+	if err != nil {
+		return err
+	}
+	if c.Note != "" {
+		r.infof("%s", c.Note)
+	}
+	if c.Command != nil {
+		p.Command = c.Command
+	}
+	if c.Mode != "" && !req.ModeGiven {
+		p.Mode = c.Mode
+	}
+	if c.DebugImage != "" && !req.ImageGiven {
+		p.Image = c.DebugImage
+	}
+	return nil
+}
+
+func (r *Resolver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+// pickEnvironment returns the namespace of the environment chosen among
+// the labelled namespaces, or, when there are none, among all namespaces
+// (on a terminal; without one the kubeconfig's namespace stays, as in
+// kubectl). A user who may not list namespaces keeps current.
+func (r *Resolver) pickEnvironment(ctx context.Context, label, current string) (string, error) {
+	lctx, cancel := context.WithTimeout(ctx, picker.ListTimeout)
+	defer cancel()
+	envs, err := picker.ListEnvironments(lctx, r.Clients.Typed, label, current)
+	if err != nil {
+		return "", err
+	}
+	if envs.Forbidden || (!envs.Labelled && r.Chooser.Prompter == nil) {
+		return current, nil
+	}
+	c := picker.Choice{
+		What:    "environment",
+		Message: "Which environment?",
+		Flag:    "--env NAME (or -n NAMESPACE)",
+		Where:   "(namespaces labelled " + label + ")",
+		Rows:    envs.Rows(),
+		Default: envs.Default(),
+		Auto:    func(i int) string { return "Using " + envs.List[i].Label() },
+	}
+	if !envs.Labelled {
+		c.What, c.Message, c.Flag, c.Where = "namespace", "Which namespace? (none is labelled "+label+")", "-n NAMESPACE", ""
+	}
+	i, err := r.Chooser.Choose(c)
+	if err != nil {
+		return "", err
+	}
+	return envs.List[i].Namespace, nil
+}
+
+// pickService returns the TYPE/NAME of the workload chosen in ns.
+func (r *Resolver) pickService(ctx context.Context, ns string) (string, error) {
+	l := picker.ListWorkloads(ctx, r.Clients.Typed, ns, picker.ListTimeout)
+	if len(l.Failed) > 0 {
+		fmt.Fprintf(r.Warn, "warning: could not list %s in namespace %q\n", l.FailedKinds(), ns)
+	}
+	if len(l.Workloads) == 0 {
+		switch {
+		case len(l.Failed) > 0:
+			return "", fmt.Errorf("could not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web)", ns)
+		case len(l.Forbidden) == len(picker.ServiceKinds):
+			return "", fmt.Errorf("you may not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web), or -n/--env for another namespace", ns)
+		}
+		return "", fmt.Errorf("namespace %q has no Deployment, StatefulSet, DaemonSet, CronJob, Job or bare Pod to open a shell next to; pass -n NAMESPACE or --env NAME for another namespace", ns)
+	}
+	i, err := r.Chooser.Choose(picker.Choice{
+		What:    "service",
+		Message: fmt.Sprintf("Which service in namespace %s?", ns),
+		Flag:    "TYPE/NAME or --service TYPE/NAME",
+		Where:   fmt.Sprintf("in namespace %q", ns),
+		Rows:    picker.WorkloadRows(l.Workloads, r.now()),
+		Auto:    func(i int) string { return "Using service " + l.Workloads[i].Ref().String() },
+	})
+	if err != nil {
+		return "", err
+	}
+	return l.Workloads[i].Ref().String(), nil
+}
+
+// pickContainer asks for the container when the template has more than one.
+func (r *Resolver) pickContainer(w *target.Workload) (string, error) {
+	cs := picker.Containers(w.Template)
+	if len(cs) < 2 {
+		return "", nil
+	}
+	i, err := r.Chooser.Choose(picker.Choice{
+		What:    "container",
+		Message: fmt.Sprintf("Which container of %s?", w.Ref()),
+		Flag:    "-c CONTAINER",
+		Where:   "of " + w.Ref().String(),
+		Rows:    picker.ContainerRows(cs),
+	})
+	if err != nil {
+		return "", err
+	}
+	return cs[i].Name, nil
+}

@@ -1,0 +1,360 @@
+package plan
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/preset"
+	"github.com/sberz/kubectl-eshell/pkg/target"
+	"github.com/sberz/kubectl-eshell/pkg/target/targettest"
+)
+
+// testResolver is a Resolver against a fake cluster, with no terminal
+// unless p is given, and a request as the flags' defaults make it: clone
+// mode in the kubeconfig's namespace "default".
+func testResolver(t *testing.T, p picker.Prompter, objs ...runtime.Object) (*Resolver, Request, *bytes.Buffer) {
+	t.Helper()
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	var errOut bytes.Buffer
+	typed, md := targettest.Fakes(objs...)
+	r := &Resolver{
+		Clients: target.Clients{Typed: typed, Metadata: md}, Chooser: &picker.Chooser{Prompter: p, Info: &errOut},
+		Info: &errOut, Warn: &errOut,
+		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
+	}
+	req := Request{Base: Plan{Mode: mode.Clone, Namespace: "default", Image: "busybox:1.37",
+		Limits: Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}}
+	return r, req, &errOut
+}
+
+func deployment(ns, name string, annotations, tmplAnnotations map[string]string, containers ...string) *appsv1.Deployment {
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Annotations: annotations, CreationTimestamp: metav1.NewTime(time.Now().Add(-time.Hour))},
+		Spec: appsv1.DeploymentSpec{
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": name}},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": name}, Annotations: tmplAnnotations}},
+		},
+	}
+	for _, c := range containers {
+		d.Spec.Template.Spec.Containers = append(d.Spec.Template.Spec.Containers, corev1.Container{Name: c, Image: c + ":1"})
+	}
+	return d
+}
+
+func runningPod(ns, name string, labels map[string]string, containers ...string) *corev1.Pod {
+	p := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: labels},
+		Status:     corev1.PodStatus{Phase: corev1.PodRunning, Conditions: []corev1.PodCondition{{Type: corev1.PodReady, Status: corev1.ConditionTrue}}},
+	}
+	for _, c := range containers {
+		p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: c, Image: c + ":1"})
+	}
+	return p
+}
+
+func envNamespace(name, env string) *corev1.Namespace {
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{meta.EnvNameLabel: env}}}
+}
+
+func cluster() []runtime.Object {
+	return []runtime.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
+		envNamespace("demo-pr-42", "demo"),
+		envNamespace("shop-pr-7", "shop"),
+		deployment("shop-pr-7", "web", nil, nil, "web"),
+		deployment("shop-pr-7", "worker", nil, map[string]string{meta.DefaultContainerAnnotation: "second"}, "first", "second"),
+		deployment("demo-pr-42", "web", nil, nil, "web"),
+		deployment("default", "plain", nil, nil, "app"),
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "solo", Namespace: "default"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}, {Name: "b"}}}},
+	}
+}
+
+func TestPickEverythingOnATerminal(t *testing.T) {
+	p := &picker.Scripted{Answers: []string{"shop", "worker", "first"}}
+	r, req, _ := testResolver(t, p, cluster()...)
+	pl, err := r.Resolve(context.Background(), req)
+	w := pl.Workload
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl.Namespace != "shop-pr-7" || w.Namespace != "shop-pr-7" || w.Name != "worker" || pl.Container != "first" {
+		t.Errorf("namespace %q, workload %s/%s, container %q", pl.Namespace, w.Namespace, w.Name, pl.Container)
+	}
+	if len(p.Asked) != 3 {
+		t.Fatalf("asked %d questions, want 3: %+v", len(p.Asked), p.Asked)
+	}
+	if p.Asked[0].Message != "Which environment?" || len(p.Asked[0].Options) != 2 || !strings.HasPrefix(p.Asked[0].Options[0], "demo  demo-pr-42") {
+		t.Errorf("environment question %+v", p.Asked[0])
+	}
+	if p.Asked[1].Message != "Which service in namespace shop-pr-7?" || !strings.HasPrefix(p.Asked[1].Options[1], "deploy/worker  Deployment  0/1  60m") {
+		t.Errorf("service question %+v", p.Asked[1])
+	}
+	// The annotated default container first, and preselected.
+	if diff := cmp.Diff([]string{"second  second:1  (default)", "first   first:1"}, p.Asked[2].Options); diff != "" || p.Asked[2].Default != 0 {
+		t.Errorf("container question (-want +got):\n%s (default %d)", diff, p.Asked[2].Default)
+	}
+	if pl.Command != nil {
+		t.Errorf("the shell preset set a command: %q", pl.Command)
+	}
+}
+
+func TestPickSingleCandidatesWithoutTerminal(t *testing.T) {
+	objs := []runtime.Object{envNamespace("demo-pr-42", "demo"), deployment("demo-pr-42", "web", nil, nil, "web", "sidecar")}
+	r, req, errOut := testResolver(t, nil, objs...)
+	pl, err := r.Resolve(context.Background(), req)
+	w := pl.Workload
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Name != "web" || pl.Namespace != "demo-pr-42" {
+		t.Errorf("got %s in %s", w.Name, pl.Namespace)
+	}
+	if pl.Container != "web" {
+		t.Errorf("without a terminal the container must default as before, got -c %q", pl.Container)
+	}
+	want := "Using environment demo (namespace demo-pr-42)\nUsing service deploy/web\nDefaulted container \"web\" out of: web, sidecar; pick another with -c\n"
+	if errOut.String() != want {
+		t.Errorf("stderr %q, want %q", errOut.String(), want)
+	}
+}
+
+func TestPickWithoutTerminalListsChoices(t *testing.T) {
+	r, req, _ := testResolver(t, nil, cluster()...)
+	_, err := r.Resolve(context.Background(), req)
+	var ce *picker.ChoiceError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "--env NAME") || !strings.Contains(err.Error(), "  shop  shop-pr-7") {
+		t.Fatalf("got %v", err)
+	}
+	r, req, _ = testResolver(t, nil, cluster()...)
+	req.Env = "shop"
+	_, err = r.Resolve(context.Background(), req)
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "--service TYPE/NAME") || !strings.Contains(err.Error(), "  deploy/worker") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestExplicitTargetAsksNothing(t *testing.T) {
+	p := &picker.Scripted{}
+	r, req, _ := testResolver(t, p, cluster()...)
+	req.Target = "deploy/plain"
+	pl, err := r.Resolve(context.Background(), req)
+	w := pl.Workload
+	if err != nil || w.Namespace != "default" || len(p.Asked) != 0 {
+		t.Fatalf("got %v, %v; asked %+v", w, err, p.Asked)
+	}
+	// --service is the same as the argument; the container is not asked
+	// but defaulted by the annotation.
+	r, req, _ = testResolver(t, p, cluster()...)
+	req.Env, req.Service = "shop", "deploy/worker"
+	pl, err = r.Resolve(context.Background(), req)
+	w = pl.Workload
+	if err != nil || w.Namespace != "shop-pr-7" || w.Name != "worker" || pl.Container != "second" || len(p.Asked) != 0 {
+		t.Fatalf("got %v, %v, -c %q; asked %+v", w, err, pl.Container, p.Asked)
+	}
+	// --pod alone names the target: a pod of the current namespace.
+	r, req, _ = testResolver(t, p, cluster()...)
+	req.Pod = "solo"
+	pl, err = r.Resolve(context.Background(), req)
+	w = pl.Workload
+	if err != nil || w.Namespace != "default" || w.Name != "solo" || w.Pod == nil || len(p.Asked) != 0 {
+		t.Fatalf("--pod: got %v, %v; asked %+v", w, err, p.Asked)
+	}
+	// -n and --env may both be given when they agree.
+	r, req, _ = testResolver(t, p, cluster()...)
+	req.Env, req.Target = "demo", "deploy/web"
+	req.NamespaceGiven, req.Base.Namespace = true, "demo-pr-42"
+	if pl, err = r.Resolve(context.Background(), req); err != nil || pl.Workload.Namespace != "demo-pr-42" {
+		t.Fatalf("-n and --env agreeing: %v, %v", w, err)
+	}
+	r, req, _ = testResolver(t, p, cluster()...)
+	req.Target, req.Service = "deploy/a", "deploy/b"
+	if _, err := r.Resolve(context.Background(), req); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("two targets: %v", err)
+	}
+}
+
+func TestEnvFlag(t *testing.T) {
+	r, req, _ := testResolver(t, nil, cluster()...)
+	req.Env = "nope"
+	_, err := r.Resolve(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), `no environment "nope"`) || !strings.Contains(err.Error(), "demo (namespace demo-pr-42), shop (namespace shop-pr-7)") {
+		t.Errorf("unknown --env: %v", err)
+	}
+	r, req, _ = testResolver(t, nil, cluster()...)
+	req.Env, req.Target = "demo", "deploy/web"
+	req.NamespaceGiven, req.Base.Namespace = true, "default"
+	if _, err = r.Resolve(context.Background(), req); err == nil || !strings.Contains(err.Error(), "-n says") {
+		t.Errorf("--env and a different -n: %v", err)
+	}
+	r, req, _ = testResolver(t, nil, cluster()...)
+	req.EnvLabel = "not a label!"
+	if _, err = r.Resolve(context.Background(), req); err == nil || !strings.Contains(err.Error(), "--env-label") {
+		t.Errorf("bad --env-label: %v", err)
+	}
+}
+
+func TestNamespaceFlagSkipsTheEnvironment(t *testing.T) {
+	p := &picker.Scripted{Answers: []string{"web"}}
+	r, req, _ := testResolver(t, p, cluster()...)
+	req.NamespaceGiven, req.Base.Namespace = true, "demo-pr-42"
+	// One service: taken without asking.
+	pl, err := r.Resolve(context.Background(), req)
+	w := pl.Workload
+	if err != nil || w.Namespace != "demo-pr-42" || len(p.Asked) != 0 {
+		t.Fatalf("got %v, %v; asked %+v", w, err, p.Asked)
+	}
+}
+
+func writePlugin(t *testing.T, name, body string) string {
+	t.Helper()
+	dir := filepath.Join(os.Getenv("XDG_CONFIG_HOME"), "kubectl-eshell", "plugins")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestPresets(t *testing.T) {
+	objs := []runtime.Object{
+		deployment("default", "django", map[string]string{meta.PresetAnnotation: "django"}, nil, "app"),
+		deployment("default", "tmpl", nil, map[string]string{meta.PresetAnnotation: "node"}, "app"),
+		deployment("default", "cmd", map[string]string{meta.WorkloadCommandAnnotation: "bin/console --sandbox"}, nil, "app"),
+		deployment("default", "plain", nil, nil, "app"),
+		deployment("default", "typo", map[string]string{meta.PresetAnnotation: "djang"}, nil, "app"),
+		runningPod("default", "plain-1", map[string]string{"app": "plain"}, "app"),
+	}
+	script := func(cmd []string) string {
+		if len(cmd) != 3 || cmd[0] != "sh" {
+			return strings.Join(cmd, " ")
+		}
+		return cmd[2]
+	}
+	xdg := t.TempDir()
+	resolve := func(edit func(*Request)) (Plan, string, error) {
+		r, req, errOut := testResolver(t, nil, objs...)
+		t.Setenv("XDG_CONFIG_HOME", xdg) // where writePlugin writes
+		edit(&req)
+		p, err := r.Resolve(context.Background(), req)
+		return p, errOut.String(), err
+	}
+
+	p, _, err := resolve(func(r *Request) { r.Target = "deploy/django" })
+	if err != nil || !strings.Contains(script(p.Command), "exec python manage.py shell") || p.Image != "python:3.13-slim" {
+		t.Errorf("annotation django: %v, command %q, debug image %q", err, p.Command, p.Image)
+	}
+	p, _, err = resolve(func(r *Request) { r.Target = "deploy/tmpl" })
+	if err != nil || !strings.Contains(script(p.Command), "exec node") {
+		t.Errorf("template annotation: %v, command %q", err, p.Command)
+	}
+	p, errOut, err := resolve(func(r *Request) { r.Target = "deploy/cmd" })
+	if err != nil || strings.Join(p.Command, "|") != "bin/console|--sandbox" || !strings.Contains(errOut, "eshell.kubectl.io/command") {
+		t.Errorf("command annotation: %v, command %q, stderr %q", err, p.Command, errOut)
+	}
+	p, _, err = resolve(func(r *Request) { r.Target, r.Preset = "deploy/django", "node" })
+	if err != nil || !strings.Contains(script(p.Command), "exec node") {
+		t.Errorf("--preset over the annotation: %v, command %q", err, p.Command)
+	}
+	p, _, err = resolve(func(r *Request) { r.Target, r.Base.Command = "deploy/django", []string{"ls"} })
+	if err != nil || strings.Join(p.Command, " ") != "ls" || p.Image != "busybox:1.37" {
+		t.Errorf("the user's command: %v, command %q, debug image %q", err, p.Command, p.Image)
+	}
+	if _, _, err = resolve(func(r *Request) { r.Target = "deploy/typo" }); err == nil || !strings.Contains(err.Error(), `unknown preset "djang"`) {
+		t.Errorf("a typo in the annotation: %v", err)
+	}
+	p, _, err = resolve(func(r *Request) { r.Target, r.ConfigPreset = "deploy/plain", "rails" })
+	if err != nil || !strings.Contains(script(p.Command), "bin/rails") {
+		t.Errorf("config preset: %v, command %q", err, p.Command)
+	}
+
+	// A user preset with a mode: the mode and image apply unless --mode
+	// and --image were given; exec and debug then get the running pod.
+	t.Setenv("XDG_CONFIG_HOME", xdg)
+	writePlugin(t, "mine.yaml", "apiVersion: eshell.kubectl.io/v1alpha1\nkind: Preset\nname: mine\nmode: exec\ndebugImage: tools:1\ncommands: [[irb]]\n")
+	p, _, err = resolve(func(r *Request) { r.Target, r.Preset = "deploy/plain", "mine" })
+	if err != nil || p.Mode != mode.Exec || p.Image != "tools:1" || p.Pod == nil {
+		t.Errorf("user preset: %v, mode %q, image %q, pod %v", err, p.Mode, p.Image, p.Pod)
+	}
+	p, _, err = resolve(func(r *Request) {
+		r.Target, r.Preset = "deploy/plain", "mine"
+		r.Base.Mode, r.ModeGiven, r.Base.Image, r.ImageGiven = mode.Debug, true, "mine:2", true
+	})
+	if err != nil || p.Mode != mode.Debug || p.Image != "mine:2" {
+		t.Errorf("--mode and --image over the preset's: %v, mode %q, image %q", err, p.Mode, p.Image)
+	}
+
+	// A broken file is an error naming file and line.
+	t.Setenv("XDG_CONFIG_HOME", xdg)
+	path := writePlugin(t, "broken.yaml", "apiVersion: eshell.kubectl.io/v1alpha1\nkind: Preset\nname: broken\nmode: sideways\n")
+	if _, _, err = resolve(func(r *Request) { r.Target = "deploy/plain" }); err == nil || !strings.Contains(err.Error(), path+":4") {
+		t.Errorf("broken preset file: %v", err)
+	}
+}
+
+func TestEnvironmentStepWithoutEnvironments(t *testing.T) {
+	objs := []runtime.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "apps"}},
+		deployment("default", "plain", nil, nil, "app"),
+		deployment("apps", "web", nil, nil, "web"),
+	}
+	// On a terminal: every namespace, the current one first and preselected.
+	p := &picker.Scripted{Answers: []string{"apps"}}
+	r, req, _ := testResolver(t, p, objs...)
+	pl, err := r.Resolve(context.Background(), req)
+	w := pl.Workload
+	if err != nil || w.Namespace != "apps" {
+		t.Fatalf("got %v, %v", w, err)
+	}
+	if len(p.Asked) != 1 || p.Asked[0].Message != "Which namespace? (none is labelled envs.sberz.de/name)" ||
+		!slicesEqual(p.Asked[0].Options, []string{"default (current)", "apps"}) || p.Asked[0].Default != 0 {
+		t.Errorf("asked %+v", p.Asked)
+	}
+	// Without a terminal: the kubeconfig's namespace, as kubectl would.
+	r, req, _ = testResolver(t, nil, objs...)
+	if pl, err = r.Resolve(context.Background(), req); err != nil || pl.Workload.Namespace != "default" {
+		t.Errorf("got %v, %v", w, err)
+	}
+}
+
+func TestEnvironmentStepForbidden(t *testing.T) {
+	p := &picker.Scripted{Answers: []string{"plain"}}
+	r, req, errOut := testResolver(t, p, cluster()...)
+	r.Clients.Typed.(*fake.Clientset).PrependReactor("list", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "", errors.New("no"))
+	})
+	pl, err := r.Resolve(context.Background(), req)
+	w := pl.Workload
+	// No environment question, no complaint: straight to the services of
+	// the kubeconfig's namespace.
+	if err != nil || w.Namespace != "default" || w.Name != "plain" || len(p.Asked) != 1 || p.Asked[0].Message != "Which service in namespace default?" {
+		t.Fatalf("got %v, %v; asked %+v", w, err, p.Asked)
+	}
+	if errOut.String() != "" {
+		t.Errorf("stderr %q", errOut.String())
+	}
+}
+
+func slicesEqual(a, b []string) bool { return cmp.Equal(a, b) }

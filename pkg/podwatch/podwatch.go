@@ -1,0 +1,312 @@
+// Package podwatch follows one container of one pod through the API server:
+// until it runs, and until it has ended. Every engine waits through it, so
+// clone, debug and exec agree on which states are failures, on how an
+// expired watch is resumed, and on how a failure is explained.
+package podwatch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
+)
+
+// DefaultExitTimeout bounds the wait for a container's end after its
+// session ended: attach returns when the process does, so the status
+// follows within moments unless the connection was lost.
+const DefaultExitTimeout = 15 * time.Second
+
+// Status returns the status of the container name of pod, whatever kind of
+// container it is (app, init or ephemeral); nil when there is none yet.
+func Status(pod *corev1.Pod, name string) *corev1.ContainerStatus {
+	for _, list := range [][]corev1.ContainerStatus{pod.Status.ContainerStatuses, pod.Status.InitContainerStatuses, pod.Status.EphemeralContainerStatuses} {
+		for i := range list {
+			if list[i].Name == name {
+				return &list[i]
+			}
+		}
+	}
+	return nil
+}
+
+// waitingFailures are waiting reasons that will not resolve by themselves.
+var waitingFailures = []string{
+	"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull",
+	"CreateContainerConfigError", "CreateContainerError", "RunContainerError",
+}
+
+// Wait says what to wait for and whom to tell.
+type Wait struct {
+	Client kubernetes.Interface
+	// Mode chooses the wording and hints of a StartError.
+	Mode mode.Mode
+	// Timeout bounds the wait (--pod-running-timeout).
+	Timeout time.Duration
+	// OnScheduled is told the node once the pod is bound to one.
+	OnScheduled func(node string)
+	// OnWaiting is told each new waiting reason (ContainerCreating, ...).
+	OnWaiting func(reason string)
+}
+
+// ForContainer watches pod, from the resourceVersion it carries, until its
+// container runs, and returns the pod as it was then. It fails with a
+// *StartError as soon as the kubelet or the scheduler reports a reason the
+// container will not start, or when Timeout has passed.
+func (w Wait) ForContainer(ctx context.Context, pod *corev1.Pod, container string) (*corev1.Pod, error) {
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
+	defer cancel()
+	fail := func(p *corev1.Pod, reason, msg string) error {
+		return &StartError{Mode: w.Mode, Pod: p.Name, Namespace: p.Namespace, Container: container, Reason: reason, Message: msg}
+	}
+	last, scheduled := "", false
+	p, err := Until(ctx, w.Client, pod, func(p *corev1.Pod) (bool, error) {
+		if p == nil {
+			return false, fail(pod, "Deleted", "the pod was deleted while the container was starting")
+		}
+		if !scheduled && p.Spec.NodeName != "" {
+			scheduled = true
+			if w.OnScheduled != nil {
+				w.OnScheduled(p.Spec.NodeName)
+			}
+		}
+		if st := Status(p, container); st != nil {
+			switch {
+			case st.State.Running != nil:
+				return true, nil
+			case st.State.Terminated != nil:
+				t := st.State.Terminated
+				return false, fail(p, orDefault(t.Reason, fmt.Sprintf("exited with code %d", t.ExitCode)), t.Message)
+			case st.State.Waiting != nil:
+				wt := st.State.Waiting
+				if slices.Contains(waitingFailures, wt.Reason) {
+					return false, fail(p, wt.Reason, wt.Message)
+				}
+				if wt.Reason != last && wt.Reason != "" {
+					last = wt.Reason
+					if w.OnWaiting != nil {
+						w.OnWaiting(wt.Reason)
+					}
+				}
+			}
+		}
+		for _, c := range p.Status.Conditions {
+			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
+				return false, fail(p, c.Reason, c.Message)
+			}
+		}
+		switch {
+		case p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded:
+			return false, fail(p, string(p.Status.Phase), p.Status.Message)
+		case p.DeletionTimestamp != nil:
+			return false, fail(p, "Terminating", "the pod is being deleted")
+		}
+		return false, nil
+	})
+	switch {
+	case err == nil:
+		return p, nil
+	case parent.Err() != nil:
+		return nil, fmt.Errorf("interrupted while waiting for container %q of pod %s to start: %w", container, pod.Name, context.Cause(parent))
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		state := last
+		if state == "" {
+			state = "no status yet"
+			if !scheduled {
+				state = "not scheduled yet"
+			}
+		}
+		return nil, fail(pod, "Timeout", fmt.Sprintf("container %q was not running after %s (last state: %s); raise --pod-running-timeout", container, w.Timeout, state))
+	}
+	return nil, err
+}
+
+// Terminated waits, at most timeout, until container has ended and returns
+// how; nil if it is still running then. It runs past the cancellation of
+// ctx, so a session ended by Ctrl+C or --max-duration still reports its code.
+func Terminated(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, container string, timeout time.Duration) *corev1.ContainerStateTerminated {
+	if timeout <= 0 {
+		timeout = DefaultExitTimeout
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	fresh, err := c.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
+	if err != nil {
+		return nil
+	}
+	var t *corev1.ContainerStateTerminated
+	_, _ = Until(ctx, c, fresh, func(p *corev1.Pod) (bool, error) {
+		if p == nil {
+			return true, nil
+		}
+		if st := Status(p, container); st != nil && st.State.Terminated != nil {
+			t = st.State.Terminated
+			return true, nil
+		}
+		return false, nil
+	})
+	return t
+}
+
+// Until calls done with pod and then with every change of it until done
+// returns true or an error; a nil pod tells done the pod was deleted. It
+// resumes the watch when the server ends it, and reads the pod afresh when
+// the version it had is too old to resume from, so an expired watch never
+// stalls or ends the wait. It needs get and watch on pods, nothing more.
+func Until(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, done func(*corev1.Pod) (bool, error)) (*corev1.Pod, error) {
+	pods := c.CoreV1().Pods(pod.Namespace)
+	p := pod
+	if ok, err := done(p); ok || err != nil {
+		return p, err
+	}
+	for {
+		w, err := pods.Watch(ctx, metav1.ListOptions{
+			FieldSelector:   fields.OneTermEqualSelector("metadata.name", pod.Name).String(),
+			ResourceVersion: p.ResourceVersion,
+		})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("watching pod %s: %w", pod.Name, err)
+		}
+		np, finished, err := drain(ctx, w, done)
+		w.Stop()
+		if finished || err != nil {
+			return np, err
+		}
+		if np != nil {
+			p = np
+		}
+		// The watch ended or expired: read the pod again, so a version
+		// too old to resume from cannot stall the loop, and go on.
+		if p, err = pods.Get(ctx, pod.Name, metav1.GetOptions{}); err != nil {
+			if apierrors.IsNotFound(err) {
+				_, derr := done(nil)
+				return nil, derr
+			}
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("reading pod %s: %w", pod.Name, err)
+		}
+		if ok, err := done(p); ok || err != nil {
+			return p, err
+		}
+	}
+}
+
+// drain reads one watch until done is satisfied or fails (finished), or the
+// watch ends or expires (not finished; the last pod seen is returned).
+func drain(ctx context.Context, w watch.Interface, done func(*corev1.Pod) (bool, error)) (last *corev1.Pod, finished bool, err error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, true, ctx.Err()
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return last, false, nil
+			}
+			switch ev.Type {
+			case watch.Deleted:
+				_, err := done(nil)
+				return nil, true, err
+			case watch.Error:
+				status := apierrors.FromObject(ev.Object)
+				if apierrors.IsResourceExpired(status) || apierrors.IsGone(status) {
+					return nil, false, nil
+				}
+				return nil, true, fmt.Errorf("watching pod: %w", status)
+			}
+			p, isPod := ev.Object.(*corev1.Pod)
+			if !isPod {
+				continue
+			}
+			last = p
+			if ok, err := done(p); ok || err != nil {
+				return p, true, err
+			}
+		}
+	}
+}
+
+// StartError is a container that did not start; Reason is the kubelet's or
+// the scheduler's (ImagePullBackOff, Unschedulable, StartError, ...), or
+// Timeout, Deleted, Terminating.
+type StartError struct {
+	Mode                                       mode.Mode
+	Pod, Namespace, Container, Reason, Message string
+}
+
+// MissingProgram reports whether the container's program was not found in
+// its image: the runtime's words for a missing shell or binary.
+func (e *StartError) MissingProgram() bool {
+	return shell.NoShell(errors.New(e.Message))
+}
+
+func (e *StartError) Error() string {
+	var b strings.Builder
+	switch e.Mode {
+	case mode.Clone:
+		fmt.Fprintf(&b, "the clone pod %s did not start: %s", e.Pod, e.Reason)
+	case mode.Debug:
+		fmt.Fprintf(&b, "debug container %s in pod %s did not start: %s", e.Container, e.Pod, e.Reason)
+	default:
+		fmt.Fprintf(&b, "container %s in pod %s did not start: %s", e.Container, e.Pod, e.Reason)
+	}
+	if e.Message != "" {
+		b.WriteString(": " + e.Message)
+	}
+	b.WriteString(e.hint())
+	if e.Mode == mode.Clone {
+		b.WriteString(" (the pod was removed)")
+	}
+	return b.String()
+}
+
+// hint says what to do next, in the words of the mode's flags.
+func (e *StartError) hint() string {
+	image := e.Reason == "ErrImagePull" || e.Reason == "ImagePullBackOff" || e.Reason == "InvalidImageName" || e.Reason == "ErrImageNeverPull"
+	switch e.Mode {
+	case mode.Clone:
+		switch {
+		case image:
+			return "; check the image name and the pull secrets of the workload"
+		case e.Reason == corev1.PodReasonUnschedulable:
+			return "; no node can take it (resources, nodeSelector, taints): check with kubectl describe on the workload"
+		case e.Reason == "CreateContainerConfigError":
+			return "; a ConfigMap or Secret the workload needs is missing in this namespace"
+		}
+	case mode.Debug:
+		switch {
+		case image:
+			return "; check --image (the node must be able to pull it)"
+		case e.Reason == "CreateContainerConfigError":
+			return "; a ConfigMap or Secret the target's env or mounts refer to is missing: try --copy-env=false or --copy-mounts=false"
+		case e.Reason == "Deleted" || e.Reason == "Terminating" || e.Reason == string(corev1.PodFailed) || e.Reason == string(corev1.PodSucceeded):
+			return "; run eshell again to pick a running pod"
+		case e.MissingProgram():
+			return "; the debug image needs a shell (sh): pick another with --image, e.g. busybox:1.37"
+		}
+	}
+	return ""
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

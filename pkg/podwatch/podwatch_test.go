@@ -1,0 +1,136 @@
+package podwatch
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+)
+
+func pod(state *corev1.ContainerState, ephemeral bool) *corev1.Pod {
+	p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop", ResourceVersion: "1"}}
+	if state != nil {
+		st := corev1.ContainerStatus{Name: "c", State: *state}
+		if ephemeral {
+			p.Status.EphemeralContainerStatuses = []corev1.ContainerStatus{st}
+		} else {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{st}
+		}
+	}
+	return p
+}
+
+func waiting(reason string) *corev1.ContainerState {
+	return &corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: reason, Message: "m"}}
+}
+
+var running = &corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+
+// watching serves each list of events on one watch; when the lists run
+// out, further watches stay open and silent.
+func watching(t *testing.T, objs []runtime.Object, watches ...[]watch.Event) *fake.Clientset {
+	t.Helper()
+	c := fake.NewClientset(objs...)
+	n := 0
+	c.PrependWatchReactor("pods", func(k8stesting.Action) (bool, watch.Interface, error) {
+		w := watch.NewFakeWithChanSize(10, false)
+		if n < len(watches) {
+			for _, ev := range watches[n] {
+				w.Action(ev.Type, ev.Object)
+			}
+			w.Stop() // the server ends this watch
+		}
+		n++
+		return true, w, nil
+	})
+	return c
+}
+
+func TestForContainerFailsFastWithTheModesHint(t *testing.T) {
+	for _, tt := range []struct {
+		mode mode.Mode
+		want string
+	}{
+		{mode.Debug, "--image"},
+		{mode.Clone, "pull secrets of the workload"},
+	} {
+		c := watching(t, nil, []watch.Event{
+			{Type: watch.Modified, Object: pod(waiting("ContainerCreating"), tt.mode == mode.Debug)},
+			{Type: watch.Modified, Object: pod(waiting("ErrImageNeverPull"), tt.mode == mode.Debug)},
+		})
+		var seen []string
+		w := Wait{Client: c, Mode: tt.mode, Timeout: time.Minute, OnWaiting: func(r string) { seen = append(seen, r) }}
+		_, err := w.ForContainer(context.Background(), pod(nil, false), "c")
+		var se *StartError
+		if !errors.As(err, &se) || se.Reason != "ErrImageNeverPull" || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err = %v, want a StartError ErrImageNeverPull with %q", tt.mode, err, tt.want)
+		}
+		if len(seen) != 1 || seen[0] != "ContainerCreating" {
+			t.Errorf("%s: waiting states told %q", tt.mode, seen)
+		}
+	}
+}
+
+func TestForContainerResumesAnExpiredWatch(t *testing.T) {
+	up := pod(running, false)
+	up.ResourceVersion = "7"
+	expired := &metav1.Status{Status: metav1.StatusFailure, Code: http.StatusGone, Reason: metav1.StatusReasonExpired}
+	c := watching(t, []runtime.Object{up}, []watch.Event{{Type: watch.Error, Object: expired}})
+	got, err := Wait{Client: c, Mode: mode.Clone, Timeout: 5 * time.Second}.ForContainer(context.Background(), pod(waiting("ContainerCreating"), false), "c")
+	if err != nil || got.ResourceVersion != "7" {
+		t.Fatalf("got %v, %v; want the pod read afresh after the watch expired", got, err)
+	}
+}
+
+func TestForContainerFailures(t *testing.T) {
+	exited := pod(&corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+		ExitCode: 128, Reason: "StartError", Message: `exec: "sh": executable file not found in $PATH`}}, true)
+	c := watching(t, nil, []watch.Event{{Type: watch.Modified, Object: exited}})
+	_, err := Wait{Client: c, Mode: mode.Debug, Timeout: time.Minute}.ForContainer(context.Background(), pod(nil, true), "c")
+	var se *StartError
+	if !errors.As(err, &se) || !se.MissingProgram() || !strings.Contains(err.Error(), "needs a shell") {
+		t.Errorf("err = %v, want StartError with the no-shell hint", err)
+	}
+
+	c = watching(t, nil, []watch.Event{{Type: watch.Deleted, Object: pod(nil, false)}})
+	_, err = Wait{Client: c, Mode: mode.Clone, Timeout: time.Minute}.ForContainer(context.Background(), pod(nil, false), "c")
+	if !errors.As(err, &se) || se.Reason != "Deleted" || !strings.HasSuffix(err.Error(), "(the pod was removed)") {
+		t.Errorf("err = %v, want a Deleted StartError", err)
+	}
+
+	c = watching(t, nil)
+	_, err = Wait{Client: c, Mode: mode.Debug, Timeout: 200 * time.Millisecond}.ForContainer(context.Background(), pod(nil, true), "c")
+	if !errors.As(err, &se) || se.Reason != "Timeout" || !strings.Contains(err.Error(), "--pod-running-timeout") {
+		t.Errorf("err = %v, want a timeout naming --pod-running-timeout", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Wait{Client: c, Mode: mode.Debug, Timeout: time.Minute}.ForContainer(ctx, pod(nil, true), "c")
+	if err == nil || !strings.Contains(err.Error(), "interrupted") {
+		t.Errorf("err = %v, want an interruption", err)
+	}
+}
+
+func TestTerminated(t *testing.T) {
+	done := pod(&corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3}}, false)
+	c := watching(t, []runtime.Object{pod(running, false)}, []watch.Event{{Type: watch.Modified, Object: done}})
+	if st := Terminated(context.Background(), c, pod(nil, false), "c", time.Second); st == nil || st.ExitCode != 3 {
+		t.Fatalf("got %v, want exit code 3", st)
+	}
+	c = watching(t, []runtime.Object{pod(running, false)})
+	if st := Terminated(context.Background(), c, pod(nil, false), "c", 100*time.Millisecond); st != nil {
+		t.Fatalf("got %v for a container still running", st)
+	}
+}
