@@ -436,7 +436,7 @@ func TestTargets(t *testing.T) {
 }
 
 func TestConfirmReadsOneLineOnly(t *testing.T) {
-	for answer, want := range map[string]bool{"y\n": true, " Yes \n": true, "n\n": false, "\n": false, "": false} {
+	for answer, want := range map[string]bool{"y\n": true, "\tYes \n": true, "n\n": false, "\n": false, "": false} {
 		in := strings.NewReader(answer + "echo after\n")
 		var out strings.Builder
 		if got := Confirm(in, &out, "Attach? "); got != want || out.String() != "Attach? " {

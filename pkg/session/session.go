@@ -15,13 +15,13 @@ import (
 	"time"
 
 	"github.com/moby/term"
-	"k8s.io/apimachinery/pkg/util/httpstream"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
 	"k8s.io/kubectl/pkg/util/interrupt"
 	kterm "k8s.io/kubectl/pkg/util/term"
+	"k8s.io/streaming/pkg/httpstream"
 )
 
 // ExitError carries the remote command's exit code to the process exit.

@@ -66,8 +66,8 @@ func TestGatedBoundsTheLifetime(t *testing.T) {
 func TestGatedBoundsAClientThatNeverAttaches(t *testing.T) {
 	argv := kubelet(Gated(nil, time.Second))
 	cmd := exec.Command(argv[0], argv[1:]...)
-	r, w, _ := os.Pipe() // stdin open, gate never sent
-	defer w.Close()
+	r, w, _ := os.Pipe()             // stdin open, gate never sent
+	defer func() { _ = w.Close() }() // the gate is never sent; closing is cleanup
 	cmd.Stdin = r
 	start := time.Now()
 	_ = cmd.Run()

@@ -256,7 +256,7 @@ func TestExec(t *testing.T) {
 			{"NoShell", []string{"pod/nosh"},
 				[]string{`container "app" of pod "nosh" has no shell (sh)`, "--mode debug"}},
 			{"NoSuchProgram", []string{"pod/shared", "--", "nosuchprog"},
-				[]string{`cannot run "nosuchprog" in container "main"`, "check the program name"}},
+				[]string{`cannot run nosuchprog in container "main"`, "check the program name"}},
 			{"TooManyArgs", []string{"deploy/web", "deploy/two"},
 				[]string{`too many arguments ["deploy/web" "deploy/two"]`, "put the command after --"}},
 		} {
