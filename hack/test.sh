@@ -13,9 +13,11 @@ make --no-print-directory lint
 hack/install-deps.sh
 hack/build-control-plane.sh
 hack/build-containerd.sh
-# The e2e tests spend their time waiting on the cluster, not the CPU: run
-# more of them side by side than the two cores would suggest.
-go test -count=1 -timeout 40m -parallel 8 $(go list ./... | grep -v /test/dist)
+# Unit tests under the race detector; then the e2e tests, which spend their
+# time waiting on the cluster, not the CPU: run more of them side by side
+# than the two cores would suggest.
+go test -race -count=1 -timeout 15m $(go list ./... | grep -v -e /test/dist -e /test/e2e)
+go test -count=1 -timeout 40m -parallel 8 ./test/e2e/...
 # goreleaser check, a snapshot of this machine's archive, the krew manifest
 # rendered against it and installed with krew (mk/dist.mk); the other five
 # platforms are checked from .goreleaser.yaml, not built.
