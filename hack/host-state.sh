@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# host-state.sh save DIR | restore DIR
+# host-state.sh save DIR | restore DIR | check DIR
 # The kubelet, containerd and the CNI bridge change the host outside the
 # cluster directory. `save` records what was there before the node started;
 # `restore` removes what the node added and writes the recorded values back,
@@ -11,6 +11,8 @@
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
+# Process names as the kernel keeps them (at most 15 characters).
+PROCS=(kubelet containerd containerd-shim kube-apiserver etcd)
 SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.ip_forward)
 PATHS=(/var/lib/kubelet /var/lib/cni /run/containerd /var/log/containers /var/log/pods /run/netns)
 TABLES=(filter nat mangle)
@@ -30,6 +32,7 @@ save() {
   done > "$d/chains"
   ip link show "$BRIDGE" >/dev/null 2>&1 && echo yes > "$d/bridge"
   for c in $(cgroup_roots); do [ -d "$c" ] && echo "$c"; done > "$d/cgroups"
+  for p in "${PROCS[@]}"; do pgrep -x "$p" >/dev/null && echo "$p"; done > "$d/procs"
   return 0
 }
 
@@ -88,6 +91,34 @@ restore() {
   return $status
 }
 
+# check DIR: compare the host with what save recorded in DIR; print every
+# difference the node would have left and exit 1 if there is one.
+check() {
+  local d="$1" left=()
+  local line p ns ipt t c
+  while IFS= read -r line; do
+    [ "$(sysctl -n "${line%%=*}")" = "${line#*=}" ] || left+=("sysctl ${line%%=*} is $(sysctl -n "${line%%=*}"), was ${line#*=}")
+  done < "$d/sysctl"
+  for p in "${PATHS[@]}"; do
+    [ -e "$p" ] && ! grep -qx "$p" "$d/paths" && left+=("path $p")
+  done
+  for ns in $(ls /run/netns 2>/dev/null); do grep -qx "$ns" "$d/netns" || left+=("network namespace $ns"); done
+  for ipt in iptables ip6tables; do
+    for t in "${TABLES[@]}"; do
+      for c in $(chains "$ipt" "$t"); do grep -qx "$ipt $t $c" "$d/chains" || left+=("$ipt chain $t/$c"); done
+    done
+  done
+  [ ! -s "$d/bridge" ] && ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("link $BRIDGE")
+  for c in $(cgroup_roots); do [ -d "$c" ] && ! grep -qx "$c" "$d/cgroups" && left+=("cgroup $c"); done
+  for p in "${PROCS[@]}"; do
+    grep -qx "$p" "$d/procs" && continue
+    pgrep -x "$p" >/dev/null && left+=("process $p (pid $(pgrep -x "$p" | head -1))")
+  done
+  [ ${#left[@]} -eq 0 ] && return 0
+  printf 'left on the host by the node:\n'; printf '  %s\n' "${left[@]}"
+  return 1
+}
+
 umount_under() { # DIR: every mount at or below DIR, deepest first
   local m
   for m in $(awk -v p="$1" '$5 == p || index($5, p "/") == 1 {print $5}' /proc/self/mountinfo | sort -r); do
@@ -98,6 +129,7 @@ umount_under() { # DIR: every mount at or below DIR, deepest first
 case "${1:-}" in
   save) save "$2" ;;
   restore) restore "$2" ;;
+  check) check "$2" ;;
   umount-under) umount_under "$2" ;;
-  *) die "usage: host-state.sh save DIR | restore DIR | umount-under DIR" ;;
+  *) die "usage: host-state.sh save DIR | restore DIR | check DIR | umount-under DIR" ;;
 esac

@@ -43,6 +43,7 @@ type Env struct {
 	Kubectl            string // kubectl from the same k8s.io/kubectl version
 	Client             kubernetes.Interface
 	started            bool
+	hostBefore         string // host state recorded before this run started the cluster
 }
 
 var env *Env
@@ -61,6 +62,15 @@ func Main(m *testing.M) int {
 		cmd := exec.Command(filepath.Join(e.Root, "hack", "cluster-down.sh"))
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		_ = cmd.Run()
+		// The machine must be as it was before the cluster started: CI
+		// and later sessions run on it.
+		check := exec.Command(filepath.Join(e.Root, "hack", "host-state.sh"), "check", e.hostBefore)
+		check.Stdout, check.Stderr = os.Stderr, os.Stderr
+		if err := check.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e: make cluster-down left host state behind (see above)")
+			code = 1
+		}
+		_ = os.RemoveAll(e.hostBefore)
 	}
 	return code
 }
@@ -92,6 +102,16 @@ func setup() (*Env, error) {
 	e.DevKubeconfig = filepath.Join(clusterDir, "kubeconfig-dev")
 	e.NewcomerKubeconfig = filepath.Join(clusterDir, "kubeconfig-newcomer")
 	if !clusterUp(e.Kubeconfig) {
+		// What the host looks like before the node changes it, for the
+		// check after cluster-down.
+		if e.hostBefore, err = os.MkdirTemp("", "eshell-e2e-host"); err != nil {
+			return nil, err
+		}
+		save := exec.Command(filepath.Join(root, "hack", "host-state.sh"), "save", e.hostBefore)
+		save.Stderr = os.Stderr
+		if err := save.Run(); err != nil {
+			return nil, fmt.Errorf("recording the host state: %w", err)
+		}
 		cmd := exec.Command(filepath.Join(root, "hack", "cluster-up.sh"))
 		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 		if err := cmd.Run(); err != nil {
