@@ -553,14 +553,23 @@ func (b *Bench) stream(ctx context.Context) {
 	}
 	n := b.cfg.streamBytes
 	size := strconv.FormatInt(n, 10)
-	ein, kin := b.pairs(ctx, "stream-in", b.cfg.streamPairs,
+	// wc -c, not cat >/dev/null: on the real node busybox's cat into
+	// /dev/null ends long before its stdin does, and the run then times
+	// nothing. The count it prints proves every byte arrived.
+	counted := func(s Sample) Sample {
+		if got := strings.TrimSpace(s.Stdout()); s.Err == nil && s.Code == 0 && got != size {
+			s.Err = fmt.Errorf("the container received %q of %s bytes", got, size)
+		}
+		return s
+	}
+	ein, kin := b.pairs(ctx, results.PhaseStreamIn, b.cfg.streamPairs,
 		func(int) Sample {
-			return b.r.Run(ctx, "eshell exec stdin→cat", b.cfg.streamTTL, zeroStream(n), "", b.execArgs("sh", "-c", "cat >/dev/null")...)
+			return counted(b.r.Run(ctx, "eshell exec stdin→wc -c", b.cfg.streamTTL, zeroStream(n), "", b.execArgs("sh", "-c", "wc -c")...))
 		},
 		func(int) Sample {
-			return b.r.Run(ctx, "kubectl exec -i stdin→cat", b.cfg.streamTTL, zeroStream(n), "", b.kubectlExecArgs(true, "sh", "-c", "cat >/dev/null")...)
+			return counted(b.r.Run(ctx, "kubectl exec -i stdin→wc -c", b.cfg.streamTTL, zeroStream(n), "", b.kubectlExecArgs(true, "sh", "-c", "wc -c")...))
 		})
-	eout, kout := b.pairs(ctx, "stream-out", b.cfg.streamPairs,
+	eout, kout := b.pairs(ctx, results.PhaseStreamOut, b.cfg.streamPairs,
 		func(int) Sample {
 			return b.r.Run(ctx, "eshell exec head→stdout", b.cfg.streamTTL, nil, "", b.execArgs("head", "-c", size, "/dev/zero")...)
 		},
@@ -631,11 +640,17 @@ func (b *Bench) debug(ctx context.Context) {
 		}
 		n := min(batch, b.cfg.debugs-start)
 		if supported {
+			// Each run starts once the node has reported the previous
+			// debug container ended: kubectl debug exits without waiting
+			// for that, and a run right after it would pay for the
+			// kubelet's work on the same pod.
 			e, k := b.pairs(ctx, "debug", n,
 				func(int) Sample {
+					b.settled(ctx, pod)
 					return b.r.Run(ctx, "eshell --mode debug", b.cfg.sessionTimeout, nil, "ready", b.eshellDebug(pod)...)
 				},
 				func(int) Sample {
+					b.settled(ctx, pod)
 					return b.r.Run(ctx, "kubectl debug -i", b.cfg.sessionTimeout, nil, "ready", b.kubectlDebug(pod)...)
 				})
 			es, ks = append(es, e...), append(ks, k...)
@@ -649,6 +664,29 @@ func (b *Bench) debug(ctx context.Context) {
 		b.cl.DeletePod(ctx, b.ns, pod)
 	}
 	b.sessionNotes("debug mode vs `kubectl debug -i`", es, ks)
+}
+
+// settled waits (at most 10 s) until every ephemeral container of pod is
+// reported terminated.
+func (b *Bench) settled(ctx context.Context, pod string) {
+	err := b.cl.waitFor(ctx, 10*time.Second, "the debug containers of "+pod+" to end", func(ctx context.Context) (bool, error) {
+		p, err := b.cl.C.CoreV1().Pods(b.ns).Get(ctx, pod, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		if len(p.Status.EphemeralContainerStatuses) < len(p.Spec.EphemeralContainers) {
+			return false, nil
+		}
+		for _, st := range p.Status.EphemeralContainerStatuses {
+			if st.State.Terminated == nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		b.note("debug: %v", err)
+	}
 }
 
 func (b *Bench) eshellDebug(pod string) []string {

@@ -50,7 +50,8 @@ const howToRead = `
   LIST = GET of a collection, WATCH = ` + "`watch=true`" + `, stream = the exec/attach upgrade, discovery =
   ` + "`/api`" + `, ` + "`/apis`" + `, ` + "`/openapi`" + `. **in sequence** = waves of requests where each waits for the one
   before; on a remote API server each wave costs one network round trip.
-- **stream**: %s of zeros into ` + "`sh -c 'cat >/dev/null'`" + ` (` + "`exec -i`" + `) and ` + "`head -c %d /dev/zero`" + `
+- **stream**: %s of zeros into ` + "`sh -c 'wc -c'`" + ` (` + "`exec -i`" + `; a run counts only when the container
+  received every byte) and ` + "`head -c %d /dev/zero`" + `
   out, every byte counted; MB = 10⁶ bytes over the whole run including start-up.
 - **picker**: %d namespaces labelled as environments, %d paused Deployments, each with the ReplicaSet
   the deployment controller would have made (%d) and its pods (%d) owned by it, spread over %d
