@@ -1,23 +1,27 @@
 #!/usr/bin/env bash
 # Side-by-side benchmarks of kubectl-eshell against kubectl on the local
 # cluster (make bench: builds bin/kubectl-eshell, bin/kubectl and starts the
-# cluster first). Prints a markdown table and writes bench/out/results.md,
-# bench/out/samples.csv (every run) and bench/out/requests/ (-v=6 logs).
+# cluster first). Writes the raw data to bench/out/ (samples.csv: every
+# run; requests.csv: request counts; meta.json; requests/: -v=6 logs with
+# timelines) and bench/out/README.md rendered from it. A full run (not
+# BENCH_QUICK) also copies the data to bench/results/ and regenerates
+# bench/README.md from it (go run ./test/bench/report), for committing.
 #
 # It starts and stops nothing but its own namespaces (labelled
 # eshell-bench=<run>, deleted at the end with a bounded wait); the cluster
 # stays up.
 #
 # Settings (environment):
-#   BENCH_QUICK=1          fewer iterations, 100 namespaces / 500 workloads
+#   BENCH_QUICK=1          fewer iterations, 100 namespaces / 500 workloads / 2,000 pods
 #   BENCH_ITER=N           pairs per session comparison (exec, clone, debug)
 #   BENCH_STARTUP_ITER=N   pairs for the start-up time (default 20, quick 10)
 #   BENCH_NAMESPACES=N     picker namespaces (default 1000, quick 100; 0 skips the picker)
-#   BENCH_WORKLOADS=N      picker workloads  (default 5000, quick 500)
+#   BENCH_WORKLOADS=N      picker workloads  (default 5000, quick 500), 4 pods each
 #   BENCH_STREAM_MIB=N     bytes per throughput run (default 100 MiB)
 #   BENCH_CLEANUP_WAIT=S   seconds to wait for the namespaces to be gone (default 180)
-#   BENCH_ONLY=a,b         only these parts: startup,size,exec,stream,clone,debug,requests,picker
-#   BENCH_TIMEOUT=DUR      bound on the whole run (default 20m; timeout(1) syntax)
+#   BENCH_ONLY=a,b         only these parts: startup,size,limits,exec,stream,clone,debug,requests,picker
+#                          (a partial run never replaces bench/results/)
+#   BENCH_TIMEOUT=DUR      bound on the whole run (default 30m; timeout(1) syntax)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
@@ -43,7 +47,7 @@ go build -o "$work/bench" ./test/bench
 commit="$(git describe --always --dirty 2>/dev/null || echo unknown)"
 log "running (BENCH_QUICK=${BENCH_QUICK:-0}); results go to $OUT"
 rc=0
-timeout --signal=INT --kill-after=60s "${BENCH_TIMEOUT:-20m}" "$work/bench" \
+timeout --signal=INT --kill-after=60s "${BENCH_TIMEOUT:-30m}" "$work/bench" \
   --eshell "$work/kubectl-eshell" --kubectl "$work/kubectl" \
   --kubeconfig "$KUBECONFIG" --out "$OUT" \
   --go-version "$(go version)" --commit "$commit" || rc=$?
@@ -51,4 +55,11 @@ if [ "$rc" -ne 0 ]; then
   log "the benchmark ended with exit code $rc (partial results, if any, are in $OUT)"
   exit "$rc"
 fi
-log "done: $OUT/results.md (paste the table into bench/README.md)"
+if [ "${BENCH_QUICK:-0}" != 1 ] && [ -z "${BENCH_ONLY:-}" ]; then
+  mkdir -p bench/results
+  cp "$OUT/samples.csv" "$OUT/requests.csv" "$OUT/meta.json" bench/results/
+  go run ./test/bench/report -in bench/results -out bench/README.md
+  log "done: bench/results/ and bench/README.md regenerated from this run (commit both)"
+else
+  log "done: $OUT/README.md (a quick or partial run leaves bench/results/ and bench/README.md alone)"
+fi

@@ -14,7 +14,6 @@ import (
 	"crypto/rand"
 	"debug/buildinfo"
 	"debug/elf"
-	"encoding/csv"
 	"errors"
 	"flag"
 	"fmt"
@@ -32,7 +31,10 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/sberz/kubectl-eshell/test/bench/results"
 )
 
 type config struct {
@@ -76,7 +78,7 @@ func parseConfig() (*config, error) {
 	c.quick = os.Getenv("BENCH_QUICK") == "1"
 	c.sessions, c.clones, c.debugs, c.debugBatch = 15, 10, 10, 5
 	c.streamPairs, c.startups, c.pickers = 4, 20, 7
-	c.namespaces, c.workloads = 1000, 5000
+	c.namespaces, c.workloads = 1000, 5000 // 4 pods each: 20,000 pods
 	if c.quick {
 		c.sessions, c.clones, c.debugs, c.debugBatch = 6, 4, 4, 4
 		c.streamPairs, c.startups, c.pickers = 2, 10, 5
@@ -126,9 +128,10 @@ type Bench struct {
 	ns      string // the namespace of deploy/bench
 	cache   string // kubectl's discovery cache, warmed before timing
 	tmp     string
-	rows    []Row
-	notes   []string
-	samples [][]string
+	rc      *rest.Config
+	meta    results.Meta
+	samples []results.Sample
+	reqs    []results.Requests
 	log     io.Writer
 }
 
@@ -140,13 +143,9 @@ func (b *Bench) phase(name string) bool {
 	return true
 }
 
-func (b *Bench) row(metric, eshell, kubectl, ratio string) {
-	b.rows = append(b.rows, Row{metric, eshell, kubectl, ratio})
-}
-
 func (b *Bench) note(format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
-	b.notes = append(b.notes, msg)
+	b.meta.Notes = append(b.meta.Notes, msg)
 	fmt.Fprintf(b.log, "note: %s\n", msg)
 }
 
@@ -167,19 +166,43 @@ func (b *Bench) kubectlCold(args ...string) []string {
 	return append([]string{b.cfg.kubectl, "--cache-dir", dir}, args...)
 }
 
+// toolOf tells from a run's name which tool ran.
+func toolOf(name string) string {
+	switch {
+	case strings.HasPrefix(name, "eshell"):
+		return results.ToolEshell
+	case strings.HasPrefix(name, "kubectl"):
+		return results.ToolKubectl
+	}
+	return results.ToolGo
+}
+
+func msf(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
 func (b *Bench) record(phase string, i int, s Sample) {
 	errS := ""
 	if s.Err != nil {
 		errS = s.Err.Error()
-	} else if s.Code != 0 {
-		errS = tail(s.Stderr, 2)
 	}
-	first := ""
+	first := -1.0
 	if s.Seen() {
-		first = fmt.Sprintf("%.1f", float64(s.First)/float64(time.Millisecond))
+		first = msf(s.First)
 	}
-	b.samples = append(b.samples, []string{phase, s.Name, strconv.Itoa(i), first,
-		fmt.Sprintf("%.1f", float64(s.Total)/float64(time.Millisecond)), strconv.Itoa(s.Code), strconv.FormatInt(s.Out, 10), errS})
+	b.samples = append(b.samples, results.Sample{Phase: phase, Command: s.Name, Tool: toolOf(s.Name), Iteration: i,
+		FirstMS: first, TotalMS: msf(s.Total), ExitCode: s.Code, StdoutBytes: s.Out, CPUMS: msf(s.CPU), Error: errS})
+}
+
+// recordGo records one in-process measurement of phase.
+func (b *Bench) recordGo(phase, name string, i int, d time.Duration, err error) {
+	s := results.Sample{Phase: phase, Command: name, Tool: results.ToolGo, Iteration: i, FirstMS: -1, TotalMS: msf(d), CPUMS: -1}
+	if err != nil {
+		s.Error = err.Error()
+		s.ExitCode = 1
+		fmt.Fprintf(b.log, "  %-28s %v\n", name, err)
+	} else {
+		fmt.Fprintf(b.log, "  %-28s total %s\n", name, ms(d))
+	}
+	b.samples = append(b.samples, s)
 }
 
 // pairs runs a and k n times each, interleaved and alternating which goes
@@ -261,7 +284,7 @@ func run() int {
 
 	runID := randomName(5)
 	b := &Bench{
-		cfg: cfg, run: runID, tmp: tmp, log: os.Stderr,
+		cfg: cfg, run: runID, tmp: tmp, log: os.Stderr, rc: rc,
 		cl:    &Cluster{C: client, Run: runID, Image: cfg.image},
 		r:     &Runner{Env: environ("KUBECONFIG="+cfg.kubeconfig, "XDG_CONFIG_HOME="+xdg), Log: os.Stderr},
 		ns:    "eshell-bench-" + runID,
@@ -308,6 +331,7 @@ func run() int {
 	if err := b.setup(ctx); err != nil {
 		b.note("setup failed, the session measurements were skipped: %v", err)
 	} else {
+		b.limits(ctx)
 		b.exec(ctx)
 		b.stream(ctx)
 		b.clone(ctx)
@@ -320,58 +344,47 @@ func run() int {
 		b.note("interrupted: the results are partial")
 	}
 
-	mode := "full"
-	if cfg.quick {
-		mode = "quick (BENCH_QUICK=1)"
-	}
-	var hdr strings.Builder
-	fmt.Fprintf(&hdr, "# kubectl-eshell vs kubectl, side by side\n\n")
-	fmt.Fprintf(&hdr, "- date: %s (run %s, %s, took %s)\n", started.UTC().Format("2006-01-02 15:04 MST"), runID, mode, time.Since(started).Round(time.Second))
-	fmt.Fprintf(&hdr, "- machine: %d CPUs (nproc), %s/%s, load average %s at start, %s at end (other work was running)\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, loadStart, loadavg())
-	fmt.Fprintf(&hdr, "- go: %s\n", strings.TrimSpace(cfg.goVersion))
-	fmt.Fprintf(&hdr, "- commit: %s\n", cfg.commit)
-	fmt.Fprintf(&hdr, "- kubectl-eshell: %s\n", firstLine(eshellVersion.Stdout()))
-	fmt.Fprintf(&hdr, "- kubectl: bin/kubectl built from %s (go.mod's; it calls itself %q)\n", modules(cfg.kubectl, "k8s.io/kubectl", "k8s.io/client-go"), firstLine(kubectlVersion.Stdout()))
-	fmt.Fprintf(&hdr, "- cluster: local kube-apiserver %s on 127.0.0.1, process-backed node agent; image %s\n", server.GitVersion, cfg.image)
-	fmt.Fprintf(&hdr, "- iterations (pairs): sessions %d, clone %d, debug %d (fresh pod every %d), stream %d × %s, start-up %d, picker %d over %d namespaces / %d workloads\n",
-		cfg.sessions, cfg.clones, cfg.debugs, cfg.debugBatch, cfg.streamPairs, mib(cfg.streamBytes), cfg.startups, cfg.pickers, cfg.namespaces, cfg.workloads)
-	md := hdr.String() + "\n" + Table(b.rows)
-	if len(b.notes) > 0 {
-		md += "\nNotes:\n\n"
-		for _, n := range b.notes {
-			md += "- " + n + "\n"
-		}
-	}
-	fmt.Print(md)
-	if err := os.WriteFile(filepath.Join(cfg.out, "results.md"), []byte(md), 0o644); err != nil {
+	m := &b.meta
+	m.Date = started.UTC().Format("2006-01-02 15:04 MST")
+	m.Run, m.Quick, m.TookS = runID, cfg.quick, time.Since(started).Round(time.Second).Seconds()
+	m.CPUs, m.Platform = runtime.NumCPU(), runtime.GOOS+"/"+runtime.GOARCH
+	m.LoadStart, m.LoadEnd = loadStart, loadavg()
+	m.GoVersion, m.Commit = strings.TrimSpace(cfg.goVersion), cfg.commit
+	m.EshellVersion = firstLine(eshellVersion.Stdout())
+	m.KubectlModules = modules(cfg.kubectl, "k8s.io/kubectl", "k8s.io/client-go")
+	m.KubectlVersion = firstLine(kubectlVersion.Stdout())
+	m.Server, m.Node, m.Image = server.GitVersion, b.cl.NodeInfo(ctx), cfg.image
+	m.Sessions, m.Clones, m.Debugs, m.DebugBatch = cfg.sessions, cfg.clones, cfg.debugs, cfg.debugBatch
+	m.StreamPairs, m.StreamBytes, m.Startups, m.Pickers = cfg.streamPairs, cfg.streamBytes, cfg.startups, cfg.pickers
+	if err := b.write(); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		return 1
 	}
-	if err := writeCSV(filepath.Join(cfg.out, "samples.csv"), b.samples); err != nil {
-		fmt.Fprintln(os.Stderr, "bench:", err)
-		return 1
-	}
-	fmt.Fprintf(os.Stderr, "bench: results in %s (every sample: samples.csv; request logs: requests/)\n", cfg.out)
+	fmt.Fprintf(os.Stderr, "bench: results in %s (samples.csv, requests.csv, meta.json, README.md; request logs: requests/)\n", cfg.out)
 	if ctx.Err() != nil {
 		return 130
 	}
 	return 0
 }
 
-func writeCSV(path string, rows [][]string) error {
-	f, err := os.Create(path)
+// write stores the raw data and the report rendered from it in out/.
+func (b *Bench) write() error {
+	out := b.cfg.out
+	if err := results.WriteSamples(filepath.Join(out, results.SamplesFile), b.samples); err != nil {
+		return err
+	}
+	if err := results.WriteRequests(filepath.Join(out, results.RequestsFile), b.reqs); err != nil {
+		return err
+	}
+	if err := results.WriteMeta(filepath.Join(out, results.MetaFile), &b.meta); err != nil {
+		return err
+	}
+	// Rendered from the files just written, as the committed README is.
+	d, err := results.Read(out)
 	if err != nil {
 		return err
 	}
-	w := csv.NewWriter(f)
-	_ = w.Write([]string{"phase", "command", "iteration", "first_output_ms", "total_ms", "exit_code", "stdout_bytes", "error"})
-	_ = w.WriteAll(rows)
-	w.Flush()
-	if err := w.Error(); err != nil {
-		_ = f.Close() // the write error is the one worth reporting
-		return err
-	}
-	return f.Close()
+	return os.WriteFile(filepath.Join(out, "README.md"), []byte(results.Render(d)), 0o644)
 }
 
 // modules names the versions of the given modules a Go binary was built with.
@@ -410,38 +423,35 @@ func (b *Bench) startup(ctx context.Context) {
 	if !b.phase("startup") {
 		return
 	}
-	es, ks := b.pairs(ctx, "startup", b.cfg.startups,
+	b.pairs(ctx, results.PhaseStartup, b.cfg.startups,
 		func(int) Sample {
 			return b.r.Run(ctx, "eshell version", 30*time.Second, nil, "", b.eshell("version")...)
 		},
 		func(int) Sample {
 			return b.r.Run(ctx, "kubectl version --client", 30*time.Second, nil, "", b.kubectl("version", "--client")...)
 		})
-	b.row(fmt.Sprintf("start-up: `version` (n=%d)", len(es)), fmtMS(totals(es)), fmtMS(totals(ks)), ratio(totals(es), totals(ks)))
 }
 
-// sizes compares the binaries as built and both stripped alike.
+// sizes records the binaries as built and both stripped alike.
 func (b *Bench) sizes() {
 	if !b.phase("size") {
 		return
 	}
-	desc := func(path string) (int64, string) {
+	desc := func(path string) results.Binary {
 		st, err := os.Stat(path)
 		if err != nil {
-			return 0, "?"
+			return results.Binary{}
 		}
-		state := "stripped"
+		bin := results.Binary{Bytes: st.Size(), Stripped: true}
 		if f, err := elf.Open(path); err == nil {
 			if f.Section(".symtab") != nil {
-				state = "not stripped"
+				bin.Stripped = false
 			}
 			_ = f.Close() // read only; the section table was already read
 		}
-		return st.Size(), state
+		return bin
 	}
-	es, estate := desc(b.cfg.eshell)
-	ks, kstate := desc(b.cfg.kubectl)
-	b.row("binary size, as built", fmt.Sprintf("%s (%s)", mib(es), estate), fmt.Sprintf("%s (%s)", mib(ks), kstate), ratioN(float64(es), float64(ks)))
+	b.meta.Eshell, b.meta.Kubectl = desc(b.cfg.eshell), desc(b.cfg.kubectl)
 	strip, err := exec.LookPath("strip")
 	if err != nil {
 		b.note("no strip on PATH: only the sizes as built are shown")
@@ -460,10 +470,7 @@ func (b *Bench) sizes() {
 		_ = os.Remove(dst)
 		return st.Size()
 	}
-	se, sk := stripped(b.cfg.eshell), stripped(b.cfg.kubectl)
-	if se > 0 && sk > 0 {
-		b.row("binary size, both stripped (`strip`)", mib(se), mib(sk), ratioN(float64(se), float64(sk)))
-	}
+	b.meta.Eshell.StrippedBytes, b.meta.Kubectl.StrippedBytes = stripped(b.cfg.eshell), stripped(b.cfg.kubectl)
 }
 
 // setup creates the bench namespace and deploy/bench, and warms both
@@ -485,7 +492,7 @@ func (b *Bench) setup(ctx context.Context) error {
 		return err
 	}
 	for _, argv := range [][]string{
-		b.eshell("-n", b.ns, "deploy/bench", "--mode", "exec", "-q", "--no-audit", "--", "echo", "ready"),
+		b.eshell("-n", b.ns, "deploy/bench", "--mode", "exec", "--", "echo", "ready"),
 		b.kubectl("-n", b.ns, "exec", "deploy/bench", "--", "echo", "ready"),
 	} {
 		if s := b.r.Run(ctx, "warm-up", b.cfg.sessionTimeout, nil, "ready", argv...); !s.OK() || !s.Seen() {
@@ -496,7 +503,7 @@ func (b *Bench) setup(ctx context.Context) error {
 }
 
 func (b *Bench) execArgs(cmd ...string) []string {
-	return b.eshell(append([]string{"-n", b.ns, "deploy/bench", "--mode", "exec", "-q", "--no-audit", "--"}, cmd...)...)
+	return b.eshell(append([]string{"-n", b.ns, "deploy/bench", "--mode", "exec", "--"}, cmd...)...)
 }
 
 func (b *Bench) kubectlExecArgs(stdin bool, cmd ...string) []string {
@@ -519,25 +526,14 @@ func (b *Bench) exec(ctx context.Context) {
 		func(int) Sample {
 			return b.r.Run(ctx, "kubectl exec", b.cfg.sessionTimeout, nil, "ready", b.kubectlExecArgs(false, "echo", "ready")...)
 		})
-	b.sessionRows("exec mode vs `kubectl exec`", es, ks, false)
+	b.sessionNotes("exec mode vs `kubectl exec`", es, ks)
 }
 
-// sessionRows adds the first-output and total rows of one comparison.
-func (b *Bench) sessionRows(what string, es, ks []Sample, showLost bool) {
-	e1, k1 := fmtMS(firsts(es)), fmtMS(firsts(ks))
-	if showLost {
-		e1 += fmt.Sprintf(" (output lost %s)", lost(es))
-		k1 += fmt.Sprintf(" (output lost %s)", lost(ks))
-	}
-	b.row(fmt.Sprintf("%s: first output (n=%d)", what, len(es)), e1, k1, ratio(firsts(es), firsts(ks)))
-	b.row(fmt.Sprintf("%s: total", what), fmtMS(totals(es)), fmtMS(totals(ks)), ratio(totals(es), totals(ks)))
+// sessionNotes notes failed runs of one comparison (the figures come
+// from the samples).
+func (b *Bench) sessionNotes(what string, es, ks []Sample) {
 	if n := failed(es) + failed(ks); n > 0 {
 		b.note("%s: %d of eshell's and %d of kubectl's runs failed (see samples.csv)%s", what, failed(es), failed(ks), firstFailure(append(append([]Sample{}, es...), ks...)))
-	}
-	if !showLost {
-		if l := lost(es) + lost(ks); l != fmt.Sprintf("0/%d0/%d", len(es), len(ks)) {
-			b.note("%s: the output was missing in %s of eshell's and %s of kubectl's runs", what, lost(es), lost(ks))
-		}
 	}
 }
 
@@ -561,52 +557,29 @@ func (b *Bench) stream(ctx context.Context) {
 	}
 	n := b.cfg.streamBytes
 	size := strconv.FormatInt(n, 10)
-	rate := func(ss []Sample, check func(Sample) bool) []float64 {
-		var out []float64
-		for _, s := range ss {
-			if s.OK() && check(s) {
-				out = append(out, float64(n)/s.Total.Seconds()/1e6)
-			}
+	// wc -c, not cat >/dev/null: on the real node busybox's cat into
+	// /dev/null ends long before its stdin does, and the run then times
+	// nothing. The count it prints proves every byte arrived.
+	counted := func(s Sample) Sample {
+		if got := strings.TrimSpace(s.Stdout()); s.Err == nil && s.Code == 0 && got != size {
+			s.Err = fmt.Errorf("the container received %q of %s bytes", got, size)
 		}
-		return out
+		return s
 	}
-	mbps := func(xs []float64) string {
-		m, ok := median(xs)
-		if !ok {
-			return "—"
-		}
-		return fmt.Sprintf("%.0f MB/s", m)
-	}
-	all := func(Sample) bool { return true }
-	full := func(s Sample) bool { return s.Out == n }
-
-	ein, kin := b.pairs(ctx, "stream-in", b.cfg.streamPairs,
+	ein, kin := b.pairs(ctx, results.PhaseStreamIn, b.cfg.streamPairs,
 		func(int) Sample {
-			return b.r.Run(ctx, "eshell exec stdin→cat", b.cfg.streamTTL, zeroStream(n), "", b.execArgs("sh", "-c", "cat >/dev/null")...)
+			return counted(b.r.Run(ctx, "eshell exec stdin→wc -c", b.cfg.streamTTL, zeroStream(n), "", b.execArgs("sh", "-c", "wc -c")...))
 		},
 		func(int) Sample {
-			return b.r.Run(ctx, "kubectl exec -i stdin→cat", b.cfg.streamTTL, zeroStream(n), "", b.kubectlExecArgs(true, "sh", "-c", "cat >/dev/null")...)
+			return counted(b.r.Run(ctx, "kubectl exec -i stdin→wc -c", b.cfg.streamTTL, zeroStream(n), "", b.kubectlExecArgs(true, "sh", "-c", "wc -c")...))
 		})
-	b.row(fmt.Sprintf("stream in: %s stdin → `cat >/dev/null` (n=%d)", mib(n), len(ein)), mbps(rate(ein, all)), mbps(rate(kin, all)), ratio(rate(ein, all), rate(kin, all)))
-	eout, kout := b.pairs(ctx, "stream-out", b.cfg.streamPairs,
+	eout, kout := b.pairs(ctx, results.PhaseStreamOut, b.cfg.streamPairs,
 		func(int) Sample {
 			return b.r.Run(ctx, "eshell exec head→stdout", b.cfg.streamTTL, nil, "", b.execArgs("head", "-c", size, "/dev/zero")...)
 		},
 		func(int) Sample {
 			return b.r.Run(ctx, "kubectl exec head→stdout", b.cfg.streamTTL, nil, "", b.kubectlExecArgs(false, "head", "-c", size, "/dev/zero")...)
 		})
-	b.row(fmt.Sprintf("stream out: `head -c %s /dev/zero` (%s) → stdout (n=%d)", size, mib(n), len(eout)), mbps(rate(eout, full)), mbps(rate(kout, full)), ratio(rate(eout, full), rate(kout, full)))
-	cpu := func(ss []Sample) []float64 {
-		var out []float64
-		for _, s := range ss {
-			if s.OK() {
-				out = append(out, float64(s.CPU)/float64(time.Millisecond))
-			}
-		}
-		return out
-	}
-	b.row("stream in: client CPU time (user+sys) per run", fmtMS(cpu(ein)), fmtMS(cpu(kin)), ratio(cpu(ein), cpu(kin)))
-	b.row("stream out: client CPU time (user+sys) per run", fmtMS(cpu(eout)), fmtMS(cpu(kout)), ratio(cpu(eout), cpu(kout)))
 	for _, s := range append(append([]Sample{}, eout...), kout...) {
 		if s.OK() && s.Out != n {
 			b.note("stream out: %s delivered %d of %d bytes", s.Name, s.Out, n)
@@ -622,16 +595,16 @@ func (b *Bench) clone(ctx context.Context) {
 	if !b.phase("clone") {
 		return
 	}
-	b.r.Run(ctx, "warm-up eshell clone", b.cfg.sessionTimeout, nil, "ready", b.eshell("-n", b.ns, "deploy/bench", "--mode", "clone", "-q", "--no-audit", "--", "echo", "ready")...)
+	b.r.Run(ctx, "warm-up eshell clone", b.cfg.sessionTimeout, nil, "ready", b.eshell("-n", b.ns, "deploy/bench", "--mode", "clone", "--", "echo", "ready")...)
 	b.r.Run(ctx, "warm-up kubectl run", b.cfg.sessionTimeout, nil, "ready", b.kubectl("-n", b.ns, "run", "--rm", "-i", "--restart=Never", "--image="+b.cfg.image, "bench-run-warm", "--", "echo", "ready")...)
 	es, ks := b.pairs(ctx, "clone", b.cfg.clones,
 		func(int) Sample {
-			return b.r.Run(ctx, "eshell --mode clone", b.cfg.sessionTimeout, nil, "ready", b.eshell("-n", b.ns, "deploy/bench", "--mode", "clone", "-q", "--no-audit", "--", "echo", "ready")...)
+			return b.r.Run(ctx, "eshell --mode clone", b.cfg.sessionTimeout, nil, "ready", b.eshell("-n", b.ns, "deploy/bench", "--mode", "clone", "--", "echo", "ready")...)
 		},
 		func(i int) Sample {
 			return b.r.Run(ctx, "kubectl run --rm -i", b.cfg.sessionTimeout, nil, "ready", b.kubectl("-n", b.ns, "run", "--rm", "-i", "--restart=Never", "--image="+b.cfg.image, fmt.Sprintf("bench-run-%d", i), "--", "echo", "ready")...)
 		})
-	b.sessionRows("clone mode vs `kubectl run --rm -i`", es, ks, true)
+	b.sessionNotes("clone mode vs `kubectl run --rm -i`", es, ks)
 }
 
 // debugProbe reports whether this kubectl-eshell has --mode debug, without
@@ -671,11 +644,17 @@ func (b *Bench) debug(ctx context.Context) {
 		}
 		n := min(batch, b.cfg.debugs-start)
 		if supported {
+			// Each run starts once the node has reported the previous
+			// debug container ended: kubectl debug exits without waiting
+			// for that, and a run right after it would pay for the
+			// kubelet's work on the same pod.
 			e, k := b.pairs(ctx, "debug", n,
 				func(int) Sample {
+					b.settled(ctx, pod)
 					return b.r.Run(ctx, "eshell --mode debug", b.cfg.sessionTimeout, nil, "ready", b.eshellDebug(pod)...)
 				},
 				func(int) Sample {
+					b.settled(ctx, pod)
 					return b.r.Run(ctx, "kubectl debug -i", b.cfg.sessionTimeout, nil, "ready", b.kubectlDebug(pod)...)
 				})
 			es, ks = append(es, e...), append(ks, k...)
@@ -688,55 +667,53 @@ func (b *Bench) debug(ctx context.Context) {
 		}
 		b.cl.DeletePod(ctx, b.ns, pod)
 	}
-	what := "debug mode vs `kubectl debug -i`"
-	if supported {
-		b.sessionRows(what, es, ks, true)
-		return
+	b.sessionNotes("debug mode vs `kubectl debug -i`", es, ks)
+}
+
+// settled waits (at most 10 s) until every ephemeral container of pod is
+// reported terminated.
+func (b *Bench) settled(ctx context.Context, pod string) {
+	err := b.cl.waitFor(ctx, 10*time.Second, "the debug containers of "+pod+" to end", func(ctx context.Context) (bool, error) {
+		p, err := b.cl.C.CoreV1().Pods(b.ns).Get(ctx, pod, metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		if len(p.Status.EphemeralContainerStatuses) < len(p.Spec.EphemeralContainers) {
+			return false, nil
+		}
+		for _, st := range p.Status.EphemeralContainerStatuses {
+			if st.State.Terminated == nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		b.note("debug: %v", err)
 	}
-	b.row(fmt.Sprintf("%s: first output (n=%d)", what, len(ks)), "n/a (not built)", fmtMS(firsts(ks))+fmt.Sprintf(" (output lost %s)", lost(ks)), "—")
-	b.row(what+": total", "n/a (not built)", fmtMS(totals(ks)), "—")
 }
 
 func (b *Bench) eshellDebug(pod string) []string {
-	return b.eshell("-n", b.ns, "pod/"+pod, "--mode", "debug", "--image", b.cfg.image, "-q", "--no-audit", "--", "echo", "ready")
+	return b.eshell("-n", b.ns, "pod/"+pod, "--mode", "debug", "--image", b.cfg.image, "--", "echo", "ready")
 }
 
 func (b *Bench) kubectlDebug(pod string) []string {
 	return b.kubectl("-n", b.ns, "debug", "-i", pod, "--image="+b.cfg.image, "--target=bench", "--", "sh", "-c", "echo ready")
 }
 
-// count runs argv once at -v=6 and counts its API requests; the log and
-// the request list are kept under out/requests/.
-func (b *Bench) count(ctx context.Context, name string, stdin io.Reader, argv []string) (Requests, Sample) {
+// count runs argv once at -v=6 and counts its API requests; the log, the
+// request list and a timeline are kept under out/requests/.
+func (b *Bench) count(ctx context.Context, name string, stdin io.Reader, marker string, argv []string) (Requests, Sample) {
 	argv = append([]string{argv[0], "-v=6"}, argv[1:]...)
-	s := b.r.Run(ctx, "-v=6 "+name, b.cfg.sessionTimeout, stdin, "", argv...)
+	s := b.r.Run(ctx, "-v=6 "+name, b.cfg.sessionTimeout, stdin, marker, argv...)
 	req := CountRequests(s.Stderr)
 	file := filepath.Join(b.cfg.out, "requests", name+".txt")
 	content := fmt.Sprintf("# %s\n# exit %d; %s\n%s\n\n# timeline (from the process start)\n%s\n# full log\n%s",
-		strings.Join(argv, " "), s.Code, req.String(), strings.Join(req.Lines, "\n"), Timeline(s.Stderr, s.Started, s.Total), s.Stderr)
+		strings.Join(argv, " "), s.Code, req.String(), strings.Join(req.Lines, "\n"), Timeline(s, marker), s.Stderr)
 	_ = os.WriteFile(file, []byte(content), 0o644)
+	b.reqs = append(b.reqs, results.Requests{Name: name, Tool: toolOf(name), OK: s.Err == nil && (s.Code == 0 || marker == ""),
+		Total: req.Total, By: req.By, ToStream: req.ToStream, Rounds: req.Rounds})
 	return req, s
-}
-
-// requestRow adds one row of request counts: eshell, kubectl with a warm
-// discovery cache, and the kubectl count with an empty cache.
-func (b *Bench) requestRow(what string, e Requests, eok bool, k, kcold Requests) {
-	ecell := e.String()
-	if !eok {
-		ecell += " (failed)"
-	}
-	kcell := k.String()
-	if kcold.Total != k.Total {
-		kcell += fmt.Sprintf("; empty discovery cache: %d", kcold.Total)
-	}
-	r := ratioN(float64(e.Total), float64(k.Total))
-	switch {
-	case e.ToStream > 0 && k.ToStream > 0:
-		r += " (in sequence to the stream: " + ratioN(float64(e.ToStream), float64(k.ToStream)) + ")"
-	case e.ToStream == 0 && k.ToStream == 0 && e.Rounds > 0 && k.Rounds > 0:
-		r += " (in sequence: " + ratioN(float64(e.Rounds), float64(k.Rounds)) + ")"
-	}
-	b.row(what, ecell, kcell, r)
 }
 
 // requests counts the API requests of one session of each mode.
@@ -744,17 +721,13 @@ func (b *Bench) requests(ctx context.Context) {
 	if !b.phase("requests") {
 		return
 	}
-	e, es := b.count(ctx, "eshell-exec", nil, b.execArgs("echo", "ready"))
-	k, _ := b.count(ctx, "kubectl-exec", nil, b.kubectlExecArgs(false, "echo", "ready"))
-	kc, _ := b.count(ctx, "kubectl-exec-cold", nil, b.kubectlCold("-n", b.ns, "exec", "deploy/bench", "--", "echo", "ready"))
-	b.requestRow("API requests: exec session (`-q --no-audit`)", e, es.OK(), k, kc)
-	ea, eas := b.count(ctx, "eshell-exec-audit", nil, b.eshell("-n", b.ns, "deploy/bench", "--mode", "exec", "-q", "--", "echo", "ready"))
-	b.requestRow("API requests: exec session with audit Events (eshell's default)", ea, eas.OK(), k, kc)
+	b.count(ctx, "eshell-exec", nil, "ready", b.execArgs("echo", "ready"))
+	b.count(ctx, "kubectl-exec", nil, "ready", b.kubectlExecArgs(false, "echo", "ready"))
+	b.count(ctx, "kubectl-exec-cold", nil, "ready", b.kubectlCold("-n", b.ns, "exec", "deploy/bench", "--", "echo", "ready"))
 
-	e, es = b.count(ctx, "eshell-clone", nil, b.eshell("-n", b.ns, "deploy/bench", "--mode", "clone", "-q", "--no-audit", "--", "echo", "ready"))
-	k, _ = b.count(ctx, "kubectl-run", nil, b.kubectl("-n", b.ns, "run", "--rm", "-i", "--restart=Never", "--image="+b.cfg.image, "bench-run-v6", "--", "echo", "ready"))
-	kc, _ = b.count(ctx, "kubectl-run-cold", nil, b.kubectlCold("-n", b.ns, "run", "--rm", "-i", "--restart=Never", "--image="+b.cfg.image, "bench-run-v6c", "--", "echo", "ready"))
-	b.requestRow("API requests: clone session vs `kubectl run --rm -i`", e, es.OK(), k, kc)
+	b.count(ctx, "eshell-clone", nil, "ready", b.eshell("-n", b.ns, "deploy/bench", "--mode", "clone", "--", "echo", "ready"))
+	b.count(ctx, "kubectl-run", nil, "ready", b.kubectl("-n", b.ns, "run", "--rm", "-i", "--restart=Never", "--image="+b.cfg.image, "bench-run-v6", "--", "echo", "ready"))
+	b.count(ctx, "kubectl-run-cold", nil, "ready", b.kubectlCold("-n", b.ns, "run", "--rm", "-i", "--restart=Never", "--image="+b.cfg.image, "bench-run-v6c", "--", "echo", "ready"))
 
 	pod := "dbg-requests"
 	if err := b.cl.Pod(ctx, b.ns, pod); err != nil {
@@ -762,14 +735,11 @@ func (b *Bench) requests(ctx context.Context) {
 		return
 	}
 	defer b.cl.DeletePod(ctx, b.ns, pod)
-	k, _ = b.count(ctx, "kubectl-debug", nil, b.kubectlDebug(pod))
-	kc, _ = b.count(ctx, "kubectl-debug-cold", nil, b.kubectlCold("-n", b.ns, "debug", "-i", pod, "--image="+b.cfg.image, "--target=bench", "--", "sh", "-c", "echo ready"))
-	if ok, _ := b.debugProbe(ctx, pod); !ok {
-		b.row("API requests: debug session vs `kubectl debug -i`", "n/a (not built)", k.String()+fmt.Sprintf("; empty discovery cache: %d", kc.Total), "—")
-		return
+	b.count(ctx, "kubectl-debug", nil, "ready", b.kubectlDebug(pod))
+	b.count(ctx, "kubectl-debug-cold", nil, "ready", b.kubectlCold("-n", b.ns, "debug", "-i", pod, "--image="+b.cfg.image, "--target=bench", "--", "sh", "-c", "echo ready"))
+	if ok, _ := b.debugProbe(ctx, pod); ok {
+		b.count(ctx, "eshell-debug", nil, "ready", b.eshellDebug(pod))
 	}
-	e, es = b.count(ctx, "eshell-debug", nil, b.eshellDebug(pod))
-	b.requestRow("API requests: debug session vs `kubectl debug -i`", e, es.OK(), k, kc)
 }
 
 // picker times the environment and service questions (without a terminal
@@ -781,30 +751,40 @@ func (b *Bench) picker(ctx context.Context) {
 	help := b.r.Run(ctx, "eshell --help", 30*time.Second, nil, "", b.eshell("--help")...)
 	built := strings.Contains(help.Stdout()+help.Stderr, "--env-label")
 	envLabel := fmt.Sprintf("bench-%s.eshell.sberz.de/env", b.run)
-	fmt.Fprintf(b.log, "== picker: creating %d namespaces (label %s) and %d workloads\n", b.cfg.namespaces, envLabel, b.cfg.workloads)
-	cctx, cancel := context.WithTimeout(ctx, 6*time.Minute)
-	po, err := b.cl.CreatePickerObjects(cctx, b.cfg.namespaces, b.cfg.workloads, b.cfg.workloadSpread, envLabel)
-	cancel()
+	fmt.Fprintf(b.log, "== picker: creating %d namespaces (label %s), %d workloads with ReplicaSets and %d pods\n",
+		b.cfg.namespaces, envLabel, b.cfg.workloads, b.cfg.workloads*fixtureReplicas)
+	// A client of its own with a high rate limit: the fixture is tens of
+	// thousands of small writes, bounded by the worker pool instead.
+	fastCfg := rest.CopyConfig(b.rc)
+	fastCfg.QPS, fastCfg.Burst = 2000, 4000
+	fast, err := kubernetes.NewForConfig(fastCfg)
 	if err != nil {
 		b.note("picker: %v", err)
 		return
 	}
-	objs := b.cfg.namespaces + b.cfg.workloads
-	b.note("picker: created %d namespaces and %d paused Deployments with 0 replicas (no pods, no ReplicaSets; %d in namespace %s, the one timed) in %s, %.0f objects/s with 16 concurrent clients",
-		b.cfg.namespaces, b.cfg.workloads, po.BigCount, po.WorkloadNS[0], po.Created.Round(100*time.Millisecond), float64(objs)/po.Created.Seconds())
+	cctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
+	po, err := b.cl.CreatePickerObjects(cctx, fast, b.cfg.namespaces, b.cfg.workloads, b.cfg.workloadSpread, envLabel)
+	cancel()
+	b.meta.Picker = results.Picker{Namespaces: b.cfg.namespaces, Workloads: b.cfg.workloads, ReplicaSets: po.ReplicaSets, Pods: po.Pods,
+		Spread: len(po.WorkloadNS), BigCount: po.BigCount, BigPods: po.BigPods, Workers: fixtureWorkers,
+		CreatedS: po.Created.Seconds(), SettledS: po.Settled.Seconds(), Extra: po.Extra, Built: built}
+	if err != nil {
+		b.note("picker: %v", err)
+		return
+	}
 	big := po.WorkloadNS[0]
-	kinds := "deployments,statefulsets,daemonsets,cronjobs,jobs,pods"
+	kinds := results.WorkloadKinds
 
-	var goEnv, goWl []float64
-	goList := func(f func(context.Context) (int, error), want int, into *[]float64) {
+	goList := func(phase, name string, i int, f func(context.Context) (int, error), want int) {
 		lctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		t := time.Now()
 		n, err := f(lctx)
 		d := time.Since(t)
-		if err == nil && n >= want {
-			*into = append(*into, float64(d)/float64(time.Millisecond))
+		if err == nil && n < want {
+			err = fmt.Errorf("listed %d objects, want at least %d", n, want)
 		}
+		b.recordGo(phase, name, i, d, err)
 	}
 	envCheck := func(s Sample) Sample {
 		// Without a terminal the question is an error listing the choices.
@@ -819,81 +799,43 @@ func (b *Bench) picker(ctx context.Context) {
 		}
 		return s
 	}
-	envArgs := b.eshell("--env-label", envLabel, "--mode", "exec", "-q")
-	wlArgs := b.eshell("-n", big, "--mode", "exec", "-q")
-	var eEnv, kEnv, eWl, kWl []Sample
+	envArgs := b.eshell("--env-label", envLabel, "--mode", "exec")
+	wlArgs := b.eshell("-n", big, "--mode", "exec")
+	both := func(i int, e, k func()) {
+		if i%2 == 0 {
+			e()
+			k()
+		} else {
+			k()
+			e()
+		}
+	}
 	for i := 0; i < b.cfg.pickers && ctx.Err() == nil; i++ {
-		runE := func() {
+		both(i, func() {
 			if built {
-				s := envCheck(b.r.Run(ctx, "eshell env question", 60*time.Second, nil, "", envArgs...))
-				b.record("picker-env", i, s)
-				eEnv = append(eEnv, s)
+				b.record(results.PhasePickerEnv, i, envCheck(b.r.Run(ctx, "eshell env question", 60*time.Second, nil, "", envArgs...)))
 			}
-		}
-		runK := func() {
-			s := b.r.Run(ctx, "kubectl get ns -l", 60*time.Second, nil, "", b.kubectl("get", "ns", "-l", envLabel)...)
-			b.record("picker-env", i, s)
-			kEnv = append(kEnv, s)
-		}
-		if i%2 == 0 {
-			runE()
-			runK()
-		} else {
-			runK()
-			runE()
-		}
-		goList(func(c context.Context) (int, error) { return b.cl.ListEnvironments(c, envLabel) }, b.cfg.namespaces, &goEnv)
-
-		runE = func() {
+		}, func() {
+			b.record(results.PhasePickerEnv, i, b.r.Run(ctx, "kubectl get ns -l", 60*time.Second, nil, "", b.kubectl("get", "ns", "-l", envLabel)...))
+		})
+		goList(results.PhaseGoEnv, "go list namespaces", i, func(c context.Context) (int, error) { return b.cl.ListEnvironments(c, envLabel) }, b.cfg.namespaces)
+		both(i, func() {
 			if built {
-				s := wlCheck(b.r.Run(ctx, "eshell service question", 60*time.Second, nil, "", wlArgs...))
-				b.record("picker-workloads", i, s)
-				eWl = append(eWl, s)
+				b.record(results.PhasePickerWl, i, wlCheck(b.r.Run(ctx, "eshell service question", 60*time.Second, nil, "", wlArgs...)))
 			}
-		}
-		runK = func() {
-			s := b.r.Run(ctx, "kubectl get "+kinds, 60*time.Second, nil, "", b.kubectl("-n", big, "get", kinds)...)
-			b.record("picker-workloads", i, s)
-			kWl = append(kWl, s)
-		}
-		if i%2 == 0 {
-			runE()
-			runK()
-		} else {
-			runK()
-			runE()
-		}
-		goList(func(c context.Context) (int, error) { return b.cl.ListWorkloads(c, big) }, po.BigCount, &goWl)
+		}, func() {
+			b.record(results.PhasePickerWl, i, b.r.Run(ctx, "kubectl get "+kinds, 60*time.Second, nil, "", b.kubectl("-n", big, "get", kinds)...))
+		})
+		goList(results.PhaseGoWl, "go list workloads", i, func(c context.Context) (int, error) { return b.cl.ListWorkloads(c, big) }, po.BigCount)
 	}
-	envWhat := fmt.Sprintf("picker: environments, %d labelled namespaces (n=%d)", b.cfg.namespaces, len(kEnv))
-	wlWhat := fmt.Sprintf("picker: services, %d workloads in one namespace (n=%d)", po.BigCount, len(kWl))
-	goCell := func(xs []float64) string { return fmt.Sprintf("in-process Go lists: %s", fmtMS(xs)) }
-	if built {
-		b.row(envWhat+" — eshell: to the error listing them; kubectl: `get ns -l`", fmtMS(anyTotals(eEnv)), fmtMS(totals(kEnv)), ratio(anyTotals(eEnv), totals(kEnv)))
-		b.row(wlWhat+" — eshell: to the error listing them; kubectl: `get "+kinds+"`", fmtMS(anyTotals(eWl)), fmtMS(totals(kWl)), ratio(anyTotals(eWl), totals(kWl)))
-		if f := failed(kEnv) + failed(kWl); f > 0 {
-			b.note("picker: %d kubectl runs failed%s", f, firstFailure(append(append([]Sample{}, kEnv...), kWl...)))
-		}
-		for _, s := range append(append([]Sample{}, eEnv...), eWl...) {
-			if s.Err != nil {
-				b.note("picker: %s did not end in the list of choices: %v", s.Name, s.Err)
-				break
-			}
-		}
-	} else {
-		b.row(envWhat+" — kubectl: `get ns -l`", "n/a (picker not built); "+goCell(goEnv), fmtMS(totals(kEnv)), "—")
-		b.row(wlWhat+" — kubectl: `get "+kinds+"`", "n/a (picker not built); "+goCell(goWl), fmtMS(totals(kWl)), "—")
-		b.note("picker: this kubectl-eshell has no --env-label (the picker is not built yet); the eshell column shows the picker's API work done in-process from Go (one namespace list; one list per kind, concurrently) on a warm connection")
+	if !built {
+		b.note("picker: this kubectl-eshell has no --env-label (the picker is not built); only kubectl and the in-process lists were timed")
+		return
 	}
-	if built {
-		b.row("picker: the same lists from Go in-process (warm connection; the API server's share)", fmt.Sprintf("environments %s, services %s", fmtMS(goEnv), fmtMS(goWl)), "—", "—")
-		e, es := b.count(ctx, "eshell-picker-env", nil, envArgs)
-		k, _ := b.count(ctx, "kubectl-get-ns", nil, b.kubectl("get", "ns", "-l", envLabel))
-		kc, _ := b.count(ctx, "kubectl-get-ns-cold", nil, b.kubectlCold("get", "ns", "-l", envLabel))
-		b.requestRow("API requests: environment question vs `kubectl get ns -l`", e, es.Err == nil, k, kc)
-		e, es = b.count(ctx, "eshell-picker-services", nil, wlArgs)
-		k, _ = b.count(ctx, "kubectl-get-workloads", nil, b.kubectl("-n", big, "get", kinds))
-		kc, _ = b.count(ctx, "kubectl-get-workloads-cold", nil, b.kubectlCold("-n", big, "get", kinds))
-		b.requestRow("API requests: service question vs `kubectl get "+kinds+"`", e, es.Err == nil, k, kc)
-	}
+	b.count(ctx, "eshell-picker-env", nil, "", envArgs)
+	b.count(ctx, "kubectl-get-ns", nil, "", b.kubectl("get", "ns", "-l", envLabel))
+	b.count(ctx, "kubectl-get-ns-cold", nil, "", b.kubectlCold("get", "ns", "-l", envLabel))
+	b.count(ctx, "eshell-picker-services", nil, "", wlArgs)
+	b.count(ctx, "kubectl-get-workloads", nil, "", b.kubectl("-n", big, "get", kinds))
+	b.count(ctx, "kubectl-get-workloads-cold", nil, "", b.kubectlCold("-n", big, "get", kinds))
 }

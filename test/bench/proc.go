@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -30,7 +31,16 @@ type Sample struct {
 	CPU time.Duration
 	// Started is when the process was started (wall clock, for timelines).
 	Started time.Time
-	head    []byte
+	// Lines are stderr's lines with their arrival after the start, to put
+	// eshell's progress messages (which carry no timestamp) on a timeline.
+	Lines []TimedLine
+	head  []byte
+}
+
+// TimedLine is one line of stderr and when it arrived.
+type TimedLine struct {
+	At   time.Duration
+	Text string
 }
 
 // Stdout is the start (up to 64 KiB) of what the run wrote to stdout.
@@ -62,10 +72,13 @@ func (r *Runner) Run(ctx context.Context, name string, timeout time.Duration, st
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = 5 * time.Second
-	stderr := &capped{max: 4 << 20}
-	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	s := Sample{Name: name, First: -1}
+	if err != nil {
+		s.Err = err
+		return s
+	}
+	errPipe, err := cmd.StderrPipe()
 	if err != nil {
 		s.Err = err
 		return s
@@ -77,15 +90,20 @@ func (r *Runner) Run(ctx context.Context, name string, timeout time.Duration, st
 		return s
 	}
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		s.Out, s.First, s.head = scan(out, marker, start)
 	}()
-	wg.Wait() // stdout is closed when the process (group) exits
+	var stderr string
+	go func() {
+		defer wg.Done()
+		stderr, s.Lines = lines(errPipe, start, 4<<20)
+	}()
+	wg.Wait() // the pipes are closed when the process (group) exits
 	err = cmd.Wait()
 	s.Total = time.Since(start)
-	s.Stderr = stderr.String()
+	s.Stderr = stderr
 	if cmd.ProcessState != nil {
 		s.CPU = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
@@ -148,30 +166,25 @@ func scan(r io.Reader, marker string, start time.Time) (int64, time.Duration, []
 	}
 }
 
-// capped is a buffer that keeps the first max bytes.
-type capped struct {
-	mu  sync.Mutex
-	b   bytes.Buffer
-	max int
-}
-
-func (c *capped) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if room := c.max - c.b.Len(); room > 0 {
-		if len(p) > room {
-			c.b.Write(p[:room])
-		} else {
-			c.b.Write(p)
+// lines reads r to the end, keeping up to max bytes and each line with
+// its arrival after start.
+func lines(r io.Reader, start time.Time, max int) (string, []TimedLine) {
+	var all strings.Builder
+	var out []TimedLine
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadString('\n')
+		if line != "" {
+			at := time.Since(start)
+			if all.Len() < max {
+				all.WriteString(line)
+				out = append(out, TimedLine{At: at, Text: strings.TrimRight(line, "\r\n")})
+			}
+		}
+		if err != nil {
+			return all.String(), out
 		}
 	}
-	return len(p), nil
-}
-
-func (c *capped) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.String()
 }
 
 // zeros is an endless stream of zero bytes.

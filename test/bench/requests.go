@@ -210,19 +210,29 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// Timeline renders the API responses and stream events of a -v=6 log as
-// offsets from the process start, to see where a session's time goes.
-func Timeline(log string, started time.Time, total time.Duration) string {
-	y, m, d := started.Date()
-	midnight := time.Date(y, m, d, 0, 0, 0, 0, started.Location())
-	t0 := started.Sub(midnight)
-	var b strings.Builder
-	b.WriteString("      +0.0ms  process started\n")
-	for _, line := range strings.Split(log, "\n") {
+// Timeline renders a -v=6 run as offsets from the process start: the API
+// responses (klog's timestamps), the other lines of stderr as they arrived
+// (eshell's progress messages carry no timestamp), the first output on
+// stdout and the exit, to see where a session's time goes.
+func Timeline(s Sample, marker string) string {
+	y, m, d := s.Started.Date()
+	midnight := time.Date(y, m, d, 0, 0, 0, 0, s.Started.Location())
+	t0 := s.Started.Sub(midnight)
+	type ev struct {
+		at   time.Duration
+		what string
+	}
+	evs := []ev{{0, "process started"}}
+	for _, tl := range s.Lines {
+		line := tl.Text
 		at, ok := lineTime(line)
 		if !ok {
+			if strings.TrimSpace(line) != "" {
+				evs = append(evs, ev{tl.At, "stderr: " + line})
+			}
 			continue
 		}
+		at -= t0
 		what := ""
 		switch {
 		case strings.Contains(line, "Config loaded"):
@@ -241,11 +251,22 @@ func Timeline(log string, started time.Time, total time.Duration) string {
 			p := raw
 			if u, err := url.Parse(raw); err == nil {
 				p = u.Path
+				if w := u.Query().Get("watch"); w != "" {
+					p += "?watch"
+				}
 			}
 			what = fmt.Sprintf("%-9s %s %s (%sms)", Classify(verb, raw), verb, p, took)
 		}
-		fmt.Fprintf(&b, "%+10.1fms  %s\n", float64(at-t0)/float64(time.Millisecond), what)
+		evs = append(evs, ev{at, what})
 	}
-	fmt.Fprintf(&b, "%+10.1fms  process exited\n", float64(total)/float64(time.Millisecond))
+	if marker != "" && s.Seen() {
+		evs = append(evs, ev{s.First, fmt.Sprintf("stdout: first output (%q)", marker)})
+	}
+	evs = append(evs, ev{s.Total, "process exited"})
+	sort.SliceStable(evs, func(i, j int) bool { return evs[i].at < evs[j].at })
+	var b strings.Builder
+	for _, e := range evs {
+		fmt.Fprintf(&b, "%+10.1fms  %s\n", float64(e.at)/float64(time.Millisecond), e.what)
+	}
 	return b.String()
 }
