@@ -177,7 +177,7 @@ func writeCSV(path string, rows [][]string) error {
 	w := csv.NewWriter(f)
 	_ = w.WriteAll(rows)
 	if err := w.Error(); err != nil {
-		f.Close()
+		_ = f.Close() // the write error is the one worth reporting
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return f.Close()
@@ -188,7 +188,7 @@ func readCSV(path string, header []string) ([][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: closing cannot lose data
 	r := csv.NewReader(f)
 	r.FieldsPerRecord = len(header)
 	head, err := r.Read()
