@@ -43,10 +43,15 @@ type Plan struct {
 	TTY       bool
 	Debug     DebugSettings
 	Clone     CloneSettings
-	// DryRun prints what would be created in Output (yaml or json).
-	DryRun  bool
-	Output  string
-	NoAudit bool
+	// DryRun prints what would be created or run in Output (yaml or
+	// json), and creates and runs nothing.
+	DryRun bool
+	// ServerDryRun (with DryRun) sends what would be created with
+	// dryRun=All, so admission judges it, and prints what the API server
+	// would store.
+	ServerDryRun bool
+	Output       string
+	NoAudit      bool
 }
 
 // Limits bound a session.
