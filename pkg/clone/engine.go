@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -26,10 +27,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if p.Clone.WithPVC {
 		src.PVCAccessModes = claimModes(ctx, d.Remote.Client, w.Namespace, w.Template.Spec.Volumes)
 	}
-	display := "(shell)"
-	if len(p.Command) > 0 {
-		display = shell.Quote(p.Command)
-	}
+	display := audit.Describe(p.Command, p.RecordCommand)
 	user := "unknown"
 	if !p.DryRun {
 		user = d.User(ctx)

@@ -53,12 +53,14 @@ type Options struct {
 	Output      string
 	Quiet       bool
 	NoAudit     bool
-	IdleTimeout time.Duration
-	ConfigPath  string
-	Image       string
-	Debug       plan.DebugSettings
-	Clone       plan.CloneSettings
-	Pick        PickOptions
+	// RecordCommand: --record-command.
+	RecordCommand bool
+	IdleTimeout   time.Duration
+	ConfigPath    string
+	Image         string
+	Debug         plan.DebugSettings
+	Clone         plan.CloneSettings
+	Pick          PickOptions
 	// Clone and debug.
 	MaxDuration       time.Duration
 	PodRunningTimeout time.Duration
@@ -221,6 +223,7 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 			Limits:    plan.Limits{MaxDuration: o.MaxDuration, PodRunningTimeout: o.PodRunningTimeout, IdleTimeout: o.IdleTimeout},
 			SessionID: session.NewID(), Stdin: useStdin, TTY: useTTY,
 			Debug: o.Debug, Clone: o.Clone, DryRun: o.DryRun != "", Output: o.Output, NoAudit: o.NoAudit,
+			RecordCommand: o.RecordCommand || (!flags.Changed("record-command") && cfg.RecordCommand),
 		},
 		ModeGiven: flags.Changed("mode"), ImageGiven: flags.Changed("image"),
 		Target: o.Target, Service: o.Pick.Service, Pod: o.Pod,

@@ -104,6 +104,7 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.BoolVarP(&o.ttyFlag, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress messages")
 	f.BoolVar(&o.NoAudit, "no-audit", false, "record no start/end Events on the workload")
+	f.BoolVar(&o.RecordCommand, "record-command", false, "write the command's arguments into the clone's annotations and the audit Events (default from config, false: only the program and the number of arguments, as arguments may hold secrets)")
 	f.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
 	f.StringVar(&o.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")

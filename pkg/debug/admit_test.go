@@ -128,7 +128,9 @@ func TestAutoSkipsUnbuildable(t *testing.T) {
 func TestSuggestSkipsTheRejected(t *testing.T) {
 	var n atomic.Int32
 	s := &Session{Remote: session.Remote{Client: refusing(func(string) error { return nil }, &n)}, Profile: ProfileGeneral,
-		Build: func(p string) (*corev1.EphemeralContainer, error) { return debugContainer(t, runningPod(), "eshell-a", p), nil }}
+		Build: func(p string) (*corev1.EphemeralContainer, error) {
+			return debugContainer(t, runningPod(), "eshell-a", p), nil
+		}}
 	for _, rejected := range AutoCandidates() {
 		if got := s.suggest(context.Background(), runningPod(), rejected); got == rejected || got == "" {
 			t.Errorf("after %s was refused, suggest = %q", rejected, got)

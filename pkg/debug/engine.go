@@ -25,10 +25,7 @@ import (
 // after admission (server).
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	pod := p.Pod
-	user := "unknown"
-	if !p.DryRun || p.ServerDryRun {
-		user = d.User(ctx)
-	}
+	user := d.User(ctx)
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), StartTimeout: p.Limits.PodRunningTimeout, Progress: d.Progress}
 
 	if !p.DryRun {

@@ -194,10 +194,9 @@ func (s *Session) addError(ctx context.Context, pod *corev1.Pod, err error) erro
 	case apierrors.IsForbidden(err) && strings.Contains(msg, "cannot patch"):
 		return fmt.Errorf("you may not add debug containers here: patch pods/ephemeralcontainers in namespace %q is forbidden (%v); "+
 			"ask your cluster admin for it (example Roles are in deploy/rbac/), or use --mode clone", pod.Namespace, err)
-	case apierrors.IsForbidden(err):
+	case apierrors.IsForbidden(err), apierrors.IsInvalid(err):
+		// A ValidatingAdmissionPolicy denies as Invalid by default.
 		return fmt.Errorf("the API server refused the debug container with --profile %s: %w; nothing was added; %s", s.Profile, err, advice())
-	case apierrors.IsInvalid(err):
-		return fmt.Errorf("the API server rejected the debug container as invalid: %w; nothing was added", err)
 	}
 	return fmt.Errorf("adding the debug container to pod %s: %w", pod.Name, err)
 }

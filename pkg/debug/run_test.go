@@ -161,7 +161,9 @@ func TestAddErrors(t *testing.T) {
 				}
 				return true, nil, c.err
 			})
-			build := func(p string) (*corev1.EphemeralContainer, error) { return debugContainer(t, runningPod(), "eshell-a", p), nil }
+			build := func(p string) (*corev1.EphemeralContainer, error) {
+				return debugContainer(t, runningPod(), "eshell-a", p), nil
+			}
 			s := &Session{Remote: session.Remote{Client: client}, Profile: ProfileGeneral, Build: build}
 			_, err := s.Add(context.Background(), runningPod(), debugContainer(t, runningPod(), "eshell-a", ProfileGeneral))
 			for _, w := range c.want {

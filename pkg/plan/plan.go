@@ -52,6 +52,9 @@ type Plan struct {
 	ServerDryRun bool
 	Output       string
 	NoAudit      bool
+	// RecordCommand writes the command's arguments into annotations and
+	// Events (see audit.Describe); by default only the program is named.
+	RecordCommand bool
 }
 
 // Limits bound a session.

@@ -245,6 +245,7 @@ func TestPresets(t *testing.T) {
 		deployment("default", "plain", nil, nil, "app"),
 		deployment("default", "typo", map[string]string{meta.PresetAnnotation: "djang"}, nil, "app"),
 		runningPod("default", "plain-1", map[string]string{"app": "plain"}, "app"),
+		keptClone("default", "web-clone-1"),
 	}
 	script := func(cmd []string) string {
 		if len(cmd) != 3 || cmd[0] != "sh" {
@@ -272,6 +273,11 @@ func TestPresets(t *testing.T) {
 	p, errOut, err := resolve(func(r *Request) { r.Target = "deploy/cmd" })
 	if err != nil || strings.Join(p.Command, "|") != "bin/console|--sandbox" || !strings.Contains(errOut, "eshell.kubectl.io/command") {
 		t.Errorf("command annotation: %v, command %q, stderr %q", err, p.Command, errOut)
+	}
+	// A kept clone records what it ran; targeting it must not run that again.
+	p, _, err = resolve(func(r *Request) { r.Target = "pod/web-clone-1" })
+	if err != nil || strings.Contains(strings.Join(p.Command, " "), "migrate") {
+		t.Errorf("a kept clone as the target: %v, command %q, want the shell", err, p.Command)
 	}
 	p, _, err = resolve(func(r *Request) { r.Target, r.Preset = "deploy/django", "node" })
 	if err != nil || !strings.Contains(script(p.Command), "exec node") {
@@ -358,3 +364,11 @@ func TestEnvironmentStepForbidden(t *testing.T) {
 }
 
 func slicesEqual(a, b []string) bool { return cmp.Equal(a, b) }
+
+// keptClone is a clone pod left by --keep, with the annotation that
+// records what its session ran.
+func keptClone(ns, name string) *corev1.Pod {
+	p := runningPod(ns, name, nil, "app")
+	p.Annotations = map[string]string{meta.CommandAnnotation: "python manage.py migrate", meta.ManagedByLabel: meta.ManagedByValue}
+	return p
+}
