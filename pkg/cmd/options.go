@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -203,8 +204,10 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 	if useTTY && !session.IsTerminal(o.In) {
 		return req, errors.New("-t needs a terminal on stdin; drop -t when piping input")
 	}
-	if o.DryRun != "" && o.DryRun != "client" {
-		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client", o.DryRun)
+	switch o.DryRun {
+	case "", "client", "server":
+	default:
+		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client (nothing is sent) or --dry-run=server (admission judges, nothing is stored)", o.DryRun)
 	}
 	if o.PodRunningTimeout <= 0 {
 		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
@@ -213,6 +216,8 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 	if err != nil {
 		return req, fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
 	}
+	var given []string
+	flags.Visit(func(f *pflag.Flag) { given = append(given, f.Name) })
 	envLabel := strings.TrimSpace(o.Pick.EnvLabel)
 	if envLabel == "" {
 		envLabel = cfg.EnvLabel
@@ -224,6 +229,7 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 			SessionID: session.NewID(), Stdin: useStdin, TTY: useTTY,
 			Debug: o.Debug, Clone: o.Clone, DryRun: o.DryRun != "", Output: o.Output, NoAudit: o.NoAudit,
 			RecordCommand: o.RecordCommand || (!flags.Changed("record-command") && cfg.RecordCommand),
+			ServerDryRun:  o.DryRun == "server", Given: given,
 		},
 		ModeGiven: flags.Changed("mode"), ImageGiven: flags.Changed("image"),
 		Target: o.Target, Service: o.Pick.Service, Pod: o.Pod,

@@ -98,7 +98,7 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
 	f.StringSliceVar(&o.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
 	f.StringVar(&o.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
-	f.StringVar(&o.DryRun, "dry-run", "", "client: print the object that would be created, create nothing")
+	f.StringVar(&o.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
 	f.StringVarP(&o.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
 	f.BoolVarP(&o.stdinFlag, "stdin", "i", true, "pass stdin to the remote process (default true)")
 	f.BoolVarP(&o.ttyFlag, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")

@@ -372,3 +372,36 @@ func keptClone(ns, name string) *corev1.Pod {
 	p.Annotations = map[string]string{meta.CommandAnnotation: "python manage.py migrate", meta.ManagedByLabel: meta.ManagedByValue}
 	return p
 }
+
+// Each input gap gets one line that says what is wrong.
+func TestInputGaps(t *testing.T) {
+	withSidecar := deployment("default", "web", nil, nil, "app")
+	always := corev1.ContainerRestartPolicyAlways
+	withSidecar.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "proxy", Image: "proxy:1", RestartPolicy: &always}}
+	pod := runningPod("default", "web-1", map[string]string{"app": "web"}, "app")
+	pod.Spec.InitContainers = withSidecar.Spec.Template.Spec.InitContainers
+	objs := []runtime.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, withSidecar, pod}
+	for _, c := range []struct {
+		name string
+		edit func(*Request)
+		want string
+	}{
+		{"no such namespace", func(r *Request) { r.Base.Namespace, r.Target = "shpo", "deploy/web" },
+			`namespace "shpo" does not exist: check -n or --env`},
+		{"no such workload", func(r *Request) { r.Target = "deploy/api" }, `no deployment "api" in namespace "default"`},
+		{"sidecar in clone", func(r *Request) { r.Target, r.Base.Container = "deploy/web", "proxy" },
+			`container "proxy" is a native sidecar, and --mode clone works next to the main containers only: pass -c with one of app, or use --mode exec`},
+		{"sidecar in debug", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = "deploy/web", "proxy", mode.Debug },
+			`container "proxy" is a native sidecar, and --mode debug works`},
+		{"sidecar in exec", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = "deploy/web", "proxy", mode.Exec }, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, req, _ := testResolver(t, nil, objs...)
+			c.edit(&req)
+			_, err := r.Resolve(context.Background(), req)
+			if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Errorf("Resolve: %v, want %q", err, c.want)
+			}
+		})
+	}
+}
