@@ -154,13 +154,19 @@ func Load(path string) (Config, error) {
 		*dst = v
 		return nil
 	}
-	dur := func(name string, dst *time.Duration, allowZero bool) error {
-		f, ok := fields[name]
+	// scalar is the text of field name; ok is false when it is absent or
+	// null, which keeps the default.
+	scalar := func(name string) (f yamlfile.Field, v string, ok bool, err error) {
+		f, ok = fields[name]
 		if !ok || yamlfile.IsNull(f.Value) {
-			return nil
+			return f, "", false, nil
 		}
-		v, err := yamlfile.String(path, f.Value, name)
-		if err != nil {
+		v, err = yamlfile.String(path, f.Value, name)
+		return f, v, err == nil, err
+	}
+	dur := func(name string, dst *time.Duration, allowZero bool) error {
+		f, v, ok, err := scalar(name)
+		if !ok {
 			return err
 		}
 		d, err := time.ParseDuration(strings.TrimSpace(v))
@@ -178,12 +184,8 @@ func Load(path string) (Config, error) {
 	}
 
 	boolean := func(name string, dst *bool) error {
-		f, ok := fields[name]
-		if !ok || yamlfile.IsNull(f.Value) {
-			return nil
-		}
-		v, err := yamlfile.String(path, f.Value, name)
-		if err != nil {
+		f, v, ok, err := scalar(name)
+		if !ok {
 			return err
 		}
 		switch strings.TrimSpace(v) {
