@@ -76,6 +76,9 @@ type Options struct {
 	whoami   *access.Whoami
 	recorder *audit.Recorder
 	ahead    *access.Ahead
+	// redact hides the command's arguments in -v logs and --dry-run
+	// output; nil until the command line is parsed.
+	redact *strings.Replacer
 }
 
 // PickOptions are the flags that replace interactive choices, and the
@@ -295,6 +298,11 @@ func (o *Options) print(obj any) error {
 	}
 	if err != nil {
 		return err
+	}
+	// The printed object may carry the command (a clone's or a debug
+	// container's); its arguments stay out unless the user opted in.
+	if o.redact != nil && !o.plan.RecordCommand {
+		b = []byte(o.redact.Replace(string(b)))
 	}
 	_, err = o.Out.Write(b)
 	return err

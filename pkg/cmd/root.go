@@ -7,6 +7,7 @@ import (
 	"errors"
 	goflag "flag"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -87,12 +88,21 @@ Without a command, bash is started where the image has it, else sh.`,
 	klogFlags := goflag.NewFlagSet("klog", goflag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	cmd.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
-	cmd.PersistentPreRun = func(*cobra.Command, []string) {
+	cmd.PersistentPreRun = func(c *cobra.Command, args []string) {
+		secrets := slices.Clone(o.CommandFlag)
+		if dash := c.ArgsLenAtDash(); dash >= 0 {
+			secrets = append(secrets, args[dash:]...)
+		}
+		o.redact = redactor(secrets)
 		// client-go reports a cancelled stream (Ctrl+C, --max-duration) as
 		// errors through klog; below -v=1 that is noise, not information.
 		if klogFlags.Lookup("v").Value.String() == "0" {
 			klog.SetLogger(logr.Discard())
+			return
 		}
+		// From -v=6 on, client-go logs the URLs and bodies that carry the
+		// command's arguments: they go out redacted.
+		klog.SetLogger(newRedactLogger(o.ErrOut, o.redact))
 	}
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")

@@ -1,0 +1,119 @@
+package cmd
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/sberz/kubectl-eshell/pkg/shell"
+)
+
+// redacted replaces a command argument in -v logs and --dry-run output.
+const redacted = "[redacted]"
+
+// minSecret is the shortest argument that is redacted: shorter ones (-c,
+// ls, /) are flags and paths, and replacing them everywhere would garble
+// every log line while hiding nothing.
+const minSecret = 4
+
+// redactor replaces the arguments of the user's command, in every form
+// they take on the wire (as typed, URL-query-escaped in an exec request,
+// JSON-escaped in a request body, shell-quoted in a start script), with
+// "[redacted]". Arguments may hold secrets (psql postgres://app:pw@db), and
+// -v=6 and up log the URLs and bodies of requests that carry them.
+func redactor(args []string) *strings.Replacer {
+	var pairs []string
+	for _, a := range args {
+		if len(a) < minSecret {
+			continue
+		}
+		for _, base := range []string{a, shell.ContainerArgv([]string{a})[0]} {
+			forms := []string{base, url.QueryEscape(base), url.PathEscape(base), shell.Word(base)}
+			if b, err := json.Marshal(base); err == nil {
+				forms = append(forms, strings.Trim(string(b), `"`))
+			}
+			for _, f := range forms {
+				pairs = append(pairs, f, redacted)
+			}
+		}
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// redactingWriter writes through a redactor.
+type redactingWriter struct {
+	w io.Writer
+	r *strings.Replacer
+}
+
+func (rw redactingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(rw.w, rw.r.Replace(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// redactSink is klog's output at -v levels, as one line per message in
+// klog's manner, passed through a redactor. klog hands every line to the
+// logger set with klog.SetLogger, client-go's request logs included.
+type redactSink struct {
+	mu     *sync.Mutex
+	out    io.Writer
+	r      *strings.Replacer
+	name   string
+	values []any
+}
+
+func newRedactLogger(out io.Writer, r *strings.Replacer) logr.Logger {
+	return logr.New(&redactSink{mu: &sync.Mutex{}, out: out, r: r})
+}
+
+func (s *redactSink) Init(logr.RuntimeInfo) {}
+
+// Enabled is true: klog has already checked -v before it calls the sink.
+func (s *redactSink) Enabled(int) bool { return true }
+
+func (s *redactSink) Info(_ int, msg string, kv ...any) { s.write("I", msg, nil, kv) }
+
+func (s *redactSink) Error(err error, msg string, kv ...any) { s.write("E", msg, err, kv) }
+
+func (s *redactSink) WithValues(kv ...any) logr.LogSink {
+	c := *s
+	c.values = append(append([]any{}, s.values...), kv...)
+	return &c
+}
+
+func (s *redactSink) WithName(name string) logr.LogSink {
+	c := *s
+	if c.name != "" {
+		name = c.name + "/" + name
+	}
+	c.name = name
+	return &c
+}
+
+func (s *redactSink) write(severity, msg string, err error, kv []any) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s%s] ", severity, time.Now().Format("0102 15:04:05.000000"))
+	if s.name != "" {
+		b.WriteString(s.name + ": ")
+	}
+	b.WriteString(msg)
+	if err != nil {
+		fmt.Fprintf(&b, " err=%q", err.Error())
+	}
+	all := append(append([]any{}, s.values...), kv...)
+	for i := 0; i+1 < len(all); i += 2 {
+		fmt.Fprintf(&b, " %v=%q", all[i], fmt.Sprint(all[i+1]))
+	}
+	line := strings.TrimRight(s.r.Replace(b.String()), "\n") + "\n"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = io.WriteString(s.out, line)
+}
