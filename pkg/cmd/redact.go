@@ -46,19 +46,6 @@ func redactor(args []string) *strings.Replacer {
 	return strings.NewReplacer(pairs...)
 }
 
-// redactingWriter writes through a redactor.
-type redactingWriter struct {
-	w io.Writer
-	r *strings.Replacer
-}
-
-func (rw redactingWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(rw.w, rw.r.Replace(string(p))); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
 // redactSink is klog's output at -v levels, as one line per message in
 // klog's manner, passed through a redactor. klog hands every line to the
 // logger set with klog.SetLogger, client-go's request logs included.
