@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"net/url"
 	"strings"
@@ -28,10 +29,17 @@ func TestRedactor(t *testing.T) {
 
 func TestRedactLogger(t *testing.T) {
 	var out bytes.Buffer
-	l := newRedactLogger(&out, redactor([]string{"hunter22"}))
+	l := newRedactLogger(&out, []string{"hunter22"})
 	l.WithName("rest").WithValues("url", "https://x/?p=hunter22").Info("Request Body", "body", `{"command":["hunter22"]}`)
 	l.Error(errors.New("hunter22 refused"), "failed")
-	if got := out.String(); strings.Contains(got, "hunter22") || strings.Count(got, "\n") != 2 || !strings.Contains(got, "rest: Request Body") {
+	// A protobuf body is logged as a hex dump, the secret split over lines.
+	l.Info("Request Body", "body", hex.Dump([]byte("k8s\x00\n\x0a........some pod hunter22 more")))
+	l.Info("Request Body", "body", hex.Dump([]byte("k8s\x00 another pod")))
+	// Cut short by client-go within the secret.
+	l.Info("Response Body", "body", hex.Dump([]byte("k8s\x00\n\x0a........some pod hunt"))+" [truncated 2048 chars]")
+	got := out.String()
+	if strings.Contains(got, "hunter22") || strings.Count(got, "\n") != 5 || !strings.Contains(got, "rest: Request Body") ||
+		strings.Count(got, "[redacted] (a body of") != 2 || strings.Contains(got, "68 75 6e 74") || !strings.Contains(got, "another pod") {
 		t.Errorf("logged:\n%s", got)
 	}
 }

@@ -89,9 +89,14 @@ Without a command, bash is started where the image has it, else sh.`,
 	klog.InitFlags(klogFlags)
 	cmd.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
 	cmd.PersistentPreRun = func(c *cobra.Command, args []string) {
-		secrets := slices.Clone(o.CommandFlag)
-		if dash := c.ArgsLenAtDash(); dash >= 0 {
-			secrets = append(secrets, args[dash:]...)
+		// The program (argv[0]) is named, as in the audit record; its
+		// arguments are what may hold a secret.
+		var secrets []string
+		if len(o.CommandFlag) > 1 {
+			secrets = slices.Clone(o.CommandFlag[1:])
+		}
+		if dash := c.ArgsLenAtDash(); dash >= 0 && dash < len(args) {
+			secrets = append(secrets, args[dash+1:]...)
 		}
 		o.redact = redactor(secrets)
 		// client-go reports a cancelled stream (Ctrl+C, --max-duration) as
@@ -102,7 +107,7 @@ Without a command, bash is started where the image has it, else sh.`,
 		}
 		// From -v=6 on, client-go logs the URLs and bodies that carry the
 		// command's arguments: they go out redacted.
-		klog.SetLogger(newRedactLogger(o.ErrOut, o.redact))
+		klog.SetLogger(newRedactLogger(o.ErrOut, secrets))
 	}
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
