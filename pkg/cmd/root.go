@@ -127,7 +127,7 @@ Without a command, bash is started where the image has it, else sh.`,
 	// debug
 	f.StringVar(&o.Image, "image", "", "debug: image of the debug container (default from config, busybox:1.37)")
 	f.StringVar(&o.Debug.Profile, "profile", debug.ProfileAuto,
-		"debug: security profile, one of "+strings.Join(debug.ProfileNames(), ", ")+" (auto: the most capable one the namespace's Pod Security level admits)")
+		"debug: security profile, one of "+strings.Join(debug.ProfileNames(), ", ")+" (auto: the most capable one the API server admits, found by server-side dry runs)")
 	f.BoolVar(&o.Debug.CopyEnv, "copy-env", true, "debug: give the debug container the target container's env (references, secrets are never read by eshell)")
 	f.BoolVar(&o.Debug.CopyMounts, "copy-mounts", true, "debug: mount the target container's volumes at the same paths")
 	f.BoolVar(&o.Debug.Reuse, "reuse", false, "debug: attach to your still-running debug container of the same image in the pod instead of adding another (asked on a terminal)")

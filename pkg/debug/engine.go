@@ -41,7 +41,9 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	}
 
 	name := containerName(pod)
-	var warnings []string
+	// What of the target could not be carried over can depend on the
+	// profile (mounts a privileged container may have): kept per profile.
+	warnings := map[string][]string{}
 	s.Build = func(profile string) (*corev1.EphemeralContainer, error) {
 		ec, w, err := GenerateEphemeralContainer(pod, ContainerOptions{
 			Name:   name,
@@ -57,7 +59,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 			Profile:    profile,
 			User:       user,
 		})
-		warnings = w
+		warnings[profile] = w
 		return ec, err
 	}
 
@@ -90,7 +92,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		}
 		d.Infof("Using --profile %s as requested", s.Profile)
 	}
-	for _, msg := range warnings {
+	for _, msg := range warnings[s.Profile] {
 		d.Warnf("%s", msg)
 	}
 	if p.ServerDryRun {
