@@ -129,16 +129,18 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		r.Info = o.ErrOut
 	}
 	o.plan, err = r.Resolve(cmd.Context(), req)
-	if err != nil {
-		if o.ahead != nil {
-			if cerr := o.missing(cmd.Context(), o.ahead.Wait()); cerr != nil {
-				// Missing permissions say more than the lookup's Forbidden.
-				return advise(cerr, o.rest.Host)
-			}
-		}
-		return advise(err, o.rest.Host)
+	if err == nil {
+		return nil
 	}
-	return nil
+	// Missing permissions say more than the lookup's Forbidden, but less
+	// than a namespace that does not exist, where no Role could be.
+	var nsErr *plan.NamespaceNotFoundError
+	if o.ahead != nil && !errors.As(err, &nsErr) {
+		if cerr := o.missing(cmd.Context(), o.ahead.Wait()); cerr != nil {
+			return advise(cerr, o.rest.Host)
+		}
+	}
+	return advise(err, o.rest.Host)
 }
 
 // request reads the flags, the config file and the kubeconfig's namespace:

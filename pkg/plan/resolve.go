@@ -161,17 +161,25 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	return r.withContainer(p, w.Template.ObjectMeta, w.Template.Spec)
 }
 
+// NamespaceNotFoundError is a namespace that does not exist. It says more
+// than what the lookup in it reported: "no deployment web in namespace
+// shpo", or, for a user whose Roles live in namespaces, a Forbidden.
+type NamespaceNotFoundError struct{ Namespace string }
+
+func (e *NamespaceNotFoundError) Error() string {
+	return fmt.Sprintf("namespace %q does not exist: check -n or --env (list them with: kubectl get namespaces)", e.Namespace)
+}
+
 // notFound tells a namespace that does not exist from a workload missing
-// in it: "no deployment web in namespace shpo" sends the user looking for
-// the wrong thing. Whether the namespace exists is asked only when the
-// workload was not found, and only a definite answer changes the message.
+// in it (or one the user may not read). Whether the namespace exists is
+// asked only then, and only a definite answer changes the message.
 func (r *Resolver) notFound(ctx context.Context, ns string, err error) error {
 	var nf *target.NotFoundError
-	if !errors.As(err, &nf) {
+	if !errors.As(err, &nf) && !apierrors.IsForbidden(err) {
 		return err
 	}
 	if _, nerr := r.Clients.Typed.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(nerr) {
-		return fmt.Errorf("namespace %q does not exist: check -n or --env (list them with: kubectl get namespaces)", ns)
+		return &NamespaceNotFoundError{Namespace: ns}
 	}
 	return err
 }

@@ -394,9 +394,18 @@ func TestInputGaps(t *testing.T) {
 		{"sidecar in debug", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = "deploy/web", "proxy", mode.Debug },
 			`container "proxy" is a native sidecar, and --mode debug works`},
 		{"sidecar in exec", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = "deploy/web", "proxy", mode.Exec }, ""},
+		// A user whose Roles live in namespaces is Forbidden where none exists.
+		{"forbidden in no such namespace", func(r *Request) { r.Base.Namespace, r.Target = "gone", "deploy/web" },
+			`namespace "gone" does not exist`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, req, _ := testResolver(t, nil, objs...)
+			r.Clients.Typed.(*fake.Clientset).PrependReactor("get", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				if a.GetNamespace() == "gone" {
+					return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", errors.New("no Role here"))
+				}
+				return false, nil, nil
+			})
 			c.edit(&req)
 			_, err := r.Resolve(context.Background(), req)
 			if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
