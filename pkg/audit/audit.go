@@ -70,6 +70,8 @@ type Session struct {
 	Namespace string
 	// Command is what runs in the container; empty means its default shell.
 	Command []string
+	// RecordCommand records Command's arguments too (see Describe).
+	RecordCommand bool
 	// Workload is the object the session was opened next to (Kind, Name,
 	// Namespace, UID, APIVersion). If Name is empty the pod is used instead.
 	Workload corev1.ObjectReference
@@ -110,7 +112,7 @@ func NewRecorder(c kubernetes.Interface, warn io.Writer) *Recorder {
 func (r *Recorder) Start(ctx context.Context, s Session) {
 	note := fmt.Sprintf("%s started %s session", displayUser(s.User), withArticle(string(s.Mode)))
 	if len(s.Command) > 0 {
-		note += " (command: " + shell.Quote(s.Command) + ")"
+		note += " (command: " + Describe(s.Command, s.RecordCommand) + ")"
 	}
 	note += where(s)
 	r.record(ctx, s, ReasonStarted, ActionStart, corev1.EventTypeNormal, "start", note)
@@ -215,7 +217,7 @@ func (r *Recorder) event(s Session, reason, action, eventType, suffix, note stri
 		annotations[meta.UserAnnotation] = s.User
 	}
 	if len(s.Command) > 0 {
-		annotations[meta.CommandAnnotation] = shell.Quote(s.Command)
+		annotations[meta.CommandAnnotation] = Describe(s.Command, s.RecordCommand)
 	}
 
 	return &eventsv1.Event{
@@ -235,6 +237,25 @@ func (r *Recorder) event(s Session, reason, action, eventType, suffix, note stri
 		Note:                truncate(note, maxNote),
 		Type:                eventType,
 	}
+}
+
+// Describe is how annotations and Events record a command: the program and
+// the number of its arguments, never their values, which may hold a
+// password (psql postgres://app:secret@db) that anyone who may read pods or
+// Events would see. With full, the user opted in to the whole command line,
+// shell-quoted. An empty command is the shell.
+func Describe(command []string, full bool) string {
+	switch {
+	case len(command) == 0:
+		return "(shell)"
+	case full:
+		return shell.Quote(command)
+	case len(command) == 1:
+		return shell.Quote(command[:1])
+	case len(command) == 2:
+		return shell.Quote(command[:1]) + " (1 argument, not recorded)"
+	}
+	return fmt.Sprintf("%s (%d arguments, not recorded)", shell.Quote(command[:1]), len(command)-1)
 }
 
 // warnOnce prints one warning per Recorder, however many writes fail: the

@@ -10,6 +10,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -19,19 +20,16 @@ import (
 // Run is the clone engine: it builds the clone of the plan's workload,
 // creates it, waits until its container runs, attaches, reports the exit
 // code and removes the pod on every exit path. With DryRun it prints the
-// pod instead.
+// pod instead (with ServerDryRun, as the API server would store it).
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	w := p.Workload
 	src := Source{Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, Template: w.Template}
 	if p.Clone.WithPVC {
 		src.PVCAccessModes = claimModes(ctx, d.Remote.Client, w.Namespace, w.Template.Spec.Volumes)
 	}
-	display := "(shell)"
-	if len(p.Command) > 0 {
-		display = shell.Quote(p.Command)
-	}
+	display := audit.Describe(p.Command, p.RecordCommand)
 	user := "unknown"
-	if !p.DryRun {
+	if !p.DryRun || p.ServerDryRun {
 		user = d.User(ctx)
 	}
 	opts := Options{
@@ -46,6 +44,13 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	}
 	for _, msg := range warnings {
 		d.Warnf("%s", msg)
+	}
+	if p.ServerDryRun {
+		// Admission (Pod Security, quotas, policies) judges the clone;
+		// nothing is stored.
+		if pod, err = d.Remote.Client.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+			return createError(err)
+		}
 	}
 	if p.DryRun {
 		return d.Print(pod)

@@ -199,7 +199,7 @@ metadata:
   annotations:
     eshell.kubectl.io/source: set-per-kind
     eshell.kubectl.io/user: alice@example.com
-    eshell.kubectl.io/command: bash
+    eshell.kubectl.io/session-command: bash
     eshell.kubectl.io/expires-at: "2026-03-01T13:00:00Z"
     kubectl.kubernetes.io/default-container: app
 spec:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -53,12 +54,14 @@ type Options struct {
 	Output      string
 	Quiet       bool
 	NoAudit     bool
-	IdleTimeout time.Duration
-	ConfigPath  string
-	Image       string
-	Debug       plan.DebugSettings
-	Clone       plan.CloneSettings
-	Pick        PickOptions
+	// RecordCommand: --record-command.
+	RecordCommand bool
+	IdleTimeout   time.Duration
+	ConfigPath    string
+	Image         string
+	Debug         plan.DebugSettings
+	Clone         plan.CloneSettings
+	Pick          PickOptions
 	// Clone and debug.
 	MaxDuration       time.Duration
 	PodRunningTimeout time.Duration
@@ -73,6 +76,9 @@ type Options struct {
 	whoami   *access.Whoami
 	recorder *audit.Recorder
 	ahead    *access.Ahead
+	// redact hides the command's arguments in -v logs and --dry-run
+	// output; nil until the command line is parsed.
+	redact *strings.Replacer
 }
 
 // PickOptions are the flags that replace interactive choices, and the
@@ -123,16 +129,18 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		r.Info = o.ErrOut
 	}
 	o.plan, err = r.Resolve(cmd.Context(), req)
-	if err != nil {
-		if o.ahead != nil {
-			if cerr := o.missing(cmd.Context(), o.ahead.Wait()); cerr != nil {
-				// Missing permissions say more than the lookup's Forbidden.
-				return advise(cerr, o.rest.Host)
-			}
-		}
-		return advise(err, o.rest.Host)
+	if err == nil {
+		return nil
 	}
-	return nil
+	// Missing permissions say more than the lookup's Forbidden, but less
+	// than a namespace that does not exist, where no Role could be.
+	var nsErr *plan.NamespaceNotFoundError
+	if o.ahead != nil && !errors.As(err, &nsErr) {
+		if cerr := o.missing(cmd.Context(), o.ahead.Wait()); cerr != nil {
+			return advise(cerr, o.rest.Host)
+		}
+	}
+	return advise(err, o.rest.Host)
 }
 
 // request reads the flags, the config file and the kubeconfig's namespace:
@@ -201,8 +209,10 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 	if useTTY && !session.IsTerminal(o.In) {
 		return req, errors.New("-t needs a terminal on stdin; drop -t when piping input")
 	}
-	if o.DryRun != "" && o.DryRun != "client" {
-		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client", o.DryRun)
+	switch o.DryRun {
+	case "", "client", "server":
+	default:
+		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client (nothing is sent) or --dry-run=server (admission judges, nothing is stored)", o.DryRun)
 	}
 	if o.PodRunningTimeout <= 0 {
 		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
@@ -211,6 +221,8 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 	if err != nil {
 		return req, fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
 	}
+	var given []string
+	flags.Visit(func(f *pflag.Flag) { given = append(given, f.Name) })
 	envLabel := strings.TrimSpace(o.Pick.EnvLabel)
 	if envLabel == "" {
 		envLabel = cfg.EnvLabel
@@ -221,6 +233,8 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 			Limits:    plan.Limits{MaxDuration: o.MaxDuration, PodRunningTimeout: o.PodRunningTimeout, IdleTimeout: o.IdleTimeout},
 			SessionID: session.NewID(), Stdin: useStdin, TTY: useTTY,
 			Debug: o.Debug, Clone: o.Clone, DryRun: o.DryRun != "", Output: o.Output, NoAudit: o.NoAudit,
+			RecordCommand: o.RecordCommand || (!flags.Changed("record-command") && cfg.RecordCommand),
+			ServerDryRun:  o.DryRun == "server", Given: given,
 		},
 		ModeGiven: flags.Changed("mode"), ImageGiven: flags.Changed("image"),
 		Target: o.Target, Service: o.Pick.Service, Pod: o.Pod,
@@ -286,6 +300,11 @@ func (o *Options) print(obj any) error {
 	}
 	if err != nil {
 		return err
+	}
+	// The printed object may carry the command (a clone's or a debug
+	// container's); its arguments stay out unless the user opted in.
+	if o.redact != nil && !o.plan.RecordCommand {
+		b = []byte(o.redact.Replace(string(b)))
 	}
 	_, err = o.Out.Write(b)
 	return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,17 @@ func TestOptionsComplete(t *testing.T) {
 		{name: "bad mode", args: []string{"web", "--mode", "ssh"}, wantErr: "ssh"},
 		{name: "bad type", args: []string{"svc/web"}, wantErr: `unknown resource type "svc"`},
 		{name: "tty without terminal", args: []string{"web", "-t"}, wantErr: "-t needs a terminal"},
-		{name: "bad dry-run", args: []string{"web", "--dry-run=server"}, wantErr: "use --dry-run=client"},
+		{name: "bad dry-run", args: []string{"web", "--dry-run=yes"}, wantErr: "use --dry-run=client"},
+		{name: "server dry-run", args: []string{"web", "--dry-run=server", "--keep"}, check: func(t *testing.T, r plan.Request) {
+			if !r.Base.DryRun || !r.Base.ServerDryRun || !slices.Contains(r.Base.Given, "keep") {
+				t.Errorf("dry run %v server %v given %q", r.Base.DryRun, r.Base.ServerDryRun, r.Base.Given)
+			}
+		}},
+		{name: "record the command", args: []string{"web", "--record-command"}, check: func(t *testing.T, r plan.Request) {
+			if !r.Base.RecordCommand {
+				t.Error("--record-command not in the plan")
+			}
+		}},
 		{name: "zero wait", args: []string{"web", "--pod-running-timeout=0s"}, wantErr: "must be positive"},
 		{name: "bad profile", args: []string{"web", "--profile", "root"}, wantErr: `unknown profile "root"`},
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	goflag "flag"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -87,23 +88,38 @@ Without a command, bash is started where the image has it, else sh.`,
 	klogFlags := goflag.NewFlagSet("klog", goflag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	cmd.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
-	cmd.PersistentPreRun = func(*cobra.Command, []string) {
+	cmd.PersistentPreRun = func(c *cobra.Command, args []string) {
+		// The program (argv[0]) is named, as in the audit record; its
+		// arguments are what may hold a secret.
+		var secrets []string
+		if len(o.CommandFlag) > 1 {
+			secrets = slices.Clone(o.CommandFlag[1:])
+		}
+		if dash := c.ArgsLenAtDash(); dash >= 0 && dash < len(args) {
+			secrets = append(secrets, args[dash+1:]...)
+		}
+		o.redact = redactor(secrets)
 		// client-go reports a cancelled stream (Ctrl+C, --max-duration) as
 		// errors through klog; below -v=1 that is noise, not information.
 		if klogFlags.Lookup("v").Value.String() == "0" {
 			klog.SetLogger(logr.Discard())
+			return
 		}
+		// From -v=6 on, client-go logs the URLs and bodies that carry the
+		// command's arguments: they go out redacted.
+		klog.SetLogger(newRedactLogger(o.ErrOut, secrets))
 	}
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
 	f.StringSliceVar(&o.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
 	f.StringVar(&o.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
-	f.StringVar(&o.DryRun, "dry-run", "", "client: print the object that would be created, create nothing")
+	f.StringVar(&o.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
 	f.StringVarP(&o.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
 	f.BoolVarP(&o.stdinFlag, "stdin", "i", true, "pass stdin to the remote process (default true)")
 	f.BoolVarP(&o.ttyFlag, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")
 	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress messages")
 	f.BoolVar(&o.NoAudit, "no-audit", false, "record no start/end Events on the workload")
+	f.BoolVar(&o.RecordCommand, "record-command", false, "write the command's arguments into the clone's annotations and the audit Events (default from config, false: only the program and the number of arguments, as arguments may hold secrets)")
 	f.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
 	f.StringVar(&o.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
@@ -111,7 +127,7 @@ Without a command, bash is started where the image has it, else sh.`,
 	// debug
 	f.StringVar(&o.Image, "image", "", "debug: image of the debug container (default from config, busybox:1.37)")
 	f.StringVar(&o.Debug.Profile, "profile", debug.ProfileAuto,
-		"debug: security profile, one of "+strings.Join(debug.ProfileNames(), ", ")+" (auto: the most capable one the namespace's Pod Security level admits)")
+		"debug: security profile, one of "+strings.Join(debug.ProfileNames(), ", ")+" (auto: the most capable one the API server admits, found by server-side dry runs)")
 	f.BoolVar(&o.Debug.CopyEnv, "copy-env", true, "debug: give the debug container the target container's env (references, secrets are never read by eshell)")
 	f.BoolVar(&o.Debug.CopyMounts, "copy-mounts", true, "debug: mount the target container's volumes at the same paths")
 	f.BoolVar(&o.Debug.Reuse, "reuse", false, "debug: attach to your still-running debug container of the same image in the pod instead of adding another (asked on a terminal)")

@@ -36,6 +36,11 @@ type Config struct {
 	MaxDuration time.Duration
 	// PodRunningTimeout bounds the wait for a clone pod to start running.
 	PodRunningTimeout time.Duration
+	// RecordCommand writes the whole command line, arguments included,
+	// into the clone's annotations and the audit Events; by default only
+	// the program and the number of arguments, since arguments may hold
+	// secrets that anyone who may read pods or Events would see.
+	RecordCommand bool
 }
 
 // Defaults returns the settings used when config.yaml is absent or leaves a
@@ -89,6 +94,7 @@ const (
 	fieldIdleTimeout       = "idleTimeout"
 	fieldMaxDuration       = "maxDuration"
 	fieldPodRunningTimeout = "podRunningTimeout"
+	fieldRecordCommand     = "recordCommand"
 )
 
 // Load reads the config file at path on top of Defaults. A missing file (or
@@ -122,7 +128,7 @@ func Load(path string) (Config, error) {
 	}
 	fields, err := yamlfile.Fields(path, docs[0], "config",
 		fieldMode, fieldDebugImage, fieldEnvLabel, fieldPreset,
-		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout)
+		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout, fieldRecordCommand)
 	if err != nil {
 		return cfg, err
 	}
@@ -148,13 +154,19 @@ func Load(path string) (Config, error) {
 		*dst = v
 		return nil
 	}
-	dur := func(name string, dst *time.Duration, allowZero bool) error {
-		f, ok := fields[name]
+	// scalar is the text of field name; ok is false when it is absent or
+	// null, which keeps the default.
+	scalar := func(name string) (f yamlfile.Field, v string, ok bool, err error) {
+		f, ok = fields[name]
 		if !ok || yamlfile.IsNull(f.Value) {
-			return nil
+			return f, "", false, nil
 		}
-		v, err := yamlfile.String(path, f.Value, name)
-		if err != nil {
+		v, err = yamlfile.String(path, f.Value, name)
+		return f, v, err == nil, err
+	}
+	dur := func(name string, dst *time.Duration, allowZero bool) error {
+		f, v, ok, err := scalar(name)
+		if !ok {
 			return err
 		}
 		d, err := time.ParseDuration(strings.TrimSpace(v))
@@ -171,6 +183,22 @@ func Load(path string) (Config, error) {
 		return nil
 	}
 
+	boolean := func(name string, dst *bool) error {
+		f, v, ok, err := scalar(name)
+		if !ok {
+			return err
+		}
+		switch strings.TrimSpace(v) {
+		case "true":
+			*dst = true
+		case "false":
+			*dst = false
+		default:
+			return yamlfile.Errorf(path, f.Value, "%s: %q is not a boolean; write true or false", name, v)
+		}
+		return nil
+	}
+
 	for _, err := range []error{
 		str(fieldMode, (*string)(&cfg.Mode), func(s string) error { return mode.Mode(s).Check() }),
 		str(fieldDebugImage, &cfg.DebugImage, nil),
@@ -180,6 +208,7 @@ func Load(path string) (Config, error) {
 		dur(fieldMaxDuration, &cfg.MaxDuration, true),
 		// Zero would mean waiting forever for a pod that may never start.
 		dur(fieldPodRunningTimeout, &cfg.PodRunningTimeout, false),
+		boolean(fieldRecordCommand, &cfg.RecordCommand),
 	} {
 		if err != nil {
 			return Defaults(), err

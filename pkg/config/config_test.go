@@ -64,6 +64,7 @@ preset: django
 				IdleTimeout: 90 * time.Minute, MaxDuration: 8 * time.Hour, PodRunningTimeout: 45 * time.Second}
 		}},
 		{"some fields keep the others' defaults", "mode: exec\n", func(c *Config) { c.Mode = "exec" }},
+		{"record the command line", "recordCommand: true\n", func(c *Config) { c.RecordCommand = true }},
 		{"zero disables the timeouts", "idleTimeout: 0\nmaxDuration: 0s\n", func(c *Config) { c.IdleTimeout, c.MaxDuration = 0, 0 }},
 		{"null and empty keep defaults", "mode:\ndebugImage: ''\nidleTimeout: ~\npreset:\n", func(*Config) {}},
 	}
@@ -89,7 +90,8 @@ func TestLoadErrors(t *testing.T) {
 		want    string // after "<file>:"
 	}{
 		{"syntax", "mode: clone\nidleTimeout: [1m\n", `2: invalid YAML`},
-		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, idleTimeout, maxDuration, mode, podRunningTimeout, preset`},
+		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, idleTimeout, maxDuration, mode, podRunningTimeout, preset, recordCommand`},
+		{"bad boolean", "recordCommand: yes please\n", `1: recordCommand: "yes please" is not a boolean; write true or false`},
 		{"field twice", "mode: exec\nmode: debug\n", `2: field "mode" is set twice in config (first on line 1)`},
 		{"bad mode", "# settings\nmode: attach\n", `2: mode: invalid mode "attach": use one of clone, debug or exec`},
 		{"bad duration", "idleTimeout: 30\n", `1: idleTimeout: time: missing unit in duration "30"; write a duration like 90s, 30m or 1h30m`},

@@ -4,10 +4,11 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/klog/v2"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
@@ -16,23 +17,14 @@ import (
 )
 
 // Run is the debug engine: in the plan's pod it attaches to the user's
-// still-running debug container when asked to reuse it, or else resolves
-// the profile against the namespace's Pod Security level, adds an ephemeral
-// container next to the plan's container, waits until it runs and
-// attaches. With DryRun it prints the container instead.
+// still-running debug container when asked to reuse it, or else settles the
+// profile (for auto: the most capable one a server-side dry run shows the
+// API server admits), adds an ephemeral container next to the plan's
+// container, waits until it runs and attaches. With DryRun it prints the
+// container instead: as built (client), or as the API server would store it
+// after admission (server).
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	pod := p.Pod
-	// The namespace's labels do not depend on what follows: read them
-	// while the reuse is decided, one round trip fewer before the shell.
-	type nsResult struct {
-		labels map[string]string
-		err    error
-	}
-	nsc := make(chan nsResult, 1)
-	go func() {
-		l, err := namespaceLabels(ctx, d, pod.Namespace, p.Debug.Profile)
-		nsc <- nsResult{l, err}
-	}()
 	user := d.User(ctx)
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), StartTimeout: p.Limits.PodRunningTimeout, Progress: d.Progress}
 
@@ -48,54 +40,104 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		}
 	}
 
-	ns := <-nsc
-	if ns.err != nil {
-		return ns.err
+	name := containerName(pod)
+	// What of the target could not be carried over can depend on the
+	// profile (mounts a privileged container may have): kept per profile.
+	warnings := map[string][]string{}
+	s.Build = func(profile string) (*corev1.EphemeralContainer, error) {
+		ec, w, err := GenerateEphemeralContainer(pod, ContainerOptions{
+			Name:   name,
+			Image:  p.Image,
+			Target: p.Container,
+			// Always stdin: the start gate arrives through it (as in clone
+			// mode). Without -i no local input follows the gate.
+			Command:    shell.Gated(p.Command, p.Limits.MaxDuration),
+			Stdin:      true,
+			TTY:        p.TTY,
+			CopyEnv:    p.Debug.CopyEnv,
+			CopyMounts: p.Debug.CopyMounts,
+			Profile:    profile,
+			User:       user,
+		})
+		warnings[profile] = w
+		return ec, err
 	}
-	profile, reason, err := ResolveProfile(p.Debug.Profile, ns.labels)
-	if err != nil {
-		return err
-	}
-	s.Suggested, _, _ = ResolveProfile(ProfileAuto, ns.labels)
 
-	ec, warnings, err := GenerateEphemeralContainer(pod, ContainerOptions{
-		Name:   containerName(pod),
-		Image:  p.Image,
-		Target: p.Container,
-		// Always stdin: the start gate arrives through it (as in clone
-		// mode). Without -i no local input follows the gate.
-		Command:    shell.Gated(p.Command, p.Limits.MaxDuration),
-		Stdin:      true,
-		TTY:        p.TTY,
-		CopyEnv:    p.Debug.CopyEnv,
-		CopyMounts: p.Debug.CopyMounts,
-		Profile:    profile,
-		User:       user,
-	})
-	if err != nil {
-		return err
+	var ec *corev1.EphemeralContainer
+	switch {
+	case IsAuto(p.Debug.Profile) && p.DryRun && !p.ServerDryRun:
+		if ec, err = clientDryRunAuto(ctx, d, pod, s); err != nil {
+			return err
+		}
+	case IsAuto(p.Debug.Profile):
+		start := time.Now()
+		chosen, notes, err := Choose(pod, s.Try(ctx, pod, s.Build, AutoCandidates()))
+		klog.V(2).Infof("--profile auto: dry runs of %d profiles took %s", len(AutoCandidates()), time.Since(start).Round(time.Millisecond))
+		for _, n := range notes {
+			d.Infof("%s", n)
+		}
+		if err != nil {
+			return s.addError(ctx, pod, err)
+		}
+		ec, s.Profile = chosen.EC, chosen.Profile
+		if len(notes) == 0 {
+			d.Infof("Using --profile %s: the API server admits it (checked by a server-side dry run)", chosen.Profile)
+		} else {
+			d.Infof("Using --profile %s, the most capable profile the API server admits here", chosen.Profile)
+		}
+	default:
+		s.Profile = strings.ToLower(strings.TrimSpace(p.Debug.Profile))
+		if ec, err = s.Build(s.Profile); err != nil {
+			return err
+		}
+		d.Infof("Using --profile %s as requested", s.Profile)
 	}
-	for _, msg := range warnings {
+	for _, msg := range warnings[s.Profile] {
 		d.Warnf("%s", msg)
 	}
-	pserr := CheckPodSecurity(pod, ec, profile, ns.labels)
-	if p.DryRun {
-		if pserr != nil {
-			d.Warnf("%v", pserr)
+	if p.ServerDryRun {
+		stored, err := s.DryRun(ctx, pod, ec)
+		if err != nil {
+			return s.addError(ctx, pod, err)
+		}
+		for i := range stored.Spec.EphemeralContainers {
+			if stored.Spec.EphemeralContainers[i].Name == ec.Name {
+				ec = &stored.Spec.EphemeralContainers[i]
+			}
 		}
 		return d.Print(ec)
 	}
-	if pserr != nil {
-		return pserr
-	}
-	if IsAuto(p.Debug.Profile) {
-		d.Infof("%s", strings.ToUpper(reason[:1])+reason[1:])
-	} else {
-		d.Infof("Using --profile %s as requested", profile)
+	if p.DryRun {
+		return d.Print(ec)
 	}
 	end := d.Audit(ctx, pod.Name, p.Container)
 	defer func() { end(err) }()
 	return s.Run(ctx, pod, ec)
+}
+
+// clientDryRunAuto builds the container of --profile auto without asking
+// the API server, as --dry-run=client promises: the namespace's Pod
+// Security label, when the user may read it, is the best guess; the server
+// may still judge otherwise, which --dry-run=server shows.
+func clientDryRunAuto(ctx context.Context, d plan.Deps, pod *corev1.Pod, s *Session) (*corev1.EphemeralContainer, error) {
+	labels := namespaceHint(ctx, d, pod.Namespace)
+	profile, reason, err := ResolveProfile(ProfileAuto, labels)
+	if err != nil {
+		return nil, err
+	}
+	if labels == nil {
+		reason = fmt.Sprintf("namespace %q cannot be read, so its Pod Security level is unknown; showing --profile %s", pod.Namespace, profile)
+	}
+	d.Infof("%s%s (--dry-run=server asks the API server which profile it admits)", strings.ToUpper(reason[:1]), reason[1:])
+	s.Profile = profile
+	ec, err := s.Build(profile)
+	if err != nil {
+		return nil, err
+	}
+	if pserr := CheckPodSecurity(pod, ec, profile, labels); pserr != nil {
+		d.Warnf("%v", pserr)
+	}
+	return ec, nil
 }
 
 // IsAuto reports whether the requested profile is left to the namespace.
@@ -123,20 +165,18 @@ func containerName(pod *corev1.Pod) string {
 	}
 }
 
-// namespaceLabels reads the labels that decide the Pod Security level. A
-// user who may not read the namespace gets no labels, and is told.
-func namespaceLabels(ctx context.Context, d plan.Deps, namespace, profile string) (map[string]string, error) {
+// namespaceHint reads the namespace's labels for a guess at its Pod
+// Security level; nil when the user may not read it (a namespaced Role
+// cannot grant that) or the read fails: it is only a hint.
+func namespaceHint(ctx context.Context, d plan.Deps, namespace string) map[string]string {
 	ns, err := d.Remote.Client.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
-	switch {
-	case err == nil:
-		return ns.Labels, nil
-	case apierrors.IsForbidden(err):
-		if IsAuto(profile) {
-			d.Infof("You may not read namespace %q, so its Pod Security level is unknown; assuming it enforces none (pass --profile restricted if it does)", namespace)
-		}
-		return map[string]string{}, nil
+	if err != nil {
+		return nil
 	}
-	return nil, fmt.Errorf("reading namespace %q for its Pod Security level: %w", namespace, err)
+	if ns.Labels == nil {
+		return map[string]string{}
+	}
+	return ns.Labels
 }
 
 // reuse decides whether to attach to ec, the user's still-running debug

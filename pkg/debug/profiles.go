@@ -12,8 +12,8 @@ import (
 // Security profiles of the debug container. Each one is a trade between what
 // the shell may do and which Pod Security level admits it.
 const (
-	// ProfileAuto picks the most capable profile the namespace's Pod Security
-	// enforce level admits.
+	// ProfileAuto picks the most capable profile the API server admits, by
+	// server-side dry runs (see Choose).
 	ProfileAuto = "auto"
 	// ProfileGeneral adds SYS_PTRACE so the shell can inspect the target's
 	// processes. Admitted by "privileged" only.
@@ -48,7 +48,8 @@ type profile interface {
 
 // profiles holds the concrete profiles: kubectl debug's, of the same names,
 // with eshell's refinement of restricted. ProfileAuto is not one of them
-// since it only exists until ResolveProfile has read the namespace.
+// since it only exists until the API server (or, for --dry-run=client,
+// ResolveProfile) has chosen one.
 var profiles = map[string]profile{
 	ProfileGeneral:    kubectlProfile(kdebug.ProfileGeneral),
 	ProfileBaseline:   kubectlProfile(kdebug.ProfileBaseline),
@@ -115,7 +116,9 @@ func enforcedLevel(nsLabels map[string]string) (level, raw string, set bool) {
 }
 
 // ResolveProfile turns the user's --profile (possibly "auto", or empty,
-// meaning auto) into a concrete profile, given the namespace's labels. The
+// meaning auto) into a concrete profile, given the namespace's labels: the
+// guess of --dry-run=client, which asks the API server nothing, and the
+// check of a --profile name before anything is sent. The
 // reason is one line for the user. For a concrete profile that the namespace
 // will reject, the reason is that warning; the request is still honoured, as
 // the user may know of an exemption eshell can't see.

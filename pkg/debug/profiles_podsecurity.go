@@ -30,9 +30,9 @@ var evaluator = sync.OnceValues(func() (policy.Evaluator, error) {
 // by itself is reported only where Pod Security Admission names ec too:
 // the pod breaks it whatever eshell adds.
 //
-// It lets the engine refuse a container before the update: once a pod holds a
-// non-compliant ephemeral container, every later ephemeral container update of
-// that pod is rejected.
+// It explains a profile against a level the namespace's labels show, where
+// the API server is not asked (--dry-run=client): the server's dry runs
+// decide everything else.
 func podSecurityViolations(pod *corev1.Pod, ec *corev1.EphemeralContainer, level string) []string {
 	lvl, err := api.ParseLevel(level)
 	if err != nil {

@@ -26,10 +26,9 @@ import (
 )
 
 // PodSecurityError is an ephemeral container that the namespace's enforced
-// Pod Security level would reject. It is reported before the update is sent:
-// a pod that holds one non-compliant ephemeral container has every later
-// ephemeral container update rejected, so sending it would break debugging
-// that pod for everyone until it is replaced.
+// Pod Security level, as its labels show it, would reject. Only
+// --dry-run=client reports it, as a warning: it cannot ask the API server,
+// and the labels are a hint (exemptions and cluster defaults do not show).
 type PodSecurityError struct {
 	Pod, Namespace string
 	Profile        string   // the profile the container was built with
@@ -40,7 +39,7 @@ type PodSecurityError struct {
 
 func (e *PodSecurityError) Error() string {
 	msg := fmt.Sprintf("the debug container with --profile %s breaks Pod Security %q, which namespace %q enforces (%s); "+
-		"nothing was added to pod %s, since a pod holding one non-compliant ephemeral container rejects every later one",
+		"the API server would refuse it for pod %s",
 		e.Profile, e.Level, e.Namespace, strings.Join(e.Rules, ", "), e.Pod)
 	if e.Suggested != "" && e.Suggested != e.Profile {
 		msg += fmt.Sprintf(": use --profile %s (what --profile auto picks here)", e.Suggested)
@@ -98,9 +97,12 @@ type Session struct {
 	Progress io.Writer
 	// StartTimeout bounds the wait for the container to run.
 	StartTimeout time.Duration
-	// Suggested is the profile to suggest when the API server rejects the
-	// container (what --profile auto picks for the namespace).
-	Suggested string
+	// Profile is the profile the container was built with, and Build
+	// builds it with another: when the API server refuses the container,
+	// the advice names a profile a dry run showed it admits, never the
+	// one just refused. A nil Build gives no such advice.
+	Profile string
+	Build   Builder
 	// ExitTimeout bounds the wait for the exit code after the attach ended
 	// (default 15s).
 	ExitTimeout time.Duration
@@ -170,9 +172,11 @@ func PatchBody(ec *corev1.EphemeralContainer) ([]byte, error) {
 // addError explains why the API server refused the ephemeral container.
 func (s *Session) addError(ctx context.Context, pod *corev1.Pod, err error) error {
 	msg := err.Error()
-	suggest := s.Suggested
-	if suggest == "" {
-		suggest = ProfileRestricted
+	advice := func() string {
+		if p := s.suggest(ctx, pod, s.Profile); p != "" {
+			return fmt.Sprintf("--profile %s is admitted here (checked by a server-side dry run): use it", p)
+		}
+		return "no profile eshell offers is admitted here: ask your cluster admin which policy forbids it, or use --mode clone or --mode exec"
 	}
 	switch {
 	case apierrors.IsNotFound(err), apierrors.IsMethodNotSupported(err):
@@ -186,14 +190,13 @@ func (s *Session) addError(ctx context.Context, pod *corev1.Pod, err error) erro
 		return fmt.Errorf("this cluster does not support ephemeral containers: the pods/ephemeralcontainers subresource is missing (%v); "+
 			"they need Kubernetes 1.25 or later%s. Use --mode clone or --mode exec instead", err, version)
 	case apierrors.IsForbidden(err) && strings.Contains(msg, "violates PodSecurity"):
-		return fmt.Errorf("the namespace's Pod Security admission rejected the debug container: %w; nothing was added: try --profile %s", err, suggest)
+		return fmt.Errorf("the namespace's Pod Security admission rejected the debug container with --profile %s: %w; nothing was added; %s", s.Profile, err, advice())
 	case apierrors.IsForbidden(err) && strings.Contains(msg, "cannot patch"):
 		return fmt.Errorf("you may not add debug containers here: patch pods/ephemeralcontainers in namespace %q is forbidden (%v); "+
 			"ask your cluster admin for it (example Roles are in deploy/rbac/), or use --mode clone", pod.Namespace, err)
-	case apierrors.IsForbidden(err):
-		return fmt.Errorf("the API server refused the debug container: %w; nothing was added (if a policy forbids its security settings, try --profile %s)", err, suggest)
-	case apierrors.IsInvalid(err):
-		return fmt.Errorf("the API server rejected the debug container as invalid: %w; nothing was added (if a policy forbids its security settings, try --profile %s)", err, suggest)
+	case apierrors.IsForbidden(err), apierrors.IsInvalid(err):
+		// A ValidatingAdmissionPolicy denies as Invalid by default.
+		return fmt.Errorf("the API server refused the debug container with --profile %s: %w; nothing was added; %s", s.Profile, err, advice())
 	}
 	return fmt.Errorf("adding the debug container to pod %s: %w", pod.Name, err)
 }

@@ -91,7 +91,7 @@ func TestCheckPodSecurity(t *testing.T) {
 	if !errors.As(err, &pse) {
 		t.Fatalf("sysadmin in a restricted namespace: err = %v, want a *PodSecurityError", err)
 	}
-	for _, want := range []string{`Pod Security "restricted"`, "(privileged, ", "--profile restricted", "nothing was added", `namespace "shop"`, `privileged,`} {
+	for _, want := range []string{`Pod Security "restricted"`, "(privileged, ", "--profile restricted", "would refuse it", `namespace "shop"`, `privileged,`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("message lacks %q: %s", want, err)
 		}
@@ -147,15 +147,24 @@ func TestAddErrors(t *testing.T) {
 		{"rbac", apierrors.NewForbidden(gr, "web-1", errors.New(`User "dev" cannot patch resource "pods/ephemeralcontainers" in API group "" in the namespace "shop"`)),
 			[]string{"patch pods/ephemeralcontainers", "deploy/rbac"}},
 		{"pod security", apierrors.NewForbidden(gr, "web-1", errors.New(`violates PodSecurity "restricted:latest": privileged`)),
-			[]string{"Pod Security admission", "--profile baseline", "violates PodSecurity"}},
+			[]string{"Pod Security admission", "with --profile general", "--profile baseline is admitted", "violates PodSecurity"}},
 		{"no subresource", apierrors.NewNotFound(schema.GroupResource{}, ""),
 			[]string{"does not support ephemeral containers", "1.25"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			client := fake.NewClientset(runningPod())
-			client.PrependReactor("patch", "pods", func(k8stesting.Action) (bool, runtime.Object, error) { return true, nil, c.err })
-			s := &Session{Remote: session.Remote{Client: client}, Suggested: ProfileBaseline}
+			// The real patch fails; of the dry runs for advice only baseline's is admitted.
+			client.PrependReactor("patch", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				if len(a.(k8stesting.PatchActionImpl).GetPatchOptions().DryRun) > 0 && !strings.Contains(string(a.(k8stesting.PatchAction).GetPatch()), "SYS_PTRACE") {
+					return true, runningPod(), nil
+				}
+				return true, nil, c.err
+			})
+			build := func(p string) (*corev1.EphemeralContainer, error) {
+				return debugContainer(t, runningPod(), "eshell-a", p), nil
+			}
+			s := &Session{Remote: session.Remote{Client: client}, Profile: ProfileGeneral, Build: build}
 			_, err := s.Add(context.Background(), runningPod(), debugContainer(t, runningPod(), "eshell-a", ProfileGeneral))
 			for _, w := range c.want {
 				if err == nil || !strings.Contains(err.Error(), w) {

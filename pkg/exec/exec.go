@@ -6,13 +6,18 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // Run execs the plan's command (or the detected shell) in the plan's pod
 // and container and returns the remote exit code as a *session.ExitError.
+// With DryRun it prints what it would run and runs nothing.
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
+	if p.DryRun {
+		return d.Print(dryRun(p))
+	}
 	argv, auto := p.Command, len(p.Command) == 0
 	if auto {
 		argv = shell.Detect()
@@ -27,4 +32,23 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		return fmt.Errorf("cannot run %s in container %q: %w; check the program name and that the image has it", shell.Quote(argv), p.Container, err)
 	}
 	return err
+}
+
+// Request is what --dry-run=client prints for exec: the process that
+// would be started, where. The command is described as the audit Events
+// describe it (program and number of arguments, unless --record-command),
+// so a dry run pasted into a ticket or a CI log leaks no argument.
+type Request struct {
+	Kind      string `json:"kind"`
+	Namespace string `json:"namespace"`
+	Pod       string `json:"pod"`
+	Container string `json:"container"`
+	Command   string `json:"command"`
+	Stdin     bool   `json:"stdin"`
+	TTY       bool   `json:"tty"`
+}
+
+func dryRun(p plan.Plan) Request {
+	return Request{Kind: "Exec", Namespace: p.Pod.Namespace, Pod: p.Pod.Name, Container: p.Container,
+		Command: audit.Describe(p.Command, p.RecordCommand), Stdin: p.Stdin, TTY: p.TTY}
 }

@@ -15,8 +15,12 @@ const (
 	SourceAnnotation = "eshell.kubectl.io/source"
 	// UserAnnotation is the authenticated user who started the session (from SelfSubjectReview).
 	UserAnnotation = "eshell.kubectl.io/user"
-	// CommandAnnotation is the command the session runs, shell-quoted, for humans.
-	CommandAnnotation = "eshell.kubectl.io/command"
+	// CommandAnnotation on a clone pod and on audit Events is what the
+	// session ran, for humans: the program and the number of its arguments,
+	// or, when the user opted in (--record-command), the whole command
+	// line. Its key differs from WorkloadCommandAnnotation so that a kept
+	// clone, itself a target, does not ask to run its recorded command again.
+	CommandAnnotation = "eshell.kubectl.io/session-command"
 	// ExpiresAnnotation is when the session's --max-duration ends (RFC 3339, UTC); gc deletes clones past it.
 	ExpiresAnnotation = "eshell.kubectl.io/expires-at"
 

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -43,10 +45,61 @@ type Plan struct {
 	TTY       bool
 	Debug     DebugSettings
 	Clone     CloneSettings
-	// DryRun prints what would be created in Output (yaml or json).
-	DryRun  bool
-	Output  string
-	NoAudit bool
+	// DryRun prints what would be created or run in Output (yaml or
+	// json), and creates and runs nothing.
+	DryRun bool
+	// ServerDryRun (with DryRun) sends what would be created with
+	// dryRun=All, so admission judges it, and prints what the API server
+	// would store.
+	ServerDryRun bool
+	Output       string
+	NoAudit      bool
+	// RecordCommand writes the command's arguments into annotations and
+	// Events (see audit.Describe); by default only the program is named.
+	RecordCommand bool
+	// Given names the flags the user set on the command line; Validate
+	// refuses those that belong to another mode than the plan's.
+	Given []string
+}
+
+// modeFlags are the flags that mean something in some modes only. Giving
+// one in another mode is refused, since silently ignoring it would run a
+// session other than the one asked for (an exec where --keep was meant to
+// keep a clone, say).
+var modeFlags = map[string][]mode.Mode{
+	"image":                {mode.Debug},
+	"profile":              {mode.Debug},
+	"reuse":                {mode.Debug},
+	"copy-env":             {mode.Debug},
+	"copy-mounts":          {mode.Debug},
+	"keep":                 {mode.Clone},
+	"keep-init-containers": {mode.Clone},
+	"no-sidecars":          {mode.Clone},
+	"with-pvc":             {mode.Clone},
+	"pod":                  {mode.Exec, mode.Debug},
+}
+
+// checkFlags refuses a flag of Given that does not apply to the plan's mode.
+func (p Plan) checkFlags() error {
+	for _, name := range p.Given {
+		modes, ok := modeFlags[name]
+		if !ok || slices.Contains(modes, p.Mode) {
+			continue
+		}
+		names := make([]string, len(modes))
+		for i, m := range modes {
+			names[i] = "--mode " + string(m)
+		}
+		hint := "drop it, or pass " + strings.Join(names, " or ")
+		if name == "pod" {
+			hint = "to clone a pod, give it as pod/NAME"
+		}
+		return fmt.Errorf("--%s applies to %s only, and this session runs in --mode %s: %s", name, strings.Join(names, " and "), p.Mode, hint)
+	}
+	if p.ServerDryRun && p.Mode == mode.Exec {
+		return errors.New("--dry-run=server applies to --mode clone and debug only (exec submits nothing for admission to judge): use --dry-run=client")
+	}
+	return nil
 }
 
 // Limits bound a session.
@@ -84,8 +137,17 @@ func (p Plan) Validate() error {
 	if p.Workload == nil {
 		return errors.New("no workload resolved: pass TYPE/NAME (e.g. deploy/web)")
 	}
+	if err := p.checkFlags(); err != nil {
+		return err
+	}
 	if p.Limits.PodRunningTimeout <= 0 {
 		return errors.New("--pod-running-timeout must be positive, e.g. 2m")
+	}
+	if p.Limits.MaxDuration < 0 {
+		return fmt.Errorf("--max-duration %s is negative: use a positive duration, e.g. 2h (0 for no bound, where the mode allows one)", p.Limits.MaxDuration)
+	}
+	if p.Limits.IdleTimeout < 0 {
+		return fmt.Errorf("--idle-timeout %s is negative: use a positive duration, e.g. 30m, or 0 to disable it", p.Limits.IdleTimeout)
 	}
 	if p.DryRun {
 		switch p.Output {

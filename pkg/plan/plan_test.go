@@ -35,6 +35,21 @@ func TestValidate(t *testing.T) {
 		{"bad output for dry-run", func(p *Plan) { p.DryRun, p.Output = true, "xml" }, "-o xml"},
 		{"output ignored without dry-run", func(p *Plan) { p.Output = "xml" }, ""},
 		{"no workload", func(p *Plan) { p.Workload = nil }, "no workload"},
+		{"negative max-duration", func(p *Plan) { p.Limits.MaxDuration = -time.Minute }, "--max-duration -1m0s is negative"},
+		{"negative max-duration in exec", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Exec, -time.Minute }, "is negative"},
+		{"negative idle-timeout", func(p *Plan) { p.Limits.IdleTimeout = -time.Second }, "--idle-timeout -1s is negative"},
+		{"--image in clone", func(p *Plan) { p.Given = []string{"namespace", "image"} }, "--image applies to --mode debug only, and this session runs in --mode clone: drop it, or pass --mode debug"},
+		{"--profile in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"profile"} }, "--profile applies to --mode debug only"},
+		{"--reuse in clone", func(p *Plan) { p.Given = []string{"reuse"} }, "--reuse applies to --mode debug only"},
+		{"--keep in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"keep"} }, "--keep applies to --mode clone only, and this session runs in --mode debug"},
+		{"--with-pvc in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"with-pvc"} }, "--with-pvc applies to --mode clone only"},
+		{"--no-sidecars in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"no-sidecars"} }, "--no-sidecars applies to --mode clone only"},
+		{"--pod in clone", func(p *Plan) { p.Given = []string{"pod"} }, "--pod applies to --mode exec and --mode debug only, and this session runs in --mode clone: to clone a pod, give it as pod/NAME"},
+		{"--pod in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"pod"} }, ""},
+		{"--image in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"image", "profile", "reuse"} }, ""},
+		{"--keep in clone", func(p *Plan) { p.Given = []string{"keep", "with-pvc", "max-duration"} }, ""},
+		{"server dry run in exec", func(p *Plan) { p.Mode, p.DryRun, p.ServerDryRun = mode.Exec, true, true }, "--dry-run=server applies to --mode clone and debug only"},
+		{"server dry run in debug", func(p *Plan) { p.Mode, p.DryRun, p.ServerDryRun = mode.Debug, true, true }, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := valid(mode.Clone)

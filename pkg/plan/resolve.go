@@ -2,12 +2,15 @@ package plan
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -128,7 +131,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	}
 	w, err := target.Resolve(ctx, r.Clients, p.Namespace, parsed)
 	if err != nil {
-		return Plan{}, err
+		return Plan{}, r.notFound(ctx, p.Namespace, err)
 	}
 	p.Workload = w
 	// The container is asked only for a service chosen here: with an
@@ -158,12 +161,46 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	return r.withContainer(p, w.Template.ObjectMeta, w.Template.Spec)
 }
 
+// NamespaceNotFoundError is a namespace that does not exist. It says more
+// than what the lookup in it reported: "no deployment web in namespace
+// shpo", or, for a user whose Roles live in namespaces, a Forbidden.
+type NamespaceNotFoundError struct{ Namespace string }
+
+func (e *NamespaceNotFoundError) Error() string {
+	return fmt.Sprintf("namespace %q does not exist: check -n or --env (list them with: kubectl get namespaces)", e.Namespace)
+}
+
+// notFound tells a namespace that does not exist from a workload missing
+// in it (or one the user may not read). Whether the namespace exists is
+// asked only then, and only a definite answer changes the message.
+func (r *Resolver) notFound(ctx context.Context, ns string, err error) error {
+	var nf *target.NotFoundError
+	if !errors.As(err, &nf) && !apierrors.IsForbidden(err) {
+		return err
+	}
+	if _, nerr := r.Clients.Typed.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(nerr) {
+		return &NamespaceNotFoundError{Namespace: ns}
+	}
+	return err
+}
+
 // withContainer settles the container among those of spec, saying which
-// was defaulted.
+// was defaulted. A native sidecar (an init container that keeps running)
+// is a container exec can open a shell in, but clone copies and debug
+// targets only the main containers: it is refused here, once, in words
+// that do not contradict the list of containers -c accepts.
 func (r *Resolver) withContainer(p Plan, m metav1.ObjectMeta, spec corev1.PodSpec) (Plan, error) {
 	c, note, err := target.Container(m, spec, p.Container)
 	if err != nil {
 		return Plan{}, err
+	}
+	if p.Mode != mode.Exec && !slices.ContainsFunc(spec.Containers, func(x corev1.Container) bool { return x.Name == c }) {
+		var main []string
+		for _, x := range spec.Containers {
+			main = append(main, x.Name)
+		}
+		return Plan{}, fmt.Errorf("container %q is a native sidecar, and --mode %s works next to the main containers only: pass -c with one of %s, or use --mode exec for a shell in the sidecar",
+			c, p.Mode, strings.Join(main, ", "))
 	}
 	if note != "" {
 		r.infof("%s", note)

@@ -245,6 +245,7 @@ func TestPresets(t *testing.T) {
 		deployment("default", "plain", nil, nil, "app"),
 		deployment("default", "typo", map[string]string{meta.PresetAnnotation: "djang"}, nil, "app"),
 		runningPod("default", "plain-1", map[string]string{"app": "plain"}, "app"),
+		keptClone("default", "web-clone-1"),
 	}
 	script := func(cmd []string) string {
 		if len(cmd) != 3 || cmd[0] != "sh" {
@@ -272,6 +273,11 @@ func TestPresets(t *testing.T) {
 	p, errOut, err := resolve(func(r *Request) { r.Target = "deploy/cmd" })
 	if err != nil || strings.Join(p.Command, "|") != "bin/console|--sandbox" || !strings.Contains(errOut, "eshell.kubectl.io/command") {
 		t.Errorf("command annotation: %v, command %q, stderr %q", err, p.Command, errOut)
+	}
+	// A kept clone records what it ran; targeting it must not run that again.
+	p, _, err = resolve(func(r *Request) { r.Target = "pod/web-clone-1" })
+	if err != nil || strings.Contains(strings.Join(p.Command, " "), "migrate") {
+		t.Errorf("a kept clone as the target: %v, command %q, want the shell", err, p.Command)
 	}
 	p, _, err = resolve(func(r *Request) { r.Target, r.Preset = "deploy/django", "node" })
 	if err != nil || !strings.Contains(script(p.Command), "exec node") {
@@ -358,3 +364,53 @@ func TestEnvironmentStepForbidden(t *testing.T) {
 }
 
 func slicesEqual(a, b []string) bool { return cmp.Equal(a, b) }
+
+// keptClone is a clone pod left by --keep, with the annotation that
+// records what its session ran.
+func keptClone(ns, name string) *corev1.Pod {
+	p := runningPod(ns, name, nil, "app")
+	p.Annotations = map[string]string{meta.CommandAnnotation: "python manage.py migrate", meta.ManagedByLabel: meta.ManagedByValue}
+	return p
+}
+
+// Each input gap gets one line that says what is wrong.
+func TestInputGaps(t *testing.T) {
+	withSidecar := deployment("default", "web", nil, nil, "app")
+	always := corev1.ContainerRestartPolicyAlways
+	withSidecar.Spec.Template.Spec.InitContainers = []corev1.Container{{Name: "proxy", Image: "proxy:1", RestartPolicy: &always}}
+	pod := runningPod("default", "web-1", map[string]string{"app": "web"}, "app")
+	pod.Spec.InitContainers = withSidecar.Spec.Template.Spec.InitContainers
+	objs := []runtime.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}}, withSidecar, pod}
+	for _, c := range []struct {
+		name string
+		edit func(*Request)
+		want string
+	}{
+		{"no such namespace", func(r *Request) { r.Base.Namespace, r.Target = "shpo", "deploy/web" },
+			`namespace "shpo" does not exist: check -n or --env`},
+		{"no such workload", func(r *Request) { r.Target = "deploy/api" }, `no deployment "api" in namespace "default"`},
+		{"sidecar in clone", func(r *Request) { r.Target, r.Base.Container = "deploy/web", "proxy" },
+			`container "proxy" is a native sidecar, and --mode clone works next to the main containers only: pass -c with one of app, or use --mode exec`},
+		{"sidecar in debug", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = "deploy/web", "proxy", mode.Debug },
+			`container "proxy" is a native sidecar, and --mode debug works`},
+		{"sidecar in exec", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = "deploy/web", "proxy", mode.Exec }, ""},
+		// A user whose Roles live in namespaces is Forbidden where none exists.
+		{"forbidden in no such namespace", func(r *Request) { r.Base.Namespace, r.Target = "gone", "deploy/web" },
+			`namespace "gone" does not exist`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			r, req, _ := testResolver(t, nil, objs...)
+			r.Clients.Typed.(*fake.Clientset).PrependReactor("get", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+				if a.GetNamespace() == "gone" {
+					return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", errors.New("no Role here"))
+				}
+				return false, nil, nil
+			})
+			c.edit(&req)
+			_, err := r.Resolve(context.Background(), req)
+			if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+				t.Errorf("Resolve: %v, want %q", err, c.want)
+			}
+		})
+	}
+}

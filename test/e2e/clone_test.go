@@ -394,10 +394,17 @@ func TestCloneDryRun(t *testing.T) {
 	f := framework.New(t)
 	webApp(f, "bash:5.2")
 	r := f.Eshell("", "deploy/web", "--dry-run=client", "-o", "yaml", "--", "python", "manage.py", "migrate")
-	for _, want := range []string{"kind: Pod", meta.ManagedByLabel + ": " + meta.ManagedByValue, "activeDeadlineSeconds: 7200", "restartPolicy: Never", "manage.py"} {
+	// The program is shown, its arguments are not: they may hold secrets.
+	for _, want := range []string{"kind: Pod", meta.ManagedByLabel + ": " + meta.ManagedByValue, "activeDeadlineSeconds: 7200", "restartPolicy: Never", "- python", "[redacted]"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, r.Stdout)
 		}
+	}
+	if strings.Contains(r.Stdout, "manage.py") {
+		t.Errorf("dry-run output shows an argument:\n%s", r.Stdout)
+	}
+	if r := f.Eshell("", "deploy/web", "--dry-run=client", "--record-command", "--", "python", "manage.py", "migrate"); !strings.Contains(r.Stdout, "manage.py") {
+		t.Errorf("--record-command hides the arguments in the dry run:\n%s", r.Stdout)
 	}
 	if n := len(clones(f)); n != 0 {
 		t.Errorf("dry-run created %d pods", n)

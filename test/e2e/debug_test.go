@@ -158,7 +158,7 @@ func TestDebugTTY(t *testing.T) {
 		t.Fatalf("exit code %d, want 3", code)
 	}
 	out := term.Output()
-	if !strings.Contains(out, "sets no Pod Security enforce level; using --profile general") {
+	if !strings.Contains(out, "Using --profile general: the API server admits it") {
 		t.Errorf("auto profile in an unrestricted namespace should say general:\n%s", out)
 	}
 	if !strings.Contains(out, "the ephemeral container "+name+" stays in the pod spec") {
@@ -245,7 +245,7 @@ func TestDebugPodSecurity(t *testing.T) {
 	if r.Code != 0 || !strings.Contains(r.Stdout, "ok-"+greeting) {
 		t.Fatalf("auto profile in a restricted namespace: %+v", r)
 	}
-	if !strings.Contains(r.Stderr, `enforces Pod Security "restricted"; using --profile restricted`) {
+	if !strings.Contains(r.Stderr, `--profile baseline was refused: violates PodSecurity "restricted:latest"`) || !strings.Contains(r.Stderr, "Using --profile restricted") {
 		t.Errorf("the output does not say the restricted profile was chosen:\n%s", r.Stderr)
 	}
 	if ecs := d.ephemeral(); len(ecs) != 1 || ecs[0].SecurityContext == nil || ecs[0].SecurityContext.RunAsNonRoot == nil || !*ecs[0].SecurityContext.RunAsNonRoot {
@@ -267,8 +267,9 @@ func TestDebugPodSecurity(t *testing.T) {
 	if r.Code != 1 {
 		t.Errorf("--profile sysadmin: exit %d, want 1", r.Code)
 	}
-	// Refused by eshell before sending (the server would name the rules too, but only after a round trip).
-	for _, want := range []string{`breaks Pod Security "restricted"`, "privileged", "allowPrivilegeEscalation != false", "--profile restricted", "nothing was added"} {
+	// Refused by the server, which stores nothing it refuses; the advice
+	// names the profile a dry run admits, not the refused one.
+	for _, want := range []string{`violates PodSecurity "restricted:latest"`, "privileged", "allowPrivilegeEscalation != false", "--profile restricted is admitted", "nothing was added"} {
 		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("the rejection does not mention %q:\n%s", want, r.Stderr)
 		}
@@ -387,12 +388,22 @@ roleRef: {kind: Role, name: dev-read, apiGroup: rbac.authorization.k8s.io}
 		cmd.Env = append(cmd.Env, "KUBECONFIG="+f.DevKubeconfig)
 		return cmd.Run() == nil
 	})
+	// New bound dev to the shipped debug Role; this part is about a user without it.
+	if err := f.Client.RbacV1().RoleBindings(f.Namespace).Delete(f.Ctx, "dev-eshell-debug", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	f.Eventually("dev to lose the debug Role", 10*time.Second, func() bool {
+		cmd := f.Cmd(f.Env.Kubectl, "-n", f.Namespace, "auth", "can-i", "patch", "pods", "--subresource=ephemeralcontainers")
+		cmd.Env = append(cmd.Env, "KUBECONFIG="+f.DevKubeconfig)
+		return cmd.Run() != nil
+	})
 	before := len(d.ephemeral())
 	r = dev("deploy/web", "--mode", "debug")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "patch pods/ephemeralcontainers") || !strings.Contains(r.Stderr, `user "dev"`) {
 		t.Errorf("without pods/ephemeralcontainers: %+v", r)
 	}
 	d.expectCount(before, "after the forbidden session")
+	f.BindDev("eshell-debug")
 
 	// A pod that is not running.
 	f.Apply(`

@@ -1,0 +1,170 @@
+package cmd
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/sberz/kubectl-eshell/pkg/shell"
+)
+
+// redacted replaces a command argument in -v logs and --dry-run output.
+const redacted = "[redacted]"
+
+// minSecret is the shortest argument that is redacted: shorter ones (-c,
+// ls, /) are flags and paths, and replacing them everywhere would garble
+// every log line while hiding nothing.
+const minSecret = 4
+
+// redactor replaces the arguments of the user's command, in every form
+// they take on the wire (as typed, URL-query-escaped in an exec request,
+// JSON-escaped in a request body, shell-quoted in a start script), with
+// "[redacted]". Arguments may hold secrets (psql postgres://app:pw@db), and
+// -v=6 and up log the URLs and bodies of requests that carry them.
+func redactor(args []string) *strings.Replacer {
+	var pairs []string
+	for _, base := range secretForms(args) {
+		forms := []string{base, url.QueryEscape(base), url.PathEscape(base), shell.Word(base)}
+		if b, err := json.Marshal(base); err == nil {
+			forms = append(forms, strings.Trim(string(b), `"`))
+		}
+		for _, f := range forms {
+			pairs = append(pairs, f, redacted)
+		}
+	}
+	return strings.NewReplacer(pairs...)
+}
+
+// secretForms are the arguments worth redacting, as typed and as they
+// reach a container's command (every $ doubled).
+func secretForms(args []string) []string {
+	var out []string
+	for _, a := range args {
+		if len(a) >= minSecret {
+			out = append(out, a, shell.ContainerArgv([]string{a})[0])
+		}
+	}
+	return out
+}
+
+// hexDumpBytes reads back the bytes of a hex.Dump, which is how client-go
+// logs a protobuf body: a secret in it is spread over hex pairs and a
+// 16-byte text column, where no string replacement can find it. A body
+// cut short by client-go ("[truncated N chars]", possibly mid-line) gives
+// the bytes up to the cut.
+func hexDumpBytes(s string) ([]byte, bool) {
+	if i := strings.LastIndex(s, " [truncated "); i >= 0 {
+		s = s[:i]
+	}
+	var out []byte
+	for line := range strings.SplitSeq(strings.TrimRight(s, "\n"), "\n") {
+		fields := strings.Fields(line)
+		if len(fields) < 2 || len(fields[0]) != 8 {
+			return nil, false
+		}
+		for _, f := range fields[1:] {
+			b, err := hex.DecodeString(f)
+			if err != nil || len(b) != 1 {
+				break // the text column, or the cut
+			}
+			out = append(out, b[0])
+		}
+	}
+	return out, len(out) > 0
+}
+
+// holds reports whether body carries secret, or ends in its first
+// minSecret or more bytes (cut short in the log).
+func holds(body []byte, secret string) bool {
+	if bytes.Contains(body, []byte(secret)) {
+		return true
+	}
+	for i := len(secret) - 1; i >= minSecret; i-- {
+		if bytes.HasSuffix(body, []byte(secret[:i])) {
+			return true
+		}
+	}
+	return false
+}
+
+// redactSink is klog's output at -v levels, as one line per message in
+// klog's manner, passed through a redactor. klog hands every line to the
+// logger set with klog.SetLogger, client-go's request logs included.
+type redactSink struct {
+	mu      *sync.Mutex
+	out     io.Writer
+	r       *strings.Replacer
+	secrets []string // the raw forms, for bodies logged as hex dumps
+	name    string
+	values  []any
+}
+
+func newRedactLogger(out io.Writer, args []string) logr.Logger {
+	return logr.New(&redactSink{mu: &sync.Mutex{}, out: out, r: redactor(args), secrets: secretForms(args)})
+}
+
+// value formats one logged value; a hex dump that holds a secret is
+// replaced whole.
+func (s *redactSink) value(v any) string {
+	str := fmt.Sprint(v)
+	if b, ok := hexDumpBytes(str); ok {
+		for _, secret := range s.secrets {
+			if holds(b, secret) {
+				return fmt.Sprintf("%s (a body of %d bytes that carries the command's arguments)", redacted, len(b))
+			}
+		}
+	}
+	return str
+}
+
+func (s *redactSink) Init(logr.RuntimeInfo) {}
+
+// Enabled is true: klog has already checked -v before it calls the sink.
+func (s *redactSink) Enabled(int) bool { return true }
+
+func (s *redactSink) Info(_ int, msg string, kv ...any) { s.write("I", msg, nil, kv) }
+
+func (s *redactSink) Error(err error, msg string, kv ...any) { s.write("E", msg, err, kv) }
+
+func (s *redactSink) WithValues(kv ...any) logr.LogSink {
+	c := *s
+	c.values = append(append([]any{}, s.values...), kv...)
+	return &c
+}
+
+func (s *redactSink) WithName(name string) logr.LogSink {
+	c := *s
+	if c.name != "" {
+		name = c.name + "/" + name
+	}
+	c.name = name
+	return &c
+}
+
+func (s *redactSink) write(severity, msg string, err error, kv []any) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s%s] ", severity, time.Now().Format("0102 15:04:05.000000"))
+	if s.name != "" {
+		b.WriteString(s.name + ": ")
+	}
+	b.WriteString(msg)
+	if err != nil {
+		fmt.Fprintf(&b, " err=%q", err.Error())
+	}
+	all := append(append([]any{}, s.values...), kv...)
+	for i := 0; i+1 < len(all); i += 2 {
+		fmt.Fprintf(&b, " %v=%q", all[i], s.value(all[i+1]))
+	}
+	line := strings.TrimRight(s.r.Replace(b.String()), "\n") + "\n"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, _ = io.WriteString(s.out, line)
+}
