@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -34,7 +35,11 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		nsc <- nsResult{l, err}
 	}()
 	user := d.User(ctx)
-	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), StartTimeout: p.Limits.PodRunningTimeout, Progress: d.Progress}
+	argv := p.Command
+	if len(argv) == 0 {
+		argv = shell.Detect()
+	}
+	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, StartTimeout: p.Limits.PodRunningTimeout, Progress: d.Progress}
 
 	if !p.DryRun {
 		if ec := FindReusable(pod, user, p.Image, p.Container); ec != nil {
@@ -59,14 +64,13 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	s.Suggested, _, _ = ResolveProfile(ProfileAuto, ns.labels)
 
 	ec, warnings, err := GenerateEphemeralContainer(pod, ContainerOptions{
-		Name:   containerName(pod),
+		Name:   containerName(pod, p.SessionID),
 		Image:  p.Image,
 		Target: p.Container,
-		// Always stdin: the start gate arrives through it (as in clone
-		// mode). Without -i no local input follows the gate.
-		Command:    shell.Gated(p.Command, p.Limits.MaxDuration),
+		// The main process is a lifeline that ends with this client; the
+		// command runs beside it through exec (as in clone mode).
+		Command:    shell.Lifeline(p.Limits.PodRunningTimeout, p.Limits.MaxDuration, false),
 		Stdin:      true,
-		TTY:        p.TTY,
 		CopyEnv:    p.Debug.CopyEnv,
 		CopyMounts: p.Debug.CopyMounts,
 		Profile:    profile,
@@ -77,6 +81,10 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	}
 	for _, msg := range warnings {
 		d.Warnf("%s", msg)
+	}
+	if p.Limits.MaxDuration > 0 {
+		// For `kubectl eshell sessions`: an ephemeral container carries no annotations.
+		ec.Env = append(ec.Env, corev1.EnvVar{Name: meta.DebugExpiresEnv, Value: time.Now().Add(p.Limits.MaxDuration).UTC().Format(time.RFC3339)})
 	}
 	pserr := CheckPodSecurity(pod, ec, profile, ns.labels)
 	if p.DryRun {
@@ -104,8 +112,10 @@ func IsAuto(profile string) bool {
 	return profile == "" || profile == ProfileAuto
 }
 
-// containerName picks eshell-<5 random characters>, not yet taken in pod.
-func containerName(pod *corev1.Pod) string {
+// containerName picks eshell-<session id>, so `kubectl eshell end` finds
+// the session by its id, or eshell-<5 random characters> when that is
+// taken in pod.
+func containerName(pod *corev1.Pod, id string) string {
 	taken := map[string]bool{}
 	for _, c := range pod.Spec.Containers {
 		taken[c.Name] = true
@@ -115,6 +125,9 @@ func containerName(pod *corev1.Pod) string {
 	}
 	for _, c := range pod.Spec.EphemeralContainers {
 		taken[c.Name] = true
+	}
+	if n := meta.DebugContainerPrefix + id; id != "" && !taken[n] {
+		return n
 	}
 	for {
 		if n := meta.DebugContainerPrefix + session.NewID(); !taken[n] {
