@@ -20,8 +20,8 @@ import (
 const rbacDir = "../../deploy/rbac"
 
 // extras are what each Role grants on top of Needed: reading the workload
-// kinds eshell resolves, listing for pickers, audit Events, the clone's
-// conditional NetworkPolicy copies and gc of older clone pods.
+// kinds eshell resolves, listing for pickers, audit Events and the clone's
+// conditional NetworkPolicy copies.
 var extras = func() []Permission {
 	var ps []Permission
 	for _, r := range []struct{ group, resource string }{
@@ -34,9 +34,7 @@ var extras = func() []Permission {
 	}
 	ps = append(ps,
 		// Only when NetworkPolicies select the workload (IsolationNeeded).
-		IsolationNeeded("")[0], IsolationNeeded("")[1],
-		// gc of clone pods made before clones were Jobs.
-		Permission{Verb: "delete", Resource: "pods"})
+		IsolationNeeded("")[0], IsolationNeeded("")[1])
 	return append(ps, Permission{Verb: "create", Group: "events.k8s.io", Resource: "events"})
 }()
 

@@ -2,6 +2,7 @@ package clone
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -93,6 +94,10 @@ func isolation(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[stri
 		return nil, nil
 	}
 	if err := access.Check(ctx, c, access.IsolationNeeded(ns)); err != nil {
+		var me *access.MissingError
+		if errors.As(err, &me) {
+			me.User = d.User(ctx) // so the message can be forwarded to an admin as it is
+		}
 		return nil, fmt.Errorf("NetworkPolicies %s confine the pods of %s, and the clone needs copies of them to be as isolated; nothing was created: %w\n(or pass --no-network-policies to clone without them, less isolated)",
 			PolicyNames(selecting), p.Workload.Ref(), err)
 	}

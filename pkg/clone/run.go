@@ -98,6 +98,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 	// registered before it: a create whose response was lost (a timeout,
 	// a dropped connection) still made a Job that must go.
 	sent := false
+	pod := "" // the Job's pod, once known
 	defer func() {
 		if !sent {
 			return
@@ -107,16 +108,16 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 				name, name, container, ns, name, ns, job.Labels[meta.SessionLabel])
 			return
 		}
-		if cerr := s.remove(ns, name); cerr != nil && err == nil {
+		if cerr := s.remove(ns, name, pod); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
 	// A server-side dry run of the pod first: the Job controller creates
 	// the real pod later, and what admission (Pod Security, quota, policy)
 	// says about it would otherwise reach the user only as a timeout.
-	pod := &corev1.Pod{ObjectMeta: job.Spec.Template.ObjectMeta, Spec: job.Spec.Template.Spec}
-	pod.Name, pod.Namespace = name, ns
-	if _, err := s.Remote.Client.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+	dry := &corev1.Pod{ObjectMeta: job.Spec.Template.ObjectMeta, Spec: job.Spec.Template.Spec}
+	dry.Name, dry.Namespace = name, ns
+	if _, err := s.Remote.Client.CoreV1().Pods(ns).Create(ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
 		return createError(err)
 	}
 	if s.Isolate != nil {
@@ -144,6 +145,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 	if err != nil {
 		return err
 	}
+	pod = created.Name
 	running, err := s.waitRunning(ctx, created, container)
 	if err != nil {
 		var se *podwatch.StartError
@@ -226,15 +228,26 @@ func createError(err error) error {
 	return fmt.Errorf("creating the clone: %w", err)
 }
 
-// remove deletes the clone's Job; the garbage collector deletes its pod and
-// the NetworkPolicy copies it owns. It does not wait for them: the end of
-// the session must not wait on the cluster's housekeeping, and once the
-// exec returned the exit code is already known. It runs on a fresh context
-// because the session's may be cancelled by a signal.
-func (s *Session) remove(ns, name string) error {
+// remove deletes the clone's Job, and its pod (when known) alongside: the
+// garbage collector would delete the pod too, but on a busy cluster its
+// queue can hold it for many seconds. The NetworkPolicy copies go with the
+// Job through the garbage collector. It does not wait until they are gone:
+// the end of the session must not wait on the cluster's housekeeping, and
+// once the exec returned the exit code is already known. It runs on a
+// fresh context because the session's may be cancelled by a signal.
+func (s *Session) remove(ns, name, pod string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
+	podDone := make(chan struct{})
+	go func() {
+		defer close(podDone)
+		if pod != "" {
+			// A failure here is covered by the Job's deletion.
+			_ = s.Remote.Client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{})
+		}
+	}()
 	err := s.Remote.Client.BatchV1().Jobs(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
+	<-podDone
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("removing clone job %s failed: %w; its lifeline still ends it when this client is gone, or remove it with: kubectl delete job %s -n %s", name, err, name, ns)
 	}

@@ -76,6 +76,9 @@ func (o *SessionsOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if list == nil {
+		list = []sessions.Info{} // an empty list, not null, for whoever parses it
+	}
 	switch o.Format {
 	case "json":
 		b, err := json.MarshalIndent(list, "", "  ")

@@ -108,7 +108,7 @@ func runningClone(f *framework.F) corev1.Pod {
 // remove the pod within seconds.
 func expectNoClones(f *framework.F) {
 	f.T.Helper()
-	expectNoClonesWithin(f, 30*time.Second)
+	expectNoClonesWithin(f, 60*time.Second)
 }
 
 func expectNoClonesWithin(f *framework.F, d time.Duration) {
