@@ -66,21 +66,33 @@ type Sweep struct {
 	Now    time.Time
 }
 
-// Sessions lists the clone pods of user ("" is everyone's) in namespace
-// ("" is every namespace), reading a page at a time: a cluster-wide list
-// must not pull every clone in one response.
-func Sessions(ctx context.Context, c kubernetes.Interface, namespace, user string) ([]*corev1.Pod, error) {
-	sel := labels.SelectorFromSet(labels.Set{meta.ManagedByLabel: meta.ManagedByValue}).String()
-	pods := c.CoreV1().Pods(namespace)
-	var out []*corev1.Pod
-	err := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-		return pods.List(ctx, opts)
-	}).EachListItem(ctx, metav1.ListOptions{LabelSelector: sel}, func(obj runtime.Object) error {
-		if p, ok := obj.(*corev1.Pod); ok && IsClone(p) && (user == "" || p.Annotations[meta.UserAnnotation] == user) {
-			out = append(out, p)
+// ListAll reads what list returns a page at a time, so a cluster-wide
+// list never pulls every object in one response, and keeps the items of
+// type T that keep accepts.
+func ListAll[T runtime.Object](ctx context.Context, list func(context.Context, metav1.ListOptions) (runtime.Object, error), opts metav1.ListOptions, keep func(T) bool) ([]T, error) {
+	var out []T
+	err := pager.New(list).EachListItem(ctx, opts, func(obj runtime.Object) error {
+		if item, ok := obj.(T); ok && keep(item) {
+			out = append(out, item)
 		}
 		return nil
 	})
+	return out, err
+}
+
+// managed selects what eshell created.
+var managed = metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{meta.ManagedByLabel: meta.ManagedByValue}).String()}
+
+// Sessions lists the clone pods of user ("" is everyone's) in namespace
+// ("" is every namespace).
+func Sessions(ctx context.Context, c kubernetes.Interface, namespace, user string) ([]*corev1.Pod, error) {
+	pods := c.CoreV1().Pods(namespace)
+	out, err := ListAll(ctx, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return pods.List(ctx, opts)
+	}, managed,
+		func(p *corev1.Pod) bool {
+			return IsClone(p) && (user == "" || p.Annotations[meta.UserAnnotation] == user)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("listing clone pods: %w", err)
 	}
@@ -88,19 +100,15 @@ func Sessions(ctx context.Context, c kubernetes.Interface, namespace, user strin
 }
 
 // Jobs lists the clone Jobs of user ("" is everyone's) in namespace ("" is
-// every namespace), a page at a time.
+// every namespace).
 func Jobs(ctx context.Context, c kubernetes.Interface, namespace, user string) ([]*batchv1.Job, error) {
-	sel := labels.SelectorFromSet(labels.Set{meta.ManagedByLabel: meta.ManagedByValue}).String()
 	jobs := c.BatchV1().Jobs(namespace)
-	var out []*batchv1.Job
-	err := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+	out, err := ListAll(ctx, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 		return jobs.List(ctx, opts)
-	}).EachListItem(ctx, metav1.ListOptions{LabelSelector: sel}, func(obj runtime.Object) error {
-		if j, ok := obj.(*batchv1.Job); ok && j.Labels[meta.SessionLabel] != "" && (user == "" || j.Annotations[meta.UserAnnotation] == user) {
-			out = append(out, j)
-		}
-		return nil
-	})
+	}, managed,
+		func(j *batchv1.Job) bool {
+			return j.Labels[meta.SessionLabel] != "" && (user == "" || j.Annotations[meta.UserAnnotation] == user)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("listing clone jobs: %w", err)
 	}

@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/client-go/tools/pager"
 
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
@@ -128,15 +127,10 @@ func workloadOf(p *corev1.Pod) string {
 
 func listPods(ctx context.Context, r session.Remote, namespace string) ([]*corev1.Pod, error) {
 	pods := r.Client.CoreV1().Pods(namespace)
-	var out []*corev1.Pod
-	err := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+	out, err := clone.ListAll(ctx, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 		return pods.List(ctx, opts)
-	}).EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
-		if p, ok := obj.(*corev1.Pod); ok {
-			out = append(out, p)
-		}
-		return nil
-	})
+	},
+		metav1.ListOptions{}, func(*corev1.Pod) bool { return true })
 	if err != nil {
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
