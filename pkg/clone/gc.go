@@ -135,6 +135,10 @@ func JobFinished(j *batchv1.Job) string {
 	return ""
 }
 
+// StuckSuspended is how long after its creation gc takes a still
+// suspended clone Job for one whose client died.
+const StuckSuspended = 5 * time.Minute
+
 // Collect finds the clones that are finished, past their expiry, or whose
 // client is gone, and deletes them (unless DryRun), telling report of each
 // one as it goes. The TTL controller removes finished clone Jobs within
@@ -150,6 +154,12 @@ func Collect(ctx context.Context, c kubernetes.Interface, s Sweep, report func(L
 		why := JobFinished(j)
 		if why == "" && expired(j.Annotations, s.Now) {
 			why = "expired at " + j.Annotations[meta.ExpiresAnnotation]
+		}
+		// A clone waits suspended only while its client copies the
+		// NetworkPolicies; still suspended later, its client died in
+		// between, and a suspended Job's deadline does not run.
+		if why == "" && j.Spec.Suspend != nil && *j.Spec.Suspend && s.Now.Sub(j.CreationTimestamp.Time) > StuckSuspended {
+			why = "never started: its client died before the clone's NetworkPolicy copies were in place"
 		}
 		if why == "" {
 			continue

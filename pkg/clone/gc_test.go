@@ -138,6 +138,17 @@ func TestCollectJobs(t *testing.T) {
 		job("live", later, "", ""),
 		owned,
 	)
+	stuck := job("stuck", later, "", "")
+	stuck.Spec.Suspend = new(true)
+	stuck.CreationTimestamp = metav1.NewTime(now.Add(-StuckSuspended - time.Second))
+	isolating := job("isolating", later, "", "")
+	isolating.Spec.Suspend = new(true)
+	isolating.CreationTimestamp = metav1.NewTime(now.Add(-time.Second))
+	for _, j := range []*batchv1.Job{stuck, isolating} {
+		if _, err := c.BatchV1().Jobs("shop").Create(context.Background(), j, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var got []string
 	report := func(l Leftover) { got = append(got, l.Kind+" "+l.Name+": "+l.Reason) }
 	if err := Collect(context.Background(), c, Sweep{Namespace: "shop", Now: now}, report); err != nil {
@@ -148,12 +159,13 @@ func TestCollectJobs(t *testing.T) {
 		"job expired: expired at " + earlier.Format(time.RFC3339),
 		"job gone: finished: its lifeline ended, so its client is gone",
 		"job never: finished: failed (BackoffLimitExceeded), its client is gone or never connected",
+		"job stuck: never started: its client died before the clone's NetworkPolicy copies were in place",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("found\n%q\nwant\n%q", got, want)
 	}
 	l, _ := c.BatchV1().Jobs("shop").List(context.Background(), metav1.ListOptions{})
-	if len(l.Items) != 1 || l.Items[0].Name != "live" {
-		t.Errorf("jobs left %v, want live", l.Items)
+	if len(l.Items) != 2 || l.Items[0].Name != "isolating" || l.Items[1].Name != "live" {
+		t.Errorf("jobs left %v, want isolating and live", l.Items)
 	}
 }
