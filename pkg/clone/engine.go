@@ -49,16 +49,18 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		d.Warnf("%s", msg)
 	}
 	job := GenerateJob(pod, p.Limits.MaxDuration)
+	argv := p.Command
+	if len(argv) == 0 {
+		argv = shell.Detect()
+	}
 	if p.DryRun {
+		// The command is in no object: say it beside the Job.
+		d.Infof("Would run through exec in container %s: %s", p.Container, shell.Quote(argv))
 		return d.Print(job)
 	}
 	isolate, err := isolation(ctx, p, d, w.Template.Labels)
 	if err != nil {
 		return err
-	}
-	argv := p.Command
-	if len(argv) == 0 {
-		argv = shell.Detect()
 	}
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
 		StartTimeout: p.Limits.PodRunningTimeout, Isolate: isolate}
