@@ -247,11 +247,15 @@ func TestCloneExitCodesAndFirstOutput(t *testing.T) {
 	if !strings.HasPrefix(r.Stdout, "first-line") {
 		t.Errorf("first output lost: %q", r.Stdout)
 	}
+	// Removed at once: the Job is gone when eshell returns, the pod follows.
+	if n := len(cloneJobs(f)); n != 0 {
+		t.Errorf("%d clone Jobs remain after a non-zero exit", n)
+	}
 	r = f.Eshell("echo piped-$((2+3))\n", "deploy/web")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "piped-5") {
 		t.Errorf("piped shell session: %+v", r)
 	}
-	expectNoClones(f)
+	expectJobRemoved(f, r.Stderr)
 }
 
 // Every way a session can end leaves no clone behind.
