@@ -99,6 +99,9 @@ func Needed(m mode.Mode, namespace string, workload schema.GroupResource, worklo
 	pods := func(verb, sub string) Permission {
 		return Permission{Verb: verb, Resource: "pods", Subresource: sub, Namespace: namespace}
 	}
+	jobs := func(verb string) Permission {
+		return Permission{Verb: verb, Group: "batch", Resource: "jobs", Namespace: namespace}
+	}
 
 	var perms []Permission
 	if workload.Resource != "" {
@@ -118,12 +121,17 @@ func Needed(m mode.Mode, namespace string, workload schema.GroupResource, worklo
 	switch m {
 	case mode.Clone:
 		perms = append(perms,
-			pods("create", ""),
+			jobs("create"),     // the clone is a Job: the cluster ends and removes it without the client
+			jobs("delete"),     // remove it when the session ends
+			pods("delete", ""), // and its pod alongside, not waiting for the garbage collector
+			pods("create", ""), // a server-side dry run of the pod: admission speaks before the Job exists
 			pods("get", ""),
-			pods("watch", ""), // wait until the clone is running
+			pods("watch", ""), // wait until the Job's pod and its lifeline run
 			pods("get", "attach"),
-			pods("create", "attach"),
-			pods("delete", ""), // clean up when the session ends
+			pods("create", "attach"), // hold the lifeline
+			pods("get", "exec"),
+			pods("create", "exec"), // the shell or command runs through exec
+			Permission{Verb: "list", Group: "networking.k8s.io", Resource: "networkpolicies", Namespace: namespace}, // which policies confine the workload
 		)
 	case mode.Debug:
 		perms = append(perms,
@@ -132,7 +140,9 @@ func Needed(m mode.Mode, namespace string, workload schema.GroupResource, worklo
 			pods("patch", "ephemeralcontainers"),
 			pods("watch", ""), // wait until the ephemeral container is running
 			pods("get", "attach"),
-			pods("create", "attach"),
+			pods("create", "attach"), // hold the lifeline
+			pods("get", "exec"),
+			pods("create", "exec"), // the shell or command runs through exec
 		)
 	case mode.Exec:
 		perms = append(perms,
@@ -141,6 +151,41 @@ func Needed(m mode.Mode, namespace string, workload schema.GroupResource, worklo
 			pods("get", "exec"),
 			pods("create", "exec"),
 		)
+	}
+	return perms
+}
+
+// IsolationNeeded lists what a clone needs on top of Needed when
+// NetworkPolicies select the workload's pods: creating their copies, and
+// resuming the Job that waited suspended until they were in place.
+func IsolationNeeded(namespace string) []Permission {
+	return []Permission{
+		{Verb: "create", Group: "networking.k8s.io", Resource: "networkpolicies", Namespace: namespace},
+		{Verb: "patch", Group: "batch", Resource: "jobs", Namespace: namespace},
+	}
+}
+
+// SessionsNeeded lists what `kubectl eshell sessions` needs in namespace
+// ("" is every namespace): clones are Jobs, debug sessions live in pods.
+func SessionsNeeded(namespace string) []Permission {
+	return []Permission{
+		{Verb: "list", Group: "batch", Resource: "jobs", Namespace: namespace},
+		{Verb: "list", Resource: "pods", Namespace: namespace},
+	}
+}
+
+// EndNeeded lists what `kubectl eshell end` needs in namespace to end a
+// session of mode m: a clone's Job is deleted; a debug session's lifeline
+// is ended through exec in its container.
+func EndNeeded(m mode.Mode, namespace string) []Permission {
+	perms := SessionsNeeded(namespace)
+	switch m {
+	case mode.Clone:
+		perms = append(perms, Permission{Verb: "delete", Group: "batch", Resource: "jobs", Namespace: namespace})
+	case mode.Debug:
+		perms = append(perms,
+			Permission{Verb: "get", Resource: "pods", Subresource: "exec", Namespace: namespace},
+			Permission{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: namespace})
 	}
 	return perms
 }

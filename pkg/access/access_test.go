@@ -57,8 +57,11 @@ func TestNeeded(t *testing.T) {
 		workload schema.GroupResource
 		want     []Permission
 	}{
-		{"clone", deployments, []Permission{getWeb, pods("create", ""), pods("get", ""), pods("watch", ""), pods("get", "attach"), pods("create", "attach"), pods("delete", "")}},
-		{"debug", deployments, []Permission{getWeb, pods("get", ""), pods("list", ""), pods("patch", "ephemeralcontainers"), pods("watch", ""), pods("get", "attach"), pods("create", "attach")}},
+		{"clone", deployments, []Permission{getWeb,
+			{Verb: "create", Group: "batch", Resource: "jobs", Namespace: "shop"}, {Verb: "delete", Group: "batch", Resource: "jobs", Namespace: "shop"},
+			pods("delete", ""), pods("create", ""), pods("get", ""), pods("watch", ""), pods("get", "attach"), pods("create", "attach"), pods("get", "exec"), pods("create", "exec"),
+			{Verb: "list", Group: "networking.k8s.io", Resource: "networkpolicies", Namespace: "shop"}}},
+		{"debug", deployments, []Permission{getWeb, pods("get", ""), pods("list", ""), pods("patch", "ephemeralcontainers"), pods("watch", ""), pods("get", "attach"), pods("create", "attach"), pods("get", "exec"), pods("create", "exec")}},
 		{"exec", deployments, []Permission{getWeb, pods("get", ""), pods("list", ""), pods("get", "exec"), pods("create", "exec")}},
 		{"exec", schema.GroupResource{}, []Permission{pods("get", ""), pods("list", ""), pods("get", "exec"), pods("create", "exec")}},
 		{"bogus", deployments, []Permission{getWeb}},
@@ -116,7 +119,7 @@ func TestCheckSomeDenied(t *testing.T) {
 	getWeb := Permission{Verb: "get", Group: "apps", Resource: "deployments", Namespace: "shop", Name: "web"}
 	c := fake.NewClientset()
 	c.PrependReactor("create", "selfsubjectaccessreviews",
-		allowExcept(pods("create", "attach"), getWeb, pods("delete", ""), pods("create", "")))
+		allowExcept(pods("create", "attach"), getWeb, pods("create", "exec"), pods("create", "")))
 
 	err := Check(context.Background(), c, Needed("clone", "shop", deployments, "web"))
 	var missing *MissingError
@@ -124,7 +127,7 @@ func TestCheckSomeDenied(t *testing.T) {
 		t.Fatalf("Check() = %v, want *MissingError", err)
 	}
 	// Order follows Needed, not the order reviews happened to finish in.
-	want := []Permission{getWeb, pods("create", ""), pods("create", "attach"), pods("delete", "")}
+	want := []Permission{getWeb, pods("create", ""), pods("create", "attach"), pods("create", "exec")}
 	if !reflect.DeepEqual(missing.Missing, want) {
 		t.Fatalf("Missing =\n%v\nwant\n%v", missing.Missing, want)
 	}
@@ -134,7 +137,7 @@ func TestCheckSomeDenied(t *testing.T) {
   - get deployments.apps "web" in namespace "shop"
   - create pods in namespace "shop"
   - create pods/attach in namespace "shop"
-  - delete pods in namespace "shop"
+  - create pods/exec in namespace "shop"
 ask a cluster admin to grant them with a Role (and RoleBinding) in namespace "shop" with these rules:
 rules:
 - apiGroups: ["apps"]
@@ -143,9 +146,12 @@ rules:
   verbs: ["get"]
 - apiGroups: [""]
   resources: ["pods"]
-  verbs: ["create", "delete"]
+  verbs: ["create"]
 - apiGroups: [""]
   resources: ["pods/attach"]
+  verbs: ["create"]
+- apiGroups: [""]
+  resources: ["pods/exec"]
   verbs: ["create"]
 complete example Roles for each mode are in deploy/rbac/ in the kubectl-eshell repository`
 	if got := missing.Error(); got != wantMsg {
@@ -335,12 +341,12 @@ func TestWhoami(t *testing.T) {
 
 func TestAheadAnswersOnlyItsOwnQuestion(t *testing.T) {
 	c := fake.NewClientset()
-	c.PrependReactor("create", "selfsubjectaccessreviews", allowExcept(pods("delete", "")))
+	c.PrependReactor("create", "selfsubjectaccessreviews", allowExcept(Permission{Verb: "create", Group: "batch", Resource: "jobs", Namespace: "shop"}))
 	ctx := context.Background()
 	a := CheckAhead(ctx, c, mode.Clone, "shop", deployments, "web")
 	var missing *MissingError
 	if err := a.Check(ctx, mode.Clone, "shop", deployments, "web"); !errors.As(err, &missing) {
-		t.Fatalf("clone: %v, want the delete permission missing", err)
+		t.Fatalf("clone: %v, want the create jobs permission missing", err)
 	}
 	asked := len(c.Actions())
 	if asked != len(Needed(mode.Clone, "shop", deployments, "web")) {

@@ -20,7 +20,8 @@ import (
 const rbacDir = "../../deploy/rbac"
 
 // extras are what each Role grants on top of Needed: reading the workload
-// kinds eshell resolves, listing for pickers, and audit Events.
+// kinds eshell resolves, listing for pickers, audit Events and the clone's
+// conditional NetworkPolicy copies.
 var extras = func() []Permission {
 	var ps []Permission
 	for _, r := range []struct{ group, resource string }{
@@ -31,6 +32,9 @@ var extras = func() []Permission {
 			Permission{Verb: "get", Group: r.group, Resource: r.resource},
 			Permission{Verb: "list", Group: r.group, Resource: r.resource})
 	}
+	ps = append(ps,
+		// Only when NetworkPolicies select the workload (IsolationNeeded).
+		IsolationNeeded("")[0], IsolationNeeded("")[1])
 	return append(ps, Permission{Verb: "create", Group: "events.k8s.io", Resource: "events"})
 }()
 

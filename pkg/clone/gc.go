@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -32,7 +34,11 @@ func Expired(pod *corev1.Pod, now time.Time) bool {
 	if pod == nil {
 		return false
 	}
-	v, ok := pod.Annotations[meta.ExpiresAnnotation]
+	return expired(pod.Annotations, now)
+}
+
+func expired(annotations map[string]string, now time.Time) bool {
+	v, ok := annotations[meta.ExpiresAnnotation]
 	if !ok {
 		return false
 	}
@@ -43,9 +49,10 @@ func Expired(pod *corev1.Pod, now time.Time) bool {
 	return !now.Before(t)
 }
 
-// Leftover is a clone pod gc removes, and why.
+// Leftover is a clone gc removes (a Job, or a pod eshell made before
+// clones were Jobs), and why.
 type Leftover struct {
-	Namespace, Name, Reason string
+	Kind, Namespace, Name, Reason string
 }
 
 // Sweep says which leftover clones gc considers.
@@ -59,36 +66,120 @@ type Sweep struct {
 	Now    time.Time
 }
 
-// Sessions lists the clone pods of user ("" is everyone's) in namespace
-// ("" is every namespace), reading a page at a time: a cluster-wide list
-// must not pull every clone in one response.
-func Sessions(ctx context.Context, c kubernetes.Interface, namespace, user string) ([]*corev1.Pod, error) {
-	sel := labels.SelectorFromSet(labels.Set{meta.ManagedByLabel: meta.ManagedByValue}).String()
-	pods := c.CoreV1().Pods(namespace)
-	var out []*corev1.Pod
-	err := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-		return pods.List(ctx, opts)
-	}).EachListItem(ctx, metav1.ListOptions{LabelSelector: sel}, func(obj runtime.Object) error {
-		if p, ok := obj.(*corev1.Pod); ok && IsClone(p) && (user == "" || p.Annotations[meta.UserAnnotation] == user) {
-			out = append(out, p)
+// ListAll reads what list returns a page at a time, so a cluster-wide
+// list never pulls every object in one response, and keeps the items of
+// type T that keep accepts.
+func ListAll[T runtime.Object](ctx context.Context, list func(context.Context, metav1.ListOptions) (runtime.Object, error), opts metav1.ListOptions, keep func(T) bool) ([]T, error) {
+	var out []T
+	err := pager.New(list).EachListItem(ctx, opts, func(obj runtime.Object) error {
+		if item, ok := obj.(T); ok && keep(item) {
+			out = append(out, item)
 		}
 		return nil
 	})
+	return out, err
+}
+
+// managed selects what eshell created.
+var managed = metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{meta.ManagedByLabel: meta.ManagedByValue}).String()}
+
+// Sessions lists the clone pods of user ("" is everyone's) in namespace
+// ("" is every namespace).
+func Sessions(ctx context.Context, c kubernetes.Interface, namespace, user string) ([]*corev1.Pod, error) {
+	pods := c.CoreV1().Pods(namespace)
+	out, err := ListAll(ctx, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return pods.List(ctx, opts)
+	}, managed,
+		func(p *corev1.Pod) bool {
+			return IsClone(p) && (user == "" || p.Annotations[meta.UserAnnotation] == user)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("listing clone pods: %w", err)
 	}
 	return out, nil
 }
 
-// Collect finds the clones that are finished or past their expiry and
-// deletes them (unless DryRun), telling report of each one as it goes. It
-// stops at the first pod it cannot delete.
+// Jobs lists the clone Jobs of user ("" is everyone's) in namespace ("" is
+// every namespace).
+func Jobs(ctx context.Context, c kubernetes.Interface, namespace, user string) ([]*batchv1.Job, error) {
+	jobs := c.BatchV1().Jobs(namespace)
+	out, err := ListAll(ctx, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return jobs.List(ctx, opts)
+	}, managed,
+		func(j *batchv1.Job) bool {
+			return j.Labels[meta.SessionLabel] != "" && (user == "" || j.Annotations[meta.UserAnnotation] == user)
+		})
+	if err != nil {
+		return nil, fmt.Errorf("listing clone jobs: %w", err)
+	}
+	return out, nil
+}
+
+// JobFinished says how a clone's Job ended, from its conditions; "" while
+// it runs.
+func JobFinished(j *batchv1.Job) string {
+	for _, c := range j.Status.Conditions {
+		if c.Status != corev1.ConditionTrue {
+			continue
+		}
+		switch c.Type {
+		case batchv1.JobComplete:
+			return "finished: its lifeline ended, so its client is gone"
+		case batchv1.JobFailed:
+			if c.Reason == batchv1.JobReasonDeadlineExceeded {
+				return "finished: past its --max-duration"
+			}
+			return "finished: failed (" + c.Reason + "), its client is gone or never connected"
+		}
+	}
+	return ""
+}
+
+// StuckSuspended is how long after its creation gc takes a still
+// suspended clone Job for one whose client died.
+const StuckSuspended = 5 * time.Minute
+
+// Collect finds the clones that are finished, past their expiry, or whose
+// client is gone, and deletes them (unless DryRun), telling report of each
+// one as it goes. The TTL controller removes finished clone Jobs within
+// FinishedTTL on its own; gc covers clusters where it lags and the pods of
+// eshell versions before clones were Jobs. It stops at the first clone it
+// cannot delete.
 func Collect(ctx context.Context, c kubernetes.Interface, s Sweep, report func(Leftover)) error {
+	jobs, err := Jobs(ctx, c, s.Namespace, s.User)
+	if err != nil {
+		return err
+	}
+	for _, j := range jobs {
+		why := JobFinished(j)
+		if why == "" && expired(j.Annotations, s.Now) {
+			why = "expired at " + j.Annotations[meta.ExpiresAnnotation]
+		}
+		// A clone waits suspended only while its client copies the
+		// NetworkPolicies; still suspended later, its client died in
+		// between, and a suspended Job's deadline does not run.
+		if why == "" && j.Spec.Suspend != nil && *j.Spec.Suspend && s.Now.Sub(j.CreationTimestamp.Time) > StuckSuspended {
+			why = "never started: its client died before the clone's NetworkPolicy copies were in place"
+		}
+		if why == "" {
+			continue
+		}
+		if !s.DryRun {
+			err := c.BatchV1().Jobs(j.Namespace).Delete(ctx, j.Name, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return fmt.Errorf("deleting clone job %s/%s: %w; delete it with kubectl delete job %s -n %s", j.Namespace, j.Name, err, j.Name, j.Namespace)
+			}
+		}
+		report(Leftover{Kind: "job", Namespace: j.Namespace, Name: j.Name, Reason: why})
+	}
 	pods, err := Sessions(ctx, c, s.Namespace, s.User)
 	if err != nil {
 		return err
 	}
 	for _, p := range pods {
+		if metav1.GetControllerOf(p) != nil {
+			continue // a Job's pod goes with its Job
+		}
 		why := leftoverReason(p, s.Now)
 		if why == "" {
 			continue
@@ -98,7 +189,7 @@ func Collect(ctx context.Context, c kubernetes.Interface, s Sweep, report func(L
 				return fmt.Errorf("deleting clone pod %s/%s: %w; delete it with kubectl delete pod %s -n %s", p.Namespace, p.Name, err, p.Name, p.Namespace)
 			}
 		}
-		report(Leftover{Namespace: p.Namespace, Name: p.Name, Reason: why})
+		report(Leftover{Kind: "pod", Namespace: p.Namespace, Name: p.Name, Reason: why})
 	}
 	return nil
 }

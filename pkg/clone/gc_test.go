@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
@@ -108,5 +109,63 @@ func TestCollect(t *testing.T) {
 	l, _ := c.CoreV1().Pods("shop").List(context.Background(), metav1.ListOptions{})
 	if len(l.Items) != 2 {
 		t.Errorf("%d pods left, want live and the pod that is no clone", len(l.Items))
+	}
+}
+
+func TestCollectJobs(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	later, earlier := now.Add(time.Hour), now.Add(-time.Hour)
+	job := func(name string, expires time.Time, cond batchv1.JobConditionType, reason string) *batchv1.Job {
+		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop",
+			Labels:      map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: name},
+			Annotations: map[string]string{meta.UserAnnotation: "alice", meta.ExpiresAnnotation: expires.Format(time.RFC3339)}}}
+		if cond != "" {
+			j.Status.Conditions = []batchv1.JobCondition{{Type: cond, Status: corev1.ConditionTrue, Reason: reason}}
+		}
+		return j
+	}
+	// The pod of a Job goes with its Job, whatever its phase.
+	owned := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "gone-abcde", Namespace: "shop",
+		Labels:          map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: "gone"},
+		Annotations:     map[string]string{meta.UserAnnotation: "alice"},
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", Name: "gone", Controller: new(true)}}},
+		Status: corev1.PodStatus{Phase: corev1.PodSucceeded}}
+	c := fake.NewClientset(
+		job("gone", later, batchv1.JobComplete, ""),
+		job("deadline", later, batchv1.JobFailed, batchv1.JobReasonDeadlineExceeded),
+		job("never", later, batchv1.JobFailed, batchv1.JobReasonBackoffLimitExceeded),
+		job("expired", earlier, "", ""),
+		job("live", later, "", ""),
+		owned,
+	)
+	stuck := job("stuck", later, "", "")
+	stuck.Spec.Suspend = new(true)
+	stuck.CreationTimestamp = metav1.NewTime(now.Add(-StuckSuspended - time.Second))
+	isolating := job("isolating", later, "", "")
+	isolating.Spec.Suspend = new(true)
+	isolating.CreationTimestamp = metav1.NewTime(now.Add(-time.Second))
+	for _, j := range []*batchv1.Job{stuck, isolating} {
+		if _, err := c.BatchV1().Jobs("shop").Create(context.Background(), j, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	report := func(l Leftover) { got = append(got, l.Kind+" "+l.Name+": "+l.Reason) }
+	if err := Collect(context.Background(), c, Sweep{Namespace: "shop", Now: now}, report); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"job deadline: finished: past its --max-duration",
+		"job expired: expired at " + earlier.Format(time.RFC3339),
+		"job gone: finished: its lifeline ended, so its client is gone",
+		"job never: finished: failed (BackoffLimitExceeded), its client is gone or never connected",
+		"job stuck: never started: its client died before the clone's NetworkPolicy copies were in place",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("found\n%q\nwant\n%q", got, want)
+	}
+	l, _ := c.BatchV1().Jobs("shop").List(context.Background(), metav1.ListOptions{})
+	if len(l.Items) != 2 || l.Items[0].Name != "isolating" || l.Items[1].Name != "live" {
+		t.Errorf("jobs left %v, want isolating and live", l.Items)
 	}
 }

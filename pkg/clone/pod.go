@@ -42,7 +42,7 @@ type Options struct {
 	MaxDuration        time.Duration // becomes activeDeadlineSeconds; must be > 0
 	SessionID          string        // goes to meta.SessionLabel
 	User               string        // the requesting user, to meta.UserAnnotation
-	DisplayCommand     string        // human-readable command, to meta.CommandAnnotation
+	DisplayCommand     string        // human-readable command, to meta.CommandAnnotation; "" writes none (a session's command travels in its exec request, not in the pod)
 	Now                time.Time     // expiry = Now + MaxDuration, written RFC 3339 UTC to meta.ExpiresAnnotation
 	NameSuffix         string        // random part chosen by the caller, so the function stays pure
 }
@@ -105,7 +105,6 @@ func GeneratePod(src Source, o Options) (*corev1.Pod, []string, error) {
 			Annotations: map[string]string{
 				meta.SourceAnnotation:           source,
 				meta.UserAnnotation:             o.User,
-				meta.CommandAnnotation:          o.DisplayCommand,
 				meta.ExpiresAnnotation:          expiresAt(o.Now, o.MaxDuration),
 				meta.DefaultContainerAnnotation: o.Container,
 			},
@@ -151,6 +150,9 @@ func GeneratePod(src Source, o Options) (*corev1.Pod, []string, error) {
 		},
 	}
 
+	if o.DisplayCommand != "" {
+		pod.Annotations[meta.CommandAnnotation] = o.DisplayCommand
+	}
 	warnings = append(warnings, dropResourceClaims(&pod.Spec)...)
 	warnings = append(warnings, keepVolumes(&pod.Spec, spec.Volumes, src.PVCAccessModes, o.WithPVC)...)
 	warnings = append(warnings, podMetadataReaders(&pod.Spec)...)

@@ -5,38 +5,46 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 
+	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
-	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
-// Session runs one clone: create the pod, wait (watching, not polling)
-// until its container runs, attach, and delete the pod on every exit path.
+// Session runs one clone: create its Job, wait (watching, not polling)
+// until the pod's lifeline runs, hold the lifeline, exec the command next
+// to it, and delete the Job on every exit path this process lives through.
+// The paths it does not live through (SIGKILL, a lost machine) end the
+// lifeline, and the cluster removes the rest.
 type Session struct {
 	Remote  session.Remote
 	Streams session.Streams
+	// Command is what runs in the clone through exec.
+	Command []string
 	// Progress receives status lines; nil silences them.
 	Progress io.Writer
-	// Keep leaves the pod running at the end and says how to reach it.
+	// Keep leaves the clone running at the end and says how to reach it.
 	Keep bool
 	// StartTimeout bounds the wait for the container to run.
 	StartTimeout time.Duration
 	// Spinner animates the wait on Progress; set it when Progress is a terminal.
 	Spinner bool
+	// Isolate, when set, creates what must exist before the clone's pod
+	// starts and is owned by its Job (the NetworkPolicy copies): the Job
+	// is created suspended, Isolate runs with it, then the Job is resumed.
+	Isolate func(ctx context.Context, job *batchv1.Job) error
 
 	mu      sync.Mutex
 	spinner string // the line the spinner currently shows, to clear it
@@ -80,53 +88,111 @@ func (s *Session) spin(pod string, state func() string, stop <-chan struct{}) {
 	}
 }
 
-// Run creates pod and runs the session in container. The pod is deleted
-// before Run returns unless Keep is set, whether the session ended
-// normally, with an error, by a signal (ctx cancelled) or a lost connection.
-func (s *Session) Run(ctx context.Context, pod *corev1.Pod, container string) (err error) {
-	pods := s.Remote.Client.CoreV1().Pods(pod.Namespace)
-	created, err := pods.Create(ctx, pod, metav1.CreateOptions{})
-	if err != nil {
-		return createError(err)
-	}
-	name := created.Name
-	s.say("Created clone pod %s", name)
-	// The one cleanup path, registered the moment the pod exists.
+// Run creates job, whose pod's container runs a shell.Lifeline, and runs
+// the session in container. The Job is deleted before Run returns unless
+// Keep is set, whether the session ended normally, with an error, by a
+// signal (ctx cancelled) or a lost connection.
+func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (err error) {
+	ns, name := job.Namespace, job.Name
+	// The name was chosen before the request, so the removal can be
+	// registered before it: a create whose response was lost (a timeout,
+	// a dropped connection) still made a Job that must go.
+	sent := false
+	pod := "" // the Job's pod, once known
 	defer func() {
-		if s.Keep {
-			s.say("Keeping pod %s (--keep). Reconnect: kubectl attach -it %s -c %s -n %s; remove: kubectl delete pod %s -n %s",
-				name, name, container, pod.Namespace, name, pod.Namespace)
+		if !sent {
 			return
 		}
-		if cerr := s.cleanup(pod.Namespace, name); cerr != nil && err == nil {
+		if s.Keep {
+			s.say("Keeping clone job %s (--keep) until its --max-duration ends. Open another shell: kubectl exec -it job/%s -c %s -n %s -- sh; remove it: kubectl delete job %s -n %s (or kubectl eshell end %s)",
+				name, name, container, ns, name, ns, job.Labels[meta.SessionLabel])
+			return
+		}
+		if cerr := s.remove(ns, name, pod); cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
-	running, err := s.waitRunning(ctx, created, container)
+	// A server-side dry run of the pod first: the Job controller creates
+	// the real pod later, and what admission (Pod Security, quota, policy)
+	// says about it would otherwise reach the user only as a timeout.
+	dry := &corev1.Pod{ObjectMeta: job.Spec.Template.ObjectMeta, Spec: job.Spec.Template.Spec}
+	dry.Name, dry.Namespace = name, ns
+	if _, err := s.Remote.Client.CoreV1().Pods(ns).Create(ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		return createError(err)
+	}
+	if s.Isolate != nil {
+		job = job.DeepCopy()
+		job.Spec.Suspend = new(true)
+	}
+	sent = true
+	createdJob, err := s.Remote.Client.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
+	if err != nil {
+		if apierrors.IsAlreadyExists(err) || apierrors.IsForbidden(err) || apierrors.IsInvalid(err) {
+			sent = false // refused: nothing of this session exists (a Job of that name is someone else's)
+		}
+		return createError(err)
+	}
+	s.say("Created clone job %s", name)
+	if s.Isolate != nil {
+		if err := s.Isolate(ctx, createdJob); err != nil {
+			return err
+		}
+		if _, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"suspend":false}}`), metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("starting clone job %s after its network isolation was in place: %w", name, err)
+		}
+	}
+	created, err := s.waitPod(ctx, ns, name, job.Labels[meta.SessionLabel])
 	if err != nil {
 		return err
 	}
-	streams := s.Streams
-	streams.Preamble = shell.Gate(streams.TTY)
-	aerr := s.Remote.Attach(ctx, streams, pod.Namespace, name, container)
-	if errors.Is(aerr, session.ErrIdle) {
-		return aerr // the deferred cleanup removes the idle clone
+	pod = created.Name
+	running, err := s.waitRunning(ctx, created, container)
+	if err != nil {
+		var se *podwatch.StartError
+		if errors.As(err, &se) && se.Reason == "StartError" && se.MissingProgram() {
+			return fmt.Errorf("the image of container %q has no shell (sh), which the clone's lifeline needs to end with its client; use --mode debug to bring a shell in a debug container", container)
+		}
+		return err
 	}
-	if ctx.Err() != nil {
+	life, err := s.Remote.HoldLifeline(ctx, ns, running.Name, container, s.StartTimeout)
+	if err != nil {
+		return err
+	}
+	defer life.Release()
+	xerr := s.Remote.Exec(ctx, s.Streams, ns, running.Name, container, s.Command)
+	if ctx.Err() != nil && !errors.Is(xerr, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}
-	// Attach carries no exit code: the container's status does.
-	t := podwatch.Terminated(ctx, s.Remote.Client, running, container, podwatch.DefaultExitTimeout)
-	if t == nil {
-		if aerr != nil {
-			return fmt.Errorf("the connection to the clone was lost: %w", aerr)
+	return xerr
+}
+
+// waitPod waits until the Job controller created the clone's pod.
+func (s *Session) waitPod(ctx context.Context, ns, job, id string) (*corev1.Pod, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
+	defer cancel()
+	sel := labels.SelectorFromSet(labels.Set{meta.SessionLabel: id}).String()
+	w, err := s.Remote.Client.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: sel})
+	if err != nil {
+		return nil, fmt.Errorf("watching for the pod of clone job %s: %w", job, err)
+	}
+	defer w.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			if ctx.Err() == context.DeadlineExceeded {
+				return nil, fmt.Errorf("the Job controller created no pod for clone job %s within %s; see why with kubectl describe job %s -n %s", job, s.StartTimeout, job, ns)
+			}
+			return nil, fmt.Errorf("session interrupted: %w", context.Cause(ctx))
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return nil, fmt.Errorf("the watch for the pod of clone job %s ended; try again", job)
+			}
+			if p, isPod := ev.Object.(*corev1.Pod); isPod && (ev.Type == watch.Added || ev.Type == watch.Modified) {
+				s.say("Clone pod %s", p.Name)
+				return p, nil
+			}
 		}
-		return errors.New("the session ended but the clone's container is still running; it will be removed")
 	}
-	if t.ExitCode != 0 {
-		return &session.ExitError{Code: int(t.ExitCode)}
-	}
-	return nil
 }
 
 // waitRunning waits until container runs, showing the wait as progress
@@ -155,56 +221,36 @@ func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container st
 func createError(err error) error {
 	switch {
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("the API server refused the clone pod: %w; a ResourceQuota, Pod Security level or RBAC rule forbids it (nothing was created)", err)
+		return fmt.Errorf("the API server refused the clone: %w; a ResourceQuota, Pod Security level or RBAC rule forbids it (nothing was created)", err)
 	case apierrors.IsInvalid(err):
-		return fmt.Errorf("the clone pod is invalid: %w (nothing was created)", err)
+		return fmt.Errorf("the clone is invalid: %w (nothing was created)", err)
 	}
-	return fmt.Errorf("creating the clone pod: %w", err)
+	return fmt.Errorf("creating the clone: %w", err)
 }
 
-// cleanup deletes the pod and waits (bounded) until it is gone. It runs on
-// a fresh context because the session's may be cancelled by a signal; a
-// second Ctrl+C says what is still being removed rather than abandoning it.
-func (s *Session) cleanup(ns, name string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+// remove deletes the clone's Job, and its pod (when known) alongside: the
+// garbage collector would delete the pod too, but on a busy cluster its
+// queue can hold it for many seconds. The NetworkPolicy copies go with the
+// Job through the garbage collector. It does not wait until they are gone:
+// the end of the session must not wait on the cluster's housekeeping, and
+// once the exec returned the exit code is already known. It runs on a
+// fresh context because the session's may be cancelled by a signal.
+func (s *Session) remove(ns, name, pod string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
+	podDone := make(chan struct{})
 	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-sigs:
-				s.say("Still removing clone pod %s (waiting up to 30s for it to be gone)...", name)
-			}
+		defer close(podDone)
+		if pod != "" {
+			// A failure here is covered by the Job's deletion.
+			_ = s.Remote.Client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{})
 		}
 	}()
-	pods := s.Remote.Client.CoreV1().Pods(ns)
-	w, werr := pods.Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
-	if err := pods.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		if werr == nil {
-			w.Stop()
-		}
-		return fmt.Errorf("removing clone pod %s failed: %w; remove it with: kubectl delete pod %s -n %s (kubectl eshell gc also finds it)", name, err, name, ns)
+	err := s.Remote.Client.BatchV1().Jobs(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
+	<-podDone
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("removing clone job %s failed: %w; its lifeline still ends it when this client is gone, or remove it with: kubectl delete job %s -n %s", name, err, name, ns)
 	}
-	if werr != nil {
-		return nil
-	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("clone pod %s is still terminating after 30s; kubectl eshell gc removes it later", name)
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return nil
-			}
-			if ev.Type == watch.Deleted {
-				s.say("Removed clone pod %s", name)
-				return nil
-			}
-		}
-	}
+	s.say("Removed clone job %s", name)
+	return nil
 }

@@ -10,9 +10,10 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 )
 
-// GCOptions removes clones a session could not remove itself: its client
-// was killed, or the machine went away. activeDeadlineSeconds has already
-// stopped them on the server; gc deletes the pods.
+// GCOptions removes clones a session could not remove itself. A clone's
+// lifeline ends it when its client dies and the TTL controller deletes it,
+// so gc is a sweep for what the cluster has not removed yet and for the
+// pods of older eshell versions.
 type GCOptions struct {
 	*Options
 	AllUsers      bool
@@ -25,11 +26,12 @@ func newCmdGC(parent *Options) *cobra.Command {
 	o := &GCOptions{Options: parent, Now: time.Now}
 	cmd := &cobra.Command{
 		Use:   "gc",
-		Short: "Delete clone pods that are finished or past their --max-duration",
-		Long: `Delete clone pods left behind by sessions that could not clean up (a killed
-client, a lost machine). A clone is removed when it has finished (its shell
-ended) or its expiry has passed. By default only your own clones in the
-current namespace are considered.`,
+		Short: "Delete clones that are finished, whose client is gone, or past their --max-duration",
+		Long: `Delete clones left behind by sessions that could not clean up. A clone ends
+on the server when its client dies (its lifeline reads end of input) and the
+cluster deletes it some seconds later; gc removes what is finished, whose
+client is gone or that is past its expiry, and says why for each. By default
+only your own clones in the current namespace are considered.`,
 		Example: `  # Your leftover clones in the current namespace
   kubectl eshell gc
 
@@ -68,7 +70,7 @@ func (o *GCOptions) run(ctx context.Context) error {
 	n := 0
 	err := clone.Collect(ctx, o.client, s, func(l clone.Leftover) {
 		n++
-		fmt.Fprintf(o.Out, "%s pod %s/%s (%s)\n", verb, l.Namespace, l.Name, l.Reason)
+		fmt.Fprintf(o.Out, "%s %s %s/%s (%s)\n", verb, l.Kind, l.Namespace, l.Name, l.Reason)
 	})
 	if err == nil && n == 0 {
 		fmt.Fprintln(o.ErrOut, "no finished or expired clones found")

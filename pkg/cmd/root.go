@@ -136,13 +136,14 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.BoolVar(&o.Clone.KeepInitContainers, "keep-init-containers", false, "clone: run the workload's init containers too (they may run migrations)")
 	f.BoolVar(&o.Clone.NoSidecars, "no-sidecars", false, "clone: drop native sidecars (kept by default, e.g. a database proxy)")
 	f.BoolVar(&o.Clone.WithPVC, "with-pvc", false, "clone: mount the workload's PersistentVolumeClaims read-only where the access mode allows")
+	f.BoolVar(&o.Clone.NoNetworkPolicies, "no-network-policies", false, "clone: do not copy the NetworkPolicies that select the workload's pods to the clone (it is then less isolated; a warning says which)")
 	// picking
 	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	f.StringVar(&o.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
 	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument (asked on a terminal when not given)")
 	f.StringVar(&o.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 
-	cmd.AddCommand(newCmdGC(o), newCmdVersion(o), newCmdPresets(o), newCmdCompletion(o))
+	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), newCmdCompletion(o))
 	// After every flag is defined: completion looks them up.
 	registerCompletions(cmd, o)
 	return cmd

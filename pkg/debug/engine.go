@@ -26,7 +26,11 @@ import (
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	pod := p.Pod
 	user := d.User(ctx)
-	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), StartTimeout: p.Limits.PodRunningTimeout, Progress: d.Progress}
+	argv := p.Command
+	if len(argv) == 0 {
+		argv = shell.Detect()
+	}
+	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, StartTimeout: p.Limits.PodRunningTimeout, Progress: d.Progress}
 
 	if !p.DryRun {
 		if ec := FindReusable(pod, user, p.Image, p.Container); ec != nil {
@@ -40,7 +44,9 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		}
 	}
 
-	name := containerName(pod)
+	name := containerName(pod, p.SessionID)
+	// One expiry for every candidate: the session's bound, from now.
+	expires := time.Now().Add(p.Limits.MaxDuration).UTC().Format(time.RFC3339)
 	// What of the target could not be carried over can depend on the
 	// profile (mounts a privileged container may have): kept per profile.
 	warnings := map[string][]string{}
@@ -49,17 +55,20 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 			Name:   name,
 			Image:  p.Image,
 			Target: p.Container,
-			// Always stdin: the start gate arrives through it (as in clone
-			// mode). Without -i no local input follows the gate.
-			Command:    shell.Gated(p.Command, p.Limits.MaxDuration),
+			// The main process is a lifeline that ends with this client;
+			// the command runs beside it through exec (as in clone mode).
+			Command:    shell.Lifeline(p.Limits.PodRunningTimeout, p.Limits.MaxDuration, false),
 			Stdin:      true,
-			TTY:        p.TTY,
 			CopyEnv:    p.Debug.CopyEnv,
 			CopyMounts: p.Debug.CopyMounts,
 			Profile:    profile,
 			User:       user,
 		})
 		warnings[profile] = w
+		if err == nil && p.Limits.MaxDuration > 0 {
+			// For `kubectl eshell sessions`: an ephemeral container carries no annotations.
+			ec.Env = append(ec.Env, corev1.EnvVar{Name: meta.DebugExpiresEnv, Value: expires})
+		}
 		return ec, err
 	}
 
@@ -146,8 +155,10 @@ func IsAuto(profile string) bool {
 	return profile == "" || profile == ProfileAuto
 }
 
-// containerName picks eshell-<5 random characters>, not yet taken in pod.
-func containerName(pod *corev1.Pod) string {
+// containerName picks eshell-<session id>, so `kubectl eshell end` finds
+// the session by its id, or eshell-<5 random characters> when that is
+// taken in pod.
+func containerName(pod *corev1.Pod, id string) string {
 	taken := map[string]bool{}
 	for _, c := range pod.Spec.Containers {
 		taken[c.Name] = true
@@ -157,6 +168,9 @@ func containerName(pod *corev1.Pod) string {
 	}
 	for _, c := range pod.Spec.EphemeralContainers {
 		taken[c.Name] = true
+	}
+	if n := meta.DebugContainerPrefix + id; id != "" && !taken[n] {
+		return n
 	}
 	for {
 		if n := meta.DebugContainerPrefix + session.NewID(); !taken[n] {

@@ -22,7 +22,6 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
-	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // PodSecurityError is an ephemeral container that the namespace's enforced
@@ -91,8 +90,10 @@ func debugUser(ec *corev1.EphemeralContainer) string {
 // Session runs one debug session in a running pod.
 type Session struct {
 	Remote session.Remote
-	// Streams is the local end; its Preamble is set by Run and Reattach.
+	// Streams is the local end of the exec'd Command.
 	Streams session.Streams
+	// Command is what runs in the debug container, through exec.
+	Command []string
 	// Progress receives status lines; nil silences them.
 	Progress io.Writer
 	// StartTimeout bounds the wait for the container to run.
@@ -103,9 +104,6 @@ type Session struct {
 	// one just refused. A nil Build gives no such advice.
 	Profile string
 	Build   Builder
-	// ExitTimeout bounds the wait for the exit code after the attach ended
-	// (default 15s).
-	ExitTimeout time.Duration
 }
 
 func (s *Session) say(format string, args ...any) {
@@ -114,9 +112,10 @@ func (s *Session) say(format string, args ...any) {
 	}
 }
 
-// Run adds ec to pod, waits until it runs, attaches to it and returns the
-// remote exit code as a *session.ExitError (nil for 0). ec's command must wait
-// for shell.Gate, as shell.Gated does.
+// Run adds ec, whose command is a shell.Lifeline, to pod, waits until it
+// runs, holds its lifeline and execs Command in it; it returns the remote
+// exit code as a *session.ExitError (nil for 0). When this client ends or
+// dies, the lifeline ends and the container with every process in it.
 func (s *Session) Run(ctx context.Context, pod *corev1.Pod, ec *corev1.EphemeralContainer) error {
 	patched, err := s.Add(ctx, pod, ec)
 	if err != nil {
@@ -129,17 +128,21 @@ func (s *Session) Run(ctx context.Context, pod *corev1.Pod, ec *corev1.Ephemeral
 	if err != nil {
 		return err
 	}
-	return s.attach(ctx, running, ec.Name, ec.TTY, shell.Gate(s.Streams.TTY && ec.TTY))
+	life, err := s.Remote.HoldLifeline(ctx, pod.Namespace, running.Name, ec.Name, s.StartTimeout)
+	if err != nil {
+		return err
+	}
+	defer life.Release()
+	return s.exec(ctx, running, ec.Name)
 }
 
-// Reattach attaches to ec, a running container an earlier session added
-// (see FindReusable). Whether that session's client ever got to release its
-// start gate is unknown, so it sends a newline: it releases the gate, and a
-// shell already past it just shows a fresh prompt.
+// Reattach opens another shell in ec, a running container an earlier,
+// still-connected session added (see FindReusable): its lifeline is that
+// session's, so this one ends with it.
 func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, ec *corev1.EphemeralContainer) error {
 	defer s.stays(ec.Name)
-	s.say("Attaching to debug container %s in pod %s", ec.Name, pod.Name)
-	return s.attach(ctx, pod, ec.Name, ec.TTY, "\n")
+	s.say("Opening a shell in debug container %s in pod %s", ec.Name, pod.Name)
+	return s.exec(ctx, pod, ec.Name)
 }
 
 func (s *Session) stays(name string) {
@@ -211,42 +214,17 @@ func (s *Session) WaitRunning(ctx context.Context, pod *corev1.Pod, name string)
 	}.ForContainer(ctx, pod, name)
 }
 
-// attach connects to the container, sending preamble first, and returns its
-// exit code from the pod status (attach itself carries none).
-func (s *Session) attach(ctx context.Context, pod *corev1.Pod, name string, tty bool, preamble string) error {
-	streams := s.Streams
-	streams.TTY = streams.TTY && tty
-	streams.Preamble = preamble
-	aerr := s.Remote.Attach(ctx, streams, pod.Namespace, pod.Name, name)
-	if ctx.Err() != nil {
+// exec runs Command in the container; exec returns the exit code itself.
+func (s *Session) exec(ctx context.Context, pod *corev1.Pod, name string) error {
+	err := s.Remote.Exec(ctx, s.Streams, pod.Namespace, pod.Name, name, s.Command)
+	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}
-	var ee *session.ExitError
-	if errors.As(aerr, &ee) || errors.Is(aerr, session.ErrIdle) {
-		return aerr
-	}
-	t := podwatch.Terminated(ctx, s.Remote.Client, pod, name, s.ExitTimeout)
-	switch {
-	case t == nil && aerr != nil:
-		return fmt.Errorf("the connection to debug container %s was lost: %w; it is still running: reconnect with --reuse, or kubectl attach -it %s -c %s -n %s",
-			name, aerr, pod.Name, name, pod.Namespace)
-	case t == nil:
-		return fmt.Errorf("the session ended but debug container %s is still running; reconnect with --reuse, or kubectl attach -it %s -c %s -n %s",
-			name, pod.Name, name, pod.Namespace)
-	case aerr != nil:
-		// The container was over before the attach was made, or ended
-		// while the connection failed: its status tells how.
-		reason := t.Reason
-		if reason == "" {
-			reason = "no reason given"
-		}
-		s.say("Debug container %s ended: exit code %d (%s)", name, t.ExitCode, reason)
-		if t.ExitCode == 0 {
-			return fmt.Errorf("attaching to debug container %s, which has ended: %w", name, aerr)
+	if err != nil && !errors.Is(err, session.ErrIdle) {
+		var ee *session.ExitError
+		if !errors.As(err, &ee) {
+			return fmt.Errorf("the connection to debug container %s was lost: %w; it ends within seconds, as its lifeline did", name, err)
 		}
 	}
-	if t.ExitCode != 0 {
-		return &session.ExitError{Code: int(t.ExitCode)}
-	}
-	return nil
+	return err
 }

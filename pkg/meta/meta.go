@@ -44,4 +44,7 @@ const (
 	// DebugUserEnv is set in eshell's ephemeral containers to the requesting user, because
 	// ephemeral containers carry no annotations and a later session must find its own.
 	DebugUserEnv = "ESHELL_USER"
+	// DebugExpiresEnv is set in eshell's ephemeral containers to when the session's
+	// --max-duration ends (RFC 3339, UTC), for `kubectl eshell sessions`.
+	DebugExpiresEnv = "ESHELL_EXPIRES"
 )

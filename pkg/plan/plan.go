@@ -126,6 +126,9 @@ type CloneSettings struct {
 	KeepInitContainers bool
 	NoSidecars         bool
 	WithPVC            bool
+	// NoNetworkPolicies clones without copies of the NetworkPolicies that
+	// select the workload's pods.
+	NoNetworkPolicies bool
 }
 
 // Validate checks what only the resolved plan can tell: the limits the

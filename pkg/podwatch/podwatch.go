@@ -23,11 +23,6 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
-// DefaultExitTimeout bounds the wait for a container's end after its
-// session ended: attach returns when the process does, so the status
-// follows within moments unless the connection was lost.
-const DefaultExitTimeout = 15 * time.Second
-
 // Status returns the status of the container name of pod, whatever kind of
 // container it is (app, init or ephemeral); nil when there is none yet.
 func Status(pod *corev1.Pod, name string) *corev1.ContainerStatus {
@@ -131,33 +126,6 @@ func (w Wait) ForContainer(ctx context.Context, pod *corev1.Pod, container strin
 		return nil, fail(pod, "Timeout", fmt.Sprintf("container %q was not running after %s (last state: %s); raise --pod-running-timeout", container, w.Timeout, state))
 	}
 	return nil, err
-}
-
-// Terminated waits, at most timeout, until container has ended and returns
-// how; nil if it is still running then. It runs past the cancellation of
-// ctx, so a session ended by Ctrl+C or --max-duration still reports its code.
-func Terminated(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, container string, timeout time.Duration) *corev1.ContainerStateTerminated {
-	if timeout <= 0 {
-		timeout = DefaultExitTimeout
-	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
-	defer cancel()
-	fresh, err := c.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{})
-	if err != nil {
-		return nil
-	}
-	var t *corev1.ContainerStateTerminated
-	_, _ = Until(ctx, c, fresh, func(p *corev1.Pod) (bool, error) {
-		if p == nil {
-			return true, nil
-		}
-		if st := Status(p, container); st != nil && st.State.Terminated != nil {
-			t = st.State.Terminated
-			return true, nil
-		}
-		return false, nil
-	})
-	return t
 }
 
 // Until calls done with pod and then with every change of it until done

@@ -122,15 +122,3 @@ func TestForContainerFailures(t *testing.T) {
 		t.Errorf("err = %v, want an interruption", err)
 	}
 }
-
-func TestTerminated(t *testing.T) {
-	done := pod(&corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 3}}, false)
-	c := watching(t, []runtime.Object{pod(running, false)}, []watch.Event{{Type: watch.Modified, Object: done}})
-	if st := Terminated(context.Background(), c, pod(nil, false), "c", time.Second); st == nil || st.ExitCode != 3 {
-		t.Fatalf("got %v, want exit code 3", st)
-	}
-	c = watching(t, []runtime.Object{pod(running, false)})
-	if st := Terminated(context.Background(), c, pod(nil, false), "c", 100*time.Millisecond); st != nil {
-		t.Fatalf("got %v for a container still running", st)
-	}
-}

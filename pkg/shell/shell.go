@@ -1,11 +1,10 @@
 // Package shell builds the commands eshell runs remotely: the shell
-// auto-detection, the start gate for attach, and the lifetime bound.
+// auto-detection, and the lifeline that bounds a session's container to
+// its client.
 package shell
 
 import (
-	"fmt"
 	"strings"
-	"time"
 )
 
 // detect runs bash where the image has it, else sh, without a round trip.
@@ -14,34 +13,15 @@ const detect = `if command -v bash >/dev/null 2>&1; then exec bash; fi; exec sh`
 // Detect is the argv for an auto-detected shell in exec mode.
 func Detect() []string { return []string{"sh", "-c", detect} }
 
-// Gate is what a client sends once attached. A process started with Gated
-// waits for it, so nothing it prints before the client attached is lost.
-// On a terminal it is Ctrl-D: read sees end of input and the terminal does
-// not echo it. Through a pipe it is a newline.
+// Gate is what a client sends once attached. A Lifeline waits for it, so
+// a client that never connects is told apart from one that did. On a
+// terminal it is Ctrl-D: read sees end of input and the terminal does not
+// echo it. Through a pipe it is a newline.
 func Gate(tty bool) string {
 	if tty {
 		return "\x04"
 	}
 	return "\n"
-}
-
-// Gated wraps argv (nil: the auto-detected shell) so it starts after the
-// client's gate arrives, optionally bounded to maxLife (0: unbounded) by a
-// watchdog that kills the process, which ends the container. The watchdog
-// starts before the gate, so a client that dies before attaching is bounded
-// too. The result is a container command: see ContainerArgv.
-func Gated(argv []string, maxLife time.Duration) []string {
-	var b strings.Builder
-	if maxLife > 0 {
-		fmt.Fprintf(&b, "( sleep %d; kill -9 $$ ) </dev/null >/dev/null 2>&1 & ", int(maxLife.Seconds()))
-	}
-	b.WriteString("read -r _ || true; ")
-	if len(argv) == 0 {
-		b.WriteString(detect)
-		return ContainerArgv([]string{"sh", "-c", b.String()})
-	}
-	b.WriteString(`exec "$@"`)
-	return ContainerArgv(append([]string{"sh", "-c", b.String(), "eshell"}, argv...))
 }
 
 // ContainerArgv escapes argv for a container's command: the kubelet expands

@@ -2,11 +2,9 @@ package shell
 
 import (
 	"errors"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
-	"time"
 )
 
 // kubelet undoes ContainerArgv's escaping, as the kubelet does with a
@@ -30,50 +28,6 @@ func run(t *testing.T, argv []string, stdin string) string {
 		t.Fatalf("%v: %v\n%s", argv, err, out)
 	}
 	return string(out)
-}
-
-func TestGatedWaitsForTheGateThenRunsTheCommand(t *testing.T) {
-	argv := Gated([]string{"sh", "-c", `echo "args:$1" ; cat`, "x", "it's quoted"}, 0)
-	// The gate line is consumed; what follows is the command's stdin.
-	got := run(t, argv, Gate(false)+"payload\n")
-	if got != "args:it's quoted\npayload\n" {
-		t.Fatalf("got %q", got)
-	}
-}
-
-func TestGatedDetectsAShell(t *testing.T) {
-	got := run(t, Gated(nil, 0), Gate(false)+"echo shell-ran\n")
-	if got != "shell-ran\n" {
-		t.Fatalf("got %q", got)
-	}
-}
-
-func TestGatedBoundsTheLifetime(t *testing.T) {
-	start := time.Now()
-	argv := kubelet(Gated([]string{"sleep", "30"}, time.Second))
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Stdin = strings.NewReader(Gate(false))
-	err := cmd.Run()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) {
-		t.Fatalf("a bounded command must be killed, got %v", err)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("the watchdog took %s to end a 1s-bounded command", d)
-	}
-}
-
-func TestGatedBoundsAClientThatNeverAttaches(t *testing.T) {
-	argv := kubelet(Gated(nil, time.Second))
-	cmd := exec.Command(argv[0], argv[1:]...)
-	r, w, _ := os.Pipe()             // stdin open, gate never sent
-	defer func() { _ = w.Close() }() // the gate is never sent; closing is cleanup
-	cmd.Stdin = r
-	start := time.Now()
-	_ = cmd.Run()
-	if d := time.Since(start); d > 10*time.Second {
-		t.Fatalf("a container waiting at the gate outlived its bound: %s", d)
-	}
 }
 
 func TestContainerArgvSurvivesKubeletExpansion(t *testing.T) {

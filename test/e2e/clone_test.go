@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -67,6 +68,16 @@ spec:
 	f.Rollout("deploy/web")
 }
 
+// cloneJobs lists the clone Jobs in the test's namespace.
+func cloneJobs(f *framework.F) []batchv1.Job {
+	f.T.Helper()
+	l, err := f.Client.BatchV1().Jobs(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	if err != nil {
+		f.T.Fatalf("listing clone jobs: %v", err)
+	}
+	return l.Items
+}
+
 func clones(f *framework.F) []corev1.Pod {
 	f.T.Helper()
 	l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
@@ -92,9 +103,27 @@ func runningClone(f *framework.F) corev1.Pod {
 	return pod
 }
 
+// expectNoClones waits until no clone Job and no clone pod is left. The
+// session deletes the Job at once; the garbage collector and the kubelet
+// remove the pod within seconds.
 func expectNoClones(f *framework.F) {
 	f.T.Helper()
-	f.Eventually("no clone pods left", 30*time.Second, func() bool { return len(clones(f)) == 0 })
+	expectNoClonesWithin(f, 60*time.Second)
+}
+
+func expectNoClonesWithin(f *framework.F, d time.Duration) {
+	f.T.Helper()
+	f.Eventually("no clone Jobs or pods left", d, func() bool { return len(cloneJobs(f)) == 0 && len(clones(f)) == 0 })
+}
+
+// expectJobRemoved checks that the session removed its Job before it
+// returned, and that the pod follows.
+func expectJobRemoved(f *framework.F, out string) {
+	f.T.Helper()
+	if n := len(cloneJobs(f)); n != 0 {
+		f.T.Errorf("%d clone Jobs remain after the session returned; output:\n%s", n, out)
+	}
+	expectNoClones(f)
 }
 
 func TestCloneIsolatedCopy(t *testing.T) {
@@ -118,8 +147,11 @@ func TestCloneIsolatedCopy(t *testing.T) {
 	if !strings.Contains(out.String(), "init=skipped") {
 		t.Errorf("the init container ran in the clone; output:\n%s", out.String())
 	}
-	if len(pod.OwnerReferences) != 0 {
-		t.Errorf("clone has owners %v: a controller could adopt it", pod.OwnerReferences)
+	if len(pod.OwnerReferences) != 1 || pod.OwnerReferences[0].Kind != "Job" || pod.OwnerReferences[0].Controller == nil || !*pod.OwnerReferences[0].Controller {
+		t.Errorf("clone has owners %v, want its Job as controller (so no other controller adopts it)", pod.OwnerReferences)
+	}
+	if strings.Contains(fmt.Sprint(pod.Spec.Containers[0].Command, pod.Annotations), "init-marker") {
+		t.Errorf("the user's command is readable in the pod: %v %v", pod.Spec.Containers[0].Command, pod.Annotations)
 	}
 	if pod.Labels["app"] != "" {
 		t.Errorf("clone carries the app label, so the Service would select it: %v", pod.Labels)
@@ -174,10 +206,7 @@ func TestCloneIsolatedCopy(t *testing.T) {
 	if !strings.Contains(out.String(), "bye") {
 		t.Errorf("session output lost the end: %s", out.String())
 	}
-	// Cleanup is synchronous: the pod must be gone when the command returns.
-	if n := len(clones(f)); n != 0 {
-		t.Errorf("%d clone pods remain after the session returned", n)
-	}
+	expectJobRemoved(f, out.String())
 }
 
 func TestCloneKeepInitContainers(t *testing.T) {
@@ -197,9 +226,9 @@ func TestCloneShellTTY(t *testing.T) {
 	webApp(f, "busybox:1.37")
 	term := f.Pty("deploy/web")
 	// No lost first output: the prompt of the shell is on screen without typing.
-	term.Expect(`(?s)Created clone pod web-eshell-[a-z0-9]{5}.*\n[^\n]*[#$] `, 20*time.Second)
+	term.Expect(`(?s)Clone pod web-eshell-[a-z0-9]{5}-[a-z0-9]{5}.*\n[^\n]*[#$] `, 20*time.Second)
 	term.Type("echo $HOSTNAME-$((6*7)); command -v bash || echo nobash; exit 3\r")
-	term.Expect(`web-eshell-[a-z0-9]{5}-42`, 10*time.Second)
+	term.Expect(`web-eshell-[a-z0-9]{5}-[a-z0-9]{5}-42`, 10*time.Second)
 	term.Expect(`nobash`, 5*time.Second)
 	if code := term.Wait(30 * time.Second); code != 3 {
 		t.Fatalf("exit code %d, want 3", code)
@@ -218,11 +247,15 @@ func TestCloneExitCodesAndFirstOutput(t *testing.T) {
 	if !strings.HasPrefix(r.Stdout, "first-line") {
 		t.Errorf("first output lost: %q", r.Stdout)
 	}
+	// Removed at once: the Job is gone when eshell returns, the pod follows.
+	if n := len(cloneJobs(f)); n != 0 {
+		t.Errorf("%d clone Jobs remain after a non-zero exit", n)
+	}
 	r = f.Eshell("echo piped-$((2+3))\n", "deploy/web")
 	if r.Code != 0 || !strings.Contains(r.Stdout, "piped-5") {
 		t.Errorf("piped shell session: %+v", r)
 	}
-	expectNoClones(f)
+	expectJobRemoved(f, r.Stderr)
 }
 
 // Every way a session can end leaves no clone behind.
@@ -252,64 +285,107 @@ func TestCloneCleanupOnSignals(t *testing.T) {
 				_ = cmd.Process.Kill()
 				t.Fatalf("plugin did not exit after %v:\n%s", sig, out.String())
 			}
-			if n := len(clones(f)); n != 0 {
-				t.Errorf("after %v: %d clone pods remain; output:\n%s", sig, n, out.String())
-			}
-			if !strings.Contains(out.String(), "Removed clone pod") {
+			if !strings.Contains(out.String(), "Removed clone job") {
 				t.Errorf("no cleanup message after %v:\n%s", sig, out.String())
 			}
+			expectJobRemoved(f, out.String())
 		})
 	}
 }
 
-// A SIGKILLed client cannot clean up: the dropped attach ends the shell
-// (stdinOnce), and gc removes the finished clone.
-func TestCloneSIGKILLThenGC(t *testing.T) {
+// A SIGKILLed client cannot clean up: its lifeline reads EOF when the
+// kubelet closes the dropped attach, the container ends and takes the
+// exec'd shell with it, and the TTL controller deletes the finished Job
+// and its pod. No gc.
+func TestCloneSIGKILLEndsOnTheServer(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
 	webApp(f, "bash:5.2")
 	term := f.Pty("deploy/web")
 	term.Expect(`[#$] `, 20*time.Second)
+	term.Type("sleep 500\r")
+	time.Sleep(500 * time.Millisecond)
 	term.Kill()
-	if len(clones(f)) != 1 {
-		t.Fatalf("expected the orphaned clone to exist right after SIGKILL")
+	killed := time.Now()
+	if len(cloneJobs(f)) != 1 {
+		t.Fatalf("expected the orphaned clone Job to exist right after SIGKILL")
 	}
-	f.Eventually("the orphan's shell to end", 30*time.Second, func() bool {
+	f.Eventually("the orphan's pod to end", 30*time.Second, func() bool {
 		c := clones(f)
-		return len(c) == 1 && (c[0].Status.Phase == corev1.PodSucceeded || c[0].Status.Phase == corev1.PodFailed)
+		return len(c) == 0 || c[0].Status.Phase == corev1.PodSucceeded || c[0].Status.Phase == corev1.PodFailed
 	})
-	dry := f.Eshell("", "gc", "--dry-run")
-	if !strings.Contains(dry.Stdout, "would delete pod "+f.Namespace+"/web-eshell-") || len(clones(f)) != 1 {
-		t.Fatalf("gc --dry-run should list and keep the orphan: %+v", dry)
-	}
-	r := f.Eshell("", "gc")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "deleted pod") {
-		t.Fatalf("gc: %+v", r)
-	}
-	expectNoClones(f)
+	t.Logf("pod ended %.1fs after SIGKILL", time.Since(killed).Seconds())
+	expectNoClonesWithin(f, 60*time.Second-time.Since(killed))
+	t.Logf("Job and pod gone %.1fs after SIGKILL", time.Since(killed).Seconds())
 }
 
-// A clone past its --max-duration is stopped by the API server side
-// (activeDeadlineSeconds) even with no client, and gc removes it.
-func TestCloneMaxDurationThenGC(t *testing.T) {
+// A client killed after the clone was created and before it attached:
+// the lifeline's start timeout (here --pod-running-timeout) ends it.
+func TestCloneKilledBeforeAttach(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	webApp(f, "bash:5.2")
-	cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/web", "--max-duration", "3s", "-i=false", "--", "sleep", "300")
+	f.Apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: slow}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: slow}}
+  template:
+    metadata: {labels: {app: slow}}
+    spec:
+      initContainers: [{name: wait, image: busybox:1.37, command: [sleep, "6"]}]
+      containers: [{name: app, image: busybox:1.37, command: [sleep, infinity]}]
+`)
+	const gate = 15 * time.Second
+	cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/slow", "--keep-init-containers", "--pod-running-timeout", gate.String(), "-i=false", "--", "true")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	f.Eventually("the clone to exist", 20*time.Second, func() bool { return len(clones(f)) == 1 })
+	f.Eventually("the clone's pod to exist", 20*time.Second, func() bool { return len(clones(f)) == 1 })
 	_ = cmd.Process.Kill()
 	_, _ = cmd.Process.Wait()
-	f.Eventually("the deadline to stop the clone", 30*time.Second, func() bool {
-		c := clones(f)
-		return len(c) == 1 && c[0].Status.Phase == corev1.PodFailed && c[0].Status.Reason == "DeadlineExceeded"
-	})
-	if r := f.Eshell("", "gc"); r.Code != 0 {
-		t.Fatalf("gc: %+v", r)
+	killed := time.Now()
+	if c := clones(f); len(c) != 1 || c[0].Status.Phase != corev1.PodPending {
+		t.Fatalf("the client was not killed before the clone ran: %+v", c)
 	}
-	expectNoClones(f)
+	expectNoClonesWithin(f, 6*time.Second+gate+60*time.Second)
+	t.Logf("Job and pod gone %.1fs after SIGKILL (start timeout %s)", time.Since(killed).Seconds(), gate)
+}
+
+// A non-terminal command whose client is killed: the lifeline ends the
+// container, and nothing remains.
+func TestCloneNonTerminalKilled(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "bash:5.2")
+	cmd := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/web", "-i=false", "--", "sleep", "5")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	runningClone(f)
+	time.Sleep(time.Second) // the exec started
+	_ = cmd.Process.Kill()
+	_, _ = cmd.Process.Wait()
+	killed := time.Now()
+	expectNoClonesWithin(f, 90*time.Second)
+	t.Logf("Job and pod gone %.1fs after SIGKILL", time.Since(killed).Seconds())
+}
+
+// A clone past its --max-duration is ended on the server (the Job's
+// activeDeadlineSeconds) even with --keep and no client, and removed.
+func TestCloneMaxDurationEndsOnTheServer(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "bash:5.2")
+	r := f.Eshell("", "deploy/web", "--keep", "--max-duration", "5s", "--", "true")
+	if r.Code != 0 || !strings.Contains(r.Stderr, "kubectl delete job web-eshell-") {
+		t.Fatalf("--keep should say how to remove the clone: %+v", r)
+	}
+	if len(cloneJobs(f)) != 1 {
+		t.Fatalf("--keep removed the clone")
+	}
+	expectNoClonesWithin(f, 60*time.Second)
 }
 
 func TestCloneFailuresLeaveNothing(t *testing.T) {
@@ -359,9 +435,7 @@ spec:
 		if r.Code != 1 || !strings.Contains(r.Stderr, c.want) {
 			t.Errorf("%s: want exit 1 and %q in the error, got %+v", c.target, c.want, r)
 		}
-		if n := len(clones(f)); n != 0 {
-			t.Errorf("%s: %d clone pods left behind", c.target, n)
-		}
+		expectNoClones(f)
 	}
 }
 
@@ -384,8 +458,8 @@ spec:
 	if r.Code != 1 || !strings.Contains(r.Stderr, "PodSecurity") || !strings.Contains(r.Stderr, "nothing was created") {
 		t.Errorf("want a Pod Security rejection that says nothing was created, got %+v", r)
 	}
-	if n := len(clones(f)); n != 0 {
-		t.Errorf("%d clone pods exist", n)
+	if n := len(clones(f)) + len(cloneJobs(f)); n != 0 {
+		t.Errorf("%d clone objects exist", n)
 	}
 }
 
@@ -394,19 +468,20 @@ func TestCloneDryRun(t *testing.T) {
 	f := framework.New(t)
 	webApp(f, "bash:5.2")
 	r := f.Eshell("", "deploy/web", "--dry-run=client", "-o", "yaml", "--", "python", "manage.py", "migrate")
-	// The program is shown, its arguments are not: they may hold secrets.
-	for _, want := range []string{"kind: Pod", meta.ManagedByLabel + ": " + meta.ManagedByValue, "activeDeadlineSeconds: 7200", "restartPolicy: Never", "- python", "[redacted]"} {
+	// The Job carries what is recorded of the command (the program, not its
+	// arguments: they may hold secrets); the command itself runs through exec.
+	for _, want := range []string{"kind: Job", meta.ManagedByLabel + ": " + meta.ManagedByValue, "activeDeadlineSeconds: 7200", "restartPolicy: Never", "backoffLimit: 0", "ttlSecondsAfterFinished:", "python (2 arguments, not recorded)"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, r.Stdout)
 		}
 	}
 	if strings.Contains(r.Stdout, "manage.py") {
-		t.Errorf("dry-run output shows an argument:\n%s", r.Stdout)
+		t.Errorf("the command's arguments are written into the Job, where anyone who may read it sees them:\n%s", r.Stdout)
 	}
 	if r := f.Eshell("", "deploy/web", "--dry-run=client", "--record-command", "--", "python", "manage.py", "migrate"); !strings.Contains(r.Stdout, "manage.py") {
-		t.Errorf("--record-command hides the arguments in the dry run:\n%s", r.Stdout)
+		t.Errorf("--record-command does not record the command in the Job:\n%s", r.Stdout)
 	}
-	if n := len(clones(f)); n != 0 {
-		t.Errorf("dry-run created %d pods", n)
+	if n := len(clones(f)) + len(cloneJobs(f)); n != 0 {
+		t.Errorf("dry-run created %d objects", n)
 	}
 }

@@ -123,11 +123,12 @@ func (d *debugTarget) expectTerminated(name string, within time.Duration) *corev
 
 // gated adds, behind eshell's back, the debug container eshell would add
 // (from its dry run): one whose client never attached, as when a client is
-// killed between adding and attaching. It waits at its start gate.
+// killed between adding and attaching. Its lifeline waits at its start
+// gate for 10s.
 func (d *debugTarget) gated() string {
 	f := d.f
 	f.T.Helper()
-	r := f.Eshell("", "deploy/web", "--mode", "debug", "--dry-run=client", "-o", "json")
+	r := f.Eshell("", "deploy/web", "--mode", "debug", "--dry-run=client", "-o", "json", "--pod-running-timeout", "10s")
 	var ec corev1.EphemeralContainer
 	if err := json.Unmarshal([]byte(r.Stdout), &ec); r.Code != 0 || err != nil {
 		f.T.Fatalf("dry run: exit %d, %v", r.Code, err)
@@ -171,11 +172,14 @@ func TestDebugTTY(t *testing.T) {
 	if ecs[0].TargetContainerName != "web" {
 		t.Errorf("targetContainerName = %q, want web", ecs[0].TargetContainerName)
 	}
-	if !ecs[0].TTY || !ecs[0].Stdin {
-		t.Errorf("tty %v stdin %v, want both", ecs[0].TTY, ecs[0].Stdin)
+	// The container's process is the lifeline (stdin, no terminal); the
+	// shell ran beside it through exec, with the terminal.
+	if ecs[0].TTY || !ecs[0].Stdin || !ecs[0].StdinOnce {
+		t.Errorf("tty %v stdin %v stdinOnce %v, want a lifeline: stdin and stdinOnce without a tty", ecs[0].TTY, ecs[0].Stdin, ecs[0].StdinOnce)
 	}
-	if st := d.status(name); st == nil || st.State.Terminated == nil || st.State.Terminated.ExitCode != 3 {
-		t.Errorf("status of %s = %+v, want terminated with 3", name, st)
+	// The session's end released the lifeline: the container ends.
+	if st := d.expectTerminated(name, 15*time.Second); st.ExitCode != 0 {
+		t.Errorf("the lifeline of %s exited %d, want 0 (its client ended)", name, st.ExitCode)
 	}
 }
 
@@ -287,39 +291,41 @@ func TestDebugBoundAndReuse(t *testing.T) {
 	f := framework.New(t)
 	d := newDebugTarget(f, false)
 
-	// A killed client: the container is bounded by --max-duration on the
-	// server (the watchdog is in its command) and ends by itself.
+	// A killed client: the lifeline ends the container; --max-duration
+	// also bounds it on the server (the lifeline's own bound).
 	term := f.Pty("deploy/web", "--mode", "debug", "--max-duration", "5s")
 	name := term.Expect(`(?s)Waiting for debug container (eshell-[a-z0-9]{5}) to start\.\.\..*`+framework.Prompt, 30*time.Second)[1]
 	term.Kill()
-	if cmd := d.ephemeral()[0].Command; !strings.Contains(strings.Join(cmd, " "), "sleep 5; kill -9") {
+	if cmd := d.ephemeral()[0].Command; !strings.Contains(strings.Join(cmd, " "), "sleep 5 & m=") {
 		t.Errorf("the debug container's command has no 5s bound: %q", cmd)
 	}
 	d.expectTerminated(name, 10*time.Second)
 
-	// With the client attached, the bound ends a command that would run longer.
+	// With the client connected, the bound ends a command that would run longer.
 	start := time.Now()
 	r := f.Eshell("", "deploy/web", "--mode", "debug", "--max-duration", "2s", "--", "sleep", "30")
-	if r.Code != 137 || time.Since(start) > 20*time.Second {
-		t.Errorf("--max-duration 2s with sleep 30: exit %d after %s, want 137 (killed) soon after 2s", r.Code, time.Since(start))
+	if r.Code == 0 || time.Since(start) > 25*time.Second {
+		t.Errorf("--max-duration 2s with sleep 30: exit %d after %s, want a failure soon after 2s", r.Code, time.Since(start))
 	}
 	d.expectCount(2, "after two sessions")
 
-	// A still-running container of this user and image: --reuse attaches to it.
+	// A still-running container of this user and image: --reuse opens the
+	// shell in it.
 	waiting := d.gated()
 	r = f.Eshell("echo reused-$GREETING\n", "deploy/web", "--mode", "debug", "--reuse")
-	if r.Code != 0 || !strings.Contains(r.Stdout, "reused-"+greeting) || !strings.Contains(r.Stderr, "Attaching to debug container "+waiting) {
-		t.Errorf("--reuse did not attach to %s: %+v", waiting, r)
+	if r.Code != 0 || !strings.Contains(r.Stdout, "reused-"+greeting) || !strings.Contains(r.Stderr, "Opening a shell in debug container "+waiting) {
+		t.Errorf("--reuse did not open a shell in %s: %+v", waiting, r)
 	}
 	d.expectCount(3, "--reuse must not add a container")
-	d.expectTerminated(waiting, 10*time.Second)
+	// Nobody holds its lifeline: its start timeout (gated's --pod-running-timeout) ends it.
+	d.expectTerminated(waiting, 30*time.Second)
 
 	// On a terminal, eshell asks.
 	waiting = d.gated()
 	term = f.Pty("deploy/web", "--mode", "debug")
 	term.Expect(`already has your running debug container `+waiting+` \(busybox:1\.37\)\. Attach to it instead of adding another\? \[y/N\] `, 20*time.Second)
 	term.Type("y\r")
-	term.Expect(`Attaching to debug container `+waiting, 10*time.Second)
+	term.Expect(`Opening a shell in debug container `+waiting, 10*time.Second)
 	term.Type("echo prompted-$GREETING; exit 5\r")
 	term.Expect(`prompted-`+greeting, 10*time.Second)
 	if code := term.Wait(20 * time.Second); code != 5 {

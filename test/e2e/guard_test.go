@@ -26,7 +26,7 @@ func TestGuardRBAC(t *testing.T) {
 	if r.Code != 1 {
 		t.Fatalf("clone with exec-only rights: exit %d, want 1", r.Code)
 	}
-	for _, want := range []string{`user "dev" is missing`, "create pods in namespace", "delete pods in namespace", "create pods/attach in namespace", "watch pods in namespace", "deploy/rbac/"} {
+	for _, want := range []string{`user "dev" is missing`, "create pods in namespace", "create jobs.batch in namespace", "delete jobs.batch in namespace", "delete pods in namespace", "create pods/attach in namespace", "list networkpolicies.networking.k8s.io in namespace", "watch pods in namespace", "deploy/rbac/"} {
 		if !strings.Contains(r.Stderr, want) {
 			t.Errorf("missing-permissions error lacks %q:\n%s", want, r.Stderr)
 		}
@@ -160,7 +160,7 @@ spec:
 			script := f.Plugin + " -n " + f.Namespace + " deploy/stuck; echo EXIT=$?; stty -a | grep -o -- '-\\?icanon'; sleep 5"
 			cmd := f.Cmd("sh", "-c", script)
 			term := f.PtyCmd(cmd)
-			term.Expect(`Waiting for stuck-eshell-[a-z0-9]+: ContainerCreating`, 30*time.Second)
+			term.Expect(`Waiting for stuck-eshell-[a-z0-9-]+: ContainerCreating`, 30*time.Second)
 			pid := pidOf(t, f.Namespace)
 			if pid == 0 {
 				t.Fatal("plugin process not found")
@@ -171,12 +171,10 @@ spec:
 			if m[1] != "icanon" {
 				t.Errorf("terminal left in raw mode after %v (stty shows %s)", sig, m[1])
 			}
-			if !strings.Contains(term.Output(), "Removed clone pod") {
+			if !strings.Contains(term.Output(), "Removed clone job") {
 				t.Errorf("no cleanup after %v", sig)
 			}
-			if n := len(clones(f)); n != 0 {
-				t.Errorf("%d clone pods left after %v", n, sig)
-			}
+			expectJobRemoved(f, term.Output())
 		})
 	}
 }

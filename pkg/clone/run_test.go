@@ -1,0 +1,65 @@
+package clone
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+)
+
+func testJob() *batchv1.Job {
+	return &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-x7k2p", Namespace: "shop",
+		Labels: map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: "x7k2p"}}}
+}
+
+// A create whose response is lost still made a Job on the server: the
+// session removes it, because its removal was registered before the
+// request was sent.
+func TestRunRemovesAJobWhoseCreateResponseWasLost(t *testing.T) {
+	c := fake.NewClientset()
+	c.PrependReactor("create", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		obj := a.(k8stesting.CreateAction).GetObject()
+		if err := c.Tracker().Create(schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}, obj, "shop"); err != nil {
+			t.Fatal(err)
+		}
+		return true, nil, apierrors.NewTimeoutError("the response was lost", 1)
+	})
+	s := &Session{Remote: session.Remote{Client: c}, StartTimeout: time.Second}
+	err := s.Run(context.Background(), testJob(), "web")
+	if err == nil || !strings.Contains(err.Error(), "creating the clone") {
+		t.Fatalf("Run = %v, want the create's error", err)
+	}
+	if l, _ := c.BatchV1().Jobs("shop").List(context.Background(), metav1.ListOptions{}); len(l.Items) != 0 {
+		t.Errorf("the Job the lost create made is still there")
+	}
+}
+
+// A create the API server refused made nothing, and a Job of that name
+// that already exists is someone else's: neither is deleted.
+func TestRunDeletesNothingAfterARefusal(t *testing.T) {
+	other := testJob()
+	c := fake.NewClientset(other)
+	deleted := false
+	c.PrependReactor("delete", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+		deleted = true
+		return false, nil, nil
+	})
+	s := &Session{Remote: session.Remote{Client: c}, StartTimeout: time.Second}
+	if err := s.Run(context.Background(), testJob(), "web"); err == nil {
+		t.Fatal("Run succeeded over an existing Job")
+	}
+	if deleted {
+		t.Error("the session deleted a Job it did not create")
+	}
+}

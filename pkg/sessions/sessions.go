@@ -1,0 +1,196 @@
+// Package sessions finds the live eshell sessions in a cluster (clone Jobs
+// and debug containers) and ends one of them.
+package sessions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/clone"
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+)
+
+// Info is one live session.
+type Info struct {
+	ID        string    `json:"id"`
+	User      string    `json:"user"`
+	Mode      mode.Mode `json:"mode"`
+	Namespace string    `json:"namespace"`
+	// Workload is what the session is next to, as kind/name.
+	Workload  string     `json:"workload"`
+	Job       string     `json:"job,omitempty"`
+	Pod       string     `json:"pod,omitempty"`
+	Container string     `json:"container"`
+	Started   time.Time  `json:"started"`
+	Expires   *time.Time `json:"expires,omitempty"`
+}
+
+// List returns the live sessions of user ("" is everyone's) in namespace
+// ("" is every namespace), oldest first: clone Jobs still running, and
+// eshell's ephemeral containers still running.
+func List(ctx context.Context, r session.Remote, namespace, user string) ([]Info, error) {
+	jobs, err := clone.Jobs(ctx, r.Client, namespace, user)
+	if err != nil {
+		return nil, err
+	}
+	pods, err := listPods(ctx, r, namespace)
+	if err != nil {
+		return nil, err
+	}
+	// The clone's pod, by session, for the pod column.
+	clonePod := map[string]*corev1.Pod{}
+	for _, p := range pods {
+		if clone.IsClone(p) && p.DeletionTimestamp == nil {
+			clonePod[p.Namespace+"/"+p.Labels[meta.SessionLabel]] = p
+		}
+	}
+	var out []Info
+	for _, j := range jobs {
+		if clone.JobFinished(j) != "" || j.DeletionTimestamp != nil {
+			continue
+		}
+		id := j.Labels[meta.SessionLabel]
+		in := Info{ID: id, User: j.Annotations[meta.UserAnnotation], Mode: mode.Clone, Namespace: j.Namespace,
+			Workload: j.Annotations[meta.SourceAnnotation], Job: j.Name,
+			Container: j.Annotations[meta.DefaultContainerAnnotation], Started: j.CreationTimestamp.Time}
+		if p := clonePod[j.Namespace+"/"+id]; p != nil {
+			in.Pod = p.Name
+		}
+		if t, err := time.Parse(time.RFC3339, j.Annotations[meta.ExpiresAnnotation]); err == nil {
+			in.Expires = &t
+		}
+		out = append(out, in)
+	}
+	for _, p := range pods {
+		out = append(out, debugSessions(p, user)...)
+	}
+	sort.SliceStable(out, func(i, k int) bool { return out[i].Started.Before(out[k].Started) })
+	return out, nil
+}
+
+// debugSessions are the running ephemeral containers eshell added to p.
+func debugSessions(p *corev1.Pod, user string) []Info {
+	var out []Info
+	for _, ec := range p.Spec.EphemeralContainers {
+		if !strings.HasPrefix(ec.Name, meta.DebugContainerPrefix) {
+			continue
+		}
+		env := map[string]string{}
+		for _, e := range ec.Env {
+			if e.ValueFrom == nil {
+				env[e.Name] = e.Value
+			}
+		}
+		owner := env[meta.DebugUserEnv]
+		if owner == "" || (user != "" && owner != user) {
+			continue
+		}
+		var st *corev1.ContainerStatus
+		for i := range p.Status.EphemeralContainerStatuses {
+			if p.Status.EphemeralContainerStatuses[i].Name == ec.Name {
+				st = &p.Status.EphemeralContainerStatuses[i]
+			}
+		}
+		if st == nil || st.State.Running == nil {
+			continue
+		}
+		in := Info{ID: strings.TrimPrefix(ec.Name, meta.DebugContainerPrefix), User: owner, Mode: mode.Debug, Namespace: p.Namespace,
+			Workload: workloadOf(p), Pod: p.Name, Container: ec.Name, Started: st.State.Running.StartedAt.Time}
+		if t, err := time.Parse(time.RFC3339, env[meta.DebugExpiresEnv]); err == nil {
+			in.Expires = &t
+		}
+		out = append(out, in)
+	}
+	return out
+}
+
+// workloadOf names the pod's controller, or the pod itself.
+func workloadOf(p *corev1.Pod) string {
+	if c := metav1.GetControllerOf(p); c != nil {
+		return strings.ToLower(c.Kind) + "/" + c.Name
+	}
+	return "pod/" + p.Name
+}
+
+func listPods(ctx context.Context, r session.Remote, namespace string) ([]*corev1.Pod, error) {
+	pods := r.Client.CoreV1().Pods(namespace)
+	out, err := clone.ListAll(ctx, func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		return pods.List(ctx, opts)
+	},
+		metav1.ListOptions{}, func(*corev1.Pod) bool { return true })
+	if err != nil {
+		return nil, fmt.Errorf("listing pods: %w", err)
+	}
+	return out, nil
+}
+
+// Find returns the live session id in namespace, whoever started it.
+func Find(ctx context.Context, r session.Remote, namespace, id string) (Info, error) {
+	all, err := List(ctx, r, namespace, "")
+	if err != nil {
+		return Info{}, err
+	}
+	var found []Info
+	for _, in := range all {
+		if in.ID == id {
+			found = append(found, in)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return Info{}, fmt.Errorf("no live session %q in namespace %q; list them with: kubectl eshell sessions -n %s", id, namespace, namespace)
+	case 1:
+		return found[0], nil
+	}
+	return Info{}, fmt.Errorf("%d live sessions have id %q in namespace %q; end the one you mean with kubectl directly (see kubectl eshell sessions)", len(found), id, namespace)
+}
+
+// endScript kills every process of the container it runs in but itself:
+// the lifeline (or, where it is PID 1 and cannot be killed from inside,
+// the sleeps it waits on, which ends it just the same) and the shells
+// beside it. A process belongs to the container when its cgroups are
+// exactly the script's own; the target container's processes, visible
+// through a shared PID namespace, are in other cgroups and untouched.
+// Builtins only, so the debug image needs nothing but sh.
+const endScript = `me=; while read -r l; do me="$me|$l"; done </proc/self/cgroup
+for d in /proc/[0-9]*; do
+  p=${d#/proc/}; [ "$p" = "$$" ] && continue
+  cg=; while read -r l; do cg="$cg|$l"; done <"$d/cgroup" 2>/dev/null || continue
+  [ -n "$cg" ] && [ "$cg" = "$me" ] && kill -9 "$p" 2>/dev/null
+done
+exit 0`
+
+// End ends the session in: a clone's Job is deleted (the garbage
+// collector takes its pod and NetworkPolicy copies); a debug container's
+// processes are ended through exec, which ends the container.
+func End(ctx context.Context, r session.Remote, in Info) error {
+	switch in.Mode {
+	case mode.Clone:
+		err := r.Client.BatchV1().Jobs(in.Namespace).Delete(ctx, in.Job, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("deleting clone job %s: %w; delete it with kubectl delete job %s -n %s", in.Job, err, in.Job, in.Namespace)
+		}
+		return nil
+	case mode.Debug:
+		err := r.Exec(ctx, session.Streams{IOStreams: genericiooptions.IOStreams{Out: io.Discard, ErrOut: io.Discard}}, in.Namespace, in.Pod, in.Container, []string{"sh", "-c", endScript})
+		var ee *session.ExitError
+		if err != nil && !errors.As(err, &ee) && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("ending debug container %s in pod %s: %w", in.Container, in.Pod, err)
+		}
+		return nil
+	}
+	return fmt.Errorf("session %s has mode %q, which end does not know; this is a bug in kubectl-eshell, please report it", in.ID, in.Mode)
+}

@@ -1,0 +1,85 @@
+package sessions
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes/fake"
+
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+)
+
+func TestList(t *testing.T) {
+	started := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	labels := func(id string) map[string]string {
+		return map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: id}
+	}
+	cloneJob := func(id, user string, finished bool) *batchv1.Job {
+		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-" + id, Namespace: "shop", Labels: labels(id), CreationTimestamp: started,
+			Annotations: map[string]string{meta.UserAnnotation: user, meta.SourceAnnotation: "deployment/web",
+				meta.DefaultContainerAnnotation: "web", meta.ExpiresAnnotation: "2026-01-02T05:04:05Z"}}}
+		if finished {
+			j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}
+		}
+		return j
+	}
+	clonePod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-aaaaa-xyz12", Namespace: "shop", Labels: labels("aaaaa")}}
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(started.Add(time.Minute))}}
+	debugged := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop",
+			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-5d", Controller: new(true)}}},
+		Spec: corev1.PodSpec{EphemeralContainers: []corev1.EphemeralContainer{
+			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "eshell-bbbbb", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}, {Name: meta.DebugExpiresEnv, Value: "2026-01-02T04:00:00Z"}}}},
+			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "eshell-ccccc", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}}}},
+			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger-x", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}}}},
+		}},
+		Status: corev1.PodStatus{EphemeralContainerStatuses: []corev1.ContainerStatus{
+			{Name: "eshell-bbbbb", State: running},
+			{Name: "eshell-ccccc", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{}}},
+			{Name: "debugger-x", State: running},
+		}},
+	}
+	c := fake.NewClientset(cloneJob("aaaaa", "alice", false), cloneJob("ddddd", "alice", true), cloneJob("eeeee", "bob", false), clonePod, debugged)
+	got, err := List(context.Background(), session.Remote{Client: c}, "shop", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("listed %+v, want alice's running clone and debug sessions", got)
+	}
+	cl, db := got[0], got[1]
+	if cl.ID != "aaaaa" || cl.Mode != mode.Clone || cl.Job != "web-eshell-aaaaa" || cl.Pod != clonePod.Name || cl.Workload != "deployment/web" ||
+		cl.Container != "web" || cl.User != "alice" || cl.Expires == nil || !cl.Started.Equal(started.Time) {
+		t.Errorf("clone session %+v", cl)
+	}
+	if db.ID != "bbbbb" || db.Mode != mode.Debug || db.Pod != "web-1" || db.Container != "eshell-bbbbb" || db.Workload != "replicaset/web-5d" ||
+		db.Expires == nil || db.Expires.Hour() != 4 {
+		t.Errorf("debug session %+v", db)
+	}
+	all, _ := List(context.Background(), session.Remote{Client: c}, "", "")
+	if len(all) != 3 {
+		t.Errorf("everyone's: %d sessions, want 3", len(all))
+	}
+	if _, err := Find(context.Background(), session.Remote{Client: c}, "shop", "zzzzz"); err == nil {
+		t.Error("Find of an unknown id succeeded")
+	}
+	if s, err := Find(context.Background(), session.Remote{Client: c}, "shop", "eeeee"); err != nil || s.User != "bob" {
+		t.Errorf("Find finds any user's session: %+v, %v", s, err)
+	}
+}
+
+func TestEndClone(t *testing.T) {
+	c := fake.NewClientset(&batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-aaaaa", Namespace: "shop"}})
+	if err := End(context.Background(), session.Remote{Client: c}, Info{ID: "aaaaa", Mode: mode.Clone, Namespace: "shop", Job: "web-eshell-aaaaa"}); err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := c.BatchV1().Jobs("shop").List(context.Background(), metav1.ListOptions{}); len(l.Items) != 0 {
+		t.Errorf("the clone's Job is still there")
+	}
+}
