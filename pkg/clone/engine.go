@@ -11,8 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/access"
+	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
