@@ -339,7 +339,9 @@ roleRef: {kind: Role, name: dev-pick, apiGroup: rbac.authorization.k8s.io}
 			}
 			return line // the last thing said; a preset's script spans lines
 		}
-		dry := []string{"--dry-run=client", "-o", "yaml"}
+		// --record-command: the dry run says the whole command line, as
+		// it would record it, rather than the program and a count.
+		dry := []string{"--dry-run=client", "-o", "yaml", "--record-command"}
 
 		// Embedded.
 		cmdline := command(plugin(f, nil, append([]string{"--env", envA, "--service", "deploy/app", "--preset", "node"}, dry...)...))

@@ -103,7 +103,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--dry-run=client"}, "kind: Pod"},
+		{[]string{"--dry-run=client"}, "kind: Job"},
 		{[]string{"--dry-run=server"}, "terminationMessagePath"}, // defaulted by the API server
 		{[]string{"--mode", "debug", "--dry-run=client"}, "targetContainerName: web"},
 		{[]string{"--mode", "debug", "--dry-run=server"}, "terminationMessagePath"},
