@@ -11,8 +11,9 @@ import (
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
-// recorded is every Event and the metadata of every pod of the namespace,
-// as JSON: what anyone who may read pods and Events sees of the sessions.
+// recorded is every Event, every pod (spec included: the clone's and the
+// debug container's commands) and every Job of the namespace, as JSON:
+// what anyone who may read pods, Jobs and Events sees of the sessions.
 func recorded(f *framework.F) string {
 	f.T.Helper()
 	var b strings.Builder
@@ -21,7 +22,15 @@ func recorded(f *framework.F) string {
 		f.T.Fatal(err)
 	}
 	for _, p := range pods.Items {
-		m, _ := json.Marshal(p.ObjectMeta)
+		m, _ := json.Marshal(p)
+		b.Write(m)
+	}
+	jobs, err := f.Client.BatchV1().Jobs(f.Namespace).List(f.Ctx, metav1.ListOptions{})
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	for _, j := range jobs.Items {
+		m, _ := json.Marshal(j)
 		b.Write(m)
 	}
 	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{})
@@ -35,10 +44,9 @@ func recorded(f *framework.F) string {
 	return b.String()
 }
 
-// A password in the command line reaches no annotation, no Event and no
-// log line, -v=9 included, in any mode. (The debug container's and the
-// clone's own command are another matter: they move out of the pod spec
-// into the exec request in a separate change.)
+// A password in the command line reaches no pod (annotations or spec: the
+// clone's and the debug container's commands travel in exec requests), no
+// Job, no Event and no log line, -v=9 included, in any mode.
 func TestSecretsStayOut(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
