@@ -19,7 +19,10 @@ import (
 //
 //	round_trippers.go:553] GET https://.../pods 200 OK in 3 milliseconds
 var (
-	structuredResponse = regexp.MustCompile(`"Response" verb="([A-Z]+)" url="([^"]+)"(?:.* milliseconds=(\d+))?`)
+	// kubectl's klog writes `"Response" ... milliseconds=3`; eshell's own
+	// log sink (which redacts command arguments) writes `Response ...
+	// milliseconds="3"`.
+	structuredResponse = regexp.MustCompile(`"?Response"? verb="([A-Z]+)" url="([^"]+)"(?:.* milliseconds="?(\d+))?`)
 	plainResponse      = regexp.MustCompile(`\] (GET|POST|PUT|PATCH|DELETE|HEAD) (https?://\S+) .* in (\d+) milliseconds`)
 	klogTime           = regexp.MustCompile(`^[IWEF]\d{4} (\d\d):(\d\d):(\d\d)\.(\d{6})`)
 )

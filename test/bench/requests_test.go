@@ -40,14 +40,16 @@ func TestCountRequests(t *testing.T) {
 		`I1123 10:24:31.309821   21806 round_trippers.go:632] "Response" verb="GET" url="https://127.0.0.1:16443/api/v1/namespaces/b/pods?labelSelector=app%3Dbench" status="200 OK" milliseconds=3`,
 		`I1123 10:24:31.320891   21806 round_trippers.go:632] "Response" verb="GET" url="https://127.0.0.1:16443/api/v1/namespaces/b/pods/p/exec?command=echo" status="101 Switching Protocols" milliseconds=9`,
 		`I0101 00:00:00.000000       1 round_trippers.go:553] GET https://127.0.0.1:16443/api?timeout=32s 200 OK in 4 milliseconds`,
+		// eshell's own (redacting) log sink: no file:line, milliseconds quoted.
+		`I1123 10:24:31.330000] Response verb="DELETE" url="https://127.0.0.1:16443/apis/batch/v1/namespaces/b/jobs/x" status="200 OK" milliseconds="7"`,
 		`ready`,
 	}, "\n")
 	r := CountRequests(log)
-	if r.Total != 5 {
-		t.Fatalf("total %d, want 5 (%v)", r.Total, r.Lines)
+	if r.Total != 6 {
+		t.Fatalf("total %d, want 6 (%v)", r.Total, r.Lines)
 	}
 	// The plain line has a timestamp earlier than the others, so it is the first wave.
-	want := "5: 1 discovery, 1 GET, 1 LIST, 1 POST, 1 stream; 5 in sequence up to the stream, 5 in all"
+	want := "6: 1 discovery, 1 GET, 1 LIST, 1 POST, 1 DELETE, 1 stream; 5 in sequence up to the stream, 6 in all"
 	if got := r.String(); got != want {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
