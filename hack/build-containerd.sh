@@ -6,24 +6,15 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-want=(containerd containerd-shim-runc-v2 ctr)
-missing=()
-for b in "${want[@]}"; do [ -x "$CONTAINERD_BIN_DIR/$b" ] || missing+=("$b"); done
+mapfile -t missing < <(missing_binaries "$CONTAINERD_BIN_DIR" containerd containerd-shim-runc-v2 ctr)
 if [ ${#missing[@]} -eq 0 ]; then
   log "containerd $CONTAINERD_VERSION: cached in $CONTAINERD_BIN_DIR"
   exit 0
 fi
-command -v go >/dev/null || die "go is not installed; install Go 1.26 or newer and retry"
-mkdir -p "$CONTAINERD_BIN_DIR"
-tmp="$(mktemp -d "$CONTAINERD_BIN_DIR/.build.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+start_build "$CONTAINERD_BIN_DIR"
 
 cd "$ROOT/hack/tools/containerd"
-for attempt in 1 2 3; do
-  if timeout 600 go mod download; then break; fi
-  [ "$attempt" = 3 ] && die "downloading containerd's modules failed 3 times; check the Go module proxy (go env GOPROXY) and retry"
-  log "module download failed (attempt $attempt), retrying"
-done
+go_mod_download containerd
 mod=github.com/containerd/containerd/v2
 ldflags="-s -w -X $mod/version.Version=$CONTAINERD_VERSION -X $mod/version.Revision=module-proxy"
 for b in "${missing[@]}"; do

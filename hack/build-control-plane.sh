@@ -5,31 +5,20 @@
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-want=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet)
-missing=()
-for b in "${want[@]}"; do [ -x "$BIN_DIR/$b" ] || missing+=("$b"); done
+mapfile -t missing < <(missing_binaries "$BIN_DIR" etcd kube-apiserver kube-controller-manager kube-scheduler kubelet)
 if [ ${#missing[@]} -eq 0 ]; then
   log "control plane $K8S_VERSION: cached in $BIN_DIR"
   exit 0
 fi
 
-command -v go >/dev/null || die "go is not installed; install Go 1.26 or newer and retry"
-mkdir -p "$BIN_DIR"
-tmp="$(mktemp -d "$BIN_DIR/.build.XXXXXX")"
-trap 'rm -rf "$tmp"' EXIT
+start_build "$BIN_DIR"
 
 minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
 pkg=k8s.io/component-base/version
 ldflags="-s -w -X $pkg.gitVersion=$K8S_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
 
 cd "$ROOT/hack/tools"
-# Module downloads have been seen to stall for minutes and then succeed on a
-# rerun, so the download step gets a bounded retry before the long build.
-for attempt in 1 2 3; do
-  if timeout 600 go mod download; then break; fi
-  [ "$attempt" = 3 ] && die "downloading the control-plane modules failed 3 times; check the Go module proxy (go env GOPROXY) and retry"
-  log "module download failed (attempt $attempt), retrying"
-done
+go_mod_download control-plane
 
 declare -A pkgs=(
   [etcd]=go.etcd.io/etcd/server/v3
