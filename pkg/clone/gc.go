@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/tools/pager"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
 // IsClone reports whether pod is a clone session's pod. The session label is
@@ -118,21 +119,16 @@ func Jobs(ctx context.Context, c kubernetes.Interface, namespace, user string) (
 // JobFinished says how a clone's Job ended, from its conditions; "" while
 // it runs.
 func JobFinished(j *batchv1.Job) string {
-	for _, c := range j.Status.Conditions {
-		if c.Status != corev1.ConditionTrue {
-			continue
-		}
-		switch c.Type {
-		case batchv1.JobComplete:
-			return "finished: its lifeline ended, so its client is gone"
-		case batchv1.JobFailed:
-			if c.Reason == batchv1.JobReasonDeadlineExceeded {
-				return "finished: past its --max-duration"
-			}
-			return "finished: failed (" + c.Reason + "), its client is gone or never connected"
-		}
+	c := target.JobEnd(j)
+	switch {
+	case c == nil:
+		return ""
+	case c.Type == batchv1.JobComplete:
+		return "finished: its lifeline ended, so its client is gone"
+	case c.Reason == batchv1.JobReasonDeadlineExceeded:
+		return "finished: past its --max-duration"
 	}
-	return ""
+	return "finished: failed (" + c.Reason + "), its client is gone or never connected"
 }
 
 // StuckSuspended is how long after its creation gc takes a still

@@ -241,16 +241,8 @@ func ownedBy(refs []metav1.OwnerReference, kind string) bool {
 }
 
 func jobStatus(j *batchv1.Job) string {
-	for _, c := range j.Status.Conditions {
-		if c.Status != corev1.ConditionTrue {
-			continue
-		}
-		switch c.Type {
-		case batchv1.JobComplete:
-			return "Complete"
-		case batchv1.JobFailed:
-			return "Failed"
-		}
+	if c := target.JobEnd(j); c != nil {
+		return string(c.Type) // Complete or Failed
 	}
 	return ""
 }

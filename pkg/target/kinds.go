@@ -280,3 +280,15 @@ func Names(ctx context.Context, mc metadata.Interface, ns string, k Kind) ([]str
 	sort.Strings(names)
 	return names, err
 }
+
+// JobEnd is the condition that ended a Job (Complete or Failed, true), or
+// nil while it runs: the one reading of a Job's end that the picker's
+// status column and the clone sweep both word in their own way.
+func JobEnd(j *batchv1.Job) *batchv1.JobCondition {
+	for i, c := range j.Status.Conditions {
+		if c.Status == corev1.ConditionTrue && (c.Type == batchv1.JobComplete || c.Type == batchv1.JobFailed) {
+			return &j.Status.Conditions[i]
+		}
+	}
+	return nil
+}

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -37,5 +39,27 @@ func TestKindForAsksTheMapperForOtherNames(t *testing.T) {
 	}
 	if k, err := kindFor("deploy", "deploy/web", m); err != nil || k != KindDeployment {
 		t.Errorf("deploy = %s, %v", k, err)
+	}
+}
+
+func TestJobEnd(t *testing.T) {
+	cond := func(typ batchv1.JobConditionType, st corev1.ConditionStatus) batchv1.JobCondition {
+		return batchv1.JobCondition{Type: typ, Status: st}
+	}
+	for _, tc := range []struct {
+		name  string
+		conds []batchv1.JobCondition
+		want  batchv1.JobConditionType
+	}{
+		{"running", nil, ""},
+		{"suspended only", []batchv1.JobCondition{cond(batchv1.JobSuspended, corev1.ConditionTrue)}, ""},
+		{"complete", []batchv1.JobCondition{cond(batchv1.JobSuccessCriteriaMet, corev1.ConditionTrue), cond(batchv1.JobComplete, corev1.ConditionTrue)}, batchv1.JobComplete},
+		{"failed", []batchv1.JobCondition{cond(batchv1.JobFailureTarget, corev1.ConditionTrue), cond(batchv1.JobFailed, corev1.ConditionTrue)}, batchv1.JobFailed},
+		{"failed, not yet true", []batchv1.JobCondition{cond(batchv1.JobFailed, corev1.ConditionFalse)}, ""},
+	} {
+		got := JobEnd(&batchv1.Job{Status: batchv1.JobStatus{Conditions: tc.conds}})
+		if (got == nil) != (tc.want == "") || got != nil && got.Type != tc.want {
+			t.Errorf("%s: JobEnd = %+v, want %q", tc.name, got, tc.want)
+		}
 	}
 }
