@@ -49,49 +49,36 @@ func (d *Data) of(phase, tool string) []Sample {
 	return out
 }
 
-// firsts are the times to the marker of the runs that showed it.
-func firsts(ss []Sample) []float64 {
+// values are v of the samples keep accepts, in order.
+func values(ss []Sample, keep func(Sample) bool, v func(Sample) float64) []float64 {
 	var out []float64
 	for _, s := range ss {
-		if s.Seen() {
-			out = append(out, s.FirstMS)
+		if keep(s) {
+			out = append(out, v(s))
 		}
 	}
 	return out
 }
 
+func firstMS(s Sample) float64 { return s.FirstMS }
+func totalMS(s Sample) float64 { return s.TotalMS }
+
+// firsts are the times to the marker of the runs that showed it.
+func firsts(ss []Sample) []float64 { return values(ss, Sample.Seen, firstMS) }
+
 // totals are the wall times of the runs that exited 0.
-func totals(ss []Sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		if s.OK() {
-			out = append(out, s.TotalMS)
-		}
-	}
-	return out
-}
+func totals(ss []Sample) []float64 { return values(ss, Sample.OK, totalMS) }
 
 // finished are the wall times of every run the driver saw end as
 // expected, whatever the exit code (the picker without a terminal is
 // meant to exit 1).
 func finished(ss []Sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		if s.Error == "" {
-			out = append(out, s.TotalMS)
-		}
-	}
-	return out
+	return values(ss, func(s Sample) bool { return s.Error == "" }, totalMS)
 }
 
+// cpu is the client CPU time of the runs that exited 0 and recorded it.
 func cpu(ss []Sample) []float64 {
-	var out []float64
-	for _, s := range ss {
-		if s.OK() && s.CPUMS >= 0 {
-			out = append(out, s.CPUMS)
-		}
-	}
-	return out
+	return values(ss, func(s Sample) bool { return s.OK() && s.CPUMS >= 0 }, func(s Sample) float64 { return s.CPUMS })
 }
 
 func fmtMS(xs []float64) string {
