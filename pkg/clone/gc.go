@@ -3,6 +3,7 @@ package clone
 import (
 	"context"
 	"fmt"
+	"io"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -199,4 +200,22 @@ func leftoverReason(p *corev1.Pod, now time.Time) string {
 		return "expired at " + p.Annotations[meta.ExpiresAnnotation]
 	}
 	return ""
+}
+
+// Clean runs Collect and writes a line per leftover to out ("deleted job
+// shop/eshell-x7k2p (why)"), or a line to errOut when there is none.
+func Clean(ctx context.Context, c kubernetes.Interface, s Sweep, out, errOut io.Writer) error {
+	verb := "deleted"
+	if s.DryRun {
+		verb = "would delete"
+	}
+	n := 0
+	err := Collect(ctx, c, s, func(l Leftover) {
+		n++
+		fmt.Fprintf(out, "%s %s %s/%s (%s)\n", verb, l.Kind, l.Namespace, l.Name, l.Reason)
+	})
+	if err == nil && n == 0 {
+		fmt.Fprintln(errOut, "no finished or expired clones found")
+	}
+	return err
 }

@@ -2,11 +2,11 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 )
 
@@ -42,7 +42,7 @@ only your own clones in the current namespace are considered.`,
 			if err := o.completeClient(); err != nil {
 				return err
 			}
-			return advise(o.run(c.Context()), o.rest.Host)
+			return access.Advise(o.run(c.Context()), o.rest.Host)
 		},
 	}
 	cmd.Flags().BoolVar(&o.AllUsers, "all-users", false, "consider the clones of every user, not only yours")
@@ -54,26 +54,13 @@ only your own clones in the current namespace are considered.`,
 func (o *GCOptions) run(ctx context.Context) error {
 	s := clone.Sweep{DryRun: o.DryRunGC, Now: o.Now()}
 	if !o.AllNamespaces {
-		ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
-		if err != nil {
-			return fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
+		var err error
+		if s.Namespace, err = o.namespace(); err != nil {
+			return err
 		}
-		s.Namespace = ns
 	}
 	if !o.AllUsers {
 		s.User = o.whoami.User(ctx)
 	}
-	verb := "deleted"
-	if o.DryRunGC {
-		verb = "would delete"
-	}
-	n := 0
-	err := clone.Collect(ctx, o.client, s, func(l clone.Leftover) {
-		n++
-		fmt.Fprintf(o.Out, "%s %s %s/%s (%s)\n", verb, l.Kind, l.Namespace, l.Name, l.Reason)
-	})
-	if err == nil && n == 0 {
-		fmt.Fprintln(o.ErrOut, "no finished or expired clones found")
-	}
-	return err
+	return clone.Clean(ctx, o.client, s, o.Out, o.ErrOut)
 }

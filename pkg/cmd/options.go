@@ -2,9 +2,9 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -20,7 +20,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/rest"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/audit"
@@ -137,10 +136,10 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	var nsErr *plan.NamespaceNotFoundError
 	if o.ahead != nil && !errors.As(err, &nsErr) {
 		if cerr := o.missing(cmd.Context(), o.ahead.Wait()); cerr != nil {
-			return advise(cerr, o.rest.Host)
+			return access.Advise(cerr, o.rest.Host)
 		}
 	}
-	return advise(err, o.rest.Host)
+	return access.Advise(err, o.rest.Host)
 }
 
 // request reads the flags, the config file and the kubeconfig's namespace:
@@ -217,9 +216,9 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 	if o.PodRunningTimeout <= 0 {
 		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
 	}
-	ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+	ns, err := o.namespace()
 	if err != nil {
-		return req, fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
+		return req, err
 	}
 	var given []string
 	flags.Visit(func(f *pflag.Flag) { given = append(given, f.Name) })
@@ -257,7 +256,7 @@ func (o *Options) Run(ctx context.Context) (err error) {
 	p := o.plan
 	if !p.DryRun {
 		if err := o.missing(ctx, o.permissions(ctx, p)); err != nil {
-			return advise(err, o.rest.Host)
+			return access.Advise(err, o.rest.Host)
 		}
 	}
 	ctx, cancel, explain := p.Bound(ctx)
@@ -266,7 +265,7 @@ func (o *Options) Run(ctx context.Context) (err error) {
 	engines := map[mode.Mode]func(context.Context, plan.Plan, plan.Deps) error{
 		mode.Clone: clone.Run, mode.Debug: debug.Run, mode.Exec: exec.Run,
 	}
-	return advise(engines[p.Mode](ctx, p, o.deps()), o.rest.Host)
+	return access.Advise(engines[p.Mode](ctx, p, o.deps()), o.rest.Host)
 }
 
 // deps is what the engines get from the command line.
@@ -276,7 +275,11 @@ func (o *Options) deps() plan.Deps {
 		IO:     o.IOStreams,
 		User:   o.whoami.User,
 		Audit:  o.auditSession,
-		Print:  o.print,
+	}
+	// The printed objects keep the command's arguments only when the user
+	// opted in to recording them.
+	if d.Print = plan.Printer(o.Out, o.plan.Output, o.redact); o.plan.RecordCommand {
+		d.Print = plan.Printer(o.Out, o.plan.Output, nil)
 	}
 	if !o.Quiet {
 		d.Progress = o.ErrOut
@@ -287,50 +290,26 @@ func (o *Options) deps() plan.Deps {
 	return d
 }
 
-// print writes obj for --dry-run=client in the -o format.
-func (o *Options) print(obj any) error {
-	var b []byte
-	var err error
-	switch o.plan.Output {
-	case "json":
-		b, err = json.MarshalIndent(obj, "", "  ")
-		b = append(b, '\n')
-	default:
-		b, err = yaml.Marshal(obj)
-	}
-	if err != nil {
-		return err
-	}
-	// The printed object may carry the command (a clone's or a debug
-	// container's); its arguments stay out unless the user opted in.
-	if o.redact != nil && !o.plan.RecordCommand {
-		b = []byte(o.redact.Replace(string(b)))
-	}
-	_, err = o.Out.Write(b)
-	return err
-}
-
-// chooser asks on the terminal when stdin and stdout are terminals; the
-// questions are drawn on stderr when it is a terminal too, so stdout stays
-// the session's.
+// chooser asks on the terminal, if any (see picker.NewChooser).
 func (o *Options) chooser() *picker.Chooser {
-	ch := &picker.Chooser{}
+	var info io.Writer
 	if !o.Quiet {
-		ch.Info = o.ErrOut
+		info = o.ErrOut
 	}
-	switch {
-	case o.Pick.prompter != nil:
+	ch := picker.NewChooser(o.IOStreams, info)
+	if o.Pick.prompter != nil {
 		ch.Prompter = o.Pick.prompter
-	case session.IsTerminal(o.In) && session.IsTerminal(o.Out):
-		out := o.Out
-		if session.IsTerminal(o.ErrOut) {
-			out = o.ErrOut
-		}
-		if s := picker.NewSurvey(o.In, out); s != nil {
-			ch.Prompter = s
-		}
 	}
 	return ch
+}
+
+// namespace is -n, else the kubeconfig's namespace.
+func (o *Options) namespace() (string, error) {
+	ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return "", fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
+	}
+	return ns, nil
 }
 
 // namespaceFlagGiven reports whether -n/--namespace was given.
@@ -345,7 +324,8 @@ func (o *Options) completeClient() error {
 	if o.rest, err = o.ConfigFlags.ToRESTConfig(); err != nil {
 		return fmt.Errorf("loading your kubeconfig: %w; check KUBECONFIG or pass --kubeconfig", err)
 	}
-	o.client, o.metadata, err = newClients(o.rest)
+	cl, err := target.NewClients(o.rest)
+	o.client, o.metadata = cl.Typed, cl.Metadata
 	o.whoami = &access.Whoami{Client: o.client}
 	return err
 }
@@ -359,23 +339,4 @@ func (o *Options) mapper() apimeta.RESTMapper {
 		return nil
 	}
 	return m
-}
-
-// newClients returns a typed and a metadata-only client for cfg.
-func newClients(cfg *rest.Config) (kubernetes.Interface, metadata.Interface, error) {
-	cfg.WarningHandler = rest.NoWarnings{}
-	// A session sends one short burst (the permission checks side by side,
-	// the profile dry runs) and never a loop; client-go's default limiter
-	// (5/s, burst 10) held the clone's last checks back by 190-390 ms on
-	// the local cluster. The API server's priority and fairness is what
-	// protects it. A kubeconfig that sets its own limits keeps them.
-	if cfg.QPS == 0 && cfg.Burst == 0 {
-		cfg.QPS, cfg.Burst = 50, 100
-	}
-	c, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	m, err := metadata.NewForConfig(cfg)
-	return c, m, err
 }

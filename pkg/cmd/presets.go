@@ -1,15 +1,9 @@
 package cmd
 
 import (
-	"fmt"
-	"io"
-	"strings"
-	"text/tabwriter"
-
 	"github.com/spf13/cobra"
 
 	"github.com/sberz/kubectl-eshell/pkg/preset"
-	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 func newCmdPresets(o *Options) *cobra.Command {
@@ -36,36 +30,7 @@ available one runs.`,
 			if err != nil {
 				return err
 			}
-			return printPresets(o.Out, reg.List())
+			return preset.WriteTable(o.Out, reg.List())
 		},
 	}
-}
-
-// printPresets writes the presets as a table: name, source, mode, commands.
-func printPresets(w io.Writer, ps []*preset.Preset) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tSOURCE\tMODE\tCOMMANDS")
-	for _, p := range ps {
-		mode := p.Mode
-		if mode == "" {
-			mode = "-"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Source, mode, presetCommands(p))
-	}
-	return tw.Flush()
-}
-
-// presetCommands renders the commands in the order they are tried.
-func presetCommands(p *preset.Preset) string {
-	if len(p.Commands) == 0 {
-		return "(the container's shell)"
-	}
-	parts := make([]string, len(p.Commands))
-	for i, c := range p.Commands {
-		parts[i] = shell.Quote(c.Argv)
-		if c.When != "" {
-			parts[i] += " (if " + c.When + ")"
-		}
-	}
-	return strings.Join(parts, ", else ")
 }

@@ -5,19 +5,17 @@ package cmd
 import (
 	"context"
 	"errors"
-	goflag "flag"
 	"fmt"
-	"slices"
 	"strings"
 
-	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
-	"k8s.io/klog/v2"
 
+	"github.com/sberz/kubectl-eshell/pkg/completion"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/redact"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -84,30 +82,11 @@ Without a command, bash is started where the image has it, else sh.`,
 	}
 	f := cmd.Flags()
 	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
-	// -v shows each API request at high levels (-v=6 and up), as in kubectl.
-	klogFlags := goflag.NewFlagSet("klog", goflag.ContinueOnError)
-	klog.InitFlags(klogFlags)
-	cmd.PersistentFlags().AddGoFlag(klogFlags.Lookup("v"))
+	logTo := redact.AddVerbosity(cmd.PersistentFlags())
 	cmd.PersistentPreRun = func(c *cobra.Command, args []string) {
-		// The program (argv[0]) is named, as in the audit record; its
-		// arguments are what may hold a secret.
-		var secrets []string
-		if len(o.CommandFlag) > 1 {
-			secrets = slices.Clone(o.CommandFlag[1:])
-		}
-		if dash := c.ArgsLenAtDash(); dash >= 0 && dash < len(args) {
-			secrets = append(secrets, args[dash+1:]...)
-		}
-		o.redact = redactor(secrets)
-		// client-go reports a cancelled stream (Ctrl+C, --max-duration) as
-		// errors through klog; below -v=1 that is noise, not information.
-		if klogFlags.Lookup("v").Value.String() == "0" {
-			klog.SetLogger(logr.Discard())
-			return
-		}
-		// From -v=6 on, client-go logs the URLs and bodies that carry the
-		// command's arguments: they go out redacted.
-		klog.SetLogger(newRedactLogger(o.ErrOut, secrets))
+		secrets := redact.CommandArgs(o.CommandFlag, args, c.ArgsLenAtDash())
+		o.redact = redact.Replacer(secrets)
+		logTo(o.ErrOut, secrets)
 	}
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
@@ -143,9 +122,10 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument (asked on a terminal when not given)")
 	f.StringVar(&o.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 
-	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), newCmdCompletion(o))
+	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), completion.NewCmd(o.Out))
 	// After every flag is defined: completion looks them up.
-	registerCompletions(cmd, o)
+	completion.Register(cmd, completion.Line{ConfigFlags: o.ConfigFlags, Env: &o.Pick.Env, EnvLabel: &o.Pick.EnvLabel,
+		ConfigPath: &o.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod})
 	return cmd
 }
 

@@ -2,14 +2,10 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/util/duration"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -43,7 +39,7 @@ namespace. End one with: kubectl eshell end ID`,
 			if err := o.completeClient(); err != nil {
 				return err
 			}
-			return advise(o.run(c.Context()), o.rest.Host)
+			return access.Advise(o.run(c.Context()), o.rest.Host)
 		},
 	}
 	cmd.Flags().BoolVar(&o.AllUsers, "all-users", false, "list the sessions of every user, not only yours")
@@ -53,16 +49,14 @@ namespace. End one with: kubectl eshell end ID`,
 }
 
 func (o *SessionsOptions) run(ctx context.Context) error {
-	switch o.Format {
-	case "", "json", "yaml":
-	default:
-		return fmt.Errorf("-o %s is not supported: use json or yaml, or leave it out for a table", o.Format)
+	if err := sessions.CheckFormat(o.Format); err != nil {
+		return err
 	}
 	ns := ""
 	if !o.AllNamespaces {
 		var err error
-		if ns, _, err = o.ConfigFlags.ToRawKubeConfigLoader().Namespace(); err != nil {
-			return fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
+		if ns, err = o.namespace(); err != nil {
+			return err
 		}
 	}
 	if err := o.missing(ctx, access.Check(ctx, o.client, access.SessionsNeeded(ns))); err != nil {
@@ -76,45 +70,7 @@ func (o *SessionsOptions) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if list == nil {
-		list = []sessions.Info{} // an empty list, not null, for whoever parses it
-	}
-	switch o.Format {
-	case "json":
-		b, err := json.MarshalIndent(list, "", "  ")
-		if err != nil {
-			return err
-		}
-		_, err = fmt.Fprintf(o.Out, "%s\n", b)
-		return err
-	case "yaml":
-		b, err := yaml.Marshal(list)
-		if err != nil {
-			return err
-		}
-		_, err = o.Out.Write(b)
-		return err
-	}
-	if len(list) == 0 {
-		fmt.Fprintln(o.ErrOut, "no live sessions found")
-		return nil
-	}
-	now := time.Now()
-	w := tabwriter.NewWriter(o.Out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tUSER\tMODE\tNAMESPACE\tWORKLOAD\tPOD/CONTAINER\tSTARTED\tEXPIRES")
-	for _, s := range list {
-		expires := "-"
-		if s.Expires != nil {
-			expires = "in " + duration.HumanDuration(s.Expires.Sub(now))
-		}
-		pod := s.Pod
-		if pod == "" {
-			pod = "job/" + s.Job
-		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s/%s\t%s ago\t%s\n", s.ID, s.User, s.Mode, s.Namespace, s.Workload, pod, s.Container,
-			duration.HumanDuration(now.Sub(s.Started)), expires)
-	}
-	return w.Flush()
+	return sessions.Print(o.Out, o.ErrOut, list, o.Format, time.Now())
 }
 
 func newCmdEnd(o *Options) *cobra.Command {
@@ -131,15 +87,15 @@ container (it stays in the pod spec, as every ephemeral container does).`,
 			if err := o.completeClient(); err != nil {
 				return err
 			}
-			return advise(o.end(c.Context(), args[0]), o.rest.Host)
+			return access.Advise(o.end(c.Context(), args[0]), o.rest.Host)
 		},
 	}
 }
 
 func (o *Options) end(ctx context.Context, id string) error {
-	ns, _, err := o.ConfigFlags.ToRawKubeConfigLoader().Namespace()
+	ns, err := o.namespace()
 	if err != nil {
-		return fmt.Errorf("reading the namespace from your kubeconfig: %w; pass -n NAMESPACE", err)
+		return err
 	}
 	if err := o.missing(ctx, access.Check(ctx, o.client, access.SessionsNeeded(ns))); err != nil {
 		return err
@@ -155,10 +111,6 @@ func (o *Options) end(ctx context.Context, id string) error {
 	if err := sessions.End(ctx, r, s); err != nil {
 		return err
 	}
-	what := "clone job " + s.Job
-	if s.Pod != "" && s.Job == "" {
-		what = "debug container " + s.Container + " in pod " + s.Pod
-	}
-	fmt.Fprintf(o.Out, "ended session %s (%s of %s, %s)\n", s.ID, s.Mode, s.User, what)
+	fmt.Fprintf(o.Out, "ended session %s (%s of %s, %s)\n", s.ID, s.Mode, s.User, s)
 	return nil
 }

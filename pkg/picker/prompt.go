@@ -13,6 +13,9 @@ import (
 
 	"github.com/AlecAivazis/survey/v2"
 	"github.com/AlecAivazis/survey/v2/terminal"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
 // Prompter asks the user to choose one of options.
@@ -131,4 +134,22 @@ func Confirm(in io.Reader, out io.Writer, question string) bool {
 		return true
 	}
 	return false
+}
+
+// NewChooser asks on the terminal when s.In and s.Out are terminals; the
+// questions are drawn on s.ErrOut when it is a terminal too, so s.Out stays
+// the session's. Without terminals it asks nothing and explains which flag
+// answers the question. info receives notes; nil discards them.
+func NewChooser(s genericiooptions.IOStreams, info io.Writer) *Chooser {
+	ch := &Chooser{Info: info}
+	if session.IsTerminal(s.In) && session.IsTerminal(s.Out) {
+		out := s.Out
+		if session.IsTerminal(s.ErrOut) {
+			out = s.ErrOut
+		}
+		if sv := NewSurvey(s.In, out); sv != nil {
+			ch.Prompter = sv
+		}
+	}
+	return ch
 }

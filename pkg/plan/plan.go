@@ -7,6 +7,7 @@ package plan
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"sigs.k8s.io/yaml"
 
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -242,4 +244,29 @@ func (d Deps) Infof(format string, args ...any) {
 // Warnf writes one warning, even with --quiet.
 func (d Deps) Warnf(format string, args ...any) {
 	fmt.Fprintf(d.IO.ErrOut, "warning: "+format+"\n", args...)
+}
+
+// Printer writes objects for --dry-run=client in format (yaml, or json),
+// with r (nil: none) replacing the command's arguments: a printed object
+// may carry the command (a clone's or a debug container's).
+func Printer(out io.Writer, format string, r *strings.Replacer) func(obj any) error {
+	return func(obj any) error {
+		var b []byte
+		var err error
+		switch format {
+		case "json":
+			b, err = json.MarshalIndent(obj, "", "  ")
+			b = append(b, '\n')
+		default:
+			b, err = yaml.Marshal(obj)
+		}
+		if err != nil {
+			return err
+		}
+		if r != nil {
+			b = []byte(r.Replace(string(b)))
+		}
+		_, err = out.Write(b)
+		return err
+	}
 }

@@ -1,4 +1,4 @@
-package cmd
+package redact
 
 import (
 	"bytes"
@@ -13,12 +13,12 @@ import (
 
 func TestRedactor(t *testing.T) {
 	const secret = "postgres://app:hunter2$x@db/app?ssl=on&x=<1>"
-	r := redactor([]string{"-c", secret, "ls"})
+	r := Replacer([]string{"-c", secret, "ls"})
 	for _, form := range []string{secret, url.QueryEscape(secret), shell.Word(secret), shell.ContainerArgv([]string{secret})[0],
 		`postgres://app:hunter2$x@db/app?ssl=on\u0026x=\u003c1\u003e`} {
 		line := "GET https://api/exec?command=psql&command=" + form + " -c ls"
 		got := r.Replace(line)
-		if strings.Contains(got, "hunter2") || !strings.Contains(got, redacted) {
+		if strings.Contains(got, "hunter2") || !strings.Contains(got, Mark) {
 			t.Errorf("%q redacted to %q", line, got)
 		}
 		if !strings.Contains(got, " -c ls") {
@@ -29,7 +29,7 @@ func TestRedactor(t *testing.T) {
 
 func TestRedactLogger(t *testing.T) {
 	var out bytes.Buffer
-	l := newRedactLogger(&out, []string{"hunter22"})
+	l := Logger(&out, []string{"hunter22"})
 	l.WithName("rest").WithValues("url", "https://x/?p=hunter22").Info("Request Body", "body", `{"command":["hunter22"]}`)
 	l.Error(errors.New("hunter22 refused"), "failed")
 	// A protobuf body is logged as a hex dump, the secret split over lines.

@@ -1,4 +1,6 @@
-package cmd
+// Package redact keeps the arguments of the user's command, which may hold
+// secrets, out of -v logs and --dry-run output.
+package redact
 
 import (
 	"bytes"
@@ -16,20 +18,20 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
-// redacted replaces a command argument in -v logs and --dry-run output.
-const redacted = "[redacted]"
+// Mark replaces a command argument in -v logs and --dry-run output.
+const Mark = "[redacted]"
 
 // minSecret is the shortest argument that is redacted: shorter ones (-c,
 // ls, /) are flags and paths, and replacing them everywhere would garble
 // every log line while hiding nothing.
 const minSecret = 4
 
-// redactor replaces the arguments of the user's command, in every form
+// Replacer replaces the arguments of the user's command, in every form
 // they take on the wire (as typed, URL-query-escaped in an exec request,
 // JSON-escaped in a request body, shell-quoted in a start script), with
 // "[redacted]". Arguments may hold secrets (psql postgres://app:pw@db), and
 // -v=6 and up log the URLs and bodies of requests that carry them.
-func redactor(args []string) *strings.Replacer {
+func Replacer(args []string) *strings.Replacer {
 	var pairs []string
 	for _, base := range secretForms(args) {
 		forms := []string{base, url.QueryEscape(base), url.PathEscape(base), shell.Word(base)}
@@ -37,7 +39,7 @@ func redactor(args []string) *strings.Replacer {
 			forms = append(forms, strings.Trim(string(b), `"`))
 		}
 		for _, f := range forms {
-			pairs = append(pairs, f, redacted)
+			pairs = append(pairs, f, Mark)
 		}
 	}
 	return strings.NewReplacer(pairs...)
@@ -95,10 +97,10 @@ func holds(body []byte, secret string) bool {
 	return false
 }
 
-// redactSink is klog's output at -v levels, as one line per message in
-// klog's manner, passed through a redactor. klog hands every line to the
+// sink is klog's output at -v levels, as one line per message in
+// klog's manner, passed through a Replacer. klog hands every line to the
 // logger set with klog.SetLogger, client-go's request logs included.
-type redactSink struct {
+type sink struct {
 	mu      *sync.Mutex
 	out     io.Writer
 	r       *strings.Replacer
@@ -107,40 +109,41 @@ type redactSink struct {
 	values  []any
 }
 
-func newRedactLogger(out io.Writer, args []string) logr.Logger {
-	return logr.New(&redactSink{mu: &sync.Mutex{}, out: out, r: redactor(args), secrets: secretForms(args)})
+// Logger is a klog logger that writes to out with args redacted.
+func Logger(out io.Writer, args []string) logr.Logger {
+	return logr.New(&sink{mu: &sync.Mutex{}, out: out, r: Replacer(args), secrets: secretForms(args)})
 }
 
 // value formats one logged value; a hex dump that holds a secret is
 // replaced whole.
-func (s *redactSink) value(v any) string {
+func (s *sink) value(v any) string {
 	str := fmt.Sprint(v)
 	if b, ok := hexDumpBytes(str); ok {
 		for _, secret := range s.secrets {
 			if holds(b, secret) {
-				return fmt.Sprintf("%s (a body of %d bytes that carries the command's arguments)", redacted, len(b))
+				return fmt.Sprintf("%s (a body of %d bytes that carries the command's arguments)", Mark, len(b))
 			}
 		}
 	}
 	return str
 }
 
-func (s *redactSink) Init(logr.RuntimeInfo) {}
+func (s *sink) Init(logr.RuntimeInfo) {}
 
 // Enabled is true: klog has already checked -v before it calls the sink.
-func (s *redactSink) Enabled(int) bool { return true }
+func (s *sink) Enabled(int) bool { return true }
 
-func (s *redactSink) Info(_ int, msg string, kv ...any) { s.write("I", msg, nil, kv) }
+func (s *sink) Info(_ int, msg string, kv ...any) { s.write("I", msg, nil, kv) }
 
-func (s *redactSink) Error(err error, msg string, kv ...any) { s.write("E", msg, err, kv) }
+func (s *sink) Error(err error, msg string, kv ...any) { s.write("E", msg, err, kv) }
 
-func (s *redactSink) WithValues(kv ...any) logr.LogSink {
+func (s *sink) WithValues(kv ...any) logr.LogSink {
 	c := *s
 	c.values = append(append([]any{}, s.values...), kv...)
 	return &c
 }
 
-func (s *redactSink) WithName(name string) logr.LogSink {
+func (s *sink) WithName(name string) logr.LogSink {
 	c := *s
 	if c.name != "" {
 		name = c.name + "/" + name
@@ -149,7 +152,7 @@ func (s *redactSink) WithName(name string) logr.LogSink {
 	return &c
 }
 
-func (s *redactSink) write(severity, msg string, err error, kv []any) {
+func (s *sink) write(severity, msg string, err error, kv []any) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s%s] ", severity, time.Now().Format("0102 15:04:05.000000"))
 	if s.name != "" {

@@ -1,4 +1,4 @@
-package cmd
+package access
 
 import (
 	"errors"
@@ -9,9 +9,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 )
 
-// advise turns API and transport errors into one line that says what
+// Advise turns API and transport errors into one line that says what
 // happened and what to do next. Errors that already say so pass through.
-func advise(err error, server string) error {
+func Advise(err error, server string) error {
 	if err == nil {
 		return nil
 	}

@@ -1,0 +1,79 @@
+package sessions
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/duration"
+	"sigs.k8s.io/yaml"
+)
+
+// CheckFormat refuses an -o format Print does not know, before the
+// cluster is asked.
+func CheckFormat(format string) error {
+	switch format {
+	case "", "json", "yaml":
+		return nil
+	}
+	return fmt.Errorf("-o %s is not supported: use json or yaml, or leave it out for a table", format)
+}
+
+// Print writes list in format (json, yaml, or "" for a table, with ages
+// from now); an empty table is a line on errOut instead.
+func Print(out, errOut io.Writer, list []Info, format string, now time.Time) error {
+	if list == nil {
+		list = []Info{} // an empty list, not null, for whoever parses it
+	}
+	switch format {
+	case "json":
+		b, err := json.MarshalIndent(list, "", "  ")
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(out, "%s\n", b)
+		return err
+	case "yaml":
+		b, err := yaml.Marshal(list)
+		if err != nil {
+			return err
+		}
+		_, err = out.Write(b)
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(errOut, "no live sessions found")
+		return nil
+	}
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "ID\tUSER\tMODE\tNAMESPACE\tWORKLOAD\tPOD/CONTAINER\tSTARTED\tEXPIRES")
+	for _, s := range list {
+		expires := "-"
+		if s.Expires != nil {
+			expires = "in " + duration.HumanDuration(s.Expires.Sub(now))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s/%s\t%s ago\t%s\n", s.ID, s.User, s.Mode, s.Namespace, s.Workload, s.podOrJob(), s.Container,
+			duration.HumanDuration(now.Sub(s.Started)), expires)
+	}
+	return w.Flush()
+}
+
+// podOrJob names where the session runs: its pod, or a clone's Job while
+// its pod is not known.
+func (in Info) podOrJob() string {
+	if in.Pod == "" {
+		return "job/" + in.Job
+	}
+	return in.Pod
+}
+
+// String says what the session is, for messages: "clone job eshell-x7k2p"
+// or "debug container eshell-x7k2p in pod web-1".
+func (in Info) String() string {
+	if in.Pod != "" && in.Job == "" {
+		return "debug container " + in.Container + " in pod " + in.Pod
+	}
+	return "clone job " + in.Job
+}
