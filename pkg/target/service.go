@@ -46,7 +46,17 @@ var templateKinds = []Kind{KindDeployment, KindStatefulSet, KindDaemonSet}
 // its selector matches, so a Service scaled to zero still clones.
 func ResolveService(ctx context.Context, c Clients, ns, name string) (*Behind, error) {
 	ref := Ref{Kind: KindService, Name: name}
+	b := &Behind{Service: name, Namespace: ns}
+	// The EndpointSlices are found by the Service's name alone: they are
+	// asked for alongside the Service, one round trip instead of two.
+	var servingErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.Serving, servingErr = servingPods(ctx, c, ns, name)
+	}()
 	svc, err := c.Typed.CoreV1().Services(ns).Get(ctx, name, metav1.GetOptions{})
+	<-done
 	if apierrors.IsNotFound(err) {
 		return nil, &NotFoundError{Ref: ref, Namespace: ns, Matches: matches(ctx, c, ns, KindService, name)}
 	}
@@ -56,9 +66,8 @@ func ResolveService(ctx context.Context, c Clients, ns, name string) (*Behind, e
 	if len(svc.Spec.Selector) == 0 {
 		return nil, noSelector(svc)
 	}
-	b := &Behind{Service: name, Namespace: ns}
-	if b.Serving, err = servingPods(ctx, c, ns, name); err != nil {
-		return nil, err
+	if servingErr != nil {
+		return nil, servingErr
 	}
 	if len(b.Serving) > 0 {
 		b.Workloads, b.servedBy, err = owners(ctx, c, ns, svc.Spec.Selector, b.Serving)
@@ -128,26 +137,9 @@ func owners(ctx context.Context, c Clients, ns string, selector map[string]strin
 		if !serving[p.Name] || p.Labels[meta.ManagedByLabel] == meta.ManagedByValue {
 			continue
 		}
-		top := Ref{Kind: KindPod, Name: p.Name}
-		refs := p.OwnerReferences
-		for {
-			next, ok := controllerOf(refs)
-			if !ok {
-				break
-			}
-			obj, ok := read[next]
-			if !ok {
-				i, _ := info(next.Kind)
-				if obj, err = i.read.get(ctx, c.Typed, ns, next.Name); err != nil {
-					return nil, nil, fmt.Errorf("reading %s, which runs pod %s of the service: %w", next, p.Name, err)
-				}
-				read[next] = obj
-			}
-			m, err := apimeta.Accessor(obj)
-			if err != nil {
-				return nil, nil, err
-			}
-			top, refs = next, m.GetOwnerReferences()
+		top, err := topController(ctx, c, ns, p.Name, p.OwnerReferences, read)
+		if err != nil {
+			return nil, nil, err
 		}
 		count[top]++
 		if _, ok := found[top]; ok {
@@ -170,6 +162,33 @@ func owners(ctx context.Context, c Clients, ns string, selector map[string]strin
 		out = append(out, w)
 	}
 	return out, count, nil
+}
+
+// topController follows the controllers of pod (whose owners are refs)
+// up to the last one eshell knows, reading each once into read; a pod
+// without one is its own.
+func topController(ctx context.Context, c Clients, ns, pod string, refs []metav1.OwnerReference, read map[Ref]runtime.Object) (Ref, error) {
+	top := Ref{Kind: KindPod, Name: pod}
+	for {
+		next, ok := controllerOf(refs)
+		if !ok {
+			return top, nil
+		}
+		obj, ok := read[next]
+		if !ok {
+			i, _ := info(next.Kind)
+			var err error
+			if obj, err = i.read.get(ctx, c.Typed, ns, next.Name); err != nil {
+				return Ref{}, fmt.Errorf("reading %s, which runs pod %s of the service: %w", next, pod, err)
+			}
+			read[next] = obj
+		}
+		m, err := apimeta.Accessor(obj)
+		if err != nil {
+			return Ref{}, err
+		}
+		top, refs = next, m.GetOwnerReferences()
+	}
 }
 
 // controllerOf is the controller among refs when its kind is one eshell
