@@ -75,7 +75,7 @@ func (r *Resolver) infof(format string, args ...any) {
 // more questions.
 func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	p := req.Base
-	ref, behind, err := r.target(req)
+	ref, choice, err := r.target(req)
 	if err != nil {
 		return Plan{}, err
 	}
@@ -122,11 +122,11 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		return Plan{}, err
 	}
 	var (
-		w       *target.Workload
-		serving *target.Behind
+		w      *target.Workload
+		behind *target.Behind // what a svc/NAME target leads to
 	)
 	if parsed.Kind == target.KindService {
-		w, serving, err = r.behindService(ctx, p.Namespace, parsed.Name, behind)
+		w, behind, err = r.behindService(ctx, p.Namespace, parsed.Name, choice)
 	} else {
 		w, err = target.Resolve(ctx, r.Clients, p.Namespace, parsed)
 	}
@@ -134,8 +134,8 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		return Plan{}, r.notFound(ctx, p.Namespace, err)
 	}
 	p.Workload = w
-	if serving != nil {
-		p.Service = serving.Service
+	if behind != nil {
+		p.Service = behind.Service
 	}
 	// The container is asked only for a service chosen here: with an
 	// explicit target it defaults as it always has (annotation, else first).
@@ -156,7 +156,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 				return Plan{}, err
 			}
 		}
-		if p.Pod, err = r.pickPod(ctx, w, serving, req.Pod, p.Namespace, p.Mode); err != nil {
+		if p.Pod, err = r.pickPod(ctx, w, behind, req.Pod, p.Namespace, p.Mode); err != nil {
 			return Plan{}, err
 		}
 		return r.withContainer(p, p.Pod.ObjectMeta, p.Pod.Spec)
@@ -168,26 +168,26 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 // the workload --service chooses among those behind a Service argument
 // (svc/web --service deploy/web-canary); both are checked for typos before
 // the cluster is asked.
-func (r *Resolver) target(req Request) (ref, behind string, err error) {
+func (r *Resolver) target(req Request) (ref, choice string, err error) {
 	ref = req.Target
 	if req.Service != "" {
 		switch {
 		case ref == "" || ref == req.Service:
 			ref = req.Service
 		case isService(ref, r.Mapper):
-			behind = req.Service
+			choice = req.Service
 		default:
 			return "", "", fmt.Errorf("the target is given twice, as %q and with --service %q: give one of them (--service chooses among the workloads behind a svc/NAME target only)", ref, req.Service)
 		}
 	}
-	for _, s := range []string{ref, behind} {
+	for _, s := range []string{ref, choice} {
 		if s != "" {
 			if _, err := target.ParseRefWith(s, r.Mapper); err != nil {
 				return "", "", err
 			}
 		}
 	}
-	return ref, behind, nil
+	return ref, choice, nil
 }
 
 func isService(ref string, mapper apimeta.RESTMapper) bool {
@@ -205,7 +205,7 @@ func (r *Resolver) behindService(ctx context.Context, ns, name, choice string) (
 	}
 	var i int
 	if choice != "" {
-		ref, _ := target.ParseRefWith(choice, r.Mapper) // checked in target
+		ref, _ := target.ParseRefWith(choice, r.Mapper) // r.target parsed it already
 		i, err = b.Find(ref)
 	} else {
 		i, err = r.Chooser.Choose(picker.Choice{
