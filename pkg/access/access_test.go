@@ -65,6 +65,10 @@ func TestNeeded(t *testing.T) {
 		{"exec", deployments, []Permission{getWeb, pods("get", ""), pods("list", ""), pods("get", "exec"), pods("create", "exec")}},
 		{"exec", schema.GroupResource{}, []Permission{pods("get", ""), pods("list", ""), pods("get", "exec"), pods("create", "exec")}},
 		{"bogus", deployments, []Permission{getWeb}},
+		// svc/web: the Service, then its EndpointSlices to the workload.
+		{"exec", services, []Permission{{Verb: "get", Resource: "services", Namespace: "shop", Name: "web"},
+			{Verb: "list", Group: "discovery.k8s.io", Resource: "endpointslices", Namespace: "shop"},
+			pods("get", ""), pods("list", ""), pods("get", "exec"), pods("create", "exec")}},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.mode)+"/"+tt.workload.String(), func(t *testing.T) {

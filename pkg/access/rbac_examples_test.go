@@ -20,13 +20,14 @@ import (
 const rbacDir = "../../deploy/rbac"
 
 // extras are what each Role grants on top of Needed: reading the workload
-// kinds eshell resolves, listing for pickers, audit Events and the clone's
-// conditional NetworkPolicy copies.
+// kinds eshell resolves, and Services (svc/NAME, and their completion),
+// listing for pickers, audit Events and the clone's conditional
+// NetworkPolicy copies.
 var extras = func() []Permission {
 	var ps []Permission
 	for _, r := range []struct{ group, resource string }{
 		{"apps", "deployments"}, {"apps", "statefulsets"}, {"apps", "daemonsets"}, {"apps", "replicasets"},
-		{"batch", "jobs"}, {"batch", "cronjobs"}, {"", "pods"},
+		{"batch", "jobs"}, {"batch", "cronjobs"}, {"", "pods"}, {"", "services"},
 	} {
 		ps = append(ps,
 			Permission{Verb: "get", Group: r.group, Resource: r.resource},
@@ -121,11 +122,14 @@ func TestExampleRolesCoverNeeded(t *testing.T) {
 			if len(needed) < 2 {
 				t.Fatalf("Needed(%q) returned only %v", mode, needed)
 			}
-			for _, p := range needed {
+			// A svc/NAME target needs more: its EndpointSlices.
+			viaService := Needed(m, "shop", services, "web")
+			for _, p := range slices.Concat(needed, viaService) {
 				if !roleAllows(role, p) {
 					t.Errorf("%s does not grant %s, which %s mode needs", file, p, mode)
 				}
 			}
+			needed = slices.Concat(needed, viaService)
 
 			// Everything the Role grants must be needed or one of the extras.
 			granted := slices.Concat(needed, extras)

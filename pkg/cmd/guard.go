@@ -15,13 +15,14 @@ import (
 
 // permissions asks the API server, before anything is created, whether the
 // user may do everything the plan's mode needs. The check sent ahead during
-// Complete counts only when it asked about this mode and workload.
+// Complete counts only when it asked about this mode and target.
 func (o *Options) permissions(ctx context.Context, p plan.Plan) error {
 	w := p.Workload
+	gr, name := p.Named()
 	if o.ahead != nil {
-		return o.ahead.Check(ctx, p.Mode, w.Namespace, w.Kind.GroupResource(), w.Name)
+		return o.ahead.Check(ctx, p.Mode, w.Namespace, gr, name)
 	}
-	return access.Check(ctx, o.client, access.Needed(p.Mode, w.Namespace, w.Kind.GroupResource(), w.Name))
+	return access.Check(ctx, o.client, access.Needed(p.Mode, w.Namespace, gr, name))
 }
 
 // missing names the user in a report of missing permissions, so it can be

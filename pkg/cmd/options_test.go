@@ -78,7 +78,7 @@ func TestOptionsComplete(t *testing.T) {
 		{name: "both command forms", args: []string{"web", "--command", "ls", "--", "ls"}, wantErr: "either after -- or with --command"},
 		{name: "two targets", args: []string{"web", "api"}, wantErr: "too many arguments"},
 		{name: "bad mode", args: []string{"web", "--mode", "ssh"}, wantErr: "ssh"},
-		{name: "bad type", args: []string{"svc/web"}, wantErr: `unknown resource type "svc"`},
+		{name: "bad type", args: []string{"cm/web"}, wantErr: `unknown resource type "cm"`},
 		{name: "tty without terminal", args: []string{"web", "-t"}, wantErr: "-t needs a terminal"},
 		{name: "bad dry-run", args: []string{"web", "--dry-run=yes"}, wantErr: "use --dry-run=client"},
 		{name: "server dry-run", args: []string{"web", "--dry-run=server", "--keep"}, check: func(t *testing.T, r plan.Request) {

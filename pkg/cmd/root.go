@@ -37,6 +37,9 @@ const example = `  # Pick environment, service and container interactively, then
   # A shell in the running container itself (kubectl exec, made easy)
   kubectl eshell deploy/web --mode exec -c web
 
+  # Name the Service: the shell opens next to the workload behind it
+  kubectl eshell svc/web --mode exec
+
   # Pipe a script in
   echo 'ls /' | kubectl eshell pod/web-7d4b9 --mode exec`
 
@@ -60,8 +63,9 @@ Modes:
   exec   a shell in the running container itself.
 
 TYPE is one of pod (po), deployment (deploy), statefulset (sts), daemonset (ds),
-replicaset (rs), job, cronjob (cj). A bare NAME is a pod, else a workload of that
-name. Without a target, eshell asks for the environment (namespaces labelled
+replicaset (rs), job, cronjob (cj), or service (svc): the workload behind the
+Service (--service TYPE/NAME chooses when there are several). A bare NAME is a
+pod, else a workload of that name. Without a target, eshell asks for the environment (namespaces labelled
 envs.sberz.de/name), the service and the container when a terminal is present.
 Without a command, bash is started where the image has it, else sh.`,
 		Example: example,
@@ -119,7 +123,7 @@ Without a command, bash is started where the image has it, else sh.`,
 	// picking
 	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	f.StringVar(&o.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
-	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument (asked on a terminal when not given)")
+	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
 	f.StringVar(&o.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 
 	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), completion.NewCmd(o.Out))

@@ -2,6 +2,7 @@ package picker
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -117,11 +118,12 @@ func Targets(ctx context.Context, c target.Clients, ns, word string) (out []Cand
 	return out, len(names) == 0 && len(out) > 0, first
 }
 
-// KindPrefixes are the "TYPE/" prefixes of the kinds the service question
-// offers that complete word.
+// KindPrefixes are the "TYPE/" prefixes that complete word: those of the
+// kinds the service question offers, and svc/, a Service naming the
+// workload behind it.
 func KindPrefixes(word string) []Candidate {
 	var out []Candidate
-	for _, k := range ServiceKinds {
+	for _, k := range slices.Concat(ServiceKinds, []target.Kind{target.KindService}) {
 		if p := k.Short() + "/"; strings.HasPrefix(p, word) {
 			out = append(out, Candidate{Value: p})
 		}

@@ -418,7 +418,7 @@ func TestTargets(t *testing.T) {
 		return out
 	}
 	got, only, err := Targets(context.Background(), c, "ns", "")
-	want := []string{"deploy/", "sts/", "ds/", "cj/", "job/", "pod/", "agent", "api", "db", "debug-pod", "migrate", "nightly", "nightly-123", "waiting", "web", "web-abc"}
+	want := []string{"deploy/", "sts/", "ds/", "cj/", "job/", "pod/", "svc/", "agent", "api", "db", "debug-pod", "migrate", "nightly", "nightly-123", "waiting", "web", "web-abc"}
 	if err != nil || only || !cmp.Equal(want, values(got)) {
 		t.Errorf("Targets(\"\") = %q, %v, %v; want %q", values(got), only, err, want)
 	}
@@ -430,8 +430,16 @@ func TestTargets(t *testing.T) {
 	if !cmp.Equal([]string{"deploy/", "ds/", "db", "debug-pod"}, values(got)) || only {
 		t.Errorf("Targets(d) = %q, %v", values(got), only)
 	}
-	if got, only, _ = Targets(context.Background(), c, "other", "s"); !cmp.Equal([]string{"sts/"}, values(got)) || !only {
+	if got, only, _ = Targets(context.Background(), c, "other", "s"); !cmp.Equal([]string{"sts/", "svc/"}, values(got)) || !only {
 		t.Errorf("an empty namespace offers the prefixes alone, with no space after: %q, %v", values(got), only)
+	}
+	// Services complete after their prefix, in every spelling.
+	typed, md = targettest.Fakes(&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "ns"}})
+	c = target.Clients{Typed: typed, Metadata: md}
+	for word, want := range map[string]string{"svc/": "svc/web", "service/w": "service/web", "services/": "services/web"} {
+		if got, _, err := Targets(context.Background(), c, "ns", word); err != nil || !cmp.Equal([]string{want}, values(got)) {
+			t.Errorf("Targets(%s) = %q, %v", word, values(got), err)
+		}
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
@@ -30,6 +31,9 @@ type Plan struct {
 	Mode      mode.Mode
 	Namespace string
 	Workload  *target.Workload
+	// Service is the Service the workload was reached through (svc/NAME);
+	// "" when the workload was named itself.
+	Service string
 	// Pod is the running pod exec and debug work in; nil for clone, whose
 	// pod does not exist yet.
 	Pod *corev1.Pod
@@ -102,6 +106,15 @@ func (p Plan) checkFlags() error {
 		return errors.New("--dry-run=server applies to --mode clone and debug only (exec submits nothing for admission to judge): use --dry-run=client")
 	}
 	return nil
+}
+
+// Named is what the user named, as the permission check asks about it:
+// the Service the workload was reached through, else the workload.
+func (p Plan) Named() (schema.GroupResource, string) {
+	if p.Service != "" {
+		return target.KindService.GroupResource(), p.Service
+	}
+	return p.Workload.Kind.GroupResource(), p.Workload.Name
 }
 
 // Limits bound a session.

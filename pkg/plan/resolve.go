@@ -75,17 +75,9 @@ func (r *Resolver) infof(format string, args ...any) {
 // more questions.
 func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	p := req.Base
-	ref := req.Target
-	if req.Service != "" {
-		if ref != "" && ref != req.Service {
-			return Plan{}, fmt.Errorf("the target is given twice, as %q and with --service %q: give one of them", ref, req.Service)
-		}
-		ref = req.Service
-	}
-	if ref != "" {
-		if _, err := target.ParseRefWith(ref, r.Mapper); err != nil {
-			return Plan{}, err
-		}
+	ref, choice, err := r.target(req)
+	if err != nil {
+		return Plan{}, err
 	}
 	label := strings.TrimSpace(req.EnvLabel)
 	if label == "" {
@@ -129,11 +121,22 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	if err != nil {
 		return Plan{}, err
 	}
-	w, err := target.Resolve(ctx, r.Clients, p.Namespace, parsed)
+	var (
+		w      *target.Workload
+		behind *target.Behind // what a svc/NAME target leads to
+	)
+	if parsed.Kind == target.KindService {
+		w, behind, err = r.behindService(ctx, p.Namespace, parsed.Name, choice)
+	} else {
+		w, err = target.Resolve(ctx, r.Clients, p.Namespace, parsed)
+	}
 	if err != nil {
 		return Plan{}, r.notFound(ctx, p.Namespace, err)
 	}
 	p.Workload = w
+	if behind != nil {
+		p.Service = behind.Service
+	}
 	// The container is asked only for a service chosen here: with an
 	// explicit target it defaults as it always has (annotation, else first).
 	if picked && p.Container == "" && r.Chooser.Prompter != nil {
@@ -153,12 +156,72 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 				return Plan{}, err
 			}
 		}
-		if p.Pod, err = r.pickPod(ctx, w, req.Pod, p.Namespace, p.Mode); err != nil {
+		if p.Pod, err = r.pickPod(ctx, w, behind, req.Pod, p.Namespace, p.Mode); err != nil {
 			return Plan{}, err
 		}
 		return r.withContainer(p, p.Pod.ObjectMeta, p.Pod.Spec)
 	}
 	return r.withContainer(p, w.Template.ObjectMeta, w.Template.Spec)
+}
+
+// target is the TYPE/NAME to resolve, from the argument or --service, and
+// the workload --service chooses among those behind a Service argument
+// (svc/web --service deploy/web-canary); both are checked for typos before
+// the cluster is asked.
+func (r *Resolver) target(req Request) (ref, choice string, err error) {
+	ref = req.Target
+	if req.Service != "" {
+		switch {
+		case ref == "" || ref == req.Service:
+			ref = req.Service
+		case isService(ref, r.Mapper):
+			choice = req.Service
+		default:
+			return "", "", fmt.Errorf("the target is given twice, as %q and with --service %q: give one of them (--service chooses among the workloads behind a svc/NAME target only)", ref, req.Service)
+		}
+	}
+	for _, s := range []string{ref, choice} {
+		if s != "" {
+			if _, err := target.ParseRefWith(s, r.Mapper); err != nil {
+				return "", "", err
+			}
+		}
+	}
+	return ref, choice, nil
+}
+
+func isService(ref string, mapper apimeta.RESTMapper) bool {
+	parsed, err := target.ParseRefWith(ref, mapper)
+	return err == nil && parsed.Kind == target.KindService
+}
+
+// behindService resolves Service name to the workload behind it: the only
+// one, the one --service (choice) names, or the one asked for on a
+// terminal. It says where the Service led.
+func (r *Resolver) behindService(ctx context.Context, ns, name, choice string) (*target.Workload, *target.Behind, error) {
+	b, err := target.ResolveService(ctx, r.Clients, ns, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	var i int
+	if choice != "" {
+		ref, _ := target.ParseRefWith(choice, r.Mapper) // r.target parsed it already
+		i, err = b.Find(ref)
+	} else {
+		i, err = r.Chooser.Choose(picker.Choice{
+			What:    "workload",
+			Message: fmt.Sprintf("Service %s selects pods of %d workloads. Which one?", name, len(b.Workloads)),
+			Flag:    "--service TYPE/NAME (next to svc/" + name + ")",
+			Where:   fmt.Sprintf("behind service %q", name),
+			Rows:    picker.BehindRows(b),
+		})
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	w := b.Workloads[i]
+	r.infof("%s", b.Arrow(w))
+	return w, b, nil
 }
 
 // NamespaceNotFoundError is a namespace that does not exist. It says more
@@ -211,8 +274,10 @@ func (r *Resolver) withContainer(p Plan, m metav1.ObjectMeta, spec corev1.PodSpe
 
 // pickPod chooses the running pod to exec or debug into: --pod, else the
 // newest running and ready pod of the workload (debug: ready ones first,
-// but an unready one will do: debugging it is often the point).
-func (r *Resolver) pickPod(ctx context.Context, w *target.Workload, name, ns string, m mode.Mode) (*corev1.Pod, error) {
+// but an unready one will do: debugging it is often the point). Reached
+// through a Service, a pod behind its ready endpoints comes first: that is
+// the one answering the Service's traffic.
+func (r *Resolver) pickPod(ctx context.Context, w *target.Workload, b *target.Behind, name, ns string, m mode.Mode) (*corev1.Pod, error) {
 	if name != "" {
 		p, err := r.Clients.Typed.CoreV1().Pods(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
@@ -223,6 +288,14 @@ func (r *Resolver) pickPod(ctx context.Context, w *target.Workload, name, ns str
 	pods, err := target.RunningPods(ctx, r.Clients.Typed, w, m != mode.Debug)
 	if err != nil {
 		return nil, err
+	}
+	if name == "" && b != nil {
+		if serving := slices.DeleteFunc(slices.Clone(pods), func(p corev1.Pod) bool { return !b.Serving[p.Name] }); len(serving) > 0 {
+			if w.Kind != target.KindPod {
+				r.infof("Using pod %s (newest of %d running behind service %s)", serving[0].Name, len(serving), b.Service)
+			}
+			return &serving[0], nil
+		}
 	}
 	if w.Kind != target.KindPod {
 		r.infof("Using pod %s (newest of %d running)", pods[0].Name, len(pods))

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -412,5 +413,100 @@ func TestInputGaps(t *testing.T) {
 				t.Errorf("Resolve: %v, want %q", err, c.want)
 			}
 		})
+	}
+}
+
+// svcObjects is namespace "default" with Service web in front of the ready
+// pods of Deployments web and canary, and Service solo in front of web's
+// pods alone; web has a second running pod that serves neither.
+func svcObjects() []runtime.Object {
+	yes := true
+	objs := []runtime.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}}}
+	slice := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: "web-x", Namespace: "default", Labels: map[string]string{discoveryv1.LabelServiceName: "web"}}}
+	solo := &discoveryv1.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Name: "solo-x", Namespace: "default", Labels: map[string]string{discoveryv1.LabelServiceName: "solo"}}}
+	for _, d := range []string{"web", "canary"} {
+		dep := deployment("default", d, nil, nil, "app")
+		dep.Spec.Template.Labels["tier"] = "front"
+		objs = append(objs, dep)
+		// NAME-idle serves the Service; NAME-new is newer and does not.
+		for _, name := range []string{d + "-idle", d + "-new"} {
+			p := runningPod("default", name, map[string]string{"app": d, "tier": "front"}, "app")
+			p.OwnerReferences = []metav1.OwnerReference{{APIVersion: "apps/v1", Kind: "Deployment", Name: d, Controller: &yes}}
+			objs = append(objs, p)
+		}
+		objs[len(objs)-1].(*corev1.Pod).CreationTimestamp = metav1.NewTime(time.Now())
+		slice.Endpoints = append(slice.Endpoints, discoveryv1.Endpoint{TargetRef: &corev1.ObjectReference{Kind: "Pod", Name: d + "-idle"}})
+	}
+	solo.Endpoints = slice.Endpoints[:1]
+	return append(objs, slice, solo,
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "web", Namespace: "default"}, Spec: corev1.ServiceSpec{Selector: map[string]string{"tier": "front"}}},
+		&corev1.Service{ObjectMeta: metav1.ObjectMeta{Name: "solo", Namespace: "default"}, Spec: corev1.ServiceSpec{Selector: map[string]string{"app": "web"}}})
+}
+
+func TestServiceTarget(t *testing.T) {
+	ctx := context.Background()
+	// One workload behind it: taken and said; exec takes the pod that
+	// serves the Service over a newer one that does not.
+	r, req, errOut := testResolver(t, nil, svcObjects()...)
+	req.Target, req.Base.Mode = "svc/solo", mode.Exec
+	pl, err := r.Resolve(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pl.Workload.Ref().String() != "deploy/web" || pl.Service != "solo" || pl.Pod.Name != "web-idle" {
+		t.Errorf("svc/solo: workload %s, service %q, pod %s", pl.Workload.Ref(), pl.Service, pl.Pod.Name)
+	}
+	for _, s := range []string{"service solo -> deployment/web\n", "Using pod web-idle (newest of 1 running behind service solo)\n"} {
+		if !strings.Contains(errOut.String(), s) {
+			t.Errorf("stderr %q lacks %q", errOut.String(), s)
+		}
+	}
+	if gr, name := pl.Named(); gr.Resource != "services" || name != "solo" {
+		t.Errorf("the permission check asks about %s %q, want the Service", gr, name)
+	}
+
+	// Two workloads, no terminal: a list and the flag.
+	r, req, _ = testResolver(t, nil, svcObjects()...)
+	req.Target = "service/web"
+	_, err = r.Resolve(ctx, req)
+	var ce *picker.ChoiceError
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "which workload? There is no terminal to ask on, so choose it with --service TYPE/NAME (next to svc/web).") ||
+		!strings.Contains(err.Error(), "\n  deploy/web     Deployment  1 ready endpoint") || !strings.Contains(err.Error(), "\n  deploy/canary  Deployment  1 ready endpoint") {
+		t.Errorf("two workloads without a terminal: %v", err)
+	}
+
+	// --service chooses among them, and must be one of them.
+	r, req, errOut = testResolver(t, nil, svcObjects()...)
+	req.Target, req.Service = "svc/web", "deploy/canary"
+	if pl, err = r.Resolve(ctx, req); err != nil || pl.Workload.Name != "canary" || !strings.Contains(errOut.String(), "service web -> deployment/canary") {
+		t.Errorf("--service deploy/canary: %v, %v; stderr %q", pl.Workload, err, errOut)
+	}
+	r, req, _ = testResolver(t, nil, svcObjects()...)
+	req.Target, req.Service = "svc/web", "deploy/api"
+	if _, err = r.Resolve(ctx, req); err == nil || !strings.Contains(err.Error(), `--service deploy/api is not behind service "web": pass one of deploy/canary, deploy/web`) {
+		t.Errorf("--service not behind the Service: %v", err)
+	}
+	r, req, _ = testResolver(t, nil, svcObjects()...)
+	req.Target, req.Service = "svc/web", "nosuch/x"
+	if _, err = r.Resolve(ctx, req); err == nil || !strings.Contains(err.Error(), `unknown resource type "nosuch"`) {
+		t.Errorf("a typo in --service: %v", err)
+	}
+
+	// On a terminal the question is asked; debug takes a serving pod.
+	p := &picker.Scripted{Answers: []string{"canary"}}
+	r, req, _ = testResolver(t, p, svcObjects()...)
+	req.Target, req.Base.Mode = "svc/web", mode.Debug
+	if pl, err = r.Resolve(ctx, req); err != nil || pl.Workload.Name != "canary" || pl.Pod.Name != "canary-idle" {
+		t.Fatalf("asked: %v, %v", pl.Workload, err)
+	}
+	if len(p.Asked) != 1 || p.Asked[0].Message != "Service web selects pods of 2 workloads. Which one?" {
+		t.Errorf("questions %+v", p.Asked)
+	}
+
+	// --pod still names the pod.
+	r, req, _ = testResolver(t, nil, svcObjects()...)
+	req.Target, req.Pod, req.Base.Mode = "svc/solo", "web-new", mode.Exec
+	if pl, err = r.Resolve(ctx, req); err != nil || pl.Pod.Name != "web-new" {
+		t.Errorf("--pod with a Service: %v, %v", pl.Pod, err)
 	}
 }

@@ -21,7 +21,8 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 )
 
-// Kind is a workload kind eshell can open a shell next to.
+// Kind is a kind of target: a workload kind eshell can open a shell next
+// to, or a Service, which leads to the workload behind it.
 type Kind string
 
 const (
@@ -32,6 +33,7 @@ const (
 	KindReplicaSet  Kind = "ReplicaSet"
 	KindJob         Kind = "Job"
 	KindCronJob     Kind = "CronJob"
+	KindService     Kind = "Service"
 )
 
 // kindInfo is what eshell knows of one supported kind: the name users type
@@ -94,6 +96,10 @@ var kinds = []kindInfo{
 		via(func(c k8s, ns string) reader[*batchv1.Job, *batchv1.JobList] { return c.BatchV1().Jobs(ns) })},
 	{KindCronJob, "cj", batchv1.SchemeGroupVersion.WithResource("cronjobs"),
 		via(func(c k8s, ns string) reader[*batchv1.CronJob, *batchv1.CronJobList] { return c.BatchV1().CronJobs(ns) })},
+	// Not a workload: svc/NAME resolves to the workload behind the Service
+	// (ResolveService).
+	{KindService, "svc", corev1.SchemeGroupVersion.WithResource("services"),
+		via(func(c k8s, ns string) reader[*corev1.Service, *corev1.ServiceList] { return c.CoreV1().Services(ns) })},
 }
 
 func info(k Kind) (kindInfo, bool) {
@@ -105,7 +111,7 @@ func info(k Kind) (kindInfo, bool) {
 	return kindInfo{}, false
 }
 
-// Kinds lists the supported kinds, Pod first.
+// Kinds lists the supported kinds, Pod first, Service last.
 func Kinds() []Kind {
 	out := make([]Kind, len(kinds))
 	for i, k := range kinds {
@@ -115,8 +121,18 @@ func Kinds() []Kind {
 }
 
 // WorkloadKinds are the kinds a bare NAME may name when no pod has that name,
-// in the order they are reported.
-var WorkloadKinds = Kinds()[1:]
+// in the order they are reported: every kind but Pod and Service (a Service
+// is only ever named as svc/NAME, or "web" would name both it and its
+// Deployment).
+var WorkloadKinds = func() []Kind {
+	var out []Kind
+	for _, k := range Kinds() {
+		if k != KindPod && k != KindService {
+			out = append(out, k)
+		}
+	}
+	return out
+}()
 
 // Short is the name a user types for the kind, used in messages (deploy/web).
 func (k Kind) Short() string {

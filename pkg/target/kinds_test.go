@@ -1,6 +1,7 @@
 package target
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -22,19 +23,19 @@ func TestKindsTable(t *testing.T) {
 	if KindCronJob.GroupResource() != (schema.GroupResource{Group: "batch", Resource: "cronjobs"}) {
 		t.Errorf("cronjobs live in %v", KindCronJob.GroupResource())
 	}
-	if len(WorkloadKinds) != len(Kinds())-1 || WorkloadKinds[0] == KindPod {
-		t.Errorf("WorkloadKinds %v must be every kind but Pod", WorkloadKinds)
+	if len(WorkloadKinds) != len(Kinds())-2 || slices.Contains(WorkloadKinds, KindPod) || slices.Contains(WorkloadKinds, KindService) {
+		t.Errorf("WorkloadKinds %v must be every kind but Pod and Service", WorkloadKinds)
 	}
 }
 
 func TestKindForAsksTheMapperForOtherNames(t *testing.T) {
 	m := apimeta.NewDefaultRESTMapper(nil)
-	m.Add(schema.GroupVersionKind{Version: "v1", Kind: "Service"}, apimeta.RESTScopeNamespace)
+	m.Add(schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, apimeta.RESTScopeNamespace)
 	m.Add(schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, apimeta.RESTScopeNamespace)
-	if _, err := kindFor("services", "services/web", m); err == nil || !strings.Contains(err.Error(), "cannot open a shell next to services") {
+	if _, err := kindFor("configmaps", "configmaps/web", m); err == nil || !strings.Contains(err.Error(), "cannot open a shell next to configmaps") {
 		t.Errorf("a kind the server knows but eshell does not support: %v", err)
 	}
-	if _, err := kindFor("svc", "svc/web", nil); err == nil || !strings.Contains(err.Error(), `unknown resource type "svc" in "svc/web"`) {
+	if _, err := kindFor("cm", "cm/web", nil); err == nil || !strings.Contains(err.Error(), `unknown resource type "cm" in "cm/web"`) {
 		t.Errorf("without a mapper: %v", err)
 	}
 	if k, err := kindFor("deploy", "deploy/web", m); err != nil || k != KindDeployment {

@@ -62,17 +62,28 @@ func (e *NotFoundError) Error() string {
 		what = "no " + what
 	}
 	msg := fmt.Sprintf("%s in namespace %q", what, e.Namespace)
-	if len(e.Matches) > 0 {
+	switch {
+	case len(e.Matches) > 0:
 		msg += "; did you mean " + strings.Join(e.Matches, ", ") + "?"
-	} else {
+	case e.Ref.Kind == KindService:
+		msg += "; list what is there with: kubectl get services -n " + e.Namespace
+	default:
 		msg += "; list what is there with: kubectl get pods,deploy,sts,ds,job,cj -n " + e.Namespace
 	}
 	return msg
 }
 
 // Resolve looks the target up. A bare name is a pod if one has that name,
-// else a workload of that name of any supported kind.
+// else a workload of that name of any supported kind. A Service is the one
+// workload behind it (see ResolveService; Behind.Find chooses among several).
 func Resolve(ctx context.Context, c Clients, ns string, ref Ref) (*Workload, error) {
+	if ref.Kind == KindService {
+		b, err := ResolveService(ctx, c, ns, ref.Name)
+		if err != nil {
+			return nil, err
+		}
+		return b.Only()
+	}
 	if ref.Kind != "" {
 		w, err := get(ctx, c.Typed, ns, ref.Kind, ref.Name)
 		if apierrors.IsNotFound(err) {

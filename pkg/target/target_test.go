@@ -37,7 +37,10 @@ func TestParseRef(t *testing.T) {
 		{in: "po/web-7d4b9", want: Ref{Kind: KindPod, Name: "web-7d4b9"}},
 		{in: "pods/web-7d4b9", want: Ref{Kind: KindPod, Name: "web-7d4b9"}},
 		{in: "", wantErr: "no target given"},
-		{in: "svc/web", wantErr: `unknown resource type "svc"`},
+		{in: "svc/web", want: Ref{Kind: KindService, Name: "web"}},
+		{in: "service/web", want: Ref{Kind: KindService, Name: "web"}},
+		{in: "services/web", want: Ref{Kind: KindService, Name: "web"}},
+		{in: "cm/web", wantErr: `unknown resource type "cm"`},
 		{in: "deploy/", wantErr: "is not TYPE/NAME"},
 		{in: "deploy/a/b", wantErr: "is not TYPE/NAME"},
 	}
@@ -58,8 +61,8 @@ func TestParseRef(t *testing.T) {
 }
 
 func TestUnknownTypeListsSupportedOnes(t *testing.T) {
-	_, err := ParseRef("svc/web")
-	for _, k := range []string{"deployment (deploy)", "statefulset (sts)", "cronjob (cj)", "pod (pod)"} {
+	_, err := ParseRef("cm/web")
+	for _, k := range []string{"deployment (deploy)", "statefulset (sts)", "cronjob (cj)", "pod (pod)", "service (svc)"} {
 		if !strings.Contains(err.Error(), k) {
 			t.Errorf("error %q does not list %q", err, k)
 		}

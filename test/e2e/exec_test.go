@@ -110,6 +110,16 @@ func exSub(f *framework.F, t *testing.T) *framework.F {
 	return &framework.F{Env: f.Env, T: t, Namespace: f.Namespace, Ctx: f.Ctx}
 }
 
+// exPodOf is the name of the one pod labelled app=app in f's namespace.
+func exPodOf(f *framework.F, app string) string {
+	f.T.Helper()
+	l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "app=" + app})
+	if err != nil || len(l.Items) != 1 {
+		f.T.Fatalf("want the one pod of deploy/%s, got %v (err %v)", app, l, err)
+	}
+	return l.Items[0].Name
+}
+
 // exWant fails unless r exited with code and printed exactly stdout.
 func exWant(t *testing.T, r framework.Result, code int, stdout string) {
 	t.Helper()
@@ -126,15 +136,7 @@ func TestExec(t *testing.T) {
 		f.Rollout("deploy/" + d)
 	}
 	f.Kubectl("", "wait", "--for=condition=Ready", "pod/nosh", "pod/shared", "--timeout=60s")
-	podOf := func(app string) string {
-		t.Helper()
-		l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "app=" + app})
-		if err != nil || len(l.Items) != 1 {
-			t.Fatalf("want the one pod of deploy/%s, got %v (err %v)", app, l, err)
-		}
-		return l.Items[0].Name
-	}
-	webPod := podOf("web")
+	webPod := exPodOf(f, "web")
 
 	// Through a terminal: a shell in the pod, whose exit code is eshell's.
 	t.Run("InteractiveShell", func(t *testing.T) {
