@@ -13,6 +13,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
+	"github.com/sberz/kubectl-eshell/pkg/sessions"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -143,6 +144,19 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 			return picker.ContainerNames(ctx, cl, ns, r)
 		})(c, args, toComplete)
 	})
+}
+
+// completeSessions completes a session ID (attach, end): the user's live
+// sessions in the namespace, everyone's with *allUsers.
+func (o *Options) completeSessions(allUsers *bool) cobra.CompletionFunc {
+	return func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return o.fromCluster(true, func(ctx context.Context, cl target.Clients, ns string) ([]picker.Candidate, error) {
+			return sessions.Candidates(ctx, cl.Typed, ns, allUsers != nil && *allUsers)
+		})(c, args, toComplete)
+	}
 }
 
 func fixedCompletions(values ...cobra.Completion) cobra.CompletionFunc {
