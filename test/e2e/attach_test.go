@@ -216,6 +216,9 @@ spec:
 	if r.Code != 1 || !strings.Contains(r.Stderr, `no live session "zzzzz" in namespace "`+f.Namespace+`"; list them with: kubectl eshell sessions`) {
 		t.Errorf("attach to an unknown id: %+v", r)
 	}
+	if r := f.Eshell("", "attach", "-t", m[1]); r.Code != 1 || !strings.Contains(r.Stderr, "-t needs a terminal on stdin") {
+		t.Errorf("attach -t with piped input: %+v", r)
+	}
 	for _, args := range [][]string{{"attach"}, {"attach", "a", "b"}} {
 		if r := f.Eshell("", args...); r.Code != 1 || !strings.Contains(r.Stderr, "session ID") && !strings.Contains(r.Stderr, "ID of the session") {
 			t.Errorf("%v: want a usage error, got %+v", args, r)
