@@ -199,6 +199,18 @@ func EndNeeded(m mode.Mode, namespace string) []Permission {
 	return perms
 }
 
+// AttachNeeded lists what `kubectl eshell attach` needs in namespace:
+// finding the session (as `sessions` does), reading its pod to see that it
+// still runs, and exec to open the shell beside the session's lifeline. A
+// clone and a debug session need the same, so it is asked before the
+// session, and with it its mode, is known: one round trip.
+func AttachNeeded(namespace string) []Permission {
+	return append(SessionsNeeded(namespace),
+		Permission{Verb: "get", Resource: "pods", Namespace: namespace},
+		Permission{Verb: "get", Resource: "pods", Subresource: "exec", Namespace: namespace},
+		Permission{Verb: "create", Resource: "pods", Subresource: "exec", Namespace: namespace})
+}
+
 // MissingError reports every permission the user lacks. Its message lists
 // them and shows RBAC rules that would grant them, so the user can forward it
 // to whoever administers the cluster.

@@ -151,6 +151,20 @@ func TestExampleRolesCoverNeeded(t *testing.T) {
 	}
 }
 
+// Whoever may start a clone or a debug session may attach to it again with
+// the same Role: `kubectl eshell attach` needs nothing more.
+func TestExampleRolesCoverAttach(t *testing.T) {
+	for _, m := range []mode.Mode{mode.Clone, mode.Debug} {
+		file := "eshell-" + string(m) + ".yaml"
+		role := loadRole(t, file)
+		for _, p := range AttachNeeded("shop") {
+			if !roleAllows(role, p) {
+				t.Errorf("%s does not grant %s, which attaching to a %s session needs", file, p, m)
+			}
+		}
+	}
+}
+
 // grantMatches reports whether one (group, resource, verb) a rule grants is
 // exactly permission p, ignoring names and namespaces. Wildcards never
 // match: the examples spell out what they grant.

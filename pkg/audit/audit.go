@@ -80,6 +80,14 @@ type Session struct {
 	Pod, Container string
 	// Started is when the session began; End reports the time since.
 	Started time.Time
+	// Attach is set when User re-entered the live session ID with
+	// `kubectl eshell attach`: the id of that attach. The Events then say
+	// "attached to" and "detached from", and are named after it, since the
+	// session's own start and end Events hold the session's names.
+	Attach string
+	// Owner is who started the session, when an attach is by someone else
+	// (--all-users); the Events name both.
+	Owner string
 }
 
 // Recorder writes session Events. It is safe for concurrent use.
@@ -111,11 +119,33 @@ func NewRecorder(c kubernetes.Interface, warn io.Writer) *Recorder {
 // Start records that session s has started.
 func (r *Recorder) Start(ctx context.Context, s Session) {
 	note := fmt.Sprintf("%s started %s session", displayUser(s.User), withArticle(string(s.Mode)))
+	if s.Attach != "" {
+		note = fmt.Sprintf("%s attached to %s", displayUser(s.User), s.sessionOf())
+	}
 	if len(s.Command) > 0 {
 		note += " (command: " + Describe(s.Command, s.RecordCommand) + ")"
 	}
 	note += where(s)
-	r.record(ctx, s, ReasonStarted, ActionStart, corev1.EventTypeNormal, "start", note)
+	r.record(ctx, s, ReasonStarted, ActionStart, corev1.EventTypeNormal, s.suffix("start"), note)
+}
+
+// sessionOf names the session an attach entered: "alice's clone session
+// x7k2p", or "the clone session x7k2p" when it is the user's own.
+func (s Session) sessionOf() string {
+	whose := "the"
+	if s.Owner != "" && s.Owner != s.User {
+		whose = displayUser(s.Owner) + "'s"
+	}
+	return fmt.Sprintf("%s %s session %s", whose, s.Mode, s.ID)
+}
+
+// suffix ends the Event's name: "start" or "end" for the session itself,
+// "attach-<id>-start" for an attach, whose session already has the former.
+func (s Session) suffix(what string) string {
+	if s.Attach != "" {
+		return "attach-" + dnsSafe(s.Attach, false) + "-" + what
+	}
+	return what
 }
 
 // Begin records the start of s alongside the session rather than before
@@ -149,6 +179,9 @@ func (r *Recorder) End(ctx context.Context, s Session, exitCode int, err error) 
 	ctx = context.WithoutCancel(ctx)
 
 	note := fmt.Sprintf("%s ended %s session%s", displayUser(s.User), withArticle(string(s.Mode)), where(s))
+	if s.Attach != "" {
+		note = fmt.Sprintf("%s detached from %s%s", displayUser(s.User), s.sessionOf(), where(s))
+	}
 	if !s.Started.IsZero() {
 		note += " after " + roundDuration(r.Now().Sub(s.Started)).String()
 	}
@@ -158,7 +191,7 @@ func (r *Recorder) End(ctx context.Context, s Session, exitCode int, err error) 
 		eventType = corev1.EventTypeWarning
 		note += ": " + err.Error()
 	}
-	r.record(ctx, s, ReasonEnded, ActionEnd, eventType, "end", note)
+	r.record(ctx, s, ReasonEnded, ActionEnd, eventType, s.suffix("end"), note)
 }
 
 func (r *Recorder) record(ctx context.Context, s Session, reason, action, eventType, suffix, note string) {

@@ -101,6 +101,43 @@ func TestStartEvent(t *testing.T) {
 	}
 }
 
+// An attach to a live session records its own pair of Events, beside the
+// session's: named after the attach, saying who entered whose session.
+func TestAttachEvents(t *testing.T) {
+	for _, tc := range []struct {
+		name, owner, start, end string
+	}{
+		{"own", "alice@example.com",
+			"alice@example.com attached to the clone session x7k2p (command: bash) in pod web-eshell-x7k2p container web",
+			"alice@example.com detached from the clone session x7k2p in pod web-eshell-x7k2p container web after 4m12s with exit code 3"},
+		{"another user's", "bob",
+			"alice@example.com attached to bob's clone session x7k2p (command: bash) in pod web-eshell-x7k2p container web",
+			"alice@example.com detached from bob's clone session x7k2p in pod web-eshell-x7k2p container web after 4m12s with exit code 3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := fake.NewClientset()
+			var warn bytes.Buffer
+			s := testSession()
+			s.Attach, s.Owner = "q3m9z", tc.owner
+			newRecorder(c, &warn, started).Start(context.Background(), s)
+			newRecorder(c, &warn, ended).End(context.Background(), s, 3, nil)
+			// The session's own Events keep their names.
+			newRecorder(c, &warn, started).Start(context.Background(), testSession())
+			start, end := getEvent(t, c, "web.x7k2p-attach-q3m9z-start"), getEvent(t, c, "web.x7k2p-attach-q3m9z-end")
+			if start.Reason != ReasonStarted || start.Note != tc.start || start.Labels[meta.SessionLabel] != "x7k2p" {
+				t.Errorf("start: reason %s, note %q, session label %q; want note %q", start.Reason, start.Note, start.Labels[meta.SessionLabel], tc.start)
+			}
+			if end.Reason != ReasonEnded || end.Note != tc.end {
+				t.Errorf("end: reason %s, note %q; want %q", end.Reason, end.Note, tc.end)
+			}
+			getEvent(t, c, "web.x7k2p-start")
+			if warn.Len() != 0 {
+				t.Errorf("unexpected warning: %q", warn.String())
+			}
+		})
+	}
+}
+
 func TestEndEvent(t *testing.T) {
 	c := fake.NewClientset()
 	var warn bytes.Buffer

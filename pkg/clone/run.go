@@ -104,8 +104,9 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 			return
 		}
 		if s.Keep {
-			s.say("Keeping clone job %s (--keep) until its --max-duration ends. Open another shell: kubectl exec -it job/%s -c %s -n %s -- sh; remove it: kubectl delete job %s -n %s (or kubectl eshell end %s)",
-				name, name, container, ns, name, ns, job.Labels[meta.SessionLabel])
+			id := job.Labels[meta.SessionLabel]
+			s.say("Keeping clone job %s (--keep) until its --max-duration ends. Open another shell: kubectl eshell attach %s -n %s; remove it: kubectl eshell end %s -n %s (or kubectl delete job %s -n %s)",
+				name, id, ns, id, ns, name, ns)
 			return
 		}
 		if cerr := s.remove(ns, name, pod); cerr != nil && err == nil {
@@ -159,11 +160,27 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 		return err
 	}
 	defer life.Release()
-	xerr := s.Remote.Exec(ctx, s.Streams, ns, running.Name, container, s.Command)
-	if ctx.Err() != nil && !errors.Is(xerr, session.ErrIdle) {
+	return s.exec(ctx, ns, running.Name, container)
+}
+
+// Reattach opens another shell (or runs Command) in container of pod, the
+// running clone of a live session (`kubectl eshell attach`), beside its
+// lifeline as Run does. The lifeline is not this client's: a kept clone's
+// ignores its client, any other's is held by the session that made it, so
+// the clone outlives this shell, and a shell of a session that ends goes
+// with its clone.
+func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, container string) error {
+	s.say("Opening a shell in clone pod %s, container %s", pod.Name, container)
+	return s.exec(ctx, pod.Namespace, pod.Name, container)
+}
+
+// exec runs Command in the clone; exec returns its exit code itself.
+func (s *Session) exec(ctx context.Context, ns, pod, container string) error {
+	err := s.Remote.Exec(ctx, s.Streams, ns, pod, container, s.Command)
+	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}
-	return xerr
+	return err
 }
 
 // waitPod waits until the Job controller created the clone's pod.

@@ -42,13 +42,18 @@ func (o *Options) auditSession(ctx context.Context, pod, container string) func(
 	if p.NoAudit {
 		return func(error) {}
 	}
-	if o.recorder == nil {
-		o.recorder = audit.NewRecorder(o.client, o.ErrOut)
-	}
 	w := p.Workload
-	return o.recorder.Begin(ctx, audit.Session{
+	return o.begin(ctx, audit.Session{
 		ID: p.SessionID, User: o.whoami.User(ctx), Mode: p.Mode, Namespace: w.Namespace, Command: p.Command, RecordCommand: p.RecordCommand,
 		Workload: corev1.ObjectReference{Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, APIVersion: w.APIVersion, UID: types.UID(w.UID)},
 		Pod:      pod, Container: container, Started: time.Now(),
 	})
+}
+
+// begin records the start of s as Events and returns what records its end.
+func (o *Options) begin(ctx context.Context, s audit.Session) func(error) {
+	if o.recorder == nil {
+		o.recorder = audit.NewRecorder(o.client, o.ErrOut)
+	}
+	return o.recorder.Begin(ctx, s)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/completion"
@@ -41,7 +42,10 @@ const example = `  # Pick environment, service and container interactively, then
   kubectl eshell svc/web --mode exec
 
   # Pipe a script in
-  echo 'ls /' | kubectl eshell pod/web-7d4b9 --mode exec`
+  echo 'ls /' | kubectl eshell pod/web-7d4b9 --mode exec
+
+  # Another shell in a live session, e.g. a clone kept with --keep (ids: kubectl eshell sessions)
+  kubectl eshell attach x7k2p`
 
 // NewCmdEshell builds the root command.
 func NewCmdEshell(streams genericiooptions.IOStreams) *cobra.Command {
@@ -98,13 +102,7 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.StringVar(&o.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
 	f.StringVar(&o.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
 	f.StringVarP(&o.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
-	f.BoolVarP(&o.stdinFlag, "stdin", "i", true, "pass stdin to the remote process (default true)")
-	f.BoolVarP(&o.ttyFlag, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress messages")
-	f.BoolVar(&o.NoAudit, "no-audit", false, "record no start/end Events on the workload")
-	f.BoolVar(&o.RecordCommand, "record-command", false, "write the command's arguments into the clone's annotations and the audit Events (default from config, false: only the program and the number of arguments, as arguments may hold secrets)")
-	f.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
-	f.StringVar(&o.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
+	o.shellFlags(f)
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
 	f.DurationVar(&o.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
 	// debug
@@ -126,11 +124,28 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
 	f.StringVar(&o.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 
-	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), completion.NewCmd(o.Out))
+	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdAttach(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), completion.NewCmd(o.Out))
 	// After every flag is defined: completion looks them up.
-	completion.Register(cmd, completion.Line{ConfigFlags: o.ConfigFlags, Env: &o.Pick.Env, EnvLabel: &o.Pick.EnvLabel,
-		ConfigPath: &o.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod})
+	completion.Register(cmd, o.line())
 	return cmd
+}
+
+// line is what completion reads of the command line.
+func (o *Options) line() completion.Line {
+	return completion.Line{ConfigFlags: o.ConfigFlags, Env: &o.Pick.Env, EnvLabel: &o.Pick.EnvLabel,
+		ConfigPath: &o.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod}
+}
+
+// shellFlags are the flags of every command that opens a shell: a
+// session, and attach.
+func (o *Options) shellFlags(f *pflag.FlagSet) {
+	f.BoolVarP(&o.stdinFlag, "stdin", "i", true, "pass stdin to the remote process")
+	f.BoolVarP(&o.ttyFlag, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")
+	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress messages")
+	f.BoolVar(&o.NoAudit, "no-audit", false, "record no start/end Events on the workload")
+	f.BoolVar(&o.RecordCommand, "record-command", false, "write the command's arguments into the clone's annotations and the audit Events (default from config, false: only the program and the number of arguments, as arguments may hold secrets)")
+	f.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
+	f.StringVar(&o.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
 }
 
 // Main runs the command and returns the process exit code: the remote

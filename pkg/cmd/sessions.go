@@ -81,8 +81,9 @@ func newCmdEnd(o *Options) *cobra.Command {
 whoever started it. A clone's Job is deleted, and with it its pod and its
 NetworkPolicy copies; a debug container's processes are ended, which ends the
 container (it stays in the pod spec, as every ephemeral container does).`,
-		Example: `  kubectl eshell end x7k2p -n shop`,
-		Args:    cobra.ExactArgs(1),
+		Example:           `  kubectl eshell end x7k2p -n shop`,
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: o.line().Sessions(nil),
 		RunE: func(c *cobra.Command, args []string) error {
 			if err := o.completeClient(); err != nil {
 				return err

@@ -17,6 +17,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
+	"github.com/sberz/kubectl-eshell/pkg/sessions"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -217,4 +218,17 @@ func (l Line) Target(c *cobra.Command, toComplete string) ([]cobra.Completion, c
 		directive |= cobra.ShellCompDirectiveNoSpace
 	}
 	return out, directive
+}
+
+// Sessions completes a session ID (attach, end): the user's live sessions
+// in the namespace, everyone's with *allUsers.
+func (l Line) Sessions(allUsers *bool) cobra.CompletionFunc {
+	return func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		return l.FromCluster(true, func(ctx context.Context, cl target.Clients, ns string) ([]picker.Candidate, error) {
+			return sessions.Candidates(ctx, cl.Typed, ns, allUsers != nil && *allUsers)
+		})(c, args, toComplete)
+	}
 }

@@ -85,6 +85,15 @@ func DefaultPath() string {
 	return filepath.Join(d, "config.yaml")
 }
 
+// Path is the config file to read: flag (--config) when given, else
+// DefaultPath.
+func Path(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return DefaultPath()
+}
+
 // Field names in config.yaml.
 const (
 	fieldMode              = "mode"

@@ -201,7 +201,8 @@ func reuse(p plan.Plan, d plan.Deps, pod *corev1.Pod, ec *corev1.EphemeralContai
 		return true
 	}
 	if d.Confirm == nil {
-		d.Infof("Pod %s already has your running debug container %s (%s); pass --reuse to attach to it instead of adding another", pod.Name, ec.Name, ec.Image)
+		d.Infof("Pod %s already has your running debug container %s (%s); pass --reuse to attach to it instead of adding another, or open a shell in it with: kubectl eshell attach %s -n %s",
+			pod.Name, ec.Name, ec.Image, strings.TrimPrefix(ec.Name, meta.DebugContainerPrefix), pod.Namespace)
 		return false
 	}
 	return d.Confirm(fmt.Sprintf("Pod %s already has your running debug container %s (%s). Attach to it instead of adding another? [y/N] ",

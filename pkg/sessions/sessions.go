@@ -16,10 +16,13 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/client-go/kubernetes"
 
+	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -135,6 +138,25 @@ func listPods(ctx context.Context, r session.Remote, namespace string) ([]*corev
 		return nil, fmt.Errorf("listing pods: %w", err)
 	}
 	return out, nil
+}
+
+// Candidates are the live sessions of the user of c in namespace (with
+// allUsers everyone's), for completing an ID: the id, described by mode,
+// workload and, when they are not the user's, owner.
+func Candidates(ctx context.Context, c kubernetes.Interface, namespace string, allUsers bool) ([]picker.Candidate, error) {
+	user := ""
+	if !allUsers {
+		user = (&access.Whoami{Client: c}).User(ctx)
+	}
+	list, err := List(ctx, session.Remote{Client: c}, namespace, user)
+	out := make([]picker.Candidate, len(list))
+	for i, in := range list {
+		out[i] = picker.Candidate{Value: in.ID, Description: fmt.Sprintf("%s of %s", in.Mode, in.Workload)}
+		if allUsers {
+			out[i].Description += " by " + in.User
+		}
+	}
+	return out, err
 }
 
 // Find returns the live session id in namespace, whoever started it.

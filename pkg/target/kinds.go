@@ -196,6 +196,12 @@ func supportedTypes() string {
 	return strings.Join(names, ", ")
 }
 
+// Get reads the object ref names; its Kind must be set. Unlike Resolve it
+// offers no close matches when there is none.
+func Get(ctx context.Context, c kubernetes.Interface, ns string, ref Ref) (*Workload, error) {
+	return get(ctx, c, ns, ref.Kind, ref.Name)
+}
+
 // get reads the object k/name and makes it a Workload.
 func get(ctx context.Context, c kubernetes.Interface, ns string, k Kind, name string) (*Workload, error) {
 	i, ok := info(k)

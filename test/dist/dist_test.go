@@ -224,7 +224,7 @@ func TestManifestMetadata(t *testing.T) {
 			t.Errorf("spec.description does not mention %q", s)
 		}
 	}
-	for _, s := range []string{"pods/exec", "pods/attach", "kubectl eshell sessions", "kubectl eshell end"} {
+	for _, s := range []string{"pods/exec", "pods/attach", "kubectl eshell sessions", "kubectl eshell attach", "kubectl eshell end"} {
 		if !strings.Contains(p.Spec.Caveats, s) {
 			t.Errorf("spec.caveats does not mention %q", s)
 		}

@@ -1,0 +1,238 @@
+// Package attach re-enters a live session that `kubectl eshell sessions`
+// lists: a new shell (or command) in a clone's container or in a debug
+// session's ephemeral container, run beside the session's lifeline through
+// exec exactly as the session's own shell runs.
+package attach
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/access"
+	"github.com/sberz/kubectl-eshell/pkg/audit"
+	"github.com/sberz/kubectl-eshell/pkg/clone"
+	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/debug"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/podwatch"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/sessions"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
+	"github.com/sberz/kubectl-eshell/pkg/target"
+)
+
+// Flags are what the command line gave; a nil one is left to the
+// terminals (Stdin, TTY) or the config file (IdleTimeout, RecordCommand).
+type Flags struct {
+	Stdin, TTY, RecordCommand *bool
+	IdleTimeout               *time.Duration
+	AllUsers                  bool
+}
+
+// NewRequest settles an attach in namespace: args are the session ID and
+// the command, the flags win over the config file and the terminals.
+func NewRequest(namespace string, args []string, f Flags, cfg config.Config, streams genericiooptions.IOStreams) Request {
+	useStdin, useTTY := session.Decide(streams, f.Stdin, f.TTY)
+	req := Request{
+		Namespace: namespace, AllUsers: f.AllUsers, RecordCommand: cfg.RecordCommand,
+		Streams: session.Streams{IOStreams: streams, Stdin: useStdin, TTY: useTTY, IdleTimeout: cfg.IdleTimeout},
+	}
+	if len(args) > 0 {
+		req.ID, req.Command = args[0], args[1:]
+	}
+	if f.RecordCommand != nil {
+		req.RecordCommand = *f.RecordCommand
+	}
+	if f.IdleTimeout != nil {
+		req.Streams.IdleTimeout = *f.IdleTimeout
+	}
+	return req
+}
+
+// Request is one `kubectl eshell attach`.
+type Request struct {
+	Namespace string
+	ID        string
+	// Command runs instead of the shell (bash where the image has it,
+	// else sh).
+	Command []string
+	Streams session.Streams
+	// AllUsers allows entering a session someone else started.
+	AllUsers bool
+	// RecordCommand records Command's arguments in the audit Events.
+	RecordCommand bool
+}
+
+// Deps is what an attach needs from the command line.
+type Deps struct {
+	Remote session.Remote
+	// Progress receives status lines; nil when --quiet.
+	Progress io.Writer
+	// User is the authenticated user; it may wait for the prefetch.
+	User func(context.Context) string
+	// Audit records the start of the attach and returns what records its
+	// end; nil records nothing (--no-audit).
+	Audit func(context.Context, audit.Session) (end func(error))
+}
+
+// Run checks the permissions an attach needs, finds the live session
+// req.ID, refuses another user's without req.AllUsers, checks that its
+// container still runs and runs the command in it. The remote exit code
+// comes back as a *session.ExitError.
+func Run(ctx context.Context, req Request, d Deps) (err error) {
+	if req.Streams.TTY && !session.IsTerminal(req.Streams.In) {
+		return errors.New("-t needs a terminal on stdin; drop -t when piping input")
+	}
+	r := d.Remote
+	if err := access.Check(ctx, r.Client, access.AttachNeeded(req.Namespace)); err != nil {
+		var me *access.MissingError
+		if errors.As(err, &me) {
+			me.User = d.User(ctx) // so the message can be forwarded to an admin as it is
+		}
+		return err
+	}
+	in, err := sessions.Find(ctx, r, req.Namespace, req.ID)
+	if err != nil {
+		return err
+	}
+	user := d.User(ctx)
+	if err := Allowed(in, user, req.AllUsers); err != nil {
+		return err
+	}
+	var pod *corev1.Pod
+	if in.Pod != "" {
+		if pod, err = r.Client.CoreV1().Pods(in.Namespace).Get(ctx, in.Pod, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			pod, err = nil, nil // gone since the listing: Usable says so
+		} else if err != nil {
+			return fmt.Errorf("reading pod %s of session %s: %w", in.Pod, in.ID, err)
+		}
+	}
+	if err := Usable(in, pod); err != nil {
+		return err
+	}
+	argv := req.Command
+	if len(argv) == 0 {
+		argv = shell.Detect()
+	}
+	if in.User != user && d.Progress != nil {
+		fmt.Fprintf(d.Progress, "Attaching to %s's %s session %s (--all-users); the audit Events record that you did\n", in.User, in.Mode, in.ID)
+	}
+	if d.Audit != nil {
+		end := d.Audit(ctx, audit.Session{
+			ID: in.ID, Attach: session.NewID(), User: user, Owner: in.User, Mode: in.Mode, Namespace: in.Namespace,
+			Command: req.Command, RecordCommand: req.RecordCommand, Workload: regarding(ctx, r, in.Namespace, in.Workload),
+			Pod: in.Pod, Container: in.Container, Started: time.Now(),
+		})
+		defer func() { end(err) }()
+	}
+	if in.Mode == mode.Debug {
+		s := &debug.Session{Remote: r, Streams: req.Streams, Command: argv, Progress: d.Progress}
+		return s.Reattach(ctx, pod, ephemeral(pod, in.Container))
+	}
+	s := &clone.Session{Remote: r, Streams: req.Streams, Command: argv, Progress: d.Progress}
+	return s.Reattach(ctx, pod, in.Container)
+}
+
+// Allowed refuses a session that user did not start, unless allUsers: its
+// shell history, environment and working files are its owner's, and an
+// administrator wants entering them to be a decision, not a typo. It is no
+// security boundary (whoever may exec into the pod can enter it with
+// kubectl), which is why a flag is enough, and the audit Events name both.
+func Allowed(in sessions.Info, user string, allUsers bool) error {
+	switch {
+	case allUsers, in.User == user && user != access.Unknown:
+		return nil
+	case user == access.Unknown:
+		return fmt.Errorf("the API server does not say who you are, so eshell cannot tell whether session %s (started by %s) is yours; "+
+			"pass --all-users to attach anyway", in.ID, in.User)
+	}
+	return fmt.Errorf("session %s is %s's, not yours: its shell history, environment and files are theirs; "+
+		"attach only when they asked you to, with --all-users (the audit Events record that you did)", in.ID, in.User)
+}
+
+// Usable says why the session's container cannot take a shell, or nil
+// when it runs. pod is the session's pod as read just now; nil when there
+// is none (a clone whose Job has no pod yet, or a pod gone since).
+func Usable(in sessions.Info, pod *corev1.Pod) error {
+	hint := fmt.Sprintf("list the live sessions with: kubectl eshell sessions -n %s", in.Namespace)
+	switch {
+	case pod == nil && in.Pod == "":
+		return fmt.Errorf("session %s has no pod yet (clone job %s): it is starting or could not start; see why with kubectl describe job %s -n %s",
+			in.ID, in.Job, in.Job, in.Namespace)
+	case pod == nil:
+		return fmt.Errorf("the pod %s of session %s is gone: the session has ended; %s", in.Pod, in.ID, hint)
+	case pod.DeletionTimestamp != nil:
+		return fmt.Errorf("the pod %s of session %s is being deleted: the session is ending; %s", pod.Name, in.ID, hint)
+	case pod.Status.Phase != corev1.PodRunning:
+		return fmt.Errorf("the pod %s of session %s is %s, not running; see why with kubectl describe pod %s -n %s",
+			pod.Name, in.ID, pod.Status.Phase, pod.Name, in.Namespace)
+	}
+	st := podwatch.Status(pod, in.Container)
+	switch {
+	case st == nil:
+		return fmt.Errorf("pod %s of session %s has no container %s yet; see why with kubectl describe pod %s -n %s", pod.Name, in.ID, in.Container, pod.Name, in.Namespace)
+	case st.State.Running != nil:
+		if in.Mode == mode.Debug && ephemeral(pod, in.Container) == nil {
+			return fmt.Errorf("pod %s has no debug container %s; %s", pod.Name, in.Container, hint)
+		}
+		return nil
+	case st.State.Terminated != nil:
+		return fmt.Errorf("container %s of session %s has ended (%s, exit code %d): the session is over; %s",
+			in.Container, in.ID, st.State.Terminated.Reason, st.State.Terminated.ExitCode, hint)
+	case st.State.Waiting != nil:
+		return fmt.Errorf("container %s of session %s is not running (%s); see why with kubectl describe pod %s -n %s",
+			in.Container, in.ID, st.State.Waiting.Reason, pod.Name, in.Namespace)
+	}
+	return fmt.Errorf("container %s of session %s is not running; see why with kubectl describe pod %s -n %s", in.Container, in.ID, pod.Name, in.Namespace)
+}
+
+func ephemeral(pod *corev1.Pod, name string) *corev1.EphemeralContainer {
+	for i := range pod.Spec.EphemeralContainers {
+		if pod.Spec.EphemeralContainers[i].Name == name {
+			return &pod.Spec.EphemeralContainers[i]
+		}
+	}
+	return nil
+}
+
+// regarding is what the attach's Events are about: the workload the
+// session was opened next to (workload is kind/name, as sessions lists
+// it), or its controller when that is a kind eshell knows (a debug
+// session's pod is listed by its ReplicaSet; its Deployment is what people
+// describe). The object is read for its UID, without which `kubectl
+// describe` does not show the Events; when it cannot be read they still
+// name it, and an unreadable name leaves them on the pod.
+func regarding(ctx context.Context, r session.Remote, ns, workload string) corev1.ObjectReference {
+	ref, err := target.ParseRef(workload)
+	if err != nil || ref.Kind == "" {
+		return corev1.ObjectReference{}
+	}
+	out := corev1.ObjectReference{Kind: string(ref.Kind), Name: ref.Name, Namespace: ns}
+	w, err := target.Get(ctx, r.Client, ns, ref)
+	if err != nil {
+		return out
+	}
+	out.APIVersion, out.UID = w.APIVersion, types.UID(w.UID)
+	m, err := apimeta.Accessor(w.Object)
+	if err != nil {
+		return out
+	}
+	if c := metav1.GetControllerOf(m); c != nil {
+		for _, k := range target.Kinds() {
+			if string(k) == c.Kind {
+				return corev1.ObjectReference{Kind: c.Kind, APIVersion: c.APIVersion, Name: c.Name, UID: c.UID, Namespace: ns}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,135 @@
+package attach
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/access"
+	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/sessions"
+)
+
+func TestNewRequest(t *testing.T) {
+	yes, no := true, false
+	minute := time.Minute
+	cfg := config.Defaults()
+	recording := config.Defaults()
+	recording.RecordCommand = true
+	pipes := genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		flags Flags
+		cfg   config.Config
+		want  Request
+	}{
+		{"shell, defaults", []string{"x7k2p"}, Flags{}, cfg,
+			Request{Namespace: "shop", ID: "x7k2p", Command: []string{}, Streams: streams(pipes, true, false, 30*time.Minute)}},
+		{"command, no stdin, config records", []string{"x7k2p", "cat", "/marker"}, Flags{Stdin: &no}, recording,
+			Request{Namespace: "shop", ID: "x7k2p", Command: []string{"cat", "/marker"}, Streams: streams(pipes, false, false, 30*time.Minute), RecordCommand: true}},
+		{"flags over the config file", []string{"x7k2p"}, Flags{RecordCommand: &no, IdleTimeout: &minute, AllUsers: true}, recording,
+			Request{Namespace: "shop", ID: "x7k2p", Command: []string{}, AllUsers: true, Streams: streams(pipes, true, false, time.Minute)}},
+		{"-t keeps stdin", []string{"x7k2p"}, Flags{Stdin: &no, TTY: &yes}, cfg,
+			Request{Namespace: "shop", ID: "x7k2p", Command: []string{}, Streams: streams(pipes, true, true, 30*time.Minute)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := NewRequest("shop", tc.args, tc.flags, tc.cfg, pipes)
+			if got.Namespace != tc.want.Namespace || got.ID != tc.want.ID || strings.Join(got.Command, " ") != strings.Join(tc.want.Command, " ") ||
+				got.AllUsers != tc.want.AllUsers || got.RecordCommand != tc.want.RecordCommand ||
+				got.Streams.Stdin != tc.want.Streams.Stdin || got.Streams.TTY != tc.want.Streams.TTY || got.Streams.IdleTimeout != tc.want.Streams.IdleTimeout {
+				t.Errorf("NewRequest = %+v\nwant %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func streams(io genericiooptions.IOStreams, stdin, tty bool, idle time.Duration) session.Streams {
+	return session.Streams{IOStreams: io, Stdin: stdin, TTY: tty, IdleTimeout: idle}
+}
+
+func TestAllowed(t *testing.T) {
+	alice := sessions.Info{ID: "x7k2p", User: "alice", Mode: mode.Clone}
+	unknown := sessions.Info{ID: "x7k2p", User: access.Unknown, Mode: mode.Clone}
+	for _, tc := range []struct {
+		name     string
+		in       sessions.Info
+		user     string
+		allUsers bool
+		want     string // a part of the error; "" is allowed
+	}{
+		{"own session", alice, "alice", false, ""},
+		{"another user's", alice, "bob", false, "session x7k2p is alice's, not yours"},
+		{"another user's, --all-users", alice, "bob", true, ""},
+		{"who you are is unknown", unknown, access.Unknown, false, "cannot tell whether session x7k2p (started by unknown) is yours; pass --all-users"},
+		{"who you are is unknown, --all-users", alice, access.Unknown, true, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Allowed(tc.in, tc.user, tc.allUsers)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			case tc.want != "" && !strings.Contains(err.Error(), "--all-users"):
+				t.Errorf("the refusal does not name the override: %v", err)
+			}
+		})
+	}
+}
+
+func TestUsable(t *testing.T) {
+	clone := sessions.Info{ID: "x7k2p", Mode: mode.Clone, Namespace: "shop", Job: "web-eshell-x7k2p", Pod: "web-eshell-x7k2p-abcde", Container: "web"}
+	debug := sessions.Info{ID: "q3m9z", Mode: mode.Debug, Namespace: "shop", Pod: "web-1", Container: "eshell-q3m9z"}
+	pod := func(name string, phase corev1.PodPhase, state corev1.ContainerState, ephemeral ...string) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"}, Status: corev1.PodStatus{Phase: phase}}
+		for _, e := range ephemeral {
+			p.Spec.EphemeralContainers = append(p.Spec.EphemeralContainers, corev1.EphemeralContainer{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: e}})
+			p.Status.EphemeralContainerStatuses = append(p.Status.EphemeralContainerStatuses, corev1.ContainerStatus{Name: e, State: state})
+		}
+		if len(ephemeral) == 0 {
+			p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "web", State: state}}
+		}
+		return p
+	}
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	waiting := corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "ContainerCreating"}}
+	ended := corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Completed", ExitCode: 0}}
+	deleting := pod(clone.Pod, corev1.PodRunning, running)
+	deleting.DeletionTimestamp = new(metav1.Now())
+	noPodYet := clone
+	noPodYet.Pod = ""
+	for _, tc := range []struct {
+		name string
+		in   sessions.Info
+		pod  *corev1.Pod
+		want string // a part of the error; "" is usable
+	}{
+		{"running clone", clone, pod(clone.Pod, corev1.PodRunning, running), ""},
+		{"running debug container", debug, pod(debug.Pod, corev1.PodRunning, running, "eshell-q3m9z"), ""},
+		{"clone without a pod yet", noPodYet, nil, "session x7k2p has no pod yet (clone job web-eshell-x7k2p)"},
+		{"pod gone", clone, nil, "is gone: the session has ended; list the live sessions with: kubectl eshell sessions -n shop"},
+		{"pod being deleted", clone, deleting, "is being deleted"},
+		{"pod pending", clone, pod(clone.Pod, corev1.PodPending, waiting), "is Pending, not running; see why with kubectl describe pod web-eshell-x7k2p-abcde -n shop"},
+		{"container waiting", clone, pod(clone.Pod, corev1.PodRunning, waiting), "is not running (ContainerCreating)"},
+		{"debug container ended", debug, pod(debug.Pod, corev1.PodRunning, ended, "eshell-q3m9z"), "has ended (Completed, exit code 0): the session is over"},
+		{"no such container", debug, pod(debug.Pod, corev1.PodRunning, running, "eshell-other"), "has no container eshell-q3m9z"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := Usable(tc.in, tc.pod)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("not usable: %v", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,96 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sberz/kubectl-eshell/pkg/access"
+	"github.com/sberz/kubectl-eshell/pkg/attach"
+	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+)
+
+func newCmdAttach(o *Options) *cobra.Command {
+	var flags attach.Flags
+	cmd := &cobra.Command{
+		Use:   "attach ID [-- COMMAND [ARGS...]]",
+		Short: "Open another shell in a live session: a kept clone or a running debug container",
+		Long: `Open another shell, or run COMMAND, in the live session ID (see kubectl eshell
+sessions) in the current namespace: in a clone's container (one started with
+--keep lives until its --max-duration), or in a debug session's ephemeral
+container while its first client holds it. The shell runs beside the session's
+lifeline, as the session's own does: bash where the image has it, else sh. A
+terminal is used when stdin and stdout are terminals (-t/-i override); the
+remote exit code is eshell's. Start and end Events are recorded on the workload.
+
+Another user's session is refused: its shell history, environment and files
+are theirs. --all-users attaches anyway (when they asked you to), and the
+Events name you both.`,
+		Example: `  # Back into a clone kept with --keep (its id is printed, and listed by sessions)
+  kubectl eshell attach x7k2p
+
+  # One command in it; its exit code is eshell's
+  kubectl eshell attach x7k2p -- cat /tmp/report.txt`,
+		Args: func(c *cobra.Command, args []string) error {
+			n := len(args)
+			if dash := c.ArgsLenAtDash(); dash >= 0 {
+				n = dash
+			}
+			switch {
+			case n == 0:
+				return errors.New("give the ID of the session to attach to; list them with: kubectl eshell sessions")
+			case n > 1:
+				return fmt.Errorf("too many arguments %q: give one session ID, and put the command after -- (e.g. kubectl eshell attach x7k2p -- ls /)", args[:n])
+			}
+			return nil
+		},
+		RunE: func(c *cobra.Command, args []string) error {
+			if err := o.completeClient(); err != nil {
+				return err
+			}
+			o.whoami.Prefetch(c.Context())
+			cfg, err := config.Load(config.Path(o.ConfigPath))
+			if err != nil {
+				return err
+			}
+			ns, err := o.namespace()
+			if err != nil {
+				return err
+			}
+			given := func(name string, v *bool) *bool {
+				if c.Flags().Changed(name) {
+					return v
+				}
+				return nil
+			}
+			flags.Stdin, flags.TTY, flags.RecordCommand = given("stdin", &o.stdinFlag), given("tty", &o.ttyFlag), given("record-command", &o.RecordCommand)
+			if c.Flags().Changed("idle-timeout") {
+				flags.IdleTimeout = &o.IdleTimeout
+			}
+			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+			defer stop()
+			return access.Advise(attach.Run(ctx, attach.NewRequest(ns, args, flags, cfg, o.IOStreams), o.attachDeps()), o.rest.Host)
+		},
+	}
+	f := cmd.Flags()
+	f.BoolVar(&flags.AllUsers, "all-users", false, "attach to a session another user started (refused without it; the audit Events name you both)")
+	o.shellFlags(f)
+	cmd.ValidArgsFunction = o.line().Sessions(&flags.AllUsers)
+	return cmd
+}
+
+func (o *Options) attachDeps() attach.Deps {
+	d := attach.Deps{Remote: session.Remote{Config: o.rest, Client: o.client}, User: o.whoami.User}
+	if !o.Quiet {
+		d.Progress = o.ErrOut
+	}
+	if !o.NoAudit {
+		d.Audit = o.begin
+	}
+	return d
+}

@@ -1,0 +1,236 @@
+package e2e
+
+// `kubectl eshell attach ID` re-enters a live session: a kept clone, a
+// debug container whose first client still holds it.
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/sberz/kubectl-eshell/pkg/audit"
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/test/e2e/framework"
+)
+
+// keptID is the session id a --keep session printed in its hint.
+func keptID(f *framework.F, r framework.Result) string {
+	f.T.Helper()
+	m := regexp.MustCompile(`Open another shell: kubectl eshell attach ([a-z0-9]{5}) -n ` + f.Namespace + `;`).FindStringSubmatch(r.Stderr)
+	if r.Code != 0 || m == nil {
+		f.T.Fatalf("--keep should exit 0 and say how to attach: %+v", r)
+	}
+	return m[1]
+}
+
+// complete returns what `__complete ARGS` offers, value and description.
+func complete(f *framework.F, args ...string) string {
+	f.T.Helper()
+	r := f.Eshell("", append([]string{"__complete"}, args...)...)
+	if r.Code != 0 {
+		f.T.Fatalf("__complete %v: %+v", args, r)
+	}
+	return r.Stdout
+}
+
+func TestAttachKeptClone(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "bash:5.2")
+	marker := "marker-" + framework.RandSuffix()
+	id := keptID(f, f.Eshell("", "deploy/web", "--keep", "--", "sh", "-c", "echo "+marker+" > /marker"))
+
+	// A command: its output and its exit code.
+	start := time.Now()
+	r := f.Eshell("", "attach", id, "--", "cat", "/marker")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != marker || !strings.Contains(r.Stderr, "Opening a shell in clone pod web-eshell-"+id) {
+		t.Fatalf("attach %s -- cat /marker: want %q from the kept clone, got %+v", id, marker, r)
+	}
+	t.Logf("attach -- cat took %s", time.Since(start).Round(time.Millisecond))
+	if r := f.Eshell("", "attach", id, "--", "sh", "-c", "exit 7"); r.Code != 7 {
+		t.Errorf("attach %s -- sh -c 'exit 7': exit %d, want 7", id, r.Code)
+	}
+
+	// A shell on a terminal: bash (the image has it), the same clone.
+	term := f.Pty("attach", id)
+	term.Expect(`bash-5\.2# `+`(?:\x1b\[[0-9;?]*[A-Za-z])*$`, 30*time.Second)
+	term.Type("cat /marker; exit 3\r")
+	term.Expect(marker, 10*time.Second)
+	if code := term.Wait(20 * time.Second); code != 3 {
+		t.Errorf("interactive attach: exit %d after `exit 3`, want 3", code)
+	}
+
+	// Completion offers the session, with its mode and workload.
+	for _, sub := range []string{"attach", "end"} {
+		if out := complete(f, "-n", f.Namespace, sub, ""); !strings.Contains(out, id+"\tclone of deployment/web\n") {
+			t.Errorf("__complete %s '' lacks %s:\n%s", sub, id, out)
+		}
+	}
+
+	// Each attach left its own pair of Events on the Deployment, beside the session's.
+	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var notes []string
+	for _, e := range evs.Items {
+		notes = append(notes, e.Reason+"|"+e.Note)
+		if strings.Contains(e.Name, "-attach-") && (e.Regarding.Kind != "Deployment" || e.Regarding.Name != "web" || e.Regarding.UID == "") {
+			t.Errorf("attach event %s regards %+v, want the Deployment web with its UID", e.Name, e.Regarding)
+		}
+	}
+	all := strings.Join(notes, "\n")
+	for _, want := range []string{
+		audit.ReasonStarted + "|dev started a clone session",
+		audit.ReasonStarted + "|dev attached to the clone session " + id + " (command: cat (1 argument, not recorded))",
+		audit.ReasonEnded + "|dev detached from the clone session " + id,
+		"with exit code 7", "with exit code 3",
+	} {
+		if !strings.Contains(all, want) {
+			t.Errorf("events lack %q:\n%s", want, all)
+		}
+	}
+	if len(evs.Items) != 8 {
+		t.Errorf("want 8 events (the session's start and end, three attaches' start and end), got %d:\n%s", len(evs.Items), all)
+	}
+
+	// Once ended, the session cannot be entered.
+	if r := f.Eshell("", "end", id); r.Code != 0 {
+		t.Fatalf("end %s: %+v", id, r)
+	}
+	r = f.Eshell("", "attach", id, "--", "true")
+	if r.Code != 1 || !strings.Contains(r.Stderr, `no live session "`+id+`"`) || !strings.Contains(r.Stderr, "kubectl eshell sessions -n "+f.Namespace) {
+		t.Errorf("attach after end: want a clear error saying to list the sessions, got %+v", r)
+	}
+	expectNoClones(f)
+}
+
+// Another user's session is theirs: refused unless --all-users, which the
+// Events record.
+func TestAttachOtherUsersSession(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "bash:5.2")
+	id := keptID(f, f.Run(f.AsAdmin("-n", f.Namespace, "deploy/web", "--keep", "--", "true"), ""))
+	r := f.Eshell("", "attach", id, "--", "echo", "entered")
+	if r.Code != 1 || strings.Contains(r.Stdout, "entered") || !strings.Contains(r.Stderr, "session "+id+" is ") ||
+		!strings.Contains(r.Stderr, "'s, not yours") || !strings.Contains(r.Stderr, "--all-users") {
+		t.Errorf("attach to another user's session: want a refusal naming --all-users, got %+v", r)
+	}
+	if out := complete(f, "-n", f.Namespace, "attach", ""); strings.Contains(out, id) {
+		t.Errorf("__complete attach '' offers another user's session %s:\n%s", id, out)
+	}
+	if out := complete(f, "-n", f.Namespace, "attach", "--all-users", ""); !strings.Contains(out, id+"\tclone of deployment/web by ") {
+		t.Errorf("__complete attach --all-users '' lacks %s:\n%s", id, out)
+	}
+	r = f.Eshell("", "attach", "--all-users", id, "--", "echo", "entered")
+	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "entered" || !strings.Contains(r.Stderr, "(--all-users); the audit Events record that you did") {
+		t.Fatalf("attach --all-users: %+v", r)
+	}
+	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, e := range evs.Items {
+		found = found || regexp.MustCompile(`^dev attached to \S+'s clone session `+id).MatchString(e.Note)
+	}
+	if !found {
+		t.Errorf("no event says dev attached to the other user's session: %+v", evs.Items)
+	}
+	if r := f.Eshell("", "end", id); r.Code != 0 {
+		t.Errorf("end %s: %+v", id, r)
+	}
+	expectNoClones(f)
+}
+
+// A debug session left running on a terminal is entered from a second
+// eshell: the same container (a file the first shell wrote), the exit
+// code kept; once its first client ends, so does the session.
+func TestAttachDebugSession(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	term := f.Pty("deploy/web", "--mode", "debug")
+	name := term.Expect(`(?s)Waiting for debug container (eshell-[a-z0-9]{5}) to start\.\.\..*`+framework.Prompt, 30*time.Second)[1]
+	id := strings.TrimPrefix(name, meta.DebugContainerPrefix)
+	term.Type("echo first-shell > /tmp/attach-marker; echo wrote-$((6*7))\r")
+	term.Expect(`wrote-42`, 10*time.Second)
+
+	r := f.Eshell("", "attach", id, "--", "sh", "-c", "cat /tmp/attach-marker; exit 6")
+	if r.Code != 6 || strings.TrimSpace(r.Stdout) != "first-shell" || !strings.Contains(r.Stderr, "Opening a shell in debug container "+name) {
+		t.Errorf("attach %s: want the first shell's file and exit 6, got %+v", id, r)
+	}
+	if out := complete(f, "-n", f.Namespace, "attach", ""); !strings.Contains(out, id+"\tdebug of replicaset/web-") {
+		t.Errorf("__complete attach '' lacks the debug session %s:\n%s", id, out)
+	}
+	// Without a terminal, a second debug session says how to enter the running one.
+	r = f.Eshell("", "deploy/web", "--mode", "debug", "--", "true")
+	if r.Code != 0 || !strings.Contains(r.Stderr, "kubectl eshell attach "+id+" -n "+f.Namespace) {
+		t.Errorf("debug without a terminal should offer attach %s: %+v", id, r)
+	}
+	d.expectCount(2, "attach must not add a container")
+
+	term.Type("exit\r")
+	if code := term.Wait(20 * time.Second); code != 0 {
+		t.Errorf("first debug session: exit %d", code)
+	}
+	d.expectTerminated(name, 30*time.Second)
+	r = f.Eshell("", "attach", id, "--", "true")
+	if r.Code != 1 || !strings.Contains(r.Stderr, `no live session "`+id+`"`) {
+		t.Errorf("attach to an ended debug session: %+v", r)
+	}
+}
+
+// A kept clone whose container never ran cannot be entered, and says why;
+// an unknown id says where to look; missing rights are listed.
+func TestAttachRefusals(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	// Its pods never run, which a clone does not need: it is built from the template.
+	f.Apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: registry.invalid/eshell/none:1, command: [sleep, infinity]}]
+`)
+	r := f.Eshell("", "deploy/web", "--keep", "--pod-running-timeout", "30s", "--", "true")
+	m := regexp.MustCompile(`kubectl eshell attach ([a-z0-9]{5}) `).FindStringSubmatch(r.Stderr)
+	if r.Code != 1 || m == nil {
+		t.Fatalf("a clone of an image that cannot be pulled, kept: want a failure that names the session, got %+v", r)
+	}
+	r = f.Eshell("", "attach", m[1], "--", "true")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "of session "+m[1]+" is Pending, not running; see why with kubectl describe pod") {
+		t.Errorf("attach to a clone that never ran: %+v", r)
+	}
+	r = f.Eshell("", "attach", "zzzzz")
+	if r.Code != 1 || !strings.Contains(r.Stderr, `no live session "zzzzz" in namespace "`+f.Namespace+`"; list them with: kubectl eshell sessions`) {
+		t.Errorf("attach to an unknown id: %+v", r)
+	}
+	if r := f.Eshell("", "attach", "-t", m[1]); r.Code != 1 || !strings.Contains(r.Stderr, "-t needs a terminal on stdin") {
+		t.Errorf("attach -t with piped input: %+v", r)
+	}
+	for _, args := range [][]string{{"attach"}, {"attach", "a", "b"}} {
+		if r := f.Eshell("", args...); r.Code != 1 || !strings.Contains(r.Stderr, "session ID") && !strings.Contains(r.Stderr, "ID of the session") {
+			t.Errorf("%v: want a usage error, got %+v", args, r)
+		}
+	}
+	if r := f.Eshell("", "end", m[1]); r.Code != 0 {
+		t.Errorf("end %s: %+v", m[1], r)
+	}
+
+	u := framework.NewUnbound(t)
+	r = u.Eshell("", "attach", "x7k2p")
+	if r.Code != 1 || !strings.Contains(r.Stderr, `user "dev" is missing`) || !strings.Contains(r.Stderr, "create pods/exec in namespace") {
+		t.Errorf("attach without permissions: want the missing ones listed, got %+v", r)
+	}
+}
