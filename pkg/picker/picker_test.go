@@ -187,7 +187,8 @@ func workloadObjects(now time.Time) []runtime.Object {
 
 func TestListWorkloadsRendering(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	c := fake.NewClientset(workloadObjects(now)...)
+	c := targettest.NewClientset(workloadObjects(now)...)
+	c.Now = func() time.Time { return now } // the ages are the server's
 	l := ListWorkloads(context.Background(), c, "ns", time.Second)
 	if len(l.Failed) > 0 || len(l.Forbidden) > 0 {
 		t.Fatalf("failed %v forbidden %v", l.Failed, l.Forbidden)
@@ -204,8 +205,47 @@ func TestListWorkloadsRendering(t *testing.T) {
 	}
 	// The table is aligned on its widest cell.
 	want = realign(want)
-	if diff := cmp.Diff(want, WorkloadRows(l.Workloads, now)); diff != "" {
+	if diff := cmp.Diff(want, WorkloadRows(l.Workloads)); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+}
+
+// TestCandidate reads rows as the API server words them (kubectl get's
+// columns): what each kind shows, and what is offered through another
+// object.
+func TestCandidate(t *testing.T) {
+	row := func(cells map[string]string, owners ...string) target.Row {
+		r := target.Row{Meta: metav1.ObjectMeta{Name: "x"}, Cells: cells}
+		for _, o := range owners {
+			r.Meta.OwnerReferences = append(r.Meta.OwnerReferences, metav1.OwnerReference{Kind: o, Name: "owner"})
+		}
+		return r
+	}
+	for _, tc := range []struct {
+		kind target.Kind
+		row  target.Row
+		want string // "" when not offered
+	}{
+		{target.KindDeployment, row(map[string]string{"Ready": "2/3", "Up-to-date": "3", "Available": "2"}), "2/3"},
+		{target.KindStatefulSet, row(map[string]string{"Ready": "0/0"}), "0/0"},
+		{target.KindDaemonSet, row(map[string]string{"Desired": "2", "Current": "2", "Ready": "1"}), "1/2"},
+		{target.KindCronJob, row(map[string]string{"Suspend": "False", "Active": "0"}), "0 active"},
+		{target.KindCronJob, row(map[string]string{"Suspend": "True", "Active": "2"}), "2 active suspended"},
+		{target.KindJob, row(map[string]string{"Status": "Complete", "Completions": "1/1"}), "Complete"},
+		{target.KindJob, row(map[string]string{"Status": "Failed", "Completions": "0/1"}), "Failed"},
+		{target.KindJob, row(map[string]string{"Status": "Running", "Completions": "0/1 of 3"}), "Running 0/1 of 3"},
+		{target.KindJob, row(map[string]string{"Status": "Suspended", "Completions": "0/1"}), "Suspended 0/1"},
+		{target.KindJob, row(map[string]string{"Status": "Running", "Completions": "0/1"}, "CronJob"), ""},
+		{target.KindPod, row(map[string]string{"Ready": "1/1", "Status": "Running"}), "1/1"},
+		{target.KindPod, row(map[string]string{"Ready": "0/2", "Status": "CrashLoopBackOff"}), "0/2 CrashLoopBackOff"},
+		{target.KindPod, row(map[string]string{"Ready": "0/1", "Status": "Completed"}), "0/1 Completed"},
+		{target.KindPod, row(map[string]string{"Ready": "1/1", "Status": "Running"}, "ReplicaSet"), ""},
+		{target.KindReplicaSet, row(map[string]string{"Ready": "1"}), ""},
+	} {
+		w, ok := candidate(tc.kind, tc.row)
+		if ok != (tc.want != "") || w.Ready != tc.want {
+			t.Errorf("%s %v: %q, %v; want %q", tc.kind, tc.row.Cells, w.Ready, ok, tc.want)
+		}
 	}
 }
 
@@ -251,7 +291,7 @@ func slowList(t *testing.T, d time.Duration, kinds ...target.Kind) {
 }
 
 func TestListWorkloadsConcurrent(t *testing.T) {
-	c := fake.NewClientset(workloadObjects(time.Now())...)
+	c := targettest.NewClientset(workloadObjects(time.Now())...)
 	slowList(t, 300*time.Millisecond, ServiceKinds...)
 	start := time.Now()
 	l := ListWorkloads(context.Background(), c, "ns", 5*time.Second)
@@ -264,10 +304,10 @@ func TestListWorkloadsConcurrent(t *testing.T) {
 }
 
 func TestListWorkloadsTimeoutAndForbidden(t *testing.T) {
-	c := fake.NewClientset(workloadObjects(time.Now())...)
+	c := targettest.NewClientset(workloadObjects(time.Now())...)
 	slowList(t, 3*time.Second, target.KindCronJob)
-	forbid(c, "list", "daemonsets")
-	forbid(c, "list", "statefulsets")
+	forbid(c.Clientset, "list", "daemonsets")
+	forbid(c.Clientset, "list", "statefulsets")
 	start := time.Now()
 	l := ListWorkloads(context.Background(), c, "ns", 200*time.Millisecond)
 	if took := time.Since(start); took > time.Second {

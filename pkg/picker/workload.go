@@ -3,20 +3,15 @@ package picker
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
-	batchv1 "k8s.io/api/batch/v1"
-	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -34,37 +29,17 @@ const ListTimeout = 10 * time.Second
 type Workload struct {
 	Kind target.Kind
 	Name string
-	// Ready and Desired are pods (containers for a bare Pod, active Jobs
-	// for a CronJob, which has no Desired).
-	Ready, Desired int32
-	// Status replaces or follows the ready count: "Complete", "Pending",
-	// "suspended".
-	Status  string
-	Created time.Time
+	// Ready is its ready column, in the API server's words (those of
+	// kubectl get): "2/3" pods ready of desired (containers for a bare
+	// Pod, followed by its status unless Running), "1 active" for a
+	// CronJob, "Complete" or "Running 0/1" (completions) for a Job.
+	Ready string
+	// Age is the API server's: "5m", "3d".
+	Age string
 }
 
 // Ref is the TYPE/NAME that selects the workload.
 func (w Workload) Ref() target.Ref { return target.Ref{Kind: w.Kind, Name: w.Name} }
-
-// ReadyColumn renders the ready count: "2/3", "1 active", "Complete".
-func (w Workload) ReadyColumn() string {
-	var s string
-	switch w.Kind {
-	case target.KindCronJob:
-		s = fmt.Sprintf("%d active", w.Ready)
-	case target.KindJob:
-		if w.Status != "" {
-			return w.Status
-		}
-		s = fmt.Sprintf("%d/%d", w.Ready, w.Desired)
-	default:
-		s = fmt.Sprintf("%d/%d", w.Ready, w.Desired)
-	}
-	if w.Status != "" {
-		s += " " + w.Status
-	}
-	return s
-}
 
 // Listing is what ListWorkloads found.
 type Listing struct {
@@ -157,20 +132,35 @@ func (l Listing) FailedKinds() string {
 	return strings.Join(parts, ", ")
 }
 
-func replicas(r *int32) int32 {
-	if r == nil {
-		return 1
-	}
-	return *r
-}
-
 // listKindFunc is listKind; tests slow it down.
 var listKindFunc = listKind
 
+// controllerPodLabels leaves out the pods that a ReplicaSet, StatefulSet,
+// DaemonSet or Job made, by the labels each puts on its pods: in a busy
+// namespace nearly every pod, which the server then never sends. (A pod
+// orphaned by its controller keeps them, and is not offered either.)
+const controllerPodLabels = "!pod-template-hash,!controller-revision-hash,!batch.kubernetes.io/controller-uid,!controller-uid"
+
+// rowOptions say what the rows of a kind need from the server: the cells
+// (name, ready counts, age) for all, and for Jobs and pods, which are
+// offered only when no other object owns them, their metadata too.
+func rowOptions(k target.Kind) target.RowOptions {
+	switch k {
+	case target.KindPod:
+		return target.RowOptions{Selector: controllerPodLabels, Metadata: true}
+	case target.KindJob:
+		return target.RowOptions{Metadata: true}
+	}
+	return target.RowOptions{}
+}
+
+// listKind reads the rows of kind k from the API server's Table: the
+// columns kubectl get prints (and for some kinds the metadata), never an
+// object's pod template or status.
 func listKind(ctx context.Context, c kubernetes.Interface, ns string, k target.Kind) ([]Workload, error) {
 	var out []Workload
-	err := target.List(ctx, c, ns, k, metav1.ListOptions{}, func(obj runtime.Object) error {
-		if w, ok := candidate(obj); ok {
+	err := target.Rows(ctx, c, ns, k, rowOptions(k), func(r target.Row) error {
+		if w, ok := candidate(k, r); ok {
 			out = append(out, w)
 		}
 		return nil
@@ -178,85 +168,56 @@ func listKind(ctx context.Context, c kubernetes.Interface, ns string, k target.K
 	return out, err
 }
 
-// candidate makes obj a row of the service question; ok is false for what
-// is offered through another object: a CronJob's Jobs, a controller's pods
-// and eshell's own clones.
-func candidate(obj runtime.Object) (w Workload, ok bool) {
-	row := func(k target.Kind, m metav1.ObjectMeta, ready, desired int32, status string) (Workload, bool) {
-		return Workload{Kind: k, Name: m.Name, Ready: ready, Desired: desired, Status: status, Created: m.CreationTimestamp.Time}, true
-	}
-	switch o := obj.(type) {
-	case *appsv1.Deployment:
-		return row(target.KindDeployment, o.ObjectMeta, o.Status.ReadyReplicas, replicas(o.Spec.Replicas), "")
-	case *appsv1.StatefulSet:
-		return row(target.KindStatefulSet, o.ObjectMeta, o.Status.ReadyReplicas, replicas(o.Spec.Replicas), "")
-	case *appsv1.DaemonSet:
-		return row(target.KindDaemonSet, o.ObjectMeta, o.Status.NumberReady, o.Status.DesiredNumberScheduled, "")
-	case *batchv1.CronJob:
-		status := ""
-		if o.Spec.Suspend != nil && *o.Spec.Suspend {
-			status = "suspended"
+// candidate makes r, an object of kind k, a row of the service question;
+// ok is false for what is offered through another object: a CronJob's
+// Jobs and a controller's pods. (eshell's clones are not listed.)
+func candidate(k target.Kind, r target.Row) (w Workload, ok bool) {
+	w = Workload{Kind: k, Name: r.Meta.Name, Age: r.Cells["Age"]}
+	cell := r.Cells
+	switch k {
+	case target.KindDeployment, target.KindStatefulSet:
+		w.Ready = cell["Ready"]
+	case target.KindDaemonSet:
+		w.Ready = cell["Ready"] + "/" + cell["Desired"]
+	case target.KindCronJob:
+		w.Ready = cell["Active"] + " active"
+		if strings.EqualFold(cell["Suspend"], "true") { // the server writes "True"
+			w.Ready += " suspended"
 		}
-		return row(target.KindCronJob, o.ObjectMeta, int32(len(o.Status.Active)), 0, status)
-	case *batchv1.Job:
-		if ownedBy(o.OwnerReferences, "CronJob") {
+	case target.KindJob:
+		if slices.ContainsFunc(r.Meta.OwnerReferences, func(o metav1.OwnerReference) bool { return o.Kind == "CronJob" }) {
 			return Workload{}, false // offered through its CronJob
 		}
-		var ready int32
-		if o.Status.Ready != nil {
-			ready = *o.Status.Ready
+		switch st := cell["Status"]; st {
+		case "Complete", "Failed":
+			w.Ready = st
+		default:
+			w.Ready = strings.TrimSpace(st + " " + cell["Completions"])
 		}
-		return row(target.KindJob, o.ObjectMeta, ready, replicas(o.Spec.Parallelism), jobStatus(o))
-	case *corev1.Pod:
-		if len(o.OwnerReferences) > 0 || o.Labels[meta.ManagedByLabel] == meta.ManagedByValue {
+	case target.KindPod:
+		if len(r.Meta.OwnerReferences) > 0 {
 			return Workload{}, false
 		}
-		var ready int32
-		for _, s := range o.Status.ContainerStatuses {
-			if s.Ready {
-				ready++
-			}
+		w.Ready = cell["Ready"]
+		if st := cell["Status"]; st != "Running" {
+			w.Ready = strings.TrimSpace(w.Ready + " " + st)
 		}
-		status := ""
-		switch {
-		case o.DeletionTimestamp != nil:
-			status = "Terminating"
-		case o.Status.Phase == "":
-			status = string(corev1.PodPending)
-		case o.Status.Phase != corev1.PodRunning:
-			status = string(o.Status.Phase)
-		}
-		return row(target.KindPod, o.ObjectMeta, ready, int32(len(o.Spec.Containers)), status)
+	default:
+		return Workload{}, false
 	}
-	return Workload{}, false
-}
-
-func ownedBy(refs []metav1.OwnerReference, kind string) bool {
-	for _, r := range refs {
-		if r.Kind == kind {
-			return true
-		}
-	}
-	return false
-}
-
-func jobStatus(j *batchv1.Job) string {
-	if c := target.JobEnd(j); c != nil {
-		return string(c.Type) // Complete or Failed
-	}
-	return ""
+	return w, true
 }
 
 // WorkloadRows renders workloads as aligned rows: TYPE/NAME, kind, ready
-// count and age at now.
-func WorkloadRows(ws []Workload, now time.Time) []string {
+// count and age.
+func WorkloadRows(ws []Workload) []string {
 	rows := make([][]string, len(ws))
 	for i, w := range ws {
-		age := "?"
-		if !w.Created.IsZero() {
-			age = duration.HumanDuration(now.Sub(w.Created))
+		age := w.Age
+		if age == "" {
+			age = "?"
 		}
-		rows[i] = []string{w.Ref().String(), string(w.Kind), w.ReadyColumn(), age}
+		rows[i] = []string{w.Ref().String(), string(w.Kind), w.Ready, age}
 	}
 	return Table(rows)
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -58,8 +57,6 @@ type Resolver struct {
 	Warn io.Writer
 	// Presets loads the preset registry.
 	Presets func() (*preset.Registry, error)
-	// Now is the clock for ages; nil is time.Now.
-	Now func() time.Time
 }
 
 func (r *Resolver) infof(format string, args ...any) {
@@ -341,13 +338,6 @@ func (r *Resolver) applyPreset(p *Plan, req Request, w *target.Workload) error {
 	return nil
 }
 
-func (r *Resolver) now() time.Time {
-	if r.Now != nil {
-		return r.Now()
-	}
-	return time.Now()
-}
-
 // pickEnvironment returns the namespace of the environment chosen among
 // the labelled namespaces, or, when there are none, among all namespaces
 // (on a terminal; without one the kubeconfig's namespace stays, as in
@@ -401,7 +391,7 @@ func (r *Resolver) pickService(ctx context.Context, ns string) (string, error) {
 		Message: fmt.Sprintf("Which service in namespace %s?", ns),
 		Flag:    "TYPE/NAME or --service TYPE/NAME",
 		Where:   fmt.Sprintf("in namespace %q", ns),
-		Rows:    picker.WorkloadRows(l.Workloads, r.now()),
+		Rows:    picker.WorkloadRows(l.Workloads),
 		Auto:    func(i int) string { return "Using service " + l.Workloads[i].Ref().String() },
 	})
 	if err != nil {

@@ -18,7 +18,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
@@ -349,7 +348,7 @@ func TestEnvironmentStepWithoutEnvironments(t *testing.T) {
 func TestEnvironmentStepForbidden(t *testing.T) {
 	p := &picker.Scripted{Answers: []string{"plain"}}
 	r, req, errOut := testResolver(t, p, cluster()...)
-	r.Clients.Typed.(*fake.Clientset).PrependReactor("list", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
+	r.Clients.Typed.(*targettest.Clientset).PrependReactor("list", "namespaces", func(k8stesting.Action) (bool, runtime.Object, error) {
 		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "", errors.New("no"))
 	})
 	pl, err := r.Resolve(context.Background(), req)
@@ -401,7 +400,7 @@ func TestInputGaps(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r, req, _ := testResolver(t, nil, objs...)
-			r.Clients.Typed.(*fake.Clientset).PrependReactor("get", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			r.Clients.Typed.(*targettest.Clientset).PrependReactor("get", "deployments", func(a k8stesting.Action) (bool, runtime.Object, error) {
 				if a.GetNamespace() == "gone" {
 					return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "apps", Resource: "deployments"}, "web", errors.New("no Role here"))
 				}

@@ -5,20 +5,21 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/metadata"
 	"k8s.io/client-go/tools/pager"
-
-	"github.com/sberz/kubectl-eshell/pkg/meta"
 )
 
 // Kind is a kind of target: a workload kind eshell can open a shell next
@@ -37,37 +38,28 @@ const (
 )
 
 // kindInfo is what eshell knows of one supported kind: the name users type
-// for it, where it lives in the API, and how one object or a page of them
-// is read. It is the one place a kind is described; everything per kind
-// (lookup, names, completion, the service question) goes through it.
+// for it, where it lives in the API, and how one object is read. It is the
+// one place a kind is described; everything per kind (lookup, names,
+// completion, the service question) goes through it.
 type kindInfo struct {
 	kind  Kind
 	short string
 	gvr   schema.GroupVersionResource
-	read  reading
+	get   getter
 }
 
-// reading reads one object, or a page of objects, of a kind.
-type reading struct {
-	get  func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error)
-	list func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error)
-}
+// getter reads one object of a kind.
+type getter func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error)
 
 // reader is the part of a typed client of one kind that eshell uses.
-type reader[T, L runtime.Object] interface {
+type reader[T runtime.Object] interface {
 	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
-	List(ctx context.Context, opts metav1.ListOptions) (L, error)
 }
 
 // via reads a kind through the typed client client returns.
-func via[T, L runtime.Object](client func(c kubernetes.Interface, ns string) reader[T, L]) reading {
-	return reading{
-		get: func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error) {
-			return client(c, ns).Get(ctx, name, metav1.GetOptions{})
-		},
-		list: func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
-			return client(c, ns).List(ctx, opts)
-		},
+func via[T runtime.Object](client func(c kubernetes.Interface, ns string) reader[T]) getter {
+	return func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error) {
+		return client(c, ns).Get(ctx, name, metav1.GetOptions{})
 	}
 }
 
@@ -75,38 +67,39 @@ type k8s = kubernetes.Interface
 
 var kinds = []kindInfo{
 	{KindPod, "pod", corev1.SchemeGroupVersion.WithResource("pods"),
-		via(func(c k8s, ns string) reader[*corev1.Pod, *corev1.PodList] { return c.CoreV1().Pods(ns) })},
+		via(func(c k8s, ns string) reader[*corev1.Pod] { return c.CoreV1().Pods(ns) })},
 	{KindDeployment, "deploy", appsv1.SchemeGroupVersion.WithResource("deployments"),
-		via(func(c k8s, ns string) reader[*appsv1.Deployment, *appsv1.DeploymentList] {
-			return c.AppsV1().Deployments(ns)
-		})},
+		via(func(c k8s, ns string) reader[*appsv1.Deployment] { return c.AppsV1().Deployments(ns) })},
 	{KindStatefulSet, "sts", appsv1.SchemeGroupVersion.WithResource("statefulsets"),
-		via(func(c k8s, ns string) reader[*appsv1.StatefulSet, *appsv1.StatefulSetList] {
-			return c.AppsV1().StatefulSets(ns)
-		})},
+		via(func(c k8s, ns string) reader[*appsv1.StatefulSet] { return c.AppsV1().StatefulSets(ns) })},
 	{KindDaemonSet, "ds", appsv1.SchemeGroupVersion.WithResource("daemonsets"),
-		via(func(c k8s, ns string) reader[*appsv1.DaemonSet, *appsv1.DaemonSetList] {
-			return c.AppsV1().DaemonSets(ns)
-		})},
+		via(func(c k8s, ns string) reader[*appsv1.DaemonSet] { return c.AppsV1().DaemonSets(ns) })},
 	{KindReplicaSet, "rs", appsv1.SchemeGroupVersion.WithResource("replicasets"),
-		via(func(c k8s, ns string) reader[*appsv1.ReplicaSet, *appsv1.ReplicaSetList] {
-			return c.AppsV1().ReplicaSets(ns)
-		})},
+		via(func(c k8s, ns string) reader[*appsv1.ReplicaSet] { return c.AppsV1().ReplicaSets(ns) })},
 	{KindJob, "job", batchv1.SchemeGroupVersion.WithResource("jobs"),
-		via(func(c k8s, ns string) reader[*batchv1.Job, *batchv1.JobList] { return c.BatchV1().Jobs(ns) })},
+		via(func(c k8s, ns string) reader[*batchv1.Job] { return c.BatchV1().Jobs(ns) })},
 	{KindCronJob, "cj", batchv1.SchemeGroupVersion.WithResource("cronjobs"),
-		via(func(c k8s, ns string) reader[*batchv1.CronJob, *batchv1.CronJobList] { return c.BatchV1().CronJobs(ns) })},
+		via(func(c k8s, ns string) reader[*batchv1.CronJob] { return c.BatchV1().CronJobs(ns) })},
 	// Not a workload: svc/NAME resolves to the workload behind the Service
 	// (ResolveService).
 	{KindService, "svc", corev1.SchemeGroupVersion.WithResource("services"),
-		via(func(c k8s, ns string) reader[*corev1.Service, *corev1.ServiceList] { return c.CoreV1().Services(ns) })},
+		via(func(c k8s, ns string) reader[*corev1.Service] { return c.CoreV1().Services(ns) })},
 }
+
+// learned holds the workload kinds found through a RESTMapper (custom
+// resources with a pod template): kindFor records each it returns, so that
+// the Kind works everywhere a Kind of the table does. They are keyed by
+// Kind.group ("Rollout.argoproj.io"), which no built-in kind can take.
+var learned sync.Map // Kind -> kindInfo
 
 func info(k Kind) (kindInfo, bool) {
 	for _, i := range kinds {
 		if i.kind == k {
 			return i, true
 		}
+	}
+	if i, ok := learned.Load(k); ok {
+		return i.(kindInfo), true
 	}
 	return kindInfo{}, false
 }
@@ -154,6 +147,13 @@ func (k Kind) Resource() string { return k.GroupResource().Resource }
 // Group is the API group of the kind.
 func (k Kind) Group() string { return k.GroupResource().Group }
 
+// Name is the kind as objects name it ("Deployment", "Rollout"), without
+// the group that a learned kind carries.
+func (k Kind) Name() string {
+	name, _, _ := strings.Cut(string(k), ".")
+	return name
+}
+
 // kindFor finds the kind a TYPE (of the argument ref) names, as kubectl spells them: singular,
 // plural, short name, each optionally with its group (deployments.apps).
 // Without a mapper only these names are known; with one (the RESTMapper of
@@ -181,11 +181,42 @@ func kindFor(typ, ref string, mapper apimeta.RESTMapper) (Kind, error) {
 					return i.kind, nil
 				}
 			}
-			return "", fmt.Errorf("eshell cannot open a shell next to %s (%q): it supports %s", gvr.GroupResource(), ref, supportedTypes())
+			return learn(mapper, gvr, ref)
 		}
 	}
 	return "", fmt.Errorf("unknown resource type %q in %q: eshell supports %s", typ, ref, supportedTypes())
 }
+
+// learn makes the custom resource gvr a Kind. Any namespaced resource
+// outside the built-in API groups may be a workload; whether it is (a pod
+// template at spec.template) shows when its object is read. The built-in
+// groups hold no workload eshell does not know, so a Service or a
+// ConfigMap is refused here, without a round trip.
+func learn(mapper apimeta.RESTMapper, gvr schema.GroupVersionResource, ref string) (Kind, error) {
+	if scheme.Scheme.IsGroupRegistered(gvr.Group) {
+		return "", fmt.Errorf("eshell cannot open a shell next to %s (%q): it supports %s, and custom resources with a pod template at spec.template", gvr.GroupResource(), ref, supportedTypes())
+	}
+	gvk, err := mapper.KindFor(gvr)
+	if err != nil {
+		return "", fmt.Errorf("finding the kind of %s (%q): %w", gvr.GroupResource(), ref, err)
+	}
+	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil {
+		return "", fmt.Errorf("finding the kind of %s (%q): %w", gvr.GroupResource(), ref, err)
+	}
+	if m.Scope.Name() != apimeta.RESTScopeNameNamespace {
+		return "", fmt.Errorf("eshell cannot open a shell next to %s (%q): it is not namespaced, and workloads are", gvr.GroupResource(), ref)
+	}
+	k := learnedKind(gvk.GroupKind())
+	learned.Store(k, kindInfo{kind: k, short: strings.ToLower(string(k)), gvr: m.Resource, get: func(ctx context.Context, c kubernetes.Interface, ns, name string) (runtime.Object, error) {
+		return getUnstructured(ctx, c, m.Resource, ns, name)
+	}})
+	return k, nil
+}
+
+// learnedKind is the Kind of a custom resource: Kind.group, which kubectl
+// also reads as a resource type once lower-cased (rollout.argoproj.io/web).
+func learnedKind(gk schema.GroupKind) Kind { return Kind(gk.String()) }
 
 func supportedTypes() string {
 	var names []string
@@ -208,7 +239,7 @@ func get(ctx context.Context, c kubernetes.Interface, ns string, k Kind, name st
 	if !ok {
 		return nil, fmt.Errorf("unsupported kind %q", k)
 	}
-	obj, err := i.read.get(ctx, c, ns, name)
+	obj, err := i.get(ctx, c, ns, name)
 	if err != nil {
 		return nil, err
 	}
@@ -242,6 +273,8 @@ func workloadOf(obj runtime.Object) (*Workload, error) {
 		// A CronJob's pods belong to its Jobs; they carry the template's
 		// labels, and nothing else selects them.
 		selector = &metav1.LabelSelector{MatchLabels: tmpl.Labels}
+	case *unstructured.Unstructured:
+		return customWorkload(o)
 	default:
 		return nil, fmt.Errorf("unsupported object %T", obj)
 	}
@@ -263,19 +296,6 @@ func workloadOf(obj runtime.Object) (*Workload, error) {
 	return w, nil
 }
 
-// List calls each with every object of kind k in ns, reading a page at a
-// time so a namespace with thousands of pods or ReplicaSets is never held
-// in one response.
-func List(ctx context.Context, c kubernetes.Interface, ns string, k Kind, opts metav1.ListOptions, each func(runtime.Object) error) error {
-	i, ok := info(k)
-	if !ok {
-		return fmt.Errorf("unsupported kind %q", k)
-	}
-	return pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-		return i.read.list(ctx, c, ns, opts)
-	}).EachListItem(ctx, opts, each)
-}
-
 // Names lists the names of kind k in ns, sorted: every pod but eshell's
 // clones, every object of the other kinds. Only metadata is read, a page at
 // a time.
@@ -284,11 +304,7 @@ func Names(ctx context.Context, mc metadata.Interface, ns string, k Kind) ([]str
 	if !ok {
 		return nil, fmt.Errorf("unsupported kind %q", k)
 	}
-	opts := metav1.ListOptions{}
-	if k == KindPod {
-		sel, _ := labels.NewRequirement(meta.ManagedByLabel, "!=", []string{meta.ManagedByValue})
-		opts.LabelSelector = labels.NewSelector().Add(*sel).String()
-	}
+	opts := listOptions(k)
 	res := mc.Resource(i.gvr).Namespace(ns)
 	var names []string
 	err := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
@@ -301,6 +317,42 @@ func Names(ctx context.Context, mc metadata.Interface, ns string, k Kind) ([]str
 	})
 	sort.Strings(names)
 	return names, err
+}
+
+// customWorkload makes a workload of a custom resource with a pod template
+// at spec.template, as Deployments have it (Argo Rollouts, and the like).
+// Its pods are those its spec.selector selects; without one, those that
+// name it as their owner.
+func customWorkload(o *unstructured.Unstructured) (*Workload, error) {
+	gvk := o.GroupVersionKind()
+	k := learnedKind(gvk.GroupKind())
+	ref := Ref{Kind: k, Name: o.GetName()}
+	raw, found, err := unstructured.NestedMap(o.Object, "spec", "template")
+	if err != nil || !found {
+		return nil, fmt.Errorf("%s has no pod template at spec.template: eshell opens shells next to workloads, objects with one", ref)
+	}
+	w := &Workload{Kind: k, Name: o.GetName(), Namespace: o.GetNamespace(), Object: o, UID: string(o.GetUID()), APIVersion: o.GetAPIVersion()}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &w.Template); err != nil {
+		return nil, fmt.Errorf("the spec.template of %s is not a pod template: %w", ref, err)
+	}
+	var sel metav1.LabelSelector
+	if raw, found, _ := unstructured.NestedMap(o.Object, "spec", "selector"); found {
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &sel); err != nil {
+			return nil, fmt.Errorf("the spec.selector of %s is not a label selector: %w", ref, err)
+		}
+	}
+	if len(sel.MatchLabels) == 0 && len(sel.MatchExpressions) == 0 {
+		// An empty selector would take every pod of the namespace: the
+		// owner decides instead, among the pods with the template's
+		// labels (the ones it makes carry them).
+		w.Owner = o.GetUID()
+		w.Selector = labels.SelectorFromSet(w.Template.Labels)
+		return w, nil
+	}
+	if w.Selector, err = metav1.LabelSelectorAsSelector(&sel); err != nil {
+		return nil, fmt.Errorf("%s has an invalid selector: %w", ref, err)
+	}
+	return w, nil
 }
 
 // JobEnd is the condition that ended a Job (Complete or Failed, true), or

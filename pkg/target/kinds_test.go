@@ -8,6 +8,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
 
@@ -61,6 +62,76 @@ func TestJobEnd(t *testing.T) {
 		got := JobEnd(&batchv1.Job{Status: batchv1.JobStatus{Conditions: tc.conds}})
 		if (got == nil) != (tc.want == "") || got != nil && got.Type != tc.want {
 			t.Errorf("%s: JobEnd = %+v, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestKindForLearnsWorkloadCustomResources(t *testing.T) {
+	m := apimeta.NewDefaultRESTMapper(nil)
+	rollout := schema.GroupVersionKind{Group: "rollouts.test", Version: "v1alpha1", Kind: "Rollout"}
+	m.Add(rollout, apimeta.RESTScopeNamespace)
+	m.Add(schema.GroupVersionKind{Group: "rollouts.test", Version: "v1alpha1", Kind: "Fleet"}, apimeta.RESTScopeRoot)
+	m.Add(schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"}, apimeta.RESTScopeNamespace)
+	for _, typ := range []string{"rollouts", "rollout", "rollouts.rollouts.test", "rollout.rollouts.test"} {
+		k, err := kindFor(typ, typ+"/web", m)
+		if err != nil || k != "Rollout.rollouts.test" {
+			t.Fatalf("%s = %q, %v", typ, k, err)
+		}
+	}
+	k := Kind("Rollout.rollouts.test")
+	if k.Short() != "rollout.rollouts.test" || k.Name() != "Rollout" || k.GroupResource() != (schema.GroupResource{Group: "rollouts.test", Resource: "rollouts"}) {
+		t.Errorf("learned kind: short %q, name %q, %v", k.Short(), k.Name(), k.GroupResource())
+	}
+	if r, err := ParseRefWith(Ref{Kind: k, Name: "web"}.String(), m); err != nil || r.Kind != k {
+		t.Errorf("the learned kind's TYPE/NAME does not parse back: %v, %v", r, err)
+	}
+	if KindDeployment.Name() != "Deployment" {
+		t.Errorf("Deployment.Name() = %q", KindDeployment.Name())
+	}
+	// A built-in API group holds no workload eshell does not know; a
+	// cluster-scoped resource is no workload.
+	if _, err := kindFor("ingresses", "ingresses/web", m); err == nil || !strings.Contains(err.Error(), "cannot open a shell next to ingresses.networking.k8s.io") {
+		t.Errorf("ingresses: %v", err)
+	}
+	if _, err := kindFor("fleets", "fleets/all", m); err == nil || !strings.Contains(err.Error(), "not namespaced") {
+		t.Errorf("fleets: %v", err)
+	}
+}
+
+func TestCustomWorkload(t *testing.T) {
+	obj := func(spec map[string]any) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+		u.SetAPIVersion("rollouts.test/v1alpha1")
+		u.SetKind("Rollout")
+		u.SetName("web")
+		u.SetNamespace("shop")
+		u.SetUID("u-1")
+		return u
+	}
+	template := map[string]any{
+		"metadata": map[string]any{"labels": map[string]any{"app": "web"}},
+		"spec":     map[string]any{"containers": []any{map[string]any{"name": "web", "image": "busybox:1.37", "env": []any{map[string]any{"name": "A", "value": "1"}}}}},
+	}
+	w, err := workloadOf(obj(map[string]any{"template": template, "selector": map[string]any{"matchLabels": map[string]any{"app": "web", "tier": "front"}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.Kind != "Rollout.rollouts.test" || w.APIVersion != "rollouts.test/v1alpha1" || w.UID != "u-1" || w.Owner != "" ||
+		w.Selector.String() != "app=web,tier=front" || w.Template.Spec.Containers[0].Env[0].Value != "1" {
+		t.Errorf("with a selector: %+v", w)
+	}
+	// No selector: the pods it owns, among those with the template's labels.
+	w, err = workloadOf(obj(map[string]any{"template": template}))
+	if err != nil || w.Owner != "u-1" || w.Selector.String() != "app=web" {
+		t.Errorf("without a selector: %+v, %v", w, err)
+	}
+	for spec, want := range map[string]map[string]any{
+		"has no pod template at spec.template":                                   {"replicas": int64(1)},
+		"the spec.template of rollout.rollouts.test/web is not a pod template":   {"template": map[string]any{"spec": "x"}},
+		"the spec.selector of rollout.rollouts.test/web is not a label selector": {"template": template, "selector": map[string]any{"matchLabels": "x"}},
+	} {
+		if _, err := workloadOf(obj(want)); err == nil || !strings.Contains(err.Error(), spec) {
+			t.Errorf("%v: %v, want %q", want, err, spec)
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
@@ -37,6 +38,9 @@ type Workload struct {
 	Template corev1.PodTemplateSpec
 	// Selector finds the workload's pods; nil for a Pod.
 	Selector labels.Selector
+	// Owner, when set, narrows the pods Selector finds to those it owns:
+	// for a custom resource without a selector of its own.
+	Owner types.UID
 	// Pod is set when the target is a Pod.
 	Pod *corev1.Pod
 	// UID and APIVersion identify the object for events.
@@ -196,7 +200,7 @@ func RunningPods(ctx context.Context, c kubernetes.Interface, w *Workload, ready
 	var out []corev1.Pod
 	var seen []string
 	for _, p := range l.Items {
-		if p.Labels[meta.ManagedByLabel] == meta.ManagedByValue {
+		if p.Labels[meta.ManagedByLabel] == meta.ManagedByValue || w.Owner != "" && !ownedBy(&p, w.Owner) {
 			continue
 		}
 		if accept(&p) {
@@ -215,6 +219,15 @@ func RunningPods(ctx context.Context, c kubernetes.Interface, w *Workload, ready
 		return out[j].CreationTimestamp.Before(&out[i].CreationTimestamp)
 	})
 	return out, nil
+}
+
+func ownedBy(p *corev1.Pod, uid types.UID) bool {
+	for _, r := range p.OwnerReferences {
+		if r.UID == uid {
+			return true
+		}
+	}
+	return false
 }
 
 // Usable: running, ready and not being deleted.

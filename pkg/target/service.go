@@ -14,6 +14,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/pager"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 )
@@ -38,7 +40,21 @@ type Behind struct {
 // templateKinds are the kinds whose pod templates a Service without ready
 // endpoints is matched against: those that keep pods serving. (A Job's or
 // CronJob's pods end; a Service in front of them is rare.)
-var templateKinds = []Kind{KindDeployment, KindStatefulSet, KindDaemonSet}
+// Each is listed whole, page by page: the template is what is matched.
+var templateKinds = []struct {
+	kind Kind
+	list func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error)
+}{
+	{KindDeployment, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
+		return c.AppsV1().Deployments(ns).List(ctx, opts)
+	}},
+	{KindStatefulSet, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
+		return c.AppsV1().StatefulSets(ns).List(ctx, opts)
+	}},
+	{KindDaemonSet, func(ctx context.Context, c kubernetes.Interface, ns string, opts metav1.ListOptions) (runtime.Object, error) {
+		return c.AppsV1().DaemonSets(ns).List(ctx, opts)
+	}},
+}
 
 // ResolveService finds the workloads behind Service name: the controllers
 // of the pods of its ready endpoints (pod -> ReplicaSet -> Deployment, and
@@ -178,7 +194,7 @@ func topController(ctx context.Context, c Clients, ns, pod string, refs []metav1
 		if !ok {
 			i, _ := info(next.Kind)
 			var err error
-			if obj, err = i.read.get(ctx, c.Typed, ns, next.Name); err != nil {
+			if obj, err = i.get(ctx, c.Typed, ns, next.Name); err != nil {
 				return Ref{}, fmt.Errorf("reading %s, which runs pod %s of the service: %w", next, pod, err)
 			}
 			read[next] = obj
@@ -218,7 +234,8 @@ func controllerOf(refs []metav1.OwnerReference) (Ref, bool) {
 func templateMatches(ctx context.Context, c Clients, ns string, selector map[string]string) ([]*Workload, error) {
 	var out []*Workload
 	for _, k := range templateKinds {
-		err := List(ctx, c.Typed, ns, k, metav1.ListOptions{}, func(obj runtime.Object) error {
+		list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) { return k.list(ctx, c.Typed, ns, opts) }
+		err := pager.New(list).EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
 			w, err := workloadOf(obj)
 			if err != nil {
 				return err
@@ -229,7 +246,7 @@ func templateMatches(ctx context.Context, c Clients, ns string, selector map[str
 			return nil
 		})
 		if err != nil && !apierrors.IsForbidden(err) {
-			return nil, fmt.Errorf("listing the %s the service may select: %w", k.Resource(), err)
+			return nil, fmt.Errorf("listing the %s the service may select: %w", k.kind.Resource(), err)
 		}
 	}
 	return out, nil

@@ -241,3 +241,34 @@ func TestNoRunningPod(t *testing.T) {
 		}
 	}
 }
+
+// TestRowsPages reads a listing a page at a time, with the clones left
+// out, and the metadata only when asked for.
+func TestRowsPages(t *testing.T) {
+	defer func(n int64) { pageSize = n }(pageSize)
+	pageSize = 2
+	now := time.Now()
+	var objs []runtime.Object
+	for _, n := range []string{"a", "b", "c", "d", "e"} {
+		objs = append(objs, pod(n, map[string]string{"app": "web"}, corev1.PodRunning, true, now))
+	}
+	objs = append(objs, pod("clone", map[string]string{meta.ManagedByLabel: meta.ManagedByValue}, corev1.PodRunning, true, now))
+	typed, _ := targettest.Fakes(objs...)
+	for _, withMeta := range []bool{false, true} {
+		typed.ClearActions()
+		var names []string
+		err := Rows(context.Background(), typed, "shop", KindPod, RowOptions{Selector: "app=web", Metadata: withMeta}, func(r Row) error {
+			names = append(names, r.Meta.Name+" "+r.Cells["Ready"])
+			if withMeta != (r.Meta.Labels["app"] == "web") {
+				t.Errorf("metadata %v: row %+v", withMeta, r.Meta)
+			}
+			return nil
+		})
+		if err != nil || strings.Join(names, ",") != "a 0/1,b 0/1,c 0/1,d 0/1,e 0/1" {
+			t.Errorf("metadata %v: %q, %v", withMeta, names, err)
+		}
+		if n := len(typed.Actions()); n != 3 {
+			t.Errorf("metadata %v: %d requests for 5 rows in pages of 2, want 3", withMeta, n)
+		}
+	}
+}

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/ptr"
+
+	"github.com/sberz/kubectl-eshell/pkg/picker"
 )
 
 // runLabel marks every namespace a bench run creates; its value is the run.
@@ -517,69 +519,14 @@ func (c *Cluster) ListEnvironments(ctx context.Context, label string) (int, erro
 	return len(l.Items), nil
 }
 
-// ListWorkloads is the service question's API work: one list per kind,
-// all at once.
+// ListWorkloads is the service question's API work: the picker's own
+// listing (one Table per kind, all at once).
 func (c *Cluster) ListWorkloads(ctx context.Context, ns string) (int, error) {
-	lists := []func() (int, error){
-		func() (int, error) {
-			l, err := c.C.AppsV1().Deployments(ns).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return 0, err
-			}
-			return len(l.Items), nil
-		},
-		func() (int, error) {
-			l, err := c.C.AppsV1().StatefulSets(ns).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return 0, err
-			}
-			return len(l.Items), nil
-		},
-		func() (int, error) {
-			l, err := c.C.AppsV1().DaemonSets(ns).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return 0, err
-			}
-			return len(l.Items), nil
-		},
-		func() (int, error) {
-			l, err := c.C.BatchV1().CronJobs(ns).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return 0, err
-			}
-			return len(l.Items), nil
-		},
-		func() (int, error) {
-			l, err := c.C.BatchV1().Jobs(ns).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return 0, err
-			}
-			return len(l.Items), nil
-		},
-		func() (int, error) {
-			l, err := c.C.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
-			if err != nil {
-				return 0, err
-			}
-			return len(l.Items), nil
-		},
+	l := picker.ListWorkloads(ctx, c.C, ns, picker.ListTimeout)
+	if len(l.Failed) > 0 {
+		return len(l.Workloads), fmt.Errorf("listing %s", l.FailedKinds())
 	}
-	var total atomic.Int64
-	errs := make(chan error, len(lists))
-	for _, f := range lists {
-		go func() {
-			n, err := f()
-			total.Add(int64(n))
-			errs <- err
-		}()
-	}
-	var first error
-	for range lists {
-		if err := <-errs; err != nil && first == nil {
-			first = err
-		}
-	}
-	return int(total.Load()), first
+	return len(l.Workloads), nil
 }
 
 // controllerEvents counts the Events of the replicaset and deployment

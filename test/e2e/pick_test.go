@@ -269,6 +269,33 @@ func TestPick(t *testing.T) {
 		}
 	})
 
+	// One row per kind, from the API server's Tables: the ready column in
+	// kubectl get's words, and the age.
+	t.Run("EveryKindsRow", func(t *testing.T) {
+		t.Parallel()
+		f := sub(t)
+		r := plugin(f, nil, "-n", fk.Namespace, "--mode", "exec", "--", "true")
+		if r.Code != 1 || !strings.Contains(r.Stderr, "error: which service? There is no terminal to ask on") {
+			t.Fatalf("no service question: %+v", r)
+		}
+		age := ` +\d+[sm]\d*s?\n`
+		for _, re := range []string{
+			`\n  deploy/web +Deployment +0/0` + age,
+			`\n  sts/db +StatefulSet +0/0` + age,
+			`\n  ds/agent +DaemonSet +0/0` + age,
+			`\n  cj/nightly +CronJob +0 active suspended` + age,
+			`\n  job/migrate +Job +(Suspended|Running) 0/1` + age,
+			`\n  pod/solo +Pod +(1/1|0/1 [A-Za-z]+)` + age,
+		} {
+			if !regexp.MustCompile(re).MatchString(r.Stderr + "\n") {
+				t.Errorf("no row matching %s:\n%s", re, r.Stderr)
+			}
+		}
+		if n := strings.Count(r.Stderr, "\n  "); n != 6 {
+			t.Errorf("%d rows, want 6:\n%s", n, r.Stderr)
+		}
+	})
+
 	// "newcomer" may not list namespaces: the picker keeps the kubeconfig's
 	// namespace, without an error, and goes on to the services there.
 	t.Run("CannotListNamespaces", func(t *testing.T) {

@@ -8,14 +8,13 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/kubernetes/scheme"
 	metadatafake "k8s.io/client-go/metadata/fake"
 )
 
-// Fakes serves objs (typed API objects) through a fake typed client and,
-// as their metadata, through a fake metadata client.
-func Fakes(objs ...runtime.Object) (*fake.Clientset, *metadatafake.FakeMetadataClient) {
+// Fakes serves objs (typed API objects) through a fake typed client (Tables
+// of them included) and, as their metadata, through a fake metadata client.
+func Fakes(objs ...runtime.Object) (*Clientset, *metadatafake.FakeMetadataClient) {
 	s := runtime.NewScheme()
 	_ = metav1.AddMetaToScheme(s)
 	var metas []runtime.Object
@@ -32,5 +31,5 @@ func Fakes(objs ...runtime.Object) (*fake.Clientset, *metadatafake.FakeMetadataC
 		pm.APIVersion, pm.Kind = gvks[0].ToAPIVersionAndKind()
 		metas = append(metas, pm)
 	}
-	return fake.NewClientset(objs...), metadatafake.NewSimpleMetadataClient(s, metas...)
+	return NewClientset(objs...), metadatafake.NewSimpleMetadataClient(s, metas...)
 }
