@@ -234,7 +234,9 @@ func controllerOf(refs []metav1.OwnerReference) (Ref, bool) {
 func templateMatches(ctx context.Context, c Clients, ns string, selector map[string]string) ([]*Workload, error) {
 	var out []*Workload
 	for _, k := range templateKinds {
-		list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) { return k.list(ctx, c.Typed, ns, opts) }
+		list := func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			return k.list(ctx, c.Typed, ns, opts)
+		}
 		err := pager.New(list).EachListItem(ctx, metav1.ListOptions{}, func(obj runtime.Object) error {
 			w, err := workloadOf(obj)
 			if err != nil {
