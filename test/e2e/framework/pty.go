@@ -22,6 +22,9 @@ type Term struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	done chan struct{}
+	// read is closed when the terminal has nothing more to read: the
+	// program and everything it started have closed it.
+	read chan struct{}
 	code int
 }
 
@@ -38,8 +41,9 @@ func (f *F) PtyCmd(cmd *exec.Cmd) *Term {
 	if err != nil {
 		f.T.Fatalf("starting %v in a pty: %v", cmd.Args, err)
 	}
-	t := &Term{f: f, cmd: cmd, pty: p, done: make(chan struct{})}
+	t := &Term{f: f, cmd: cmd, pty: p, done: make(chan struct{}), read: make(chan struct{})}
 	go func() {
+		defer close(t.read)
 		b := make([]byte, 4096)
 		for {
 			n, err := p.Read(b)
@@ -116,6 +120,12 @@ func (t *Term) Wait(d time.Duration) int {
 	t.f.T.Helper()
 	select {
 	case <-t.done:
+		// The program's last words may still be on their way through the
+		// terminal: read them before the caller looks at Output.
+		select {
+		case <-t.read:
+		case <-time.After(2 * time.Second):
+		}
 		return t.code
 	case <-time.After(d):
 		t.f.T.Fatalf("program did not exit within %s; terminal shows:\n%s", d, t.Output())
