@@ -68,8 +68,10 @@ Modes:
 
 TYPE is one of pod (po), deployment (deploy), statefulset (sts), daemonset (ds),
 replicaset (rs), job, cronjob (cj), or service (svc): the workload behind the
-Service (--service TYPE/NAME chooses when there are several). A bare NAME is a
-pod, else a workload of that name. Without a target, eshell asks for the environment (namespaces labelled
+Service (--service TYPE/NAME chooses when there are several). A custom resource
+with a pod template at spec.template (an Argo Rollout, say) is named as kubectl
+names it: rollouts.argoproj.io/web. A bare NAME is a pod, else a workload of that
+name. Without a target, eshell asks for the environment (namespaces labelled
 envs.sberz.de/name), the service and the container when a terminal is present.
 Without a command, bash is started where the image has it, else sh.`,
 		Example: example,
