@@ -21,7 +21,7 @@ const rbacDir = "../../deploy/rbac"
 
 // extras are what each Role grants on top of Needed: reading the workload
 // kinds eshell resolves, listing for pickers, audit Events and the clone's
-// conditional NetworkPolicy copies.
+// conditional NetworkPolicy copies and env Secret.
 var extras = func() []Permission {
 	var ps []Permission
 	for _, r := range []struct{ group, resource string }{
@@ -34,7 +34,9 @@ var extras = func() []Permission {
 	}
 	ps = append(ps,
 		// Only when NetworkPolicies select the workload (IsolationNeeded).
-		IsolationNeeded("")[0], IsolationNeeded("")[1])
+		IsolationNeeded("")[0], IsolationNeeded("")[1],
+		// Only with env overrides (EnvNeeded).
+		EnvNeeded("")[0])
 	return append(ps, Permission{Verb: "create", Group: "events.k8s.io", Resource: "events"})
 }()
 

@@ -15,6 +15,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -61,5 +63,30 @@ func TestRunDeletesNothingAfterARefusal(t *testing.T) {
 	}
 	if deleted {
 		t.Error("the session deleted a Job it did not create")
+	}
+}
+
+// A start failure names --set-image when that flag chose the image.
+func TestStartErrorNamesSetImage(t *testing.T) {
+	noShell := &podwatch.StartError{Mode: mode.Clone, Reason: "StartError", Message: `exec: "sh": executable file not found in $PATH`}
+	pull := &podwatch.StartError{Mode: mode.Clone, Reason: "ErrImagePull", Message: "not found"}
+	tests := []struct {
+		image string
+		err   error
+		want  []string
+	}{
+		{"", noShell, []string{`the image of container "web" has no shell (sh)`, "--mode debug"}},
+		{"distroless:1", noShell, []string{"the image distroless:1 given with --set-image has no shell (sh)", "pick an image with sh"}},
+		{"missing:1", pull, []string{"ErrImagePull", "the image missing:1 was given with --set-image"}},
+		{"", pull, []string{"ErrImagePull"}},
+	}
+	for _, tt := range tests {
+		got := (&Session{Image: tt.image}).startError(tt.err, "web")
+		if !containsAll(got.Error(), tt.want) {
+			t.Errorf("image %q: %v, want %q", tt.image, got, tt.want)
+		}
+		if tt.image == "" && strings.Contains(got.Error(), "given with --set-image") {
+			t.Errorf("no --set-image, but the error names it: %v", got)
+		}
 	}
 }

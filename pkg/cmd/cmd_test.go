@@ -3,6 +3,8 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -10,6 +12,9 @@ import (
 	"testing"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 )
 
 func TestPresetsCommand(t *testing.T) {
@@ -98,5 +103,18 @@ func writeFile(t *testing.T, path, body string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A pod that did not start because its node could not reach a registry is
+// not a cluster this client cannot reach.
+func TestAdviseKeepsStartErrors(t *testing.T) {
+	se := &podwatch.StartError{Mode: mode.Clone, Pod: "web-eshell-x", Reason: "ErrImagePull", Message: `dial tcp 127.0.0.1:9: connect: connection refused`}
+	got := advise(fmt.Errorf("%w; the image x was given with --set-image", se), "https://api").Error()
+	if strings.Contains(got, "cannot reach the cluster") || !strings.Contains(got, "--set-image") {
+		t.Errorf("advise = %q", got)
+	}
+	if got := advise(fmt.Errorf("get pods: %w", errors.New("dial tcp: connection refused")), "https://api").Error(); !strings.Contains(got, "cannot reach the cluster at https://api") {
+		t.Errorf("advise = %q", got)
 	}
 }

@@ -2,11 +2,13 @@ package cmd
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +32,11 @@ const minSecret = 4
 // "[redacted]". Arguments may hold secrets (psql postgres://app:pw@db), and
 // -v=6 and up log the URLs and bodies of requests that carry them.
 func redactor(args []string) *strings.Replacer {
+	return strings.NewReplacer(redactPairs(args)...)
+}
+
+// redactPairs are the replacements of redactor.
+func redactPairs(args []string) []string {
 	var pairs []string
 	for _, base := range secretForms(args) {
 		forms := []string{base, url.QueryEscape(base), url.PathEscape(base), shell.Word(base)}
@@ -40,7 +47,7 @@ func redactor(args []string) *strings.Replacer {
 			pairs = append(pairs, f, redacted)
 		}
 	}
-	return strings.NewReplacer(pairs...)
+	return pairs
 }
 
 // secretForms are the arguments worth redacting, as typed and as they
@@ -107,8 +114,20 @@ type redactSink struct {
 	values  []any
 }
 
-func newRedactLogger(out io.Writer, args []string) logr.Logger {
-	return logr.New(&redactSink{mu: &sync.Mutex{}, out: out, r: redactor(args), secrets: secretForms(args)})
+// newRedactLogger redacts args, the command's, and values, those of
+// --set-env. A value is redacted however short it is: the bodies that carry
+// it (the env Secret's, in protobuf or with its data base64-encoded in
+// JSON) are hidden whole, and a short value hides some other bodies too,
+// which costs a debug log detail, not a secret.
+func newRedactLogger(out io.Writer, args, values []string) logr.Logger {
+	pairs, secrets := redactPairs(append(slices.Clone(args), values...)), secretForms(args)
+	for _, v := range values {
+		if v != "" {
+			pairs = append(pairs, base64.StdEncoding.EncodeToString([]byte(v)), redacted)
+			secrets = append(secrets, v)
+		}
+	}
+	return logr.New(&redactSink{mu: &sync.Mutex{}, out: out, r: strings.NewReplacer(pairs...), secrets: secrets})
 }
 
 // value formats one logged value; a hex dump that holds a secret is
@@ -118,7 +137,7 @@ func (s *redactSink) value(v any) string {
 	if b, ok := hexDumpBytes(str); ok {
 		for _, secret := range s.secrets {
 			if holds(b, secret) {
-				return fmt.Sprintf("%s (a body of %d bytes that carries the command's arguments)", redacted, len(b))
+				return fmt.Sprintf("%s (a body of %d bytes that carries the command's arguments or --set-env values)", redacted, len(b))
 			}
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/debug"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -106,8 +107,8 @@ Without a command, bash is started where the image has it, else sh.`,
 			return
 		}
 		// From -v=6 on, client-go logs the URLs and bodies that carry the
-		// command's arguments: they go out redacted.
-		klog.SetLogger(newRedactLogger(o.ErrOut, secrets))
+		// command's arguments and the --set-env values: they go out redacted.
+		klog.SetLogger(newRedactLogger(o.ErrOut, secrets, o.Clone.EnvValues()))
 	}
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
@@ -137,6 +138,11 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.BoolVar(&o.Clone.NoSidecars, "no-sidecars", false, "clone: drop native sidecars (kept by default, e.g. a database proxy)")
 	f.BoolVar(&o.Clone.WithPVC, "with-pvc", false, "clone: mount the workload's PersistentVolumeClaims read-only where the access mode allows")
 	f.BoolVar(&o.Clone.NoNetworkPolicies, "no-network-policies", false, "clone: do not copy the NetworkPolicies that select the workload's pods to the clone (it is then less isolated; a warning says which)")
+	f.Var(plan.ImagesFlag{List: &o.Clone.SetImage}, "set-image", "clone: run the session's container (or CONTAINER: a sidecar, a kept init container) with IMAGE instead of the template's; repeatable")
+	f.Var(plan.EnvFlag{List: &o.Clone.Env}, "set-env", "clone: set a variable in the session's container, over the template's of that name; repeatable, the later wins. The value goes into a Secret of the session (it needs create on secrets), never into the pod or Job")
+	f.Var(plan.EnvFlag{List: &o.Clone.Env, File: true}, "set-env-file", "clone: --set-env for each NAME=VALUE line of a file (blank lines and # comments skipped, values taken as written); repeatable")
+	f.Var(plan.ResourcesFlag{List: &o.Clone.Requests}, "requests", "clone: resource requests of the session's container over the template's, e.g. cpu=500m,memory=256Mi (cpu, memory, ephemeral-storage)")
+	f.Var(plan.ResourcesFlag{List: &o.Clone.Limits}, "limits", "clone: resource limits of the session's container over the template's, e.g. cpu=1,memory=512Mi")
 	// picking
 	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	f.StringVar(&o.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
