@@ -2,6 +2,8 @@ package clone
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +90,50 @@ func TestStartErrorNamesSetImage(t *testing.T) {
 		if tt.image == "" && strings.Contains(got.Error(), "given with --set-image") {
 			t.Errorf("no --set-image, but the error names it: %v", got)
 		}
+	}
+}
+
+// What the clone needs beside its Job (the env Secret, the NetworkPolicy
+// copies) is made while the Job is suspended, so its pod cannot start
+// without it, and the Job is resumed only after.
+func TestRunPreparesWhileTheJobIsSuspended(t *testing.T) {
+	c := fake.NewClientset()
+	var order []string
+	c.PrependReactor("*", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		switch a := a.(type) {
+		case k8stesting.CreateAction:
+			job := a.GetObject().(*batchv1.Job)
+			order = append(order, fmt.Sprintf("create job suspended=%v", job.Spec.Suspend != nil && *job.Spec.Suspend))
+		case k8stesting.PatchAction:
+			order = append(order, "patch job "+string(a.GetPatch()))
+		case k8stesting.DeleteAction:
+			order = append(order, "delete job")
+		}
+		return false, nil, nil
+	})
+	s := &Session{Remote: session.Remote{Client: c}, StartTimeout: time.Second,
+		Prepare: func(_ context.Context, job *batchv1.Job) error {
+			order = append(order, "prepare "+job.Name)
+			return nil
+		}}
+	// The fake runs no pod: the session ends waiting for it.
+	if err := s.Run(context.Background(), testJob(), "web"); err == nil {
+		t.Fatal("Run succeeded without a pod")
+	}
+	want := []string{"create job suspended=true", "prepare web-eshell-x7k2p", `patch job {"spec":{"suspend":false}}`, "delete job"}
+	if strings.Join(order, "|") != strings.Join(want, "|") {
+		t.Errorf("order %q, want %q", order, want)
+	}
+
+	// A failed preparation never resumes the Job, and removes it.
+	order = nil
+	s.Prepare = func(context.Context, *batchv1.Job) error {
+		return errors.New("creating the Secret of --set-env: forbidden")
+	}
+	if err := s.Run(context.Background(), testJob(), "web"); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Fatalf("Run = %v", err)
+	}
+	if want := []string{"create job suspended=true", "delete job"}; strings.Join(order, "|") != strings.Join(want, "|") {
+		t.Errorf("order %q, want %q", order, want)
 	}
 }

@@ -31,6 +31,9 @@ const example = `  # Pick environment, service and container interactively, then
   # A shell in a disposable clone of a Deployment (the default mode), gone when you exit
   kubectl eshell deploy/web -n env-pr-42
 
+  # A clone with another image, a variable (its value goes into a Secret, never the pod) and more memory
+  kubectl eshell deploy/web --set-image bash:5.2 --set-env DEBUG=1 --limits memory=1Gi
+
   # A one-off task in a clone; its exit code is eshell's exit code
   kubectl eshell deploy/web -- python manage.py migrate && echo migrated
 
