@@ -174,6 +174,17 @@ func IsolationNeeded(namespace string) []Permission {
 	}
 }
 
+// EnvNeeded lists what a clone needs on top of Needed when env overrides
+// are given (--set-env, --set-env-file): creating the session's Secret
+// that carries their values, and resuming the Job that waited suspended
+// until it was in place.
+func EnvNeeded(namespace string) []Permission {
+	return []Permission{
+		{Verb: "create", Resource: "secrets", Namespace: namespace},
+		{Verb: "patch", Group: "batch", Resource: "jobs", Namespace: namespace},
+	}
+}
+
 // SessionsNeeded lists what `kubectl eshell sessions` needs in namespace
 // ("" is every namespace): clones are Jobs, debug sessions live in pods.
 func SessionsNeeded(namespace string) []Permission {

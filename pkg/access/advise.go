@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 )
 
 // Advise turns API and transport errors into one line that says what
@@ -17,8 +19,13 @@ func Advise(err error, server string) error {
 	}
 	var opErr *net.OpError
 	var dnsErr *net.DNSError
+	var startErr *podwatch.StartError
 	s := err.Error()
 	switch {
+	case errors.As(err, &startErr):
+		// The kubelet's words: a registry it could not reach is not the
+		// cluster this client cannot reach.
+		return err
 	case errors.As(err, &opErr), errors.As(err, &dnsErr), strings.Contains(s, "connection refused"), strings.Contains(s, "no such host"), strings.Contains(s, "i/o timeout"):
 		return fmt.Errorf("cannot reach the cluster at %s (%v): check the current context with `kubectl config current-context`, or start the local cluster with `make cluster-up`", server, rootCause(err))
 	case !isAPIStatus(err):

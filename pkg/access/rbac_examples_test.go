@@ -22,7 +22,7 @@ const rbacDir = "../../deploy/rbac"
 // extras are what each Role grants on top of Needed: reading the workload
 // kinds eshell resolves, and Services (svc/NAME, and their completion),
 // listing for pickers, audit Events and the clone's conditional
-// NetworkPolicy copies.
+// NetworkPolicy copies and env Secret.
 var extras = func() []Permission {
 	var ps []Permission
 	for _, r := range []struct{ group, resource string }{
@@ -35,7 +35,9 @@ var extras = func() []Permission {
 	}
 	ps = append(ps,
 		// Only when NetworkPolicies select the workload (IsolationNeeded).
-		IsolationNeeded("")[0], IsolationNeeded("")[1])
+		IsolationNeeded("")[0], IsolationNeeded("")[1],
+		// Only with env overrides (EnvNeeded).
+		EnvNeeded("")[0])
 	return append(ps, Permission{Verb: "create", Group: "events.k8s.io", Resource: "events"})
 }()
 

@@ -21,10 +21,11 @@ import (
 
 // Run is the clone engine: it builds the clone of the plan's workload as
 // a Job whose pod's main process is a lifeline, copies the NetworkPolicies
-// that confine the workload, creates it, waits until the lifeline runs,
-// holds it, execs the command, reports its exit code and removes the Job on
-// every exit path. With DryRun it prints the Job instead (with ServerDryRun,
-// after admission has judged it).
+// that confine the workload, puts the values of env overrides in a Secret,
+// creates it, waits until the lifeline runs, holds it, execs the command,
+// reports its exit code and removes the Job (and with it the rest) on every
+// exit path. With DryRun it prints the Job (and the Secret, values
+// redacted) instead; with ServerDryRun, after admission has judged them.
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	w := p.Workload
 	src := Source{Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, Template: w.Template}
@@ -43,6 +44,10 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		KeepInitContainers: p.Clone.KeepInitContainers, NoSidecars: p.Clone.NoSidecars, WithPVC: p.Clone.WithPVC,
 		MaxDuration: p.Limits.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: display, Now: time.Now(),
 		NameSuffix: p.SessionID, // the Job's name carries its session
+		Overrides:  Overrides{Images: p.Clone.SetImage, Requests: p.Clone.Requests, Limits: p.Clone.Limits},
+	}
+	if len(p.Clone.Env) > 0 {
+		opts.Overrides.EnvNames, opts.Overrides.EnvSecret = EnvNames(p.Clone.Env), EnvSecretName(p.SessionID)
 	}
 	pod, warnings, err := GeneratePod(src, opts)
 	if err != nil {
@@ -52,13 +57,17 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		d.Warnf("%s", msg)
 	}
 	job := GenerateJob(pod, p.Limits.MaxDuration)
+	var secret *corev1.Secret
+	if len(p.Clone.Env) > 0 {
+		secret = EnvSecret(job, p.Clone.Env)
+	}
 	argv := p.Command
 	if len(argv) == 0 {
 		argv = shell.Detect()
 	}
 	if p.ServerDryRun {
-		// Admission (Pod Security, quotas, policies) judges the clone's pod
-		// and its Job; nothing is stored.
+		// Admission (Pod Security, quotas, policies) judges the clone's pod,
+		// its Job and its Secret; nothing is stored.
 		dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
 		if _, err := d.Remote.Client.CoreV1().Pods(pod.Namespace).Create(ctx, pod, dry); err != nil {
 			return createError(err)
@@ -66,19 +75,26 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		if job, err = d.Remote.Client.BatchV1().Jobs(job.Namespace).Create(ctx, job, dry); err != nil {
 			return createError(err)
 		}
+		if secret != nil {
+			// Owned by the Job as the dry run made it, with the UID an
+			// ownerReference must carry.
+			if secret, err = d.Remote.Client.CoreV1().Secrets(job.Namespace).Create(ctx, EnvSecret(job, p.Clone.Env), dry); err != nil {
+				return createError(err)
+			}
+		}
 	}
 	if p.DryRun {
 		// The command is in no object: say it beside the Job, as it is
 		// recorded (program and argument count unless --record-command).
 		d.Infof("Would run through exec in container %s: %s", p.Container, display)
-		return d.Print(job)
+		return printDry(d, job, secret)
 	}
-	isolate, err := isolation(ctx, p, d, w.Template.Labels)
+	prepare, err := prepare(ctx, p, d, w.Template.Labels)
 	if err != nil {
 		return err
 	}
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
-		StartTimeout: p.Limits.PodRunningTimeout, Isolate: isolate}
+		StartTimeout: p.Limits.PodRunningTimeout, Prepare: prepare, Image: sessionImage(p)}
 	if d.Progress != nil {
 		s.Progress = d.Progress
 		s.Spinner = session.IsTerminal(d.Progress)
@@ -86,6 +102,85 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	end := d.Audit(ctx, job.Name, p.Container)
 	defer func() { end(err) }()
 	return s.Run(ctx, job, p.Container)
+}
+
+// sessionImage is the image --set-image gives the session's container, or
+// "" when it keeps the template's.
+func sessionImage(p plan.Plan) string {
+	image := ""
+	for _, o := range p.Clone.SetImage {
+		if o.Container == "" || o.Container == p.Container {
+			image = o.Image
+		}
+	}
+	return image
+}
+
+// objectList is how --dry-run prints more than one object, as kubectl
+// does: a v1 List.
+type objectList struct {
+	metav1.TypeMeta `json:",inline"`
+	Items           []any `json:"items"`
+}
+
+// printDry prints job, or, with env overrides, job and their Secret as a
+// List: the Secret with its values replaced by their lengths, so a dry run
+// shows what is set and never a value.
+func printDry(d plan.Deps, job *batchv1.Job, secret *corev1.Secret) error {
+	if secret == nil {
+		return d.Print(job)
+	}
+	j := job.DeepCopy()
+	j.TypeMeta = metav1.TypeMeta{APIVersion: "batch/v1", Kind: "Job"}
+	return d.Print(objectList{TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "List"}, Items: []any{j, Redacted(secret)}})
+}
+
+// prepare decides, before anything is created, what the clone needs beside
+// its Job before its pod starts: the Secret of the env overrides, and the
+// copies of the NetworkPolicies (see isolation). It refuses when the user
+// may not create them; nil is nothing to prepare.
+func prepare(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[string]string) (func(context.Context, *batchv1.Job) error, error) {
+	c, ns := d.Remote.Client, p.Workload.Namespace
+	var steps []func(context.Context, *batchv1.Job) error
+	if len(p.Clone.Env) > 0 {
+		if err := access.Check(ctx, c, access.EnvNeeded(ns)); err != nil {
+			return nil, fmt.Errorf("--set-env and --set-env-file put their values in a Secret of the session, so that no pod or Job shows them; nothing was created: %w", named(ctx, d, err))
+		}
+		steps = append(steps, func(ctx context.Context, job *batchv1.Job) error {
+			if _, err := c.CoreV1().Secrets(ns).Create(ctx, EnvSecret(job, p.Clone.Env), metav1.CreateOptions{}); err != nil {
+				return fmt.Errorf("creating the Secret of --set-env for the clone: %w; nothing of the session runs yet and it is removed", err)
+			}
+			return nil
+		})
+	}
+	isolate, err := isolation(ctx, p, d, podLabels)
+	if err != nil {
+		return nil, err
+	}
+	if isolate != nil {
+		steps = append(steps, isolate)
+	}
+	if len(steps) == 0 {
+		return nil, nil
+	}
+	return func(ctx context.Context, job *batchv1.Job) error {
+		for _, step := range steps {
+			if err := step(ctx, job); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, nil
+}
+
+// named names the user in a report of missing permissions, so it can be
+// forwarded to an admin as it is.
+func named(ctx context.Context, d plan.Deps, err error) error {
+	var me *access.MissingError
+	if errors.As(err, &me) {
+		me.User = d.User(ctx)
+	}
+	return err
 }
 
 // isolation decides, before anything is created, how the clone keeps the
@@ -111,12 +206,8 @@ func isolation(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[stri
 		return nil, nil
 	}
 	if err := access.Check(ctx, c, access.IsolationNeeded(ns)); err != nil {
-		var me *access.MissingError
-		if errors.As(err, &me) {
-			me.User = d.User(ctx) // so the message can be forwarded to an admin as it is
-		}
 		return nil, fmt.Errorf("NetworkPolicies %s confine the pods of %s, and the clone needs copies of them to be as isolated; nothing was created: %w\n(or pass --no-network-policies to clone without them, less isolated)",
-			PolicyNames(selecting), p.Workload.Ref(), err)
+			PolicyNames(selecting), p.Workload.Ref(), named(ctx, d, err))
 	}
 	return func(ctx context.Context, job *batchv1.Job) error {
 		for _, np := range PolicyCopies(selecting, job) {

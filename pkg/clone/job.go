@@ -42,3 +42,10 @@ func GenerateJob(pod *corev1.Pod, maxDuration time.Duration) *batchv1.Job {
 		},
 	}
 }
+
+// jobOwner makes job the owner of what the clone needs beside its pod (the
+// NetworkPolicy copies, the env Secret), so the garbage collector deletes
+// them with it, whoever or whatever deletes the Job.
+func jobOwner(job *batchv1.Job) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: job.UID}
+}

@@ -33,7 +33,7 @@ func Selecting(policies []networkingv1.NetworkPolicy, podLabels map[string]strin
 // would escape every policy that confines the original.
 func PolicyCopies(selecting []networkingv1.NetworkPolicy, job *batchv1.Job) []*networkingv1.NetworkPolicy {
 	id := job.Labels[meta.SessionLabel]
-	owner := metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: job.UID}
+	owner := jobOwner(job)
 	out := make([]*networkingv1.NetworkPolicy, 0, len(selecting))
 	for _, np := range selecting {
 		spec := np.Spec.DeepCopy()

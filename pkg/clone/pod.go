@@ -45,6 +45,7 @@ type Options struct {
 	DisplayCommand     string        // human-readable command, to meta.CommandAnnotation; "" writes none (a session's command travels in its exec request, not in the pod)
 	Now                time.Time     // expiry = Now + MaxDuration, written RFC 3339 UTC to meta.ExpiresAnnotation
 	NameSuffix         string        // random part chosen by the caller, so the function stays pure
+	Overrides          Overrides     // the user's changes to the template (images, env, resources)
 }
 
 // GeneratePod returns the clone pod (not created), human-readable warnings, or an error.
@@ -152,6 +153,10 @@ func GeneratePod(src Source, o Options) (*corev1.Pod, []string, error) {
 
 	if o.DisplayCommand != "" {
 		pod.Annotations[meta.CommandAnnotation] = o.DisplayCommand
+	}
+	// Before the rules below, which read the containers as they will run.
+	if err := applyOverrides(&pod.Spec, spec, source, o); err != nil {
+		return nil, nil, err
 	}
 	warnings = append(warnings, dropResourceClaims(&pod.Spec)...)
 	warnings = append(warnings, keepVolumes(&pod.Spec, spec.Volumes, src.PVCAccessModes, o.WithPVC)...)

@@ -14,6 +14,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
 
 // kinds are all workload kinds a clone can come from. Every rule below runs
@@ -1197,6 +1198,92 @@ var rules = []rule{
 			notWarned(t, warnings, "POD_NAME")
 		},
 	},
+
+	// Overrides (--set-image, --set-env, --requests, --limits).
+	{
+		name: "--set-image replaces the session's image and lets its pull policy default",
+		opts: func(o *Options) { o.Overrides.Images = []plan.ImageOverride{{Image: "bash:5.2"}} },
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			c := only(t, pod)
+			eq(t, "image", "bash:5.2", c.Image)
+			eq(t, "imagePullPolicy", corev1.PullPolicy(""), c.ImagePullPolicy)
+			proxy, _ := initNamed(pod, "proxy")
+			eq(t, "sidecar image", templateContainer(t, src, "proxy").Image, proxy.Image)
+		},
+	},
+	{
+		name: "--set-image by name reaches the sidecar and a kept init container; the later wins",
+		opts: func(o *Options) {
+			o.KeepInitContainers = true
+			o.Overrides.Images = []plan.ImageOverride{
+				{Container: "proxy", Image: "proxy:5"}, {Container: "app", Image: "app:1"}, {Image: "app:2"}, {Container: "migrate", Image: "migrate:1"},
+			}
+		},
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			eq(t, "app image", "app:2", only(t, pod).Image)
+			proxy, _ := initNamed(pod, "proxy")
+			migrate, _ := initNamed(pod, "migrate")
+			eq(t, "sidecar and init images", []string{"proxy:5", "migrate:1"}, []string{proxy.Image, migrate.Image})
+		},
+	},
+	{
+		name: "env overrides replace the template's entry in place or are added, from the Secret only",
+		opts: func(o *Options) {
+			o.Overrides.EnvNames, o.Overrides.EnvSecret = []string{"DATABASE_PASSWORD", "DEBUG"}, "eshell-env-s3ss10n"
+		},
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			ref := func(n string) corev1.EnvVar {
+				return corev1.EnvVar{Name: n, ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
+					LocalObjectReference: corev1.LocalObjectReference{Name: "eshell-env-s3ss10n"}, Key: n}}}
+			}
+			tc := templateContainer(t, src, "app")
+			eq(t, "env", []corev1.EnvVar{tc.Env[0], ref("DATABASE_PASSWORD"), tc.Env[2], ref("DEBUG")}, only(t, pod).Env)
+			eq(t, "envFrom", tc.EnvFrom, only(t, pod).EnvFrom)
+			proxy, _ := initNamed(pod, "proxy")
+			eq(t, "sidecar env", templateContainer(t, src, "proxy").Env, proxy.Env)
+		},
+	},
+	{
+		name: "an env override replaces every entry of a name the template repeats",
+		src: func(s *Source) {
+			c := &s.Template.Spec.Containers[0]
+			c.Env = append(c.Env, corev1.EnvVar{Name: "DJANGO_SETTINGS_MODULE", Value: "web.other"})
+		},
+		opts: func(o *Options) {
+			o.Overrides.EnvNames, o.Overrides.EnvSecret = []string{"DJANGO_SETTINGS_MODULE"}, "eshell-env-s3ss10n"
+		},
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			for _, e := range only(t, pod).Env {
+				if e.Name == "DJANGO_SETTINGS_MODULE" && (e.Value != "" || e.ValueFrom == nil || e.ValueFrom.SecretKeyRef == nil) {
+					t.Errorf("an entry of the overridden name is left: %+v", e)
+				}
+			}
+		},
+	},
+	{
+		name: "--requests and --limits change the named resources over the template's",
+		opts: func(o *Options) {
+			o.Overrides.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m")}
+			o.Overrides.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi"), corev1.ResourceCPU: resource.MustParse("1")}
+		},
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			q := resource.MustParse
+			eq(t, "resources", corev1.ResourceRequirements{
+				Requests: corev1.ResourceList{corev1.ResourceCPU: q("500m"), corev1.ResourceMemory: q("256Mi")},
+				Limits:   corev1.ResourceList{corev1.ResourceCPU: q("1"), corev1.ResourceMemory: q("1Gi")},
+			}, only(t, pod).Resources)
+		},
+	},
+	{
+		name: "--limits on a container without resources",
+		src:  func(s *Source) { s.Template.Spec.Containers[0].Resources = corev1.ResourceRequirements{} },
+		opts: func(o *Options) {
+			o.Overrides.Limits = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}
+		},
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			eq(t, "resources", corev1.ResourceRequirements{Limits: corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("64Mi")}}, only(t, pod).Resources)
+		},
+	},
 }
 
 func TestGeneratePodRules(t *testing.T) {
@@ -1284,6 +1371,56 @@ func TestGeneratePodErrors(t *testing.T) {
 			src:   func(s *Source) { s.Kind = "" },
 			parts: []string{"no kind or name", "report"},
 		},
+		{
+			name:  "--set-image of an unknown container",
+			opts:  func(o *Options) { o.Overrides.Images = []plan.ImageOverride{{Container: "nope", Image: "x:1"}} },
+			parts: []string{`no container "nope" in deployment/web`, "give one of proxy, app"},
+		},
+		{
+			name:  "--set-image of a main container the clone leaves out",
+			opts:  func(o *Options) { o.Overrides.Images = []plan.ImageOverride{{Container: "worker", Image: "x:1"}} },
+			parts: []string{`only the session's container "app"`, "pass -c worker"},
+		},
+		{
+			name:  "--set-image of a skipped init container",
+			opts:  func(o *Options) { o.Overrides.Images = []plan.ImageOverride{{Container: "migrate", Image: "x:1"}} },
+			parts: []string{`init container "migrate" does not run`, "--keep-init-containers"},
+		},
+		{
+			name: "--set-image of a sidecar dropped by --no-sidecars",
+			opts: func(o *Options) {
+				o.NoSidecars = true
+				o.Overrides.Images = []plan.ImageOverride{{Container: "proxy", Image: "x:1"}}
+			},
+			parts: []string{`sidecar "proxy" is dropped by --no-sidecars`},
+		},
+		{
+			name: "--requests above the template's limit",
+			opts: func(o *Options) {
+				o.Overrides.Requests = corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")}
+			},
+			parts: []string{"the request memory=1Gi (--requests) is above the limit memory=512Mi (the template's limit)", "change --requests or --limits"},
+		},
+		{
+			name: "--limits below the template's request",
+			opts: func(o *Options) {
+				o.Overrides.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")}
+			},
+			parts: []string{"the request cpu=250m (the template's request) is above the limit cpu=100m (--limits)"},
+		},
+		{
+			name: "--requests above --limits",
+			opts: func(o *Options) {
+				o.Overrides.Requests = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}
+				o.Overrides.Limits = corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("1")}
+			},
+			parts: []string{"the request cpu=2 (--requests) is above the limit cpu=1 (--limits)"},
+		},
+		{
+			name:  "env overrides without their Secret",
+			opts:  func(o *Options) { o.Overrides.EnvNames = []string{"A"} },
+			parts: []string{"without their Secret", "report"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -1325,6 +1462,12 @@ func TestGeneratePodLeavesSourceAlone(t *testing.T) {
 			before := copySource(src)
 			o := defaultOptions()
 			o.WithPVC = true
+			o.Overrides = Overrides{
+				Images:   []plan.ImageOverride{{Image: "bash:5.2"}, {Container: "proxy", Image: "proxy:5"}},
+				EnvNames: []string{"DJANGO_SETTINGS_MODULE", "NEW"}, EnvSecret: "eshell-env-s3ss10n",
+				Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m")},
+				Limits:   corev1.ResourceList{corev1.ResourceMemory: resource.MustParse("1Gi")},
+			}
 			command := slices.Clone(o.Command)
 
 			pod, _, err := GeneratePod(src, o)

@@ -41,10 +41,14 @@ type Session struct {
 	StartTimeout time.Duration
 	// Spinner animates the wait on Progress; set it when Progress is a terminal.
 	Spinner bool
-	// Isolate, when set, creates what must exist before the clone's pod
-	// starts and is owned by its Job (the NetworkPolicy copies): the Job
-	// is created suspended, Isolate runs with it, then the Job is resumed.
-	Isolate func(ctx context.Context, job *batchv1.Job) error
+	// Prepare, when set, creates what must exist before the clone's pod
+	// starts and is owned by its Job (the NetworkPolicy copies, the env
+	// Secret): the Job is created suspended, Prepare runs with it, then the
+	// Job is resumed.
+	Prepare func(ctx context.Context, job *batchv1.Job) error
+	// Image is the image --set-image gave the container, for the words of
+	// its failure to start; "" is the template's.
+	Image string
 
 	mu      sync.Mutex
 	spinner string // the line the spinner currently shows, to clear it
@@ -121,7 +125,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 	if _, err := s.Remote.Client.CoreV1().Pods(ns).Create(ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
 		return createError(err)
 	}
-	if s.Isolate != nil {
+	if s.Prepare != nil {
 		job = job.DeepCopy()
 		job.Spec.Suspend = new(true)
 	}
@@ -134,12 +138,12 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 		return createError(err)
 	}
 	s.say("Created clone job %s", name)
-	if s.Isolate != nil {
-		if err := s.Isolate(ctx, createdJob); err != nil {
+	if s.Prepare != nil {
+		if err := s.Prepare(ctx, createdJob); err != nil {
 			return err
 		}
 		if _, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"suspend":false}}`), metav1.PatchOptions{}); err != nil {
-			return fmt.Errorf("starting clone job %s after its network isolation was in place: %w", name, err)
+			return fmt.Errorf("starting clone job %s after what it needs was in place: %w", name, err)
 		}
 	}
 	created, err := s.waitPod(ctx, ns, name, job.Labels[meta.SessionLabel])
@@ -149,11 +153,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 	pod = created.Name
 	running, err := s.waitRunning(ctx, created, container)
 	if err != nil {
-		var se *podwatch.StartError
-		if errors.As(err, &se) && se.Reason == "StartError" && se.MissingProgram() {
-			return fmt.Errorf("the image of container %q has no shell (sh), which the clone's lifeline needs to end with its client; use --mode debug to bring a shell in a debug container", container)
-		}
-		return err
+		return s.startError(err, container)
 	}
 	life, err := s.Remote.HoldLifeline(ctx, ns, running.Name, container, s.StartTimeout)
 	if err != nil {
@@ -179,6 +179,24 @@ func (s *Session) exec(ctx context.Context, ns, pod, container string) error {
 	err := s.Remote.Exec(ctx, s.Streams, ns, pod, container, s.Command)
 	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
+	}
+	return err
+}
+
+// startError says what failed to start in the words of the flag that
+// chose the image.
+func (s *Session) startError(err error, container string) error {
+	var se *podwatch.StartError
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch {
+	case se.Reason == "StartError" && se.MissingProgram() && s.Image != "":
+		return fmt.Errorf("the image %s given with --set-image has no shell (sh), which the clone's lifeline needs to end with its client; pick an image with sh (e.g. busybox:1.37 or bash:5.2)", s.Image)
+	case se.Reason == "StartError" && se.MissingProgram():
+		return fmt.Errorf("the image of container %q has no shell (sh), which the clone's lifeline needs to end with its client; use --mode debug to bring a shell in a debug container, or --set-image an image with sh", container)
+	case se.ImagePull() && s.Image != "":
+		return fmt.Errorf("%w; the image %s was given with --set-image", err, s.Image)
 	}
 	return err
 }

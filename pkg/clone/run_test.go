@@ -2,6 +2,8 @@ package clone
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +17,8 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -61,5 +65,75 @@ func TestRunDeletesNothingAfterARefusal(t *testing.T) {
 	}
 	if deleted {
 		t.Error("the session deleted a Job it did not create")
+	}
+}
+
+// A start failure names --set-image when that flag chose the image.
+func TestStartErrorNamesSetImage(t *testing.T) {
+	noShell := &podwatch.StartError{Mode: mode.Clone, Reason: "StartError", Message: `exec: "sh": executable file not found in $PATH`}
+	pull := &podwatch.StartError{Mode: mode.Clone, Reason: "ErrImagePull", Message: "not found"}
+	tests := []struct {
+		image string
+		err   error
+		want  []string
+	}{
+		{"", noShell, []string{`the image of container "web" has no shell (sh)`, "--mode debug"}},
+		{"distroless:1", noShell, []string{"the image distroless:1 given with --set-image has no shell (sh)", "pick an image with sh"}},
+		{"missing:1", pull, []string{"ErrImagePull", "the image missing:1 was given with --set-image"}},
+		{"", pull, []string{"ErrImagePull"}},
+	}
+	for _, tt := range tests {
+		got := (&Session{Image: tt.image}).startError(tt.err, "web")
+		if !containsAll(got.Error(), tt.want) {
+			t.Errorf("image %q: %v, want %q", tt.image, got, tt.want)
+		}
+		if tt.image == "" && strings.Contains(got.Error(), "given with --set-image") {
+			t.Errorf("no --set-image, but the error names it: %v", got)
+		}
+	}
+}
+
+// What the clone needs beside its Job (the env Secret, the NetworkPolicy
+// copies) is made while the Job is suspended, so its pod cannot start
+// without it, and the Job is resumed only after.
+func TestRunPreparesWhileTheJobIsSuspended(t *testing.T) {
+	c := fake.NewClientset()
+	var order []string
+	c.PrependReactor("*", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		switch a := a.(type) {
+		case k8stesting.CreateAction:
+			job := a.GetObject().(*batchv1.Job)
+			order = append(order, fmt.Sprintf("create job suspended=%v", job.Spec.Suspend != nil && *job.Spec.Suspend))
+		case k8stesting.PatchAction:
+			order = append(order, "patch job "+string(a.GetPatch()))
+		case k8stesting.DeleteAction:
+			order = append(order, "delete job")
+		}
+		return false, nil, nil
+	})
+	s := &Session{Remote: session.Remote{Client: c}, StartTimeout: time.Second,
+		Prepare: func(_ context.Context, job *batchv1.Job) error {
+			order = append(order, "prepare "+job.Name)
+			return nil
+		}}
+	// The fake runs no pod: the session ends waiting for it.
+	if err := s.Run(context.Background(), testJob(), "web"); err == nil {
+		t.Fatal("Run succeeded without a pod")
+	}
+	want := []string{"create job suspended=true", "prepare web-eshell-x7k2p", `patch job {"spec":{"suspend":false}}`, "delete job"}
+	if strings.Join(order, "|") != strings.Join(want, "|") {
+		t.Errorf("order %q, want %q", order, want)
+	}
+
+	// A failed preparation never resumes the Job, and removes it.
+	order = nil
+	s.Prepare = func(context.Context, *batchv1.Job) error {
+		return errors.New("creating the Secret of --set-env: forbidden")
+	}
+	if err := s.Run(context.Background(), testJob(), "web"); err == nil || !strings.Contains(err.Error(), "forbidden") {
+		t.Fatalf("Run = %v", err)
+	}
+	if want := []string{"create job suspended=true", "delete job"}; strings.Join(order, "|") != strings.Join(want, "|") {
+		t.Errorf("order %q, want %q", order, want)
 	}
 }

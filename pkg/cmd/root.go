@@ -16,6 +16,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/debug"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/redact"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
@@ -28,6 +29,9 @@ const example = `  # Pick environment, service and container interactively, then
 
   # A shell in a disposable clone of a Deployment (the default mode), gone when you exit
   kubectl eshell deploy/web -n env-pr-42
+
+  # A clone with another image, a variable (its value goes into a Secret, never the pod) and more memory
+  kubectl eshell deploy/web --set-image bash:5.2 --set-env DEBUG=1 --limits memory=1Gi
 
   # A one-off task in a clone; its exit code is eshell's exit code
   kubectl eshell deploy/web -- python manage.py migrate && echo migrated
@@ -96,7 +100,11 @@ Without a command, bash is started where the image has it, else sh.`,
 	cmd.PersistentPreRun = func(c *cobra.Command, args []string) {
 		secrets := redact.CommandArgs(o.CommandFlag, args, c.ArgsLenAtDash())
 		o.redact = redact.Replacer(secrets)
-		logTo(o.ErrOut, secrets)
+		// The --set-env values go to the log only: in --dry-run output the
+		// env Secret prints them as placeholders already, and replacing a
+		// short value there would garble the rest (a value "bash" in
+		// "image: bash:5.2").
+		logTo(o.ErrOut, secrets, o.Clone.EnvValues())
 	}
 	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
@@ -120,6 +128,11 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.BoolVar(&o.Clone.NoSidecars, "no-sidecars", false, "clone: drop native sidecars (kept by default, e.g. a database proxy)")
 	f.BoolVar(&o.Clone.WithPVC, "with-pvc", false, "clone: mount the workload's PersistentVolumeClaims read-only where the access mode allows")
 	f.BoolVar(&o.Clone.NoNetworkPolicies, "no-network-policies", false, "clone: do not copy the NetworkPolicies that select the workload's pods to the clone (it is then less isolated; a warning says which)")
+	f.Var(plan.ImagesFlag{List: &o.Clone.SetImage}, "set-image", "clone: run the session's container (or CONTAINER: a sidecar, a kept init container) with IMAGE instead of the template's; repeatable")
+	f.Var(plan.EnvFlag{List: &o.Clone.Env}, "set-env", "clone: set a variable in the session's container, over the template's of that name; repeatable, the later wins. The value goes into a Secret of the session (it needs create on secrets), never into the pod or Job")
+	f.Var(plan.EnvFlag{List: &o.Clone.Env, File: true}, "set-env-file", "clone: --set-env for each NAME=VALUE line of a file (blank lines and # comments skipped, values taken as written); repeatable")
+	f.Var(plan.ResourcesFlag{List: &o.Clone.Requests}, "requests", "clone: resource requests of the session's container over the template's, e.g. cpu=500m,memory=256Mi (cpu, memory, ephemeral-storage)")
+	f.Var(plan.ResourcesFlag{List: &o.Clone.Limits}, "limits", "clone: resource limits of the session's container over the template's, e.g. cpu=1,memory=512Mi")
 	// picking
 	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	f.StringVar(&o.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")

@@ -82,6 +82,11 @@ var modeFlags = map[string][]mode.Mode{
 	"keep-init-containers": {mode.Clone},
 	"no-sidecars":          {mode.Clone},
 	"with-pvc":             {mode.Clone},
+	"set-image":            {mode.Clone},
+	"set-env":              {mode.Clone},
+	"set-env-file":         {mode.Clone},
+	"requests":             {mode.Clone},
+	"limits":               {mode.Clone},
 	"pod":                  {mode.Exec, mode.Debug},
 }
 
@@ -144,6 +149,14 @@ type CloneSettings struct {
 	// NoNetworkPolicies clones without copies of the NetworkPolicies that
 	// select the workload's pods.
 	NoNetworkPolicies bool
+	// SetImage replaces images of the clone's containers (--set-image).
+	SetImage []ImageOverride
+	// Env sets variables in the session's container (--set-env,
+	// --set-env-file); their values travel in a Secret of the session.
+	Env []EnvOverride
+	// Requests and Limits change the resources of the session's container
+	// (--requests, --limits).
+	Requests, Limits corev1.ResourceList
 }
 
 // Validate checks what only the resolved plan can tell: the limits the

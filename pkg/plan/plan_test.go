@@ -48,6 +48,12 @@ func TestValidate(t *testing.T) {
 		{"--pod in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"pod"} }, ""},
 		{"--image in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"image", "profile", "reuse"} }, ""},
 		{"--keep in clone", func(p *Plan) { p.Given = []string{"keep", "with-pvc", "max-duration"} }, ""},
+		{"--set-env in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"set-env"} }, "--set-env applies to --mode clone only, and this session runs in --mode exec"},
+		{"--set-image in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"set-image"} }, "--set-image applies to --mode clone only"},
+		{"--set-env-file in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"set-env-file"} }, "--set-env-file applies to --mode clone only"},
+		{"--requests in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"requests"} }, "--requests applies to --mode clone only"},
+		{"--limits in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"limits"} }, "--limits applies to --mode clone only"},
+		{"overrides in clone", func(p *Plan) { p.Given = []string{"set-image", "set-env", "set-env-file", "requests", "limits"} }, ""},
 		{"server dry run in exec", func(p *Plan) { p.Mode, p.DryRun, p.ServerDryRun = mode.Exec, true, true }, "--dry-run=server applies to --mode clone and debug only"},
 		{"server dry run in debug", func(p *Plan) { p.Mode, p.DryRun, p.ServerDryRun = mode.Debug, true, true }, ""},
 	} {

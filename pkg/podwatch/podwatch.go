@@ -224,6 +224,11 @@ func (e *StartError) MissingProgram() bool {
 	return shell.NoShell(errors.New(e.Message))
 }
 
+// ImagePull reports whether the container's image could not be pulled.
+func (e *StartError) ImagePull() bool {
+	return e.Reason == "ErrImagePull" || e.Reason == "ImagePullBackOff" || e.Reason == "InvalidImageName" || e.Reason == "ErrImageNeverPull"
+}
+
 func (e *StartError) Error() string {
 	var b strings.Builder
 	switch e.Mode {
@@ -246,7 +251,7 @@ func (e *StartError) Error() string {
 
 // hint says what to do next, in the words of the mode's flags.
 func (e *StartError) hint() string {
-	image := e.Reason == "ErrImagePull" || e.Reason == "ImagePullBackOff" || e.Reason == "InvalidImageName" || e.Reason == "ErrImageNeverPull"
+	image := e.ImagePull()
 	switch e.Mode {
 	case mode.Clone:
 		switch {

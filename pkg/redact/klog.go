@@ -12,13 +12,14 @@ import (
 
 // AddVerbosity adds klog's -v to fs, as kubectl has it: -v=6 and up show
 // each API request. The returned function, called once the command line
-// is parsed, routes klog to out with secrets redacted.
-func AddVerbosity(fs *pflag.FlagSet) func(out io.Writer, secrets []string) {
+// is parsed, routes klog to out with the command's args and the --set-env
+// values redacted (see Logger).
+func AddVerbosity(fs *pflag.FlagSet) func(out io.Writer, args, values []string) {
 	klogFlags := goflag.NewFlagSet("klog", goflag.ContinueOnError)
 	klog.InitFlags(klogFlags)
 	v := klogFlags.Lookup("v")
 	fs.AddGoFlag(v)
-	return func(out io.Writer, secrets []string) {
+	return func(out io.Writer, args, values []string) {
 		// client-go reports a cancelled stream (Ctrl+C, --max-duration) as
 		// errors through klog; below -v=1 that is noise, not information.
 		if v.Value.String() == "0" {
@@ -26,8 +27,8 @@ func AddVerbosity(fs *pflag.FlagSet) func(out io.Writer, secrets []string) {
 			return
 		}
 		// From -v=6 on, client-go logs the URLs and bodies that carry the
-		// command's arguments: they go out redacted.
-		klog.SetLogger(Logger(out, secrets))
+		// command's arguments and env values: they go out redacted.
+		klog.SetLogger(Logger(out, args, values))
 	}
 }
 

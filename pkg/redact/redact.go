@@ -4,11 +4,13 @@ package redact
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,6 +34,11 @@ const minSecret = 4
 // "[redacted]". Arguments may hold secrets (psql postgres://app:pw@db), and
 // -v=6 and up log the URLs and bodies of requests that carry them.
 func Replacer(args []string) *strings.Replacer {
+	return strings.NewReplacer(pairs(args)...)
+}
+
+// pairs are the replacements of Replacer.
+func pairs(args []string) []string {
 	var pairs []string
 	for _, base := range secretForms(args) {
 		forms := []string{base, url.QueryEscape(base), url.PathEscape(base), shell.Word(base)}
@@ -42,7 +49,7 @@ func Replacer(args []string) *strings.Replacer {
 			pairs = append(pairs, f, Mark)
 		}
 	}
-	return strings.NewReplacer(pairs...)
+	return pairs
 }
 
 // secretForms are the arguments worth redacting, as typed and as they
@@ -109,9 +116,21 @@ type sink struct {
 	values  []any
 }
 
-// Logger is a klog logger that writes to out with args redacted.
-func Logger(out io.Writer, args []string) logr.Logger {
-	return logr.New(&sink{mu: &sync.Mutex{}, out: out, r: Replacer(args), secrets: secretForms(args)})
+// Logger is a klog logger that writes to out with args, the command's,
+// and values, those of --set-env, redacted. A value is redacted however
+// short it is: the bodies that carry it (the env Secret's, in protobuf or
+// with its data base64-encoded in JSON) are hidden whole, and a short value
+// hides some other bodies too, which costs a debug log detail, not a
+// secret.
+func Logger(out io.Writer, args, values []string) logr.Logger {
+	ps, secrets := pairs(append(slices.Clone(args), values...)), secretForms(args)
+	for _, v := range values {
+		if v != "" {
+			ps = append(ps, base64.StdEncoding.EncodeToString([]byte(v)), Mark)
+			secrets = append(secrets, v)
+		}
+	}
+	return logr.New(&sink{mu: &sync.Mutex{}, out: out, r: strings.NewReplacer(ps...), secrets: secrets})
 }
 
 // value formats one logged value; a hex dump that holds a secret is
@@ -121,7 +140,7 @@ func (s *sink) value(v any) string {
 	if b, ok := hexDumpBytes(str); ok {
 		for _, secret := range s.secrets {
 			if holds(b, secret) {
-				return fmt.Sprintf("%s (a body of %d bytes that carries the command's arguments)", Mark, len(b))
+				return fmt.Sprintf("%s (a body of %d bytes that carries the command's arguments or --set-env values)", Mark, len(b))
 			}
 		}
 	}

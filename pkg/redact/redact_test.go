@@ -2,6 +2,7 @@ package redact
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"net/url"
@@ -29,7 +30,7 @@ func TestRedactor(t *testing.T) {
 
 func TestRedactLogger(t *testing.T) {
 	var out bytes.Buffer
-	l := Logger(&out, []string{"hunter22"})
+	l := Logger(&out, []string{"hunter22"}, nil)
 	l.WithName("rest").WithValues("url", "https://x/?p=hunter22").Info("Request Body", "body", `{"command":["hunter22"]}`)
 	l.Error(errors.New("hunter22 refused"), "failed")
 	// A protobuf body is logged as a hex dump, the secret split over lines.
@@ -40,6 +41,20 @@ func TestRedactLogger(t *testing.T) {
 	got := out.String()
 	if strings.Contains(got, "hunter22") || strings.Count(got, "\n") != 5 || !strings.Contains(got, "rest: Request Body") ||
 		strings.Count(got, "[redacted] (a body of") != 2 || strings.Contains(got, "68 75 6e 74") || !strings.Contains(got, "another pod") {
+		t.Errorf("logged:\n%s", got)
+	}
+}
+
+// A --set-env value is redacted however short, raw in a protobuf body and
+// base64-encoded in a JSON one.
+func TestRedactLoggerEnvValues(t *testing.T) {
+	var out bytes.Buffer
+	l := Logger(&out, nil, []string{"pw", ""})
+	l.Info("Request Body", "body", hex.Dump([]byte("k8s\x00\n\x0aSecret....FOO\x12\x02pw")))
+	l.Info("Request Body", "body", `{"kind":"Secret","data":{"FOO":"`+base64.StdEncoding.EncodeToString([]byte("pw"))+`"}}`)
+	l.Info("Request Body", "body", hex.Dump([]byte("k8s\x00 a pod")))
+	got := out.String()
+	if strings.Contains(got, "70 77") || strings.Contains(got, "cHc=") || strings.Count(got, Mark) != 2 || !strings.Contains(got, "a pod") {
 		t.Errorf("logged:\n%s", got)
 	}
 }

@@ -5,18 +5,14 @@ package e2e
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
@@ -239,31 +235,13 @@ func TestCloneNetworkPolicyRefused(t *testing.T) {
 	t.Parallel()
 	f := framework.NewUnbound(t)
 	netpolApp(f)
-	b, err := os.ReadFile(filepath.Join(f.Root, "deploy", "rbac", "eshell-clone.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var role rbacv1.Role
-	if err := yaml.UnmarshalStrict(b, &role); err != nil {
-		t.Fatal(err)
-	}
+	role := f.ShippedRole("eshell-clone")
 	for i, r := range role.Rules {
 		if len(r.Resources) == 1 && r.Resources[0] == "networkpolicies" {
 			role.Rules[i].Verbs = []string{"list"}
 		}
 	}
-	role.Namespace = f.Namespace
-	if _, err := f.Client.RbacV1().Roles(f.Namespace).Create(f.Ctx, &role, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	rb := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "dev-clone-no-netpol"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "dev"}},
-	}
-	if _, err := f.Client.RbacV1().RoleBindings(f.Namespace).Create(f.Ctx, rb, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	f.BindDevTo(role)
 	r := f.Eshell("", "deploy/web", "--", "true")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "web-egress, web-ingress") || !strings.Contains(r.Stderr, `user "dev"`) || !strings.Contains(r.Stderr, "nothing was created") ||
 		!strings.Contains(r.Stderr, "create networkpolicies.networking.k8s.io") {

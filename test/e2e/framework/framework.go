@@ -227,6 +227,13 @@ func New(t *testing.T) *F {
 // user "dev" to it.
 func (f *F) BindDev(role string) {
 	f.T.Helper()
+	f.BindDevTo(f.ShippedRole(role))
+}
+
+// ShippedRole reads deploy/rbac/ROLE.yaml, for a test to bind it as it is
+// or changed (a rule taken out, to show what a user without it sees).
+func (f *F) ShippedRole(role string) *rbacv1.Role {
+	f.T.Helper()
 	b, err := os.ReadFile(filepath.Join(f.Root, "deploy", "rbac", role+".yaml"))
 	if err != nil {
 		f.T.Fatal(err)
@@ -235,17 +242,23 @@ func (f *F) BindDev(role string) {
 	if err := yaml.UnmarshalStrict(b, &r); err != nil {
 		f.T.Fatalf("deploy/rbac/%s.yaml: %v", role, err)
 	}
+	return &r
+}
+
+// BindDevTo creates r in the test's namespace and binds user "dev" to it.
+func (f *F) BindDevTo(r *rbacv1.Role) {
+	f.T.Helper()
 	r.Namespace = f.Namespace
-	if _, err := f.Client.RbacV1().Roles(f.Namespace).Create(f.Ctx, &r, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		f.T.Fatalf("creating Role %s: %v", role, err)
+	if _, err := f.Client.RbacV1().Roles(f.Namespace).Create(f.Ctx, r, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		f.T.Fatalf("creating Role %s: %v", r.Name, err)
 	}
 	rb := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: "dev-" + role},
+		ObjectMeta: metav1.ObjectMeta{Name: "dev-" + r.Name},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: r.Name},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: "dev"}},
 	}
 	if _, err := f.Client.RbacV1().RoleBindings(f.Namespace).Create(f.Ctx, rb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		f.T.Fatalf("binding Role %s to dev: %v", role, err)
+		f.T.Fatalf("binding Role %s to dev: %v", r.Name, err)
 	}
 }
 
