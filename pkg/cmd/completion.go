@@ -114,7 +114,7 @@ func registerCompletions(cmd *cobra.Command, o *Options) {
 		return picker.Namespaces(ctx, cl)
 	}))
 	register("env", o.fromCluster(false, func(ctx context.Context, cl target.Clients, _ string) ([]picker.Candidate, error) {
-		return picker.EnvironmentNames(ctx, cl, o.completionEnvLabel())
+		return picker.EnvironmentNames(ctx, cl, o.completionEnvLabel(), o.Pick.AllEnvs)
 	}))
 	register("service", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return o.completeTarget(c, toComplete)

@@ -27,6 +27,9 @@ const example = `  # Pick environment, service and container interactively, then
   # The same choices by flags, for scripts (no prompt is ever shown without a terminal)
   kubectl eshell --env demo --service deploy/web -c web
 
+  # Pick among all environments, those failing a status check too (marked)
+  kubectl eshell --all-envs
+
   # A shell in a disposable clone of a Deployment (the default mode), gone when you exit
   kubectl eshell deploy/web -n env-pr-42
 
@@ -64,7 +67,9 @@ Modes:
 TYPE is one of pod (po), deployment (deploy), statefulset (sts), daemonset (ds),
 replicaset (rs), job, cronjob (cj). A bare NAME is a pod, else a workload of that
 name. Without a target, eshell asks for the environment (namespaces labelled
-envs.sberz.de/name), the service and the container when a terminal is present.
+envs.sberz.de/name), the service and the container when a terminal is present;
+environments whose status checks fail are hidden unless --all-envs. In exec and
+debug mode, a workload with no running pod offers a clone instead.
 Without a command, bash is started where the image has it, else sh.`,
 		Example: example,
 		// The root takes a target; without this cobra reads it as a subcommand name.
@@ -139,6 +144,7 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.BoolVar(&o.Clone.NoNetworkPolicies, "no-network-policies", false, "clone: do not copy the NetworkPolicies that select the workload's pods to the clone (it is then less isolated; a warning says which)")
 	// picking
 	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
+	f.BoolVar(&o.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
 	f.StringVar(&o.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
 	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument (asked on a terminal when not given)")
 	f.StringVar(&o.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")

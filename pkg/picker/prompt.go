@@ -20,6 +20,8 @@ type Prompter interface {
 	// Select shows message and options, with options[defaultIndex]
 	// preselected, and returns the index of the chosen option.
 	Select(message string, options []string, defaultIndex int) (int, error)
+	// Confirm asks a yes/no question; Enter answers def.
+	Confirm(question string, def bool) (bool, error)
 }
 
 // ErrInterrupted is returned when the user pressed Ctrl-C at a question.
@@ -73,6 +75,16 @@ func (s *Survey) Select(message string, options []string, defaultIndex int) (int
 	return idx, nil
 }
 
+// Confirm asks with survey's Confirm: y or n, Enter for def.
+func (s *Survey) Confirm(question string, def bool) (bool, error) {
+	var yes bool
+	err := survey.AskOne(&survey.Confirm{Message: question, Default: def}, &yes, survey.WithStdio(s.In, s.Out, s.Err))
+	if errors.Is(err, terminal.InterruptErr) {
+		return false, ErrInterrupted
+	}
+	return yes, err
+}
+
 // Question is one question a Scripted prompter was asked.
 type Question struct {
 	Message string
@@ -82,7 +94,8 @@ type Question struct {
 
 // Scripted is a Prompter for tests. Each answer chooses the first option
 // that contains it, ignoring case, as typing it into the filter and pressing
-// Enter would; "" accepts the preselected option. It records every question.
+// Enter would; "" accepts the preselected option. A yes/no question takes
+// "y" or "n", "" for its default. It records every question.
 type Scripted struct {
 	Answers []string
 	Asked   []Question
@@ -105,6 +118,17 @@ func (s *Scripted) Select(message string, options []string, defaultIndex int) (i
 		}
 	}
 	return -1, fmt.Errorf("question %q: no option contains %q", message, a)
+}
+
+// Confirm answers a yes/no question with the next scripted answer; it is
+// recorded with the options y and n.
+func (s *Scripted) Confirm(question string, def bool) (bool, error) {
+	d := 1
+	if def {
+		d = 0
+	}
+	i, err := s.Select(question, []string{"y", "n"}, d)
+	return i == 0, err
 }
 
 // Confirm asks a yes/no question; only y or yes is yes. It reads byte by

@@ -13,7 +13,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
@@ -252,11 +251,7 @@ func jobStatus(j *batchv1.Job) string {
 func WorkloadRows(ws []Workload, now time.Time) []string {
 	rows := make([][]string, len(ws))
 	for i, w := range ws {
-		age := "?"
-		if !w.Created.IsZero() {
-			age = duration.HumanDuration(now.Sub(w.Created))
-		}
-		rows[i] = []string{w.Ref().String(), string(w.Kind), w.ReadyColumn(), age}
+		rows[i] = []string{w.Ref().String(), string(w.Kind), w.ReadyColumn(), Age(w.Created, now)}
 	}
 	return Table(rows)
 }
