@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -590,5 +591,40 @@ func TestScriptedConfirm(t *testing.T) {
 	}
 	if _, err := (&Chooser{}).Confirm("Clone?", true); err == nil {
 		t.Error("a question without a terminal was answered")
+	}
+}
+
+func TestSurveyConfirm(t *testing.T) {
+	for _, tc := range []struct {
+		answer    string
+		def, want bool
+		asked     string
+	}{
+		{"\n", true, true, "Clone? [Y/n] "},
+		{"\n", false, false, "Clone? [y/N] "},
+		{" Yes\n", false, true, "Clone? [y/N] "},
+		{"n\n", true, false, "Clone? [Y/n] "},
+		{"maybe\n", true, false, "Clone? [Y/n] "},
+	} {
+		in, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, out, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.WriteString(tc.answer + "after\n")
+		got, err := (&Survey{In: in, Out: out, Err: out}).Confirm("Clone?", tc.def)
+		_ = out.Close()
+		asked, _ := io.ReadAll(r)
+		rest := make([]byte, 6)
+		n, _ := in.Read(rest)
+		if err != nil || got != tc.want || string(asked) != tc.asked || string(rest[:n]) != "after\n" {
+			t.Errorf("answer %q (default %v): %v, %v, asked %q, left %q; want %v, asked %q, left \"after\\n\"", tc.answer, tc.def, got, err, asked, rest[:n], tc.want, tc.asked)
+		}
+		for _, f := range []*os.File{in, w, r} {
+			_ = f.Close()
+		}
 	}
 }

@@ -75,14 +75,23 @@ func (s *Survey) Select(message string, options []string, defaultIndex int) (int
 	return idx, nil
 }
 
-// Confirm asks with survey's Confirm: y or n, Enter for def.
+// Confirm asks on one line, "question [Y/n] ", and reads the answer up to
+// the end of the line: y or yes is yes, Enter is def, anything else no.
+// survey's own Confirm asks the terminal for the cursor position first and
+// hangs where no answer comes.
 func (s *Survey) Confirm(question string, def bool) (bool, error) {
-	var yes bool
-	err := survey.AskOne(&survey.Confirm{Message: question, Default: def}, &yes, survey.WithStdio(s.In, s.Out, s.Err))
-	if errors.Is(err, terminal.InterruptErr) {
-		return false, ErrInterrupted
+	hint := " [y/N] "
+	if def {
+		hint = " [Y/n] "
 	}
-	return yes, err
+	fmt.Fprint(s.Out, question+hint)
+	switch a := readLine(s.In); a {
+	case "":
+		return def, nil
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
 }
 
 // Question is one question a Scripted prompter was asked.
@@ -136,6 +145,16 @@ func (s *Scripted) Confirm(question string, def bool) (bool, error) {
 // follows is swallowed.
 func Confirm(in io.Reader, out io.Writer, question string) bool {
 	fmt.Fprint(out, question)
+	switch readLine(in) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+// readLine reads up to the end of the line, byte by byte so that nothing
+// after it is consumed, and returns it trimmed and in lower case.
+func readLine(in io.Reader) string {
 	var line []byte
 	b := make([]byte, 1)
 	for {
@@ -150,9 +169,5 @@ func Confirm(in io.Reader, out io.Writer, question string) bool {
 			break
 		}
 	}
-	switch strings.ToLower(strings.TrimSpace(string(line))) {
-	case "y", "yes":
-		return true
-	}
-	return false
+	return strings.ToLower(strings.TrimSpace(string(line)))
 }

@@ -189,7 +189,7 @@ func TestPick(t *testing.T) {
 	envA, envB := "alpha-"+rnd, "beta-"+rnd
 	pkLabel(fa, key, envA, map[string]string{
 		"status.envs.sberz.de/deployed": "true",
-		"status.envs.sberz.de/migrated": "false",
+		"status.envs.sberz.de/migrated": "pending", // a failed check hides it (see TestEnvPick)
 		"url.envs.sberz.de/web":         "http://web.alpha.example.test",
 	})
 	pkLabel(fb, key, envB, nil)
@@ -215,7 +215,7 @@ func TestPick(t *testing.T) {
 		term := f.PtyCmd(f.Cmd(f.Plugin, "--env-label", key, "--mode", "exec"))
 		// Both environments, by name, with alpha's checks and URL.
 		term.Expect(`Which environment\?`, 20*time.Second)
-		term.Expect(regexp.QuoteMeta(envA)+` +`+regexp.QuoteMeta(fa.Namespace)+` +deployed ✓ migrated ✗ +web=http://web\.alpha\.example\.test`, 5*time.Second)
+		term.Expect(regexp.QuoteMeta(envA)+` +`+regexp.QuoteMeta(fa.Namespace)+` +\d+[sm] +deployed ✓ migrated=pending +web=http://web\.alpha\.example\.test`, 5*time.Second)
 		term.Expect(regexp.QuoteMeta(envB)+` +`+regexp.QuoteMeta(fb.Namespace), 5*time.Second)
 		term.Type(envB + "\r") // type to filter, Enter
 		term.Expect(`Which service in namespace `+regexp.QuoteMeta(fb.Namespace)+`\?`, 20*time.Second)
