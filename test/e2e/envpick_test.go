@@ -5,7 +5,6 @@ package e2e
 // unless asked for; and a service with no ready pod offers a clone.
 
 import (
-	"maps"
 	"regexp"
 	"strings"
 	"testing"
@@ -42,18 +41,18 @@ func TestEnvPick(t *testing.T) {
 	envNew, envMid, envOld := "new-"+rnd, "mid-"+rnd, "old-"+rnd
 	ago := func(d time.Duration) string { return time.Now().Add(-d).UTC().Format(time.RFC3339) }
 	// new: the namespace's own creation (seconds ago), an owner annotation.
-	epLabel(fNew, map[string]string{key: envNew}, map[string]string{
+	pkLabel(fNew, map[string]string{key: envNew}, map[string]string{
 		meta.EnvOwnerKey: "ana@example.test",
 		meta.EnvStatusAnnotationPrefix + "deployed": "true",
 	})
 	// mid: created 3h ago by its annotation, owner by label, a failed check.
-	epLabel(fMid, map[string]string{key: envMid, meta.EnvOwnerKey: "bo"}, map[string]string{
+	pkLabel(fMid, map[string]string{key: envMid, meta.EnvOwnerKey: "bo"}, map[string]string{
 		meta.EnvCreatedAtAnnotation:                 ago(3 * time.Hour),
 		meta.EnvStatusAnnotationPrefix + "deployed": "true",
 		meta.EnvStatusAnnotationPrefix + "migrated": "false",
 	})
 	// old: created 50h ago, no owner.
-	epLabel(fOld, map[string]string{key: envOld}, map[string]string{meta.EnvCreatedAtAnnotation: ago(50 * time.Hour)})
+	pkLabel(fOld, map[string]string{key: envOld}, map[string]string{meta.EnvCreatedAtAnnotation: ago(50 * time.Hour)})
 	fNew.Apply(epZero)
 	fMid.Apply(epZero)
 
@@ -186,17 +185,7 @@ func TestEnvPick(t *testing.T) {
 		f := sub(t)
 		complete := func(args ...string) []string {
 			t.Helper()
-			r := f.Run(f.Cmd(f.Plugin, append([]string{"__complete", "--env-label", key}, args...)...), "")
-			if r.Code != 0 {
-				t.Fatalf("__complete %v: %+v", args, r)
-			}
-			var out []string
-			for _, l := range strings.Split(r.Stdout, "\n") {
-				if l != "" && !strings.HasPrefix(l, ":") {
-					out = append(out, l)
-				}
-			}
-			return out
+			return pkComplete(f, append([]string{"--env-label", key}, args...)...)
 		}
 		want := func(got []string, res ...string) {
 			t.Helper()
@@ -217,21 +206,4 @@ func TestEnvPick(t *testing.T) {
 		want(complete("--env", "mid-"))
 		want(complete("--all-envs", "--env", "mid-"), cMid)
 	})
-}
-
-// epLabel adds labels to f's namespace and sets its annotations.
-func epLabel(f *framework.F, labels, annotations map[string]string) {
-	f.T.Helper()
-	ns, err := f.Client.CoreV1().Namespaces().Get(f.Ctx, f.Namespace, metav1.GetOptions{})
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	if ns.Labels == nil {
-		ns.Labels = map[string]string{}
-	}
-	maps.Copy(ns.Labels, labels)
-	ns.Annotations = annotations
-	if _, err := f.Client.CoreV1().Namespaces().Update(f.Ctx, ns, metav1.UpdateOptions{}); err != nil {
-		f.T.Fatal(err)
-	}
 }
