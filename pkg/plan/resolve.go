@@ -387,14 +387,13 @@ func (r *Resolver) offerClone(p Plan, req Request, none *target.NoRunningPodErro
 // CloneArgs is the command line args with --mode clone in place of its
 // mode, before any "--" and the command after it.
 func CloneArgs(args []string) []string {
-	out := []string{}
-	rest := []string(nil)
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		switch {
-		case a == "--":
-			rest = args[i:]
-			i = len(args)
+	flags, rest := args, []string(nil)
+	if i := slices.Index(args, "--"); i >= 0 {
+		flags, rest = args[:i], args[i:]
+	}
+	var out []string
+	for i := 0; i < len(flags); i++ {
+		switch a := flags[i]; {
 		case a == "--mode":
 			i++ // and its value
 		case strings.HasPrefix(a, "--mode="):
@@ -402,8 +401,7 @@ func CloneArgs(args []string) []string {
 			out = append(out, a)
 		}
 	}
-	out = append(out, "--mode", string(mode.Clone))
-	return append(out, rest...)
+	return append(append(out, "--mode", string(mode.Clone)), rest...)
 }
 
 // pickService returns the TYPE/NAME of the workload chosen in ns.
