@@ -135,16 +135,15 @@ func scaledToZero() []runtime.Object {
 }
 
 func TestNoReadyPodOffersAClone(t *testing.T) {
-	exec := func(p picker.Prompter, args ...string) (Plan, error, *picker.Scripted) {
+	exec := func(p picker.Prompter, args ...string) (Plan, error) {
 		t.Helper()
 		r, req, _ := testResolver(t, p, scaledToZero()...)
 		req.Target, req.Base.Mode, req.Args = "deploy/web", mode.Exec, args
-		pl, err := r.Resolve(context.Background(), req)
-		s, _ := p.(*picker.Scripted)
-		return pl, err, s
+		return r.Resolve(context.Background(), req)
 	}
 	// Yes (Enter: yes is the default): a clone plan, resolved as one.
-	pl, err, p := exec(&picker.Scripted{Answers: []string{""}})
+	p := &picker.Scripted{Answers: []string{""}}
+	pl, err := exec(p)
 	if err != nil || pl.Mode != mode.Clone || pl.Pod != nil || pl.Container != "web" || pl.Validate() != nil {
 		t.Fatalf("yes: %+v, %v", pl, err)
 	}
@@ -152,14 +151,14 @@ func TestNoReadyPodOffersAClone(t *testing.T) {
 		t.Errorf("asked %+v, want %+v", p.Asked, want)
 	}
 	// No: the error, with the command.
-	_, err, _ = exec(&picker.Scripted{Answers: []string{"n"}}, "web", "--mode=exec", "--context", "dev", "--", "ls", "-l", "/a b")
+	_, err = exec(&picker.Scripted{Answers: []string{"n"}}, "web", "--mode=exec", "--context", "dev", "--", "ls", "-l", "/a b")
 	var none *target.NoRunningPodError
 	if !errors.As(err, &none) || !strings.Contains(err.Error(), `use --mode clone to start a fresh copy of it: kubectl eshell web --context dev --mode clone -- ls -l '/a b'; or check it with`) {
 		t.Errorf("no: %v", err)
 	}
 	// No terminal: the command, from the resolved target when the command
 	// line is not known.
-	_, err, _ = exec(nil)
+	_, err = exec(nil)
 	want := `deploy/web in namespace "default" has no running, ready pod (scaled to zero?); use --mode clone to start a fresh copy of it: kubectl eshell deploy/web -n default --mode clone; or check it with: kubectl describe deploy/web -n default`
 	if err == nil || err.Error() != want {
 		t.Errorf("no terminal:\n got %v\nwant %s", err, want)
