@@ -63,7 +63,9 @@ func TestEnvPick(t *testing.T) {
 	row := func(env, ns, rest string) string {
 		return regexp.QuoteMeta(env) + ` +` + regexp.QuoteMeta(ns) + ` +` + rest
 	}
-	rowNew := row(envNew, fNew.Namespace, `ana@example\.test +\d+[sm] +deployed ✓`)
+	// new's age is that of the test so far: seconds, or minutes on a busy node.
+	const fresh = `\d+[sm](?:\d+s)?`
+	rowNew := row(envNew, fNew.Namespace, `ana@example\.test +`+fresh+` +deployed ✓`)
 	rowMid := row(envMid, fMid.Namespace, `bo +3h(?:\d+m)? +failing +deployed ✓ migrated ✗`)
 	rowOld := row(envOld, fOld.Namespace, `- +2d2h`)
 	sub := func(t *testing.T) *framework.F { return exSub(fNew, t) }
@@ -198,7 +200,7 @@ func TestEnvPick(t *testing.T) {
 				}
 			}
 		}
-		cNew := regexp.QuoteMeta(envNew+"\tnamespace "+fNew.Namespace+", owner ana@example.test, age ") + `\d+[sm]`
+		cNew := regexp.QuoteMeta(envNew+"\tnamespace "+fNew.Namespace+", owner ana@example.test, age ") + fresh
 		cOld := regexp.QuoteMeta(envOld + "\tnamespace " + fOld.Namespace + ", age 2d2h")
 		cMid := regexp.QuoteMeta(envMid+"\tnamespace "+fMid.Namespace+", owner bo, age 3h") + `(?:\d+m)?, failing: migrated`
 		want(complete("--env", ""), cNew, cOld)
