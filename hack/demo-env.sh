@@ -15,6 +15,7 @@ metadata:
   name: demo-pr-42
   labels: {envs.sberz.de/name: demo}
   annotations:
+    envs.sberz.de/owner: demo@example.test
     url.envs.sberz.de/api: http://api.demo-pr-42.example.test
     url.envs.sberz.de/web: http://web.demo-pr-42.example.test
     status.envs.sberz.de/deployed: "true"

@@ -85,6 +85,7 @@ type Options struct {
 type PickOptions struct {
 	Env      string
 	EnvLabel string
+	AllEnvs  bool
 	Service  string
 	Preset   string
 
@@ -237,7 +238,7 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 		},
 		ModeGiven: flags.Changed("mode"), ImageGiven: flags.Changed("image"),
 		Target: o.Target, Service: o.Pick.Service, Pod: o.Pod,
-		Env: o.Pick.Env, EnvLabel: envLabel, NamespaceGiven: o.namespaceFlagGiven(),
+		Env: o.Pick.Env, EnvLabel: envLabel, AllEnvs: o.Pick.AllEnvs, Args: os.Args[1:], NamespaceGiven: o.namespaceFlagGiven(),
 		Preset: o.Pick.Preset, ConfigPreset: cfg.Preset,
 	}, nil
 }

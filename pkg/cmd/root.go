@@ -27,6 +27,9 @@ const example = `  # Pick environment, service and container interactively, then
   # The same choices by flags, for scripts (no prompt is ever shown without a terminal)
   kubectl eshell --env demo --service deploy/web -c web
 
+  # Pick among all environments, those failing a status check too (marked)
+  kubectl eshell --all-envs
+
   # A shell in a disposable clone of a Deployment (the default mode), gone when you exit
   kubectl eshell deploy/web -n env-pr-42
 
@@ -76,7 +79,9 @@ Service (--service TYPE/NAME chooses when there are several). A custom resource
 with a pod template at spec.template (an Argo Rollout, say) is named as kubectl
 names it: rollouts.argoproj.io/web. A bare NAME is a pod, else a workload of that
 name. Without a target, eshell asks for the environment (namespaces labelled
-envs.sberz.de/name), the service and the container when a terminal is present.
+envs.sberz.de/name), the service and the container when a terminal is present;
+environments whose status checks fail are hidden unless --all-envs. In exec and
+debug mode, a workload with no running pod offers a clone instead.
 Without a command, bash is started where the image has it, else sh.`,
 		Example: example,
 		// The root takes a target; without this cobra reads it as a subcommand name.
@@ -135,6 +140,7 @@ Without a command, bash is started where the image has it, else sh.`,
 	f.Var(plan.ResourcesFlag{List: &o.Clone.Limits}, "limits", "clone: resource limits of the session's container over the template's, e.g. cpu=1,memory=512Mi")
 	// picking
 	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
+	f.BoolVar(&o.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
 	f.StringVar(&o.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
 	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
 	f.StringVar(&o.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
@@ -148,7 +154,7 @@ Without a command, bash is started where the image has it, else sh.`,
 // line is what completion reads of the command line.
 func (o *Options) line() completion.Line {
 	return completion.Line{ConfigFlags: o.ConfigFlags, Env: &o.Pick.Env, EnvLabel: &o.Pick.EnvLabel,
-		ConfigPath: &o.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod}
+		ConfigPath: &o.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod, AllEnvs: &o.Pick.AllEnvs}
 }
 
 // shellFlags are the flags of every command that opens a shell: a

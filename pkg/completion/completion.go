@@ -31,6 +31,8 @@ type Line struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 	// The values of --env, --env-label, --config, --service and --pod.
 	Env, EnvLabel, ConfigPath, Service, Pod *string
+	// AllEnvs is --all-envs: failing environments are offered too.
+	AllEnvs *bool
 }
 
 // Candidates finds completions in the cluster: ns is the namespace the
@@ -75,7 +77,7 @@ func Register(cmd *cobra.Command, l Line) {
 		return picker.Namespaces(ctx, cl)
 	}))
 	register("env", l.FromCluster(false, func(ctx context.Context, cl target.Clients, _ string) ([]picker.Candidate, error) {
-		return picker.EnvironmentNames(ctx, cl, l.envLabel())
+		return picker.EnvironmentNames(ctx, cl, l.envLabel(), *l.AllEnvs)
 	}))
 	register("service", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return l.Target(c, toComplete)

@@ -38,6 +38,14 @@ const (
 	EnvURLAnnotationPrefix = "url.envs.sberz.de/"
 	// EnvStatusAnnotationPrefix prefixes an environment's status checks (status.envs.sberz.de/<check>).
 	EnvStatusAnnotationPrefix = "status.envs.sberz.de/"
+	// EnvOwnerKey names who owns an environment: an annotation (any text,
+	// e.g. an e-mail address) or, where the tooling can only set labels, a
+	// label; the annotation wins.
+	EnvOwnerKey = "envs.sberz.de/owner"
+	// EnvCreatedAtAnnotation is when the environment was created (RFC 3339),
+	// for tooling that recreates or reuses namespaces; without it the
+	// namespace's creation time is the environment's.
+	EnvCreatedAtAnnotation = "envs.sberz.de/created-at"
 
 	// DebugContainerPrefix starts the name of every ephemeral container eshell adds.
 	DebugContainerPrefix = "eshell-"

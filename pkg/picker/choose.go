@@ -1,8 +1,10 @@
 package picker
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -29,6 +31,13 @@ type Choice struct {
 	// Auto is what is said when the only candidate is taken without asking,
 	// e.g. "Using environment demo (namespace demo-pr-42)"; "" says nothing.
 	Auto func(i int) string
+	// More is a last option that is no candidate, e.g. "show 2 hidden
+	// failing environments": choosing it returns len(Rows). With More, a
+	// single candidate is asked about too, so More stays in sight.
+	More string
+	// Note follows the candidates where there is no terminal to ask on,
+	// e.g. "2 failing environments are hidden; --all-envs lists them".
+	Note string
 }
 
 // Chooser asks questions. Without a Prompter (no terminal), a question with
@@ -45,7 +54,7 @@ func (c *Chooser) Choose(ch Choice) (int, error) {
 	switch {
 	case len(ch.Rows) == 0:
 		return -1, fmt.Errorf("no %s to choose from %s", ch.What, ch.Where)
-	case len(ch.Rows) == 1:
+	case len(ch.Rows) == 1 && ch.More == "":
 		if ch.Auto != nil && c.Info != nil {
 			if msg := ch.Auto(0); msg != "" {
 				fmt.Fprintln(c.Info, msg)
@@ -53,9 +62,22 @@ func (c *Chooser) Choose(ch Choice) (int, error) {
 		}
 		return 0, nil
 	case c.Prompter == nil:
-		return -1, &ChoiceError{What: ch.What, Flag: ch.Flag, Where: ch.Where, Choices: ch.Rows}
+		return -1, &ChoiceError{What: ch.What, Flag: ch.Flag, Where: ch.Where, Choices: ch.Rows, Note: ch.Note}
 	}
-	return c.Prompter.Select(ch.Message, ch.Rows, ch.Default)
+	opts := ch.Rows
+	if ch.More != "" {
+		opts = append(slices.Clip(opts), ch.More)
+	}
+	return c.Prompter.Select(ch.Message, opts, ch.Default)
+}
+
+// Confirm asks a yes/no question with def the answer to Enter. Without a
+// Prompter there is no one to ask: the caller says what to do instead.
+func (c *Chooser) Confirm(question string, def bool) (bool, error) {
+	if c.Prompter == nil {
+		return false, errors.New("no terminal to ask on")
+	}
+	return c.Prompter.Confirm(question, def)
 }
 
 // ChoiceError says a choice is needed but there is no terminal to ask on; it
@@ -65,6 +87,8 @@ type ChoiceError struct {
 	Flag    string
 	Where   string
 	Choices []string
+	// Note follows the list.
+	Note string
 }
 
 func (e *ChoiceError) Error() string {
@@ -81,6 +105,9 @@ func (e *ChoiceError) Error() string {
 			break
 		}
 		b.WriteString("\n  " + c)
+	}
+	if e.Note != "" {
+		b.WriteString("\n" + e.Note)
 	}
 	return b.String()
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -32,21 +33,38 @@ func Namespaces(ctx context.Context, c target.Clients) ([]Candidate, error) {
 	return out, nil
 }
 
-// EnvironmentNames lists the environments for --env, each once.
-func EnvironmentNames(ctx context.Context, c target.Clients, label string) ([]Candidate, error) {
+// EnvironmentNames lists the environments for --env, each once, as the
+// picker shows them: failing ones only with all (or when all fail).
+func EnvironmentNames(ctx context.Context, c target.Clients, label string, all bool) ([]Candidate, error) {
 	envs, err := ListEnvironments(ctx, c.Typed, label, "")
 	if err != nil || !envs.Labelled {
 		return nil, err
 	}
+	return envs.Show(all).Candidates(time.Now()), nil
+}
+
+// Candidates are the environments as completions of --env, newest first,
+// each name once, described by namespace, owner, age at now and failed
+// checks.
+func (s Shown) Candidates(now time.Time) []Candidate {
 	var out []Candidate
 	seen := map[string]bool{}
-	for _, e := range envs.List {
-		if !seen[e.Name] {
-			seen[e.Name] = true
-			out = append(out, Candidate{Value: e.Name, Description: "namespace " + e.Namespace})
+	for _, e := range s.List {
+		if seen[e.Name] {
+			continue
 		}
+		seen[e.Name] = true
+		desc := []string{"namespace " + e.Namespace}
+		if e.Owner != "" {
+			desc = append(desc, "owner "+e.Owner)
+		}
+		desc = append(desc, "age "+Age(e.Created, now))
+		if f := e.Failing(); len(f) > 0 {
+			desc = append(desc, "failing: "+strings.Join(f, " "))
+		}
+		out = append(out, Candidate{Value: e.Name, Description: strings.Join(desc, ", ")})
 	}
-	return out, nil
+	return out
 }
 
 // ContainerNames lists the containers of the target ref in ns, as the

@@ -1,14 +1,17 @@
 package picker
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
@@ -21,6 +24,11 @@ type Environment struct {
 	// Name is the environment label's value; "" for an unlabelled namespace.
 	Name      string
 	Namespace string
+	// Owner is the envs.sberz.de/owner annotation, else label; "" unknown.
+	Owner string
+	// Created is the envs.sberz.de/created-at annotation, else the
+	// namespace's creation.
+	Created time.Time
 	// Checks are the status.envs.sberz.de/<check> annotations, by name.
 	Checks []Check
 	// URLs are the url.envs.sberz.de/<endpoint> annotations, by endpoint.
@@ -32,6 +40,10 @@ type Environment struct {
 // Check is one status check of an environment.
 type Check struct{ Name, Value string }
 
+// Failed: the check says "false". Anything but "true" or "false" (pending,
+// a version) is shown as it is and fails nothing.
+func (c Check) Failed() bool { return strings.EqualFold(strings.TrimSpace(c.Value), "false") }
+
 func (c Check) String() string {
 	switch strings.ToLower(strings.TrimSpace(c.Value)) {
 	case "true":
@@ -40,6 +52,17 @@ func (c Check) String() string {
 		return c.Name + " ✗"
 	}
 	return c.Name + "=" + c.Value
+}
+
+// Failing names the environment's failed checks; nil when none failed.
+func (e Environment) Failing() []string {
+	var out []string
+	for _, c := range e.Checks {
+		if c.Failed() {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // URL is one endpoint of an environment.
@@ -65,9 +88,9 @@ type Environments struct {
 	Forbidden bool
 }
 
-// ListEnvironments finds the namespaces labelled with label, sorted by
-// environment name, or, when there are none, all namespaces with current
-// first. Terminating namespaces are left out. A user who may not list
+// ListEnvironments finds the namespaces labelled with label, the most
+// recently created first, or, when there are none, all namespaces with
+// current first. Terminating namespaces are left out. A user who may not list
 // namespaces gets the current namespace alone, and no error.
 func ListEnvironments(ctx context.Context, c kubernetes.Interface, label, current string) (*Environments, error) {
 	l, err := c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{LabelSelector: label})
@@ -84,13 +107,7 @@ func ListEnvironments(ctx context.Context, c kubernetes.Interface, label, curren
 		}
 	}
 	if len(envs.List) > 0 {
-		sort.SliceStable(envs.List, func(i, j int) bool {
-			a, b := envs.List[i], envs.List[j]
-			if a.Name != b.Name {
-				return a.Name < b.Name
-			}
-			return a.Namespace < b.Namespace
-		})
+		sortNewestFirst(envs.List)
 		return envs, nil
 	}
 	all, err := c.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
@@ -126,7 +143,16 @@ func environment(ns *corev1.Namespace, label, current string) (Environment, bool
 	if v == "" {
 		v = ns.Name
 	}
-	e := Environment{Name: v, Namespace: ns.Name, Current: ns.Name == current}
+	e := Environment{Name: v, Namespace: ns.Name, Current: ns.Name == current, Created: ns.CreationTimestamp.Time}
+	e.Owner = strings.TrimSpace(ns.Annotations[meta.EnvOwnerKey])
+	if e.Owner == "" {
+		e.Owner = ns.Labels[meta.EnvOwnerKey]
+	}
+	// A created-at that does not parse is ignored: the namespace's own
+	// creation is still a fair age.
+	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(ns.Annotations[meta.EnvCreatedAtAnnotation])); err == nil {
+		e.Created = t
+	}
 	for k, val := range ns.Annotations {
 		if n, ok := strings.CutPrefix(k, meta.EnvStatusAnnotationPrefix); ok && n != "" {
 			e.Checks = append(e.Checks, Check{Name: n, Value: val})
@@ -140,9 +166,54 @@ func environment(ns *corev1.Namespace, label, current string) (Environment, bool
 	return e, true
 }
 
+// sortNewestFirst orders environments the most recently created first,
+// then by name and namespace.
+func sortNewestFirst(list []Environment) {
+	sort.SliceStable(list, func(i, j int) bool {
+		a, b := list[i], list[j]
+		if !a.Created.Equal(b.Created) {
+			return a.Created.After(b.Created)
+		}
+		if a.Name != b.Name {
+			return a.Name < b.Name
+		}
+		return a.Namespace < b.Namespace
+	})
+}
+
+// Shown is what the picker offers of the environments.
+type Shown struct {
+	List []Environment
+	// Hidden is how many environments were left out for failing a check.
+	Hidden int
+	// AllFailing: every environment fails a check, so all are shown
+	// rather than none.
+	AllFailing bool
+}
+
+// Show leaves out the environments that fail a status check, unless all
+// is set or every one fails. Unlabelled namespaces have no checks.
+func (e *Environments) Show(all bool) Shown {
+	if all {
+		return Shown{List: e.List}
+	}
+	var s Shown
+	for _, env := range e.List {
+		if len(env.Failing()) > 0 {
+			s.Hidden++
+			continue
+		}
+		s.List = append(s.List, env)
+	}
+	if len(s.List) == 0 && s.Hidden > 0 {
+		return Shown{List: e.List, AllFailing: true}
+	}
+	return s
+}
+
 // Default is the index to preselect: the current namespace, else the first.
-func (e *Environments) Default() int {
-	for i, env := range e.List {
+func (s Shown) Default() int {
+	for i, env := range s.List {
 		if env.Current {
 			return i
 		}
@@ -150,11 +221,18 @@ func (e *Environments) Default() int {
 	return 0
 }
 
-// Rows renders the environments as aligned rows: name, namespace, status
-// checks and URLs; or, unlabelled, the namespace.
-func (e *Environments) Rows() []string {
-	rows := make([][]string, len(e.List))
-	for i, env := range e.List {
+// Rows renders the environments as aligned rows: name, namespace, owner
+// ("-" where unknown; no column when no environment has one), age at now,
+// "failing" where a check failed, status checks and URLs; or, unlabelled,
+// the namespace.
+func (s Shown) Rows(now time.Time) []string {
+	owners, failing := false, false
+	for _, env := range s.List {
+		owners = owners || env.Owner != ""
+		failing = failing || len(env.Failing()) > 0
+	}
+	rows := make([][]string, len(s.List))
+	for i, env := range s.List {
 		ns := env.Namespace
 		if env.Current {
 			ns += " (current)"
@@ -162,6 +240,18 @@ func (e *Environments) Rows() []string {
 		if env.Name == "" {
 			rows[i] = []string{ns}
 			continue
+		}
+		row := []string{env.Name, ns}
+		if owners {
+			row = append(row, cmp.Or(env.Owner, "-"))
+		}
+		row = append(row, Age(env.Created, now))
+		if failing {
+			mark := ""
+			if len(env.Failing()) > 0 {
+				mark = "failing"
+			}
+			row = append(row, mark)
 		}
 		checks := make([]string, len(env.Checks))
 		for j, c := range env.Checks {
@@ -171,9 +261,18 @@ func (e *Environments) Rows() []string {
 		for j, u := range env.URLs {
 			urls[j] = u.Endpoint + "=" + u.URL
 		}
-		rows[i] = []string{env.Name, ns, strings.Join(checks, " "), strings.Join(urls, " ")}
+		rows[i] = append(row, strings.Join(checks, " "), strings.Join(urls, " "))
 	}
 	return Table(rows)
+}
+
+// Age is how long ago t was, as kubectl prints ages ("5m", "3d"); "?" for
+// an unknown time.
+func Age(t, now time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	return duration.HumanDuration(now.Sub(t))
 }
 
 // Names lists the environments' names, for messages.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -40,17 +41,32 @@ func forbid(c *fake.Clientset, verb, resource string) {
 	})
 }
 
+// now is the fixed clock of the rendering tests.
+var now = time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)
+
+// created is a namespace created ago before now.
+func created(ns *corev1.Namespace, ago time.Duration) *corev1.Namespace {
+	ns.CreationTimestamp = metav1.NewTime(now.Add(-ago))
+	return ns
+}
+
 func TestListEnvironmentsLabelled(t *testing.T) {
 	c := fake.NewClientset(
-		namespace("shop-pr-7", map[string]string{envLabel: "shop"}, map[string]string{
+		created(namespace("shop-pr-7", map[string]string{envLabel: "shop"}, map[string]string{
 			meta.EnvStatusAnnotationPrefix + "migrated": "false",
 			meta.EnvStatusAnnotationPrefix + "deployed": "true",
 			meta.EnvStatusAnnotationPrefix + "seeded":   "pending",
 			meta.EnvURLAnnotationPrefix + "web":         "http://web.shop",
 			meta.EnvURLAnnotationPrefix + "api":         "http://api.shop",
+			meta.EnvOwnerKey:                            "ana@example.com",
 			"unrelated":                                 "x",
-		}),
-		namespace("demo-pr-42", map[string]string{envLabel: "demo"}, nil),
+		}), 3*time.Hour),
+		// The owner label where there is no annotation; created-at wins
+		// over the namespace's creation.
+		created(namespace("demo-pr-42", map[string]string{envLabel: "demo", meta.EnvOwnerKey: "bo"},
+			map[string]string{meta.EnvCreatedAtAnnotation: now.Add(-50 * time.Hour).Format(time.RFC3339)}), time.Minute),
+		// A created-at that does not parse leaves the namespace's creation.
+		created(namespace("api-pr-3", map[string]string{envLabel: "api"}, map[string]string{meta.EnvCreatedAtAnnotation: "yesterday"}), 90*time.Second),
 		namespace("plain", nil, nil),
 		namespace("gone", map[string]string{envLabel: "gone"}, nil),
 	)
@@ -66,18 +82,102 @@ func TestListEnvironmentsLabelled(t *testing.T) {
 	if !envs.Labelled || envs.Forbidden {
 		t.Fatalf("labelled=%v forbidden=%v, want labelled only", envs.Labelled, envs.Forbidden)
 	}
+	// Newest first; shop fails "migrated", so it is shown only with all,
+	// marked.
+	all := envs.Show(true)
 	want := []string{
-		"demo  demo-pr-42",
-		"shop  shop-pr-7 (current)  deployed ✓ migrated ✗ seeded=pending  api=http://api.shop web=http://web.shop",
+		"api   api-pr-3             -                90s",
+		"shop  shop-pr-7 (current)  ana@example.com  3h    failing  deployed ✓ migrated ✗ seeded=pending  api=http://api.shop web=http://web.shop",
+		"demo  demo-pr-42           bo               2d2h",
 	}
-	if diff := cmp.Diff(want, envs.Rows()); diff != "" {
+	if diff := cmp.Diff(want, all.Rows(now)); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
-	if envs.Default() != 1 {
-		t.Errorf("default %d, want 1 (the current namespace)", envs.Default())
+	if all.Default() != 1 || all.Hidden != 0 || all.AllFailing {
+		t.Errorf("all: default %d, hidden %d, all failing %v; want 1 (the current namespace), 0, false", all.Default(), all.Hidden, all.AllFailing)
 	}
-	if got := envs.List[0].Label(); got != "environment demo (namespace demo-pr-42)" {
+	if got := envs.List[2].Label(); got != "environment demo (namespace demo-pr-42)" {
 		t.Errorf("label %q", got)
+	}
+	shown := envs.Show(false)
+	want = []string{
+		"api   api-pr-3    -   90s",
+		"demo  demo-pr-42  bo  2d2h",
+	}
+	if diff := cmp.Diff(want, shown.Rows(now)); diff != "" || shown.Hidden != 1 || shown.AllFailing || shown.Default() != 0 {
+		t.Errorf("hiding the failing one: hidden %d, all failing %v, default %d, rows (-want +got):\n%s", shown.Hidden, shown.AllFailing, shown.Default(), diff)
+	}
+}
+
+func TestShowEnvironments(t *testing.T) {
+	fails := []Check{{"deployed", "true"}, {"migrated", " False "}}
+	env := func(name string, ago time.Duration, checks ...Check) Environment {
+		return Environment{Name: name, Namespace: name + "-ns", Created: now.Add(-ago), Checks: checks}
+	}
+	names := func(l []Environment) []string {
+		var out []string
+		for _, e := range l {
+			out = append(out, e.Name)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name       string
+		list       []Environment
+		all        bool
+		want       []string
+		hidden     int
+		allFailing bool
+	}{
+		{"none fails", []Environment{env("a", time.Hour), env("b", 0, Check{"up", "pending"})}, false, []string{"a", "b"}, 0, false},
+		{"one hidden", []Environment{env("a", time.Hour, fails...), env("b", 0)}, false, []string{"b"}, 1, false},
+		{"all asked", []Environment{env("a", time.Hour, fails...), env("b", 0)}, true, []string{"a", "b"}, 0, false},
+		{"every one fails", []Environment{env("a", time.Hour, fails...), env("b", 0, Check{"up", "false"})}, false, []string{"a", "b"}, 0, true},
+		{"nothing", nil, false, nil, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := (&Environments{List: tc.list, Labelled: true}).Show(tc.all)
+			if diff := cmp.Diff(tc.want, names(s.List)); diff != "" || s.Hidden != tc.hidden || s.AllFailing != tc.allFailing {
+				t.Errorf("hidden %d (want %d), all failing %v (want %v), shown (-want +got):\n%s", s.Hidden, tc.hidden, s.AllFailing, tc.allFailing, diff)
+			}
+		})
+	}
+	if got := env("a", 0, fails...).Failing(); !cmp.Equal(got, []string{"migrated"}) {
+		t.Errorf("Failing() = %q", got)
+	}
+}
+
+func TestSortNewestFirst(t *testing.T) {
+	list := []Environment{
+		{Name: "old", Namespace: "old", Created: now.Add(-48 * time.Hour)},
+		{Name: "b", Namespace: "b2", Created: now},
+		{Name: "unknown", Namespace: "u"},
+		{Name: "b", Namespace: "b1", Created: now},
+		{Name: "a", Namespace: "a", Created: now},
+		{Name: "new", Namespace: "new", Created: now.Add(time.Minute)},
+	}
+	sortNewestFirst(list)
+	var got []string
+	for _, e := range list {
+		got = append(got, e.Namespace)
+	}
+	if want := []string{"new", "a", "b1", "b2", "old", "u"}; !cmp.Equal(want, got) {
+		t.Errorf("order %q, want %q (newest first, then name and namespace; no time last)", got, want)
+	}
+}
+
+func TestEnvironmentCandidates(t *testing.T) {
+	s := Shown{List: []Environment{
+		{Name: "shop", Namespace: "shop-pr-7", Owner: "ana", Created: now.Add(-5 * time.Minute), Checks: []Check{{"migrated", "false"}, {"seeded", "false"}}},
+		{Name: "demo", Namespace: "demo-pr-42", Created: now.Add(-26 * time.Hour)},
+		{Name: "demo", Namespace: "demo-copy", Created: now.Add(-30 * time.Hour)},
+	}}
+	want := []Candidate{
+		{Value: "shop", Description: "namespace shop-pr-7, owner ana, age 5m, failing: migrated seeded"},
+		{Value: "demo", Description: "namespace demo-pr-42, age 26h"},
+	}
+	if diff := cmp.Diff(want, s.Candidates(now)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 
@@ -90,12 +190,13 @@ func TestListEnvironmentsUnlabelledCurrentFirst(t *testing.T) {
 	if envs.Labelled {
 		t.Fatal("no namespace is labelled, yet Labelled")
 	}
+	shown := envs.Show(false)
 	want := []string{"zeta (current)", "alpha", "mine"}
-	if diff := cmp.Diff(want, envs.Rows()); diff != "" {
+	if diff := cmp.Diff(want, shown.Rows(now)); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
-	if envs.Default() != 0 {
-		t.Errorf("default %d, want 0", envs.Default())
+	if shown.Default() != 0 {
+		t.Errorf("default %d, want 0", shown.Default())
 	}
 }
 
@@ -496,5 +597,82 @@ func TestConfirmReadsOneLineOnly(t *testing.T) {
 	}
 	if !Confirm(strings.NewReader("yes"), io.Discard, "?") {
 		t.Error("an answer ended by the end of input is still an answer")
+	}
+}
+
+func TestChooserMore(t *testing.T) {
+	more := Choice{What: "environment", Message: "Which environment?", Flag: "--env NAME", Rows: []string{"demo"},
+		More: "(show 1 hidden failing environment)", Note: "Hidden: 1 failing environment.",
+		Auto: func(int) string { return "Using demo" }}
+	// A single candidate with More is asked about; More is the last option.
+	p := &Scripted{Answers: []string{"show", ""}}
+	var info bytes.Buffer
+	ch := &Chooser{Prompter: p, Info: &info}
+	if i, err := ch.Choose(more); err != nil || i != 1 {
+		t.Errorf("choosing More: %d, %v, want 1 (len(Rows))", i, err)
+	}
+	if i, err := ch.Choose(more); err != nil || i != 0 {
+		t.Errorf("Enter: %d, %v, want 0", i, err)
+	}
+	if want := []string{"demo", "(show 1 hidden failing environment)"}; !cmp.Equal(want, p.Asked[0].Options) || len(more.Rows) != 1 {
+		t.Errorf("options %q, want %q; rows %q unchanged", p.Asked[0].Options, want, more.Rows)
+	}
+	if info.Len() != 0 {
+		t.Errorf("a question asked was said to be automatic: %q", info.String())
+	}
+	// Without a terminal: the list, then the note.
+	_, err := (&Chooser{}).Choose(more)
+	want := "which environment? There is no terminal to ask on, so choose it with --env NAME.\nThe environments:\n  demo\nHidden: 1 failing environment."
+	if err == nil || err.Error() != want {
+		t.Errorf("got %q, want %q", err, want)
+	}
+}
+
+func TestScriptedConfirm(t *testing.T) {
+	p := &Scripted{Answers: []string{"y", "n", "", ""}}
+	ch := &Chooser{Prompter: p}
+	for i, want := range []bool{true, false, true, false} {
+		def := i != 3
+		if got, err := ch.Confirm("Clone?", def); err != nil || got != want {
+			t.Errorf("answer %d (default %v): %v, %v; want %v", i, def, got, err, want)
+		}
+	}
+	if _, err := (&Chooser{}).Confirm("Clone?", true); err == nil {
+		t.Error("a question without a terminal was answered")
+	}
+}
+
+func TestSurveyConfirm(t *testing.T) {
+	for _, tc := range []struct {
+		answer    string
+		def, want bool
+		asked     string
+	}{
+		{"\n", true, true, "Clone? [Y/n] "},
+		{"\n", false, false, "Clone? [y/N] "},
+		{" Yes\n", false, true, "Clone? [y/N] "},
+		{"n\n", true, false, "Clone? [Y/n] "},
+		{"maybe\n", true, false, "Clone? [Y/n] "},
+	} {
+		in, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, out, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = w.WriteString(tc.answer + "after\n")
+		got, err := (&Survey{In: in, Out: out, Err: out}).Confirm("Clone?", tc.def)
+		_ = out.Close()
+		asked, _ := io.ReadAll(r)
+		rest := make([]byte, 6)
+		n, _ := in.Read(rest)
+		if err != nil || got != tc.want || string(asked) != tc.asked || string(rest[:n]) != "after\n" {
+			t.Errorf("answer %q (default %v): %v, %v, asked %q, left %q; want %v, asked %q, left \"after\\n\"", tc.answer, tc.def, got, err, asked, rest[:n], tc.want, tc.asked)
+		}
+		for _, f := range []*os.File{in, w, r} {
+			_ = f.Close()
+		}
 	}
 }

@@ -23,6 +23,8 @@ type Prompter interface {
 	// Select shows message and options, with options[defaultIndex]
 	// preselected, and returns the index of the chosen option.
 	Select(message string, options []string, defaultIndex int) (int, error)
+	// Confirm asks a yes/no question; Enter answers def.
+	Confirm(question string, def bool) (bool, error)
 }
 
 // ErrInterrupted is returned when the user pressed Ctrl-C at a question.
@@ -76,6 +78,25 @@ func (s *Survey) Select(message string, options []string, defaultIndex int) (int
 	return idx, nil
 }
 
+// Confirm asks on one line, "question [Y/n] ", and reads the answer up to
+// the end of the line: y or yes is yes, Enter is def, anything else no.
+// survey's own Confirm asks the terminal for the cursor position first and
+// hangs where no answer comes.
+func (s *Survey) Confirm(question string, def bool) (bool, error) {
+	hint := " [y/N] "
+	if def {
+		hint = " [Y/n] "
+	}
+	fmt.Fprint(s.Out, question+hint)
+	switch a := readLine(s.In); a {
+	case "":
+		return def, nil
+	case "y", "yes":
+		return true, nil
+	}
+	return false, nil
+}
+
 // Question is one question a Scripted prompter was asked.
 type Question struct {
 	Message string
@@ -85,7 +106,8 @@ type Question struct {
 
 // Scripted is a Prompter for tests. Each answer chooses the first option
 // that contains it, ignoring case, as typing it into the filter and pressing
-// Enter would; "" accepts the preselected option. It records every question.
+// Enter would; "" accepts the preselected option. A yes/no question takes
+// "y" or "n", "" for its default. It records every question.
 type Scripted struct {
 	Answers []string
 	Asked   []Question
@@ -110,11 +132,32 @@ func (s *Scripted) Select(message string, options []string, defaultIndex int) (i
 	return -1, fmt.Errorf("question %q: no option contains %q", message, a)
 }
 
+// Confirm answers a yes/no question with the next scripted answer; it is
+// recorded with the options y and n.
+func (s *Scripted) Confirm(question string, def bool) (bool, error) {
+	d := 1
+	if def {
+		d = 0
+	}
+	i, err := s.Select(question, []string{"y", "n"}, d)
+	return i == 0, err
+}
+
 // Confirm asks a yes/no question; only y or yes is yes. It reads byte by
 // byte up to the end of the line, so no input meant for the session that
 // follows is swallowed.
 func Confirm(in io.Reader, out io.Writer, question string) bool {
 	fmt.Fprint(out, question)
+	switch readLine(in) {
+	case "y", "yes":
+		return true
+	}
+	return false
+}
+
+// readLine reads up to the end of the line, byte by byte so that nothing
+// after it is consumed, and returns it trimmed and in lower case.
+func readLine(in io.Reader) string {
 	var line []byte
 	b := make([]byte, 1)
 	for {
@@ -129,11 +172,7 @@ func Confirm(in io.Reader, out io.Writer, question string) bool {
 			break
 		}
 	}
-	switch strings.ToLower(strings.TrimSpace(string(line))) {
-	case "y", "yes":
-		return true
-	}
-	return false
+	return strings.ToLower(strings.TrimSpace(string(line)))
 }
 
 // NewChooser asks on the terminal when s.In and s.Out are terminals; the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,6 +19,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -36,6 +38,12 @@ type Request struct {
 	Pod string
 	// Env is --env; EnvLabel the namespace label of environments.
 	Env, EnvLabel string
+	// AllEnvs is --all-envs: the picker shows the environments that fail
+	// a status check too.
+	AllEnvs bool
+	// Args is the command line as typed, after the program's name; it
+	// becomes the command that opens a clone instead.
+	Args []string
 	// NamespaceGiven: -n was given, so no environment is asked for.
 	NamespaceGiven bool
 	// Preset is --preset; ConfigPreset the config file's.
@@ -57,6 +65,15 @@ type Resolver struct {
 	Warn io.Writer
 	// Presets loads the preset registry.
 	Presets func() (*preset.Registry, error)
+	// Now is the clock for the environments' ages; nil is time.Now.
+	Now func() time.Time
+}
+
+func (r *Resolver) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
 }
 
 func (r *Resolver) infof(format string, args ...any) {
@@ -94,9 +111,10 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		if req.NamespaceGiven && env.Namespace != p.Namespace {
 			return Plan{}, fmt.Errorf("--env %s is namespace %q, but -n says %q: give one of them", req.Env, env.Namespace, p.Namespace)
 		}
+		r.warnFailing(env)
 		p.Namespace = env.Namespace
 	case !req.NamespaceGiven && ref == "" && req.Pod == "":
-		ns, err := r.pickEnvironment(ctx, label, p.Namespace)
+		ns, err := r.pickEnvironment(ctx, label, p.Namespace, req.AllEnvs)
 		if err != nil {
 			return Plan{}, err
 		}
@@ -154,6 +172,10 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 			}
 		}
 		if p.Pod, err = r.pickPod(ctx, w, behind, req.Pod, p.Namespace, p.Mode); err != nil {
+			var none *target.NoRunningPodError
+			if errors.As(err, &none) {
+				return r.offerClone(p, req, none)
+			}
 			return Plan{}, err
 		}
 		return r.withContainer(p, p.Pod.ObjectMeta, p.Pod.Spec)
@@ -341,8 +363,10 @@ func (r *Resolver) applyPreset(p *Plan, req Request, w *target.Workload) error {
 // pickEnvironment returns the namespace of the environment chosen among
 // the labelled namespaces, or, when there are none, among all namespaces
 // (on a terminal; without one the kubeconfig's namespace stays, as in
-// kubectl). A user who may not list namespaces keeps current.
-func (r *Resolver) pickEnvironment(ctx context.Context, label, current string) (string, error) {
+// kubectl). A user who may not list namespaces keeps current. Environments
+// that fail a status check are hidden unless all is set: a last option
+// shows them, and without a terminal the list says how many are hidden.
+func (r *Resolver) pickEnvironment(ctx context.Context, label, current string, all bool) (string, error) {
 	lctx, cancel := context.WithTimeout(ctx, picker.ListTimeout)
 	defer cancel()
 	envs, err := picker.ListEnvironments(lctx, r.Clients.Typed, label, current)
@@ -352,23 +376,105 @@ func (r *Resolver) pickEnvironment(ctx context.Context, label, current string) (
 	if envs.Forbidden || (!envs.Labelled && r.Chooser.Prompter == nil) {
 		return current, nil
 	}
+	shown := envs.Show(all)
 	c := picker.Choice{
 		What:    "environment",
 		Message: "Which environment?",
 		Flag:    "--env NAME (or -n NAMESPACE)",
 		Where:   "(namespaces labelled " + label + ")",
-		Rows:    envs.Rows(),
-		Default: envs.Default(),
-		Auto:    func(i int) string { return "Using " + envs.List[i].Label() },
 	}
 	if !envs.Labelled {
 		c.What, c.Message, c.Flag, c.Where = "namespace", "Which namespace? (none is labelled "+label+")", "-n NAMESPACE", ""
 	}
-	i, err := r.Chooser.Choose(c)
+	switch n := shown.Hidden; {
+	case n > 0:
+		c.More = fmt.Sprintf("(show %s)", failingEnvs(n, "hidden "))
+		c.Note = fmt.Sprintf("Hidden: %s (--all-envs lists failing ones too).", failingEnvs(n, ""))
+	case shown.AllFailing && len(shown.List) > 1:
+		c.Message = "Which environment? Every one fails a status check."
+		c.Note = "Every environment fails a status check, so all are listed."
+	}
+	ask := func() (int, error) {
+		c.Rows, c.Default = shown.Rows(r.now()), shown.Default()
+		c.Auto = func(i int) string { return "Using " + shown.List[i].Label() }
+		return r.Chooser.Choose(c)
+	}
+	i, err := ask()
+	if err == nil && i == len(shown.List) { // the last option: show them all
+		shown = envs.Show(true)
+		c.More, c.Message = "", "Which environment? (failing ones included)"
+		i, err = ask()
+	}
 	if err != nil {
 		return "", err
 	}
-	return envs.List[i].Namespace, nil
+	r.warnFailing(shown.List[i])
+	return shown.List[i].Namespace, nil
+}
+
+// failingEnvs counts failing environments: "1 hidden failing environment".
+func failingEnvs(n int, adj string) string {
+	if n == 1 {
+		return "1 " + adj + "failing environment"
+	}
+	return fmt.Sprintf("%d %sfailing environments", n, adj)
+}
+
+// warnFailing warns that the chosen environment fails status checks,
+// naming them: a shell there may meet a half-deployed service.
+func (r *Resolver) warnFailing(env picker.Environment) {
+	if f := env.Failing(); len(f) > 0 {
+		fmt.Fprintf(r.Warn, "warning: %s fails its status checks: %s\n", env.Label(), strings.Join(f, ", "))
+	}
+}
+
+// offerClone answers a workload with no pod to exec or debug into: on a
+// terminal it asks to open a clone instead, which then resolves like any
+// clone plan; without one, or on no, the error gives the command that
+// would. A clone that would be refused (a flag of the mode asked for) is
+// not offered.
+func (r *Resolver) offerClone(p Plan, req Request, none *target.NoRunningPodError) (Plan, error) {
+	c := p
+	c.Mode, c.Pod = mode.Clone, nil
+	if err := c.Validate(); err != nil {
+		return Plan{}, fmt.Errorf("%w (a clone would not do either: %w)", none, err)
+	}
+	args := req.Args
+	if len(args) == 0 {
+		args = []string{p.Workload.Ref().String(), "-n", p.Namespace}
+	}
+	none.CloneCommand = "kubectl eshell " + shell.Quote(CloneArgs(args))
+	if r.Chooser.Prompter == nil {
+		return Plan{}, none
+	}
+	yes, err := r.Chooser.Confirm(none.Summary()+". Open a clone instead?", true)
+	if err != nil {
+		return Plan{}, err
+	}
+	if !yes {
+		return Plan{}, none
+	}
+	return r.withContainer(c, p.Workload.Template.ObjectMeta, p.Workload.Template.Spec)
+}
+
+// CloneArgs is the command line args with --mode clone in place of its
+// mode, before any "--" and the command after it.
+func CloneArgs(args []string) []string {
+	flags, rest := args, []string(nil)
+	if i := slices.Index(args, "--"); i >= 0 {
+		flags, rest = args[:i], args[i:]
+	}
+	var out []string
+	for i := 0; i < len(flags); i++ {
+		switch a := flags[i]; {
+		case a == "--mode":
+			i++ // and its value
+		case strings.HasPrefix(a, "--mode="):
+		default:
+			out = append(out, a)
+		}
+	}
+	return append(append(out, "--mode", string(mode.Clone)), rest...)
 }
 
 // pickService returns the TYPE/NAME of the workload chosen in ns.

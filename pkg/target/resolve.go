@@ -164,14 +164,35 @@ func matches(ctx context.Context, c Clients, ns string, k Kind, name string) []s
 type NoRunningPodError struct {
 	Workload *Workload
 	Pods     []string // existing pods with their phase, for the message
+	// ReadyOnly: only a ready pod would do (exec), not any running one.
+	ReadyOnly bool
+	// CloneCommand is the command line that opens a clone instead; ""
+	// names only the flag.
+	CloneCommand string
+}
+
+// Summary is the first sentence, e.g. "deploy/web has no running, ready
+// pod (scaled to zero?)".
+func (e *NoRunningPodError) Summary() string { return e.summary("") }
+
+func (e *NoRunningPodError) summary(where string) string {
+	msg := e.Workload.Ref().String() + where + " has no running pod"
+	if e.ReadyOnly {
+		msg = e.Workload.Ref().String() + where + " has no running, ready pod"
+	}
+	if len(e.Pods) == 0 {
+		return msg + " (scaled to zero?)"
+	}
+	return msg + " (pods: " + strings.Join(e.Pods, ", ") + ")"
 }
 
 func (e *NoRunningPodError) Error() string {
-	msg := fmt.Sprintf("%s in namespace %q has no running, ready pod", e.Workload.Ref(), e.Workload.Namespace)
-	if len(e.Pods) > 0 {
-		msg += " (pods: " + strings.Join(e.Pods, ", ") + ")"
+	clone := "use --mode clone to start a fresh copy of it,"
+	if e.CloneCommand != "" {
+		clone = "use --mode clone to start a fresh copy of it: " + e.CloneCommand + ";"
 	}
-	return msg + "; use --mode clone to start a fresh copy of it, or check it with: kubectl describe " + e.Workload.Ref().String() + " -n " + e.Workload.Namespace
+	return fmt.Sprintf("%s; %s or check it with: kubectl describe %s -n %s",
+		e.summary(fmt.Sprintf(" in namespace %q", e.Workload.Namespace)), clone, e.Workload.Ref(), e.Workload.Namespace)
 }
 
 // ErrPodNotRunning is returned (wrapped) when an explicitly named pod is not running.
@@ -210,7 +231,7 @@ func RunningPods(ctx context.Context, c kubernetes.Interface, w *Workload, ready
 		}
 	}
 	if len(out) == 0 {
-		return nil, &NoRunningPodError{Workload: w, Pods: seen}
+		return nil, &NoRunningPodError{Workload: w, Pods: seen, ReadyOnly: readyOnly}
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		if ri, rj := Usable(&out[i]), Usable(&out[j]); ri != rj {

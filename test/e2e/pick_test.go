@@ -6,6 +6,7 @@ package e2e
 // reads the live cluster.
 
 import (
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -121,9 +122,9 @@ spec:
   containers: [{name: solo, image: busybox:1.37, command: [sleep, infinity]}]
 `
 
-// pkLabel turns f's namespace into an environment: label key=value, plus
-// status and URL annotations.
-func pkLabel(f *framework.F, key, value string, annotations map[string]string) {
+// pkLabel turns f's namespace into an environment: it adds labels (the
+// environment's key=value among them) and sets status and URL annotations.
+func pkLabel(f *framework.F, labels, annotations map[string]string) {
 	f.T.Helper()
 	ns, err := f.Client.CoreV1().Namespaces().Get(f.Ctx, f.Namespace, metav1.GetOptions{})
 	if err != nil {
@@ -132,7 +133,7 @@ func pkLabel(f *framework.F, key, value string, annotations map[string]string) {
 	if ns.Labels == nil {
 		ns.Labels = map[string]string{}
 	}
-	ns.Labels[key] = value
+	maps.Copy(ns.Labels, labels)
 	ns.Annotations = annotations
 	if _, err := f.Client.CoreV1().Namespaces().Update(f.Ctx, ns, metav1.UpdateOptions{}); err != nil {
 		f.T.Fatal(err)
@@ -166,15 +167,24 @@ func pkPresetDir(t *testing.T, files map[string]string) (xdg, dir string) {
 	return xdg, dir
 }
 
-// pkCandidates are the completion candidates (values only) __complete printed.
-func pkCandidates(out string) []string {
+// pkComplete runs __complete with args and returns the candidates it
+// printed, each "VALUE" or "VALUE\tDESCRIPTION"; it fails the test unless
+// they came within 10 s.
+func pkComplete(f *framework.F, args ...string) []string {
+	f.T.Helper()
+	start := time.Now()
+	r := f.Run(f.Cmd(f.Plugin, append([]string{"__complete"}, args...)...), "")
+	if r.Code != 0 {
+		f.T.Fatalf("__complete %v: %+v", args, r)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		f.T.Errorf("__complete %v took %s", args, d)
+	}
 	var c []string
-	for _, l := range strings.Split(out, "\n") {
-		if l == "" || strings.HasPrefix(l, ":") {
-			continue
+	for _, l := range strings.Split(r.Stdout, "\n") {
+		if l != "" && !strings.HasPrefix(l, ":") {
+			c = append(c, l)
 		}
-		v, _, _ := strings.Cut(l, "\t")
-		c = append(c, v)
 	}
 	return c
 }
@@ -187,12 +197,12 @@ func TestPick(t *testing.T) {
 	rnd := framework.RandSuffix()
 	key := "e2e.eshell/env-" + rnd // this test's own environment label
 	envA, envB := "alpha-"+rnd, "beta-"+rnd
-	pkLabel(fa, key, envA, map[string]string{
+	pkLabel(fa, map[string]string{key: envA}, map[string]string{
 		"status.envs.sberz.de/deployed": "true",
-		"status.envs.sberz.de/migrated": "false",
+		"status.envs.sberz.de/migrated": "pending", // a failed check hides it (see TestEnvPick)
 		"url.envs.sberz.de/web":         "http://web.alpha.example.test",
 	})
-	pkLabel(fb, key, envB, nil)
+	pkLabel(fb, map[string]string{key: envB}, nil)
 	fa.Apply(pkApp)
 	fb.Apply(pkApp + "---" + pkOther)
 	fk.Apply(pkKinds)
@@ -215,7 +225,7 @@ func TestPick(t *testing.T) {
 		term := f.PtyCmd(f.Cmd(f.Plugin, "--env-label", key, "--mode", "exec"))
 		// Both environments, by name, with alpha's checks and URL.
 		term.Expect(`Which environment\?`, 20*time.Second)
-		term.Expect(regexp.QuoteMeta(envA)+` +`+regexp.QuoteMeta(fa.Namespace)+` +deployed ✓ migrated ✗ +web=http://web\.alpha\.example\.test`, 5*time.Second)
+		term.Expect(regexp.QuoteMeta(envA)+` +`+regexp.QuoteMeta(fa.Namespace)+` +\d+[sm] +deployed ✓ migrated=pending +web=http://web\.alpha\.example\.test`, 5*time.Second)
 		term.Expect(regexp.QuoteMeta(envB)+` +`+regexp.QuoteMeta(fb.Namespace), 5*time.Second)
 		term.Type(envB + "\r") // type to filter, Enter
 		term.Expect(`Which service in namespace `+regexp.QuoteMeta(fb.Namespace)+`\?`, 20*time.Second)
@@ -440,15 +450,12 @@ commands:
 		f := sub(t)
 		complete := func(args ...string) []string {
 			t.Helper()
-			start := time.Now()
-			r := f.Run(f.Cmd(f.Plugin, append([]string{"__complete"}, args...)...), "")
-			if r.Code != 0 {
-				t.Fatalf("__complete %v: %+v", args, r)
+			var values []string
+			for _, c := range pkComplete(f, args...) {
+				v, _, _ := strings.Cut(c, "\t")
+				values = append(values, v)
 			}
-			if d := time.Since(start); d > 10*time.Second {
-				t.Errorf("__complete %v took %s", args, d)
-			}
-			return pkCandidates(r.Stdout)
+			return values
 		}
 		want := func(args []string, expect ...string) {
 			t.Helper()
