@@ -229,9 +229,13 @@ roleRef: {kind: Role, name: newcomer-svc, apiGroup: rbac.authorization.k8s.io}
 			"service/w": {"service/web"},
 			"sv":        {"svc/"},
 		} {
-			r := f.Run(f.Cmd(f.Plugin, "__complete", "-n", f.Namespace, word), "")
-			if got := pkCandidates(r.Stdout); r.Code != 0 || !slices.Equal(got, want) {
-				t.Errorf("__complete %s = %q, want %q (%+v)", word, got, want, r)
+			var got []string
+			for _, c := range pkComplete(f, "-n", f.Namespace, word) {
+				v, _, _ := strings.Cut(c, "\t")
+				got = append(got, v)
+			}
+			if !slices.Equal(got, want) {
+				t.Errorf("__complete %s = %q, want %q", word, got, want)
 			}
 		}
 	})
