@@ -225,11 +225,11 @@ func TestPick(t *testing.T) {
 		term := f.PtyCmd(f.Cmd(f.Plugin, "--env-label", key, "--mode", "exec"))
 		// Both environments, by name, with alpha's checks and URL.
 		term.Expect(`Which environment\?`, 20*time.Second)
-		term.Expect(regexp.QuoteMeta(envA)+` +`+regexp.QuoteMeta(fa.Namespace)+` +\d+[sm] +deployed ✓ migrated=pending +web=http://web\.alpha\.example\.test`, 5*time.Second)
+		term.Expect(regexp.QuoteMeta(envA)+` +`+regexp.QuoteMeta(fa.Namespace)+` +\d+[sm](?:\d+s)? +deployed ✓ migrated=pending +web=http://web\.alpha\.example\.test`, 5*time.Second)
 		term.Expect(regexp.QuoteMeta(envB)+` +`+regexp.QuoteMeta(fb.Namespace), 5*time.Second)
 		term.Type(envB + "\r") // type to filter, Enter
 		term.Expect(`Which service in namespace `+regexp.QuoteMeta(fb.Namespace)+`\?`, 20*time.Second)
-		term.Expect(`deploy/app +Deployment +1/1 +\d+[sm]`, 5*time.Second)
+		term.Expect(`deploy/app +Deployment +1/1 +\d+[sm](?:\d+s)?`, 5*time.Second)
 		term.Expect(`deploy/other +Deployment +0/0`, 5*time.Second)
 		term.Type("app\r")
 		term.Expect(`Which container of deploy/app\?`, 20*time.Second)
