@@ -6,17 +6,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/completion"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
-	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/redact"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
@@ -120,24 +119,8 @@ Without a command, bash is started where the image has it, else sh.`,
 	o.shellFlags(f)
 	f.DurationVar(&o.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
 	f.DurationVar(&o.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
-	// debug
-	f.StringVar(&o.Image, "image", "", "debug: image of the debug container (default from config, busybox:1.37)")
-	f.StringVar(&o.Debug.Profile, "profile", debug.ProfileAuto,
-		"debug: security profile, one of "+strings.Join(debug.ProfileNames(), ", ")+" (auto: the most capable one the API server admits, found by server-side dry runs)")
-	f.BoolVar(&o.Debug.CopyEnv, "copy-env", true, "debug: give the debug container the target container's env (references, secrets are never read by eshell)")
-	f.BoolVar(&o.Debug.CopyMounts, "copy-mounts", true, "debug: mount the target container's volumes at the same paths")
-	f.BoolVar(&o.Debug.Reuse, "reuse", false, "debug: attach to your still-running debug container of the same image in the pod instead of adding another (asked on a terminal)")
-	// clone
-	f.BoolVar(&o.Clone.Keep, "keep", false, "clone: leave the pod running at the end and print how to reconnect and remove it")
-	f.BoolVar(&o.Clone.KeepInitContainers, "keep-init-containers", false, "clone: run the workload's init containers too (they may run migrations)")
-	f.BoolVar(&o.Clone.NoSidecars, "no-sidecars", false, "clone: drop native sidecars (kept by default, e.g. a database proxy)")
-	f.BoolVar(&o.Clone.WithPVC, "with-pvc", false, "clone: mount the workload's PersistentVolumeClaims read-only where the access mode allows")
-	f.BoolVar(&o.Clone.NoNetworkPolicies, "no-network-policies", false, "clone: do not copy the NetworkPolicies that select the workload's pods to the clone (it is then less isolated; a warning says which)")
-	f.Var(plan.ImagesFlag{List: &o.Clone.SetImage}, "set-image", "clone: run the session's container (or CONTAINER: a sidecar, a kept init container) with IMAGE instead of the template's; repeatable")
-	f.Var(plan.EnvFlag{List: &o.Clone.Env}, "set-env", "clone: set a variable in the session's container, over the template's of that name; repeatable, the later wins. The value goes into a Secret of the session (it needs create on secrets), never into the pod or Job")
-	f.Var(plan.EnvFlag{List: &o.Clone.Env, File: true}, "set-env-file", "clone: --set-env for each NAME=VALUE line of a file (blank lines and # comments skipped, values taken as written); repeatable")
-	f.Var(plan.ResourcesFlag{List: &o.Clone.Requests}, "requests", "clone: resource requests of the session's container over the template's, e.g. cpu=500m,memory=256Mi (cpu, memory, ephemeral-storage)")
-	f.Var(plan.ResourcesFlag{List: &o.Clone.Limits}, "limits", "clone: resource limits of the session's container over the template's, e.g. cpu=1,memory=512Mi")
+	debug.AddFlags(f, &o.Debug, &o.Image)
+	clone.AddFlags(f, &o.Clone)
 	// picking
 	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	f.BoolVar(&o.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
