@@ -8,14 +8,11 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/completion"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
-	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/redact"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
@@ -110,23 +107,9 @@ Without a command, bash is started where the image has it, else sh.`,
 		// "image: bash:5.2").
 		logTo(o.ErrOut, secrets, o.Clone.EnvValues())
 	}
-	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
-	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
-	f.StringSliceVar(&o.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
-	f.StringVar(&o.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
-	f.StringVar(&o.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
-	f.StringVarP(&o.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
-	o.shellFlags(f)
-	f.DurationVar(&o.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
-	f.DurationVar(&o.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
+	o.Flags.AddFlags(f)
 	debug.AddFlags(f, &o.Debug, &o.Image)
 	clone.AddFlags(f, &o.Clone)
-	// picking
-	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
-	f.BoolVar(&o.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
-	f.StringVar(&o.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
-	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
-	f.StringVar(&o.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 
 	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdAttach(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), completion.NewCmd(o.Out))
 	// After every flag is defined: completion looks them up.
@@ -137,26 +120,16 @@ Without a command, bash is started where the image has it, else sh.`,
 // line is what completion reads of the command line.
 func (o *Options) line() completion.Line {
 	return completion.Line{ConfigFlags: o.ConfigFlags, Env: &o.Pick.Env, EnvLabel: &o.Pick.EnvLabel,
-		ConfigPath: &o.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod, AllEnvs: &o.Pick.AllEnvs}
-}
-
-// shellFlags are the flags of every command that opens a shell: a
-// session, and attach.
-func (o *Options) shellFlags(f *pflag.FlagSet) {
-	f.BoolVarP(&o.stdinFlag, "stdin", "i", true, "pass stdin to the remote process")
-	f.BoolVarP(&o.ttyFlag, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress messages")
-	f.BoolVar(&o.NoAudit, "no-audit", false, "record no start/end Events on the workload")
-	f.BoolVar(&o.RecordCommand, "record-command", false, "write the command's arguments into the clone's annotations and the audit Events (default from config, false: only the program and the number of arguments, as arguments may hold secrets)")
-	f.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
-	f.StringVar(&o.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
+		ConfigPath: &o.Shell.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod, AllEnvs: &o.Pick.AllEnvs}
 }
 
 // Main runs the command and returns the process exit code: the remote
 // command's code when there is one, 1 for any other error. This is the one
 // place errors are printed.
 func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
-	cmd := NewCmdEshell(streams)
+	o := NewOptions(streams)
+	o.argv = args
+	cmd := newCmdEshell(o)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	var ee *session.ExitError
