@@ -21,9 +21,9 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/clone"
-	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
@@ -31,30 +31,16 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
-// Flags are what the command line gave; a nil one is left to the
-// terminals (Stdin, TTY) or the config file (IdleTimeout, RecordCommand).
-type Flags struct {
-	Stdin, TTY, RecordCommand *bool
-	IdleTimeout               *time.Duration
-	AllUsers                  bool
-}
-
 // NewRequest settles an attach in namespace: args are the session ID and
-// the command, the flags win over the config file and the terminals.
-func NewRequest(namespace string, args []string, f Flags, cfg config.Config, streams genericiooptions.IOStreams) Request {
-	useStdin, useTTY := session.Decide(streams, f.Stdin, f.TTY)
+// the command; sh are the shell flags over the config file, and stdin and
+// tty what they decided (see plan.ShellFlags.Settle).
+func NewRequest(namespace string, args []string, sh plan.ShellFlags, stdin, tty, allUsers bool, streams genericiooptions.IOStreams) Request {
 	req := Request{
-		Namespace: namespace, AllUsers: f.AllUsers, RecordCommand: cfg.RecordCommand,
-		Streams: session.Streams{IOStreams: streams, Stdin: useStdin, TTY: useTTY, IdleTimeout: cfg.IdleTimeout},
+		Namespace: namespace, AllUsers: allUsers, RecordCommand: sh.RecordCommand,
+		Streams: session.Streams{IOStreams: streams, Stdin: stdin, TTY: tty, IdleTimeout: sh.IdleTimeout},
 	}
 	if len(args) > 0 {
 		req.ID, req.Command = args[0], args[1:]
-	}
-	if f.RecordCommand != nil {
-		req.RecordCommand = *f.RecordCommand
-	}
-	if f.IdleTimeout != nil {
-		req.Streams.IdleTimeout = *f.IdleTimeout
 	}
 	return req
 }

@@ -11,37 +11,28 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
-	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
 )
 
 func TestNewRequest(t *testing.T) {
-	yes, no := true, false
-	minute := time.Minute
-	cfg := config.Defaults()
-	recording := config.Defaults()
-	recording.RecordCommand = true
 	pipes := genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
 	for _, tc := range []struct {
-		name  string
-		args  []string
-		flags Flags
-		cfg   config.Config
-		want  Request
+		name     string
+		args     []string
+		sh       plan.ShellFlags
+		allUsers bool
+		want     Request
 	}{
-		{"shell, defaults", []string{"x7k2p"}, Flags{}, cfg,
+		{"shell", []string{"x7k2p"}, plan.ShellFlags{IdleTimeout: 30 * time.Minute}, false,
 			Request{Namespace: "shop", ID: "x7k2p", Command: []string{}, Streams: streams(pipes, true, false, 30*time.Minute)}},
-		{"command, no stdin, config records", []string{"x7k2p", "cat", "/marker"}, Flags{Stdin: &no}, recording,
-			Request{Namespace: "shop", ID: "x7k2p", Command: []string{"cat", "/marker"}, Streams: streams(pipes, false, false, 30*time.Minute), RecordCommand: true}},
-		{"flags over the config file", []string{"x7k2p"}, Flags{RecordCommand: &no, IdleTimeout: &minute, AllUsers: true}, recording,
-			Request{Namespace: "shop", ID: "x7k2p", Command: []string{}, AllUsers: true, Streams: streams(pipes, true, false, time.Minute)}},
-		{"-t keeps stdin", []string{"x7k2p"}, Flags{Stdin: &no, TTY: &yes}, cfg,
-			Request{Namespace: "shop", ID: "x7k2p", Command: []string{}, Streams: streams(pipes, true, true, 30*time.Minute)}},
+		{"command, recorded, everyone's", []string{"x7k2p", "cat", "/marker"}, plan.ShellFlags{RecordCommand: true, IdleTimeout: time.Minute}, true,
+			Request{Namespace: "shop", ID: "x7k2p", Command: []string{"cat", "/marker"}, AllUsers: true, RecordCommand: true, Streams: streams(pipes, true, false, time.Minute)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := NewRequest("shop", tc.args, tc.flags, tc.cfg, pipes)
+			got := NewRequest("shop", tc.args, tc.sh, true, false, tc.allUsers, pipes)
 			if got.Namespace != tc.want.Namespace || got.ID != tc.want.ID || strings.Join(got.Command, " ") != strings.Join(tc.want.Command, " ") ||
 				got.AllUsers != tc.want.AllUsers || got.RecordCommand != tc.want.RecordCommand ||
 				got.Streams.Stdin != tc.want.Streams.Stdin || got.Streams.TTY != tc.want.Streams.TTY || got.Streams.IdleTimeout != tc.want.Streams.IdleTimeout {

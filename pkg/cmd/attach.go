@@ -16,7 +16,7 @@ import (
 )
 
 func newCmdAttach(o *Options) *cobra.Command {
-	var flags attach.Flags
+	var allUsers bool
 	cmd := &cobra.Command{
 		Use:   "attach ID [-- COMMAND [ARGS...]]",
 		Short: "Open another shell in a live session: a kept clone or a running debug container",
@@ -54,7 +54,7 @@ Events name you both.`,
 				return err
 			}
 			o.whoami.Prefetch(c.Context())
-			cfg, err := config.Load(config.Path(o.ConfigPath))
+			cfg, err := config.Load(config.Path(o.Shell.ConfigPath))
 			if err != nil {
 				return err
 			}
@@ -62,34 +62,25 @@ Events name you both.`,
 			if err != nil {
 				return err
 			}
-			given := func(name string, v *bool) *bool {
-				if c.Flags().Changed(name) {
-					return v
-				}
-				return nil
-			}
-			flags.Stdin, flags.TTY, flags.RecordCommand = given("stdin", &o.stdinFlag), given("tty", &o.ttyFlag), given("record-command", &o.RecordCommand)
-			if c.Flags().Changed("idle-timeout") {
-				flags.IdleTimeout = &o.IdleTimeout
-			}
+			sh, stdin, tty := o.Shell.Settle(c.Flags(), cfg, o.IOStreams)
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 			defer stop()
-			return access.Advise(attach.Run(ctx, attach.NewRequest(ns, args, flags, cfg, o.IOStreams), o.attachDeps()), o.rest.Host)
+			return access.Advise(attach.Run(ctx, attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams), o.attachDeps()), o.rest.Host)
 		},
 	}
 	f := cmd.Flags()
-	f.BoolVar(&flags.AllUsers, "all-users", false, "attach to a session another user started (refused without it; the audit Events name you both)")
-	o.shellFlags(f)
-	cmd.ValidArgsFunction = o.line().Sessions(&flags.AllUsers)
+	f.BoolVar(&allUsers, "all-users", false, "attach to a session another user started (refused without it; the audit Events name you both)")
+	o.Shell.AddFlags(f)
+	cmd.ValidArgsFunction = o.line().Sessions(&allUsers)
 	return cmd
 }
 
 func (o *Options) attachDeps() attach.Deps {
 	d := attach.Deps{Remote: session.Remote{Config: o.rest, Client: o.client}, User: o.whoami.User}
-	if !o.Quiet {
+	if !o.Shell.Quiet {
 		d.Progress = o.ErrOut
 	}
-	if !o.NoAudit {
+	if !o.Shell.NoAudit {
 		d.Audit = o.begin
 	}
 	return d

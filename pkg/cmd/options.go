@@ -9,10 +9,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
@@ -35,37 +33,19 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
-// Options is one `kubectl eshell` invocation. The flags land in its
-// exported fields; Complete turns them, the config file and the cluster's
-// answers into one plan.Plan; Validate checks the plan; Run hands it to the
-// engine of its mode, which changes nothing in it.
+// Options is one `kubectl eshell` invocation. The flags land in Flags;
+// Complete turns them, the config file and the cluster's answers into one
+// plan.Plan; Validate checks the plan; Run hands it to the engine of its
+// mode, which changes nothing in it.
 type Options struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
+	plan.Flags
 
-	Target      string
-	Container   string
-	Mode        mode.Mode
-	Command     []string // after --
-	CommandFlag []string // --command a,b,c
-	Pod         string
-	DryRun      string
-	Output      string
-	Quiet       bool
-	NoAudit     bool
-	// RecordCommand: --record-command.
-	RecordCommand bool
-	IdleTimeout   time.Duration
-	ConfigPath    string
-	Image         string
-	Debug         plan.DebugSettings
-	Clone         plan.CloneSettings
-	Pick          PickOptions
-	// Clone and debug.
-	MaxDuration       time.Duration
-	PodRunningTimeout time.Duration
-
-	stdinFlag, ttyFlag bool
+	// argv is the command line as typed, for the commands eshell suggests.
+	argv []string
+	// prompter replaces the terminal's questions (tests).
+	prompter picker.Prompter
 
 	// Filled by Complete.
 	plan     plan.Plan
@@ -78,19 +58,6 @@ type Options struct {
 	// redact hides the command's arguments in -v logs and --dry-run
 	// output; nil until the command line is parsed.
 	redact *strings.Replacer
-}
-
-// PickOptions are the flags that replace interactive choices, and the
-// preset choice.
-type PickOptions struct {
-	Env      string
-	EnvLabel string
-	AllEnvs  bool
-	Service  string
-	Preset   string
-
-	// prompter replaces the terminal's questions (tests).
-	prompter picker.Prompter
 }
 
 // NewOptions returns Options with kubectl's standard connection flags.
@@ -125,7 +92,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		Chooser: o.chooser(), Warn: o.ErrOut,
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
 	}
-	if !o.Quiet {
+	if !o.Shell.Quiet {
 		r.Info = o.ErrOut
 	}
 	o.plan, err = r.Resolve(cmd.Context(), req)
@@ -146,101 +113,19 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 // request reads the flags, the config file and the kubeconfig's namespace:
 // everything Complete needs before it asks the cluster.
 func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, error) {
-	var req plan.Request
-	if dash := cmd.ArgsLenAtDash(); dash >= 0 {
-		o.Command, args = args[dash:], args[:dash]
-	}
-	if len(args) > 1 {
-		return req, fmt.Errorf("too many arguments %q: give one TYPE/NAME, and put the command after -- (e.g. kubectl eshell deploy/web -- ls /)", args)
-	}
-	if len(args) == 1 {
-		o.Target = args[0]
-	}
-	if len(o.CommandFlag) > 0 {
-		if len(o.Command) > 0 {
-			return req, errors.New("give the command either after -- or with --command, not both")
-		}
-		o.Command = o.CommandFlag
-	}
-	path := o.ConfigPath
-	if path == "" {
-		path = config.DefaultPath()
-	}
-	cfg, err := config.Load(path)
+	cfg, err := config.Load(config.Path(o.Shell.ConfigPath))
 	if err != nil {
-		return req, err
-	}
-	flags := cmd.Flags()
-	fromConfig := func(name string, dst *time.Duration, v time.Duration) {
-		if !flags.Changed(name) {
-			*dst = v
-		}
-	}
-	if !flags.Changed("mode") {
-		o.Mode = cfg.Mode
-	}
-	fromConfig("max-duration", &o.MaxDuration, cfg.MaxDuration)
-	fromConfig("idle-timeout", &o.IdleTimeout, cfg.IdleTimeout)
-	fromConfig("pod-running-timeout", &o.PodRunningTimeout, cfg.PodRunningTimeout)
-	image := cfg.DebugImage
-	if flags.Changed("image") {
-		image = o.Image
-	}
-	var stdin, tty *bool
-	if flags.Changed("stdin") {
-		stdin = &o.stdinFlag
-	}
-	if flags.Changed("tty") {
-		tty = &o.ttyFlag
-	}
-	useStdin, useTTY := session.Decide(o.IOStreams, stdin, tty)
-
-	if err := o.Mode.Check(); err != nil {
-		return req, err
-	}
-	if o.Target != "" {
-		if _, err := target.ParseRefWith(o.Target, o.mapper()); err != nil {
-			return req, err
-		}
+		return plan.Request{}, err
 	}
 	if _, _, err := debug.ResolveProfile(o.Debug.Profile, nil); err != nil {
-		return req, err
-	}
-	if useTTY && !session.IsTerminal(o.In) {
-		return req, errors.New("-t needs a terminal on stdin; drop -t when piping input")
-	}
-	switch o.DryRun {
-	case "", "client", "server":
-	default:
-		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client (nothing is sent) or --dry-run=server (admission judges, nothing is stored)", o.DryRun)
-	}
-	if o.PodRunningTimeout <= 0 {
-		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
+		return plan.Request{}, err
 	}
 	ns, err := o.namespace()
 	if err != nil {
-		return req, err
+		return plan.Request{}, err
 	}
-	var given []string
-	flags.Visit(func(f *pflag.Flag) { given = append(given, f.Name) })
-	envLabel := strings.TrimSpace(o.Pick.EnvLabel)
-	if envLabel == "" {
-		envLabel = cfg.EnvLabel
-	}
-	return plan.Request{
-		Base: plan.Plan{
-			Mode: o.Mode, Namespace: ns, Container: o.Container, Command: o.Command, Image: image,
-			Limits:    plan.Limits{MaxDuration: o.MaxDuration, PodRunningTimeout: o.PodRunningTimeout, IdleTimeout: o.IdleTimeout},
-			SessionID: session.NewID(), Stdin: useStdin, TTY: useTTY,
-			Debug: o.Debug, Clone: o.Clone, DryRun: o.DryRun != "", Output: o.Output, NoAudit: o.NoAudit,
-			RecordCommand: o.RecordCommand || (!flags.Changed("record-command") && cfg.RecordCommand),
-			ServerDryRun:  o.DryRun == "server", Given: given,
-		},
-		ModeGiven: flags.Changed("mode"), ImageGiven: flags.Changed("image"),
-		Target: o.Target, Service: o.Pick.Service, Pod: o.Pod,
-		Env: o.Pick.Env, EnvLabel: envLabel, AllEnvs: o.Pick.AllEnvs, Args: os.Args[1:], NamespaceGiven: o.namespaceFlagGiven(),
-		Preset: o.Pick.Preset, ConfigPreset: cfg.Preset,
-	}, nil
+	line := plan.Line{Args: args, Dash: cmd.ArgsLenAtDash(), Typed: o.argv, Namespace: ns, NamespaceGiven: o.namespaceFlagGiven()}
+	return o.Flags.Request(cmd.Flags(), line, cfg, o.IOStreams, o.mapper())
 }
 
 // Validate checks the resolved plan.
@@ -282,7 +167,7 @@ func (o *Options) deps() plan.Deps {
 	if d.Print = plan.Printer(o.Out, o.plan.Output, o.redact); o.plan.RecordCommand {
 		d.Print = plan.Printer(o.Out, o.plan.Output, nil)
 	}
-	if !o.Quiet {
+	if !o.Shell.Quiet {
 		d.Progress = o.ErrOut
 	}
 	if session.IsTerminal(o.In) {
@@ -294,12 +179,12 @@ func (o *Options) deps() plan.Deps {
 // chooser asks on the terminal, if any (see picker.NewChooser).
 func (o *Options) chooser() *picker.Chooser {
 	var info io.Writer
-	if !o.Quiet {
+	if !o.Shell.Quiet {
 		info = o.ErrOut
 	}
 	ch := picker.NewChooser(o.IOStreams, info)
-	if o.Pick.prompter != nil {
-		ch.Prompter = o.Pick.prompter
+	if o.prompter != nil {
+		ch.Prompter = o.prompter
 	}
 	return ch
 }

@@ -6,17 +6,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/completion"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
-	"github.com/sberz/kubectl-eshell/pkg/mode"
-	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/redact"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
@@ -111,39 +107,9 @@ Without a command, bash is started where the image has it, else sh.`,
 		// "image: bash:5.2").
 		logTo(o.ErrOut, secrets, o.Clone.EnvValues())
 	}
-	f.StringVarP(&o.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
-	f.StringVar((*string)(&o.Mode), "mode", string(mode.Clone), "clone, debug or exec")
-	f.StringSliceVar(&o.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
-	f.StringVar(&o.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
-	f.StringVar(&o.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
-	f.StringVarP(&o.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
-	o.shellFlags(f)
-	f.DurationVar(&o.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
-	f.DurationVar(&o.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
-	// debug
-	f.StringVar(&o.Image, "image", "", "debug: image of the debug container (default from config, busybox:1.37)")
-	f.StringVar(&o.Debug.Profile, "profile", debug.ProfileAuto,
-		"debug: security profile, one of "+strings.Join(debug.ProfileNames(), ", ")+" (auto: the most capable one the API server admits, found by server-side dry runs)")
-	f.BoolVar(&o.Debug.CopyEnv, "copy-env", true, "debug: give the debug container the target container's env (references, secrets are never read by eshell)")
-	f.BoolVar(&o.Debug.CopyMounts, "copy-mounts", true, "debug: mount the target container's volumes at the same paths")
-	f.BoolVar(&o.Debug.Reuse, "reuse", false, "debug: attach to your still-running debug container of the same image in the pod instead of adding another (asked on a terminal)")
-	// clone
-	f.BoolVar(&o.Clone.Keep, "keep", false, "clone: leave the pod running at the end and print how to reconnect and remove it")
-	f.BoolVar(&o.Clone.KeepInitContainers, "keep-init-containers", false, "clone: run the workload's init containers too (they may run migrations)")
-	f.BoolVar(&o.Clone.NoSidecars, "no-sidecars", false, "clone: drop native sidecars (kept by default, e.g. a database proxy)")
-	f.BoolVar(&o.Clone.WithPVC, "with-pvc", false, "clone: mount the workload's PersistentVolumeClaims read-only where the access mode allows")
-	f.BoolVar(&o.Clone.NoNetworkPolicies, "no-network-policies", false, "clone: do not copy the NetworkPolicies that select the workload's pods to the clone (it is then less isolated; a warning says which)")
-	f.Var(plan.ImagesFlag{List: &o.Clone.SetImage}, "set-image", "clone: run the session's container (or CONTAINER: a sidecar, a kept init container) with IMAGE instead of the template's; repeatable")
-	f.Var(plan.EnvFlag{List: &o.Clone.Env}, "set-env", "clone: set a variable in the session's container, over the template's of that name; repeatable, the later wins. The value goes into a Secret of the session (it needs create on secrets), never into the pod or Job")
-	f.Var(plan.EnvFlag{List: &o.Clone.Env, File: true}, "set-env-file", "clone: --set-env for each NAME=VALUE line of a file (blank lines and # comments skipped, values taken as written); repeatable")
-	f.Var(plan.ResourcesFlag{List: &o.Clone.Requests}, "requests", "clone: resource requests of the session's container over the template's, e.g. cpu=500m,memory=256Mi (cpu, memory, ephemeral-storage)")
-	f.Var(plan.ResourcesFlag{List: &o.Clone.Limits}, "limits", "clone: resource limits of the session's container over the template's, e.g. cpu=1,memory=512Mi")
-	// picking
-	f.StringVar(&o.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
-	f.BoolVar(&o.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
-	f.StringVar(&o.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
-	f.StringVar(&o.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
-	f.StringVar(&o.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
+	o.Flags.AddFlags(f)
+	debug.AddFlags(f, &o.Debug, &o.Image)
+	clone.AddFlags(f, &o.Clone)
 
 	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdAttach(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), completion.NewCmd(o.Out))
 	// After every flag is defined: completion looks them up.
@@ -154,26 +120,16 @@ Without a command, bash is started where the image has it, else sh.`,
 // line is what completion reads of the command line.
 func (o *Options) line() completion.Line {
 	return completion.Line{ConfigFlags: o.ConfigFlags, Env: &o.Pick.Env, EnvLabel: &o.Pick.EnvLabel,
-		ConfigPath: &o.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod, AllEnvs: &o.Pick.AllEnvs}
-}
-
-// shellFlags are the flags of every command that opens a shell: a
-// session, and attach.
-func (o *Options) shellFlags(f *pflag.FlagSet) {
-	f.BoolVarP(&o.stdinFlag, "stdin", "i", true, "pass stdin to the remote process")
-	f.BoolVarP(&o.ttyFlag, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")
-	f.BoolVarP(&o.Quiet, "quiet", "q", false, "print no progress messages")
-	f.BoolVar(&o.NoAudit, "no-audit", false, "record no start/end Events on the workload")
-	f.BoolVar(&o.RecordCommand, "record-command", false, "write the command's arguments into the clone's annotations and the audit Events (default from config, false: only the program and the number of arguments, as arguments may hold secrets)")
-	f.DurationVar(&o.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
-	f.StringVar(&o.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
+		ConfigPath: &o.Shell.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod, AllEnvs: &o.Pick.AllEnvs}
 }
 
 // Main runs the command and returns the process exit code: the remote
 // command's code when there is one, 1 for any other error. This is the one
 // place errors are printed.
 func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
-	cmd := NewCmdEshell(streams)
+	o := NewOptions(streams)
+	o.argv = args
+	cmd := newCmdEshell(o)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	var ee *session.ExitError

@@ -82,6 +82,7 @@ var modeFlags = map[string][]mode.Mode{
 	"keep-init-containers": {mode.Clone},
 	"no-sidecars":          {mode.Clone},
 	"with-pvc":             {mode.Clone},
+	"no-network-policies":  {mode.Clone},
 	"set-image":            {mode.Clone},
 	"set-env":              {mode.Clone},
 	"set-env-file":         {mode.Clone},
@@ -296,3 +297,6 @@ func Printer(out io.Writer, format string, r *strings.Replacer) func(obj any) er
 		return err
 	}
 }
+
+// ModesOf lists the modes flag applies to; nil when it applies to all.
+func ModesOf(flag string) []mode.Mode { return modeFlags[flag] }

@@ -1,0 +1,184 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/target"
+)
+
+// Flags are a session's command line as cobra parsed it. Request turns
+// them, with the config file, into the Request that Resolve settles. (The
+// flags of clone and debug mode are registered by their packages, into
+// Clone and Debug.)
+type Flags struct {
+	Container   string
+	Mode        mode.Mode
+	CommandFlag []string // --command a,b,c
+	Pod         string
+	DryRun      string
+	Output      string
+	Image       string
+	Debug       DebugSettings
+	Clone       CloneSettings
+	Pick        PickFlags
+	Limits      Limits
+	Shell       ShellFlags
+}
+
+// PickFlags replace the interactive choices, and choose the preset.
+type PickFlags struct {
+	Env, EnvLabel, Service, Preset string
+	AllEnvs                        bool
+}
+
+// ShellFlags are the flags of every command that opens a shell: a
+// session, and attach.
+type ShellFlags struct {
+	Stdin, TTY, Quiet, NoAudit, RecordCommand bool
+	IdleTimeout                               time.Duration
+	ConfigPath                                string
+}
+
+// AddFlags registers the session's flags (but clone's and debug's) into fs.
+func (f *Flags) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVarP(&f.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
+	fs.StringVar((*string)(&f.Mode), "mode", string(mode.Clone), "clone, debug or exec")
+	fs.StringSliceVar(&f.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
+	fs.StringVar(&f.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
+	fs.StringVar(&f.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
+	fs.StringVarP(&f.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
+	f.Shell.AddFlags(fs)
+	fs.DurationVar(&f.Limits.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
+	fs.DurationVar(&f.Limits.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
+	fs.StringVar(&f.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
+	fs.BoolVar(&f.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
+	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
+	fs.StringVar(&f.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
+	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
+}
+
+// AddFlags registers the shell flags into fs.
+func (f *ShellFlags) AddFlags(fs *pflag.FlagSet) {
+	fs.BoolVarP(&f.Stdin, "stdin", "i", true, "pass stdin to the remote process")
+	fs.BoolVarP(&f.TTY, "tty", "t", false, "allocate a terminal (default: when stdin and stdout are terminals)")
+	fs.BoolVarP(&f.Quiet, "quiet", "q", false, "print no progress messages")
+	fs.BoolVar(&f.NoAudit, "no-audit", false, "record no start/end Events on the workload")
+	fs.BoolVar(&f.RecordCommand, "record-command", false, "write the command's arguments into the clone's annotations and the audit Events (default from config, false: only the program and the number of arguments, as arguments may hold secrets)")
+	fs.DurationVar(&f.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
+	fs.StringVar(&f.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
+}
+
+// Settle returns the shell flags with the config file's values where fs
+// says the user gave none, and whether to pass stdin and use a terminal.
+func (f ShellFlags) Settle(fs *pflag.FlagSet, cfg config.Config, streams genericiooptions.IOStreams) (s ShellFlags, stdin, tty bool) {
+	s = f
+	if !fs.Changed("idle-timeout") {
+		s.IdleTimeout = cfg.IdleTimeout
+	}
+	if !fs.Changed("record-command") {
+		s.RecordCommand = cfg.RecordCommand
+	}
+	given := func(name string, v bool) *bool {
+		if fs.Changed(name) {
+			return &v
+		}
+		return nil
+	}
+	stdin, tty = session.Decide(streams, given("stdin", f.Stdin), given("tty", f.TTY))
+	return s, stdin, tty
+}
+
+// Line is the rest of the command line: the arguments, where -- was in
+// them (-1: nowhere), the whole line as typed (for the commands eshell
+// suggests), and the namespace the kubeconfig and -n give.
+type Line struct {
+	Args           []string
+	Dash           int
+	Typed          []string
+	Namespace      string
+	NamespaceGiven bool
+}
+
+// Request checks what needs no cluster, so a typo costs no round trip,
+// and returns the Request: the flags fs says were given over the config
+// file's values. mapper (nil: kubectl's usual names) parses the target.
+func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams genericiooptions.IOStreams, mapper apimeta.RESTMapper) (Request, error) {
+	args, command := l.Args, []string(nil)
+	if l.Dash >= 0 {
+		command, args = args[l.Dash:], args[:l.Dash]
+	}
+	var req Request
+	switch {
+	case len(args) > 1:
+		return req, fmt.Errorf("too many arguments %q: give one TYPE/NAME, and put the command after -- (e.g. kubectl eshell deploy/web -- ls /)", args)
+	case len(args) == 1:
+		req.Target = args[0]
+	}
+	if len(f.CommandFlag) > 0 {
+		if len(command) > 0 {
+			return req, errors.New("give the command either after -- or with --command, not both")
+		}
+		command = f.CommandFlag
+	}
+	if !fs.Changed("mode") {
+		f.Mode = cfg.Mode
+	}
+	if !fs.Changed("max-duration") {
+		f.Limits.MaxDuration = cfg.MaxDuration
+	}
+	if !fs.Changed("pod-running-timeout") {
+		f.Limits.PodRunningTimeout = cfg.PodRunningTimeout
+	}
+	if !fs.Changed("image") {
+		f.Image = cfg.DebugImage
+	}
+	if f.Pick.EnvLabel = strings.TrimSpace(f.Pick.EnvLabel); f.Pick.EnvLabel == "" {
+		f.Pick.EnvLabel = cfg.EnvLabel
+	}
+	shellFlags, stdin, tty := f.Shell.Settle(fs, cfg, streams)
+	f.Limits.IdleTimeout = shellFlags.IdleTimeout
+
+	if err := f.Mode.Check(); err != nil {
+		return req, err
+	}
+	if req.Target != "" {
+		if _, err := target.ParseRefWith(req.Target, mapper); err != nil {
+			return req, err
+		}
+	}
+	if tty && !session.IsTerminal(streams.In) {
+		return req, errors.New("-t needs a terminal on stdin; drop -t when piping input")
+	}
+	switch f.DryRun {
+	case "", "client", "server":
+	default:
+		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client (nothing is sent) or --dry-run=server (admission judges, nothing is stored)", f.DryRun)
+	}
+	if f.Limits.PodRunningTimeout <= 0 {
+		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
+	}
+	var given []string
+	fs.Visit(func(fl *pflag.Flag) { given = append(given, fl.Name) })
+	req.Base = Plan{
+		Mode: f.Mode, Namespace: l.Namespace, Container: f.Container, Command: command, Image: f.Image,
+		Limits: f.Limits, SessionID: session.NewID(), Stdin: stdin, TTY: tty,
+		Debug: f.Debug, Clone: f.Clone, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
+		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given,
+	}
+	req.ModeGiven, req.ImageGiven = fs.Changed("mode"), fs.Changed("image")
+	req.Service, req.Pod, req.Preset, req.ConfigPreset = f.Pick.Service, f.Pod, f.Pick.Preset, cfg.Preset
+	req.Env, req.EnvLabel, req.AllEnvs = f.Pick.Env, f.Pick.EnvLabel, f.Pick.AllEnvs
+	req.Args, req.NamespaceGiven = l.Typed, l.NamespaceGiven
+	return req, nil
+}

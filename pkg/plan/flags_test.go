@@ -1,0 +1,85 @@
+package plan
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/mode"
+)
+
+// The flags the user gave win over the config file; the file fills the
+// rest; what no cluster can make right is refused before one is asked.
+func TestFlagsRequest(t *testing.T) {
+	file := config.Defaults()
+	file.Mode, file.DebugImage, file.RecordCommand, file.IdleTimeout = mode.Debug, "bash:5.2", true, time.Hour
+	pipes := genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		args  []string
+		dash  int
+		check func(t *testing.T, r Request)
+		err   string
+	}{
+		{name: "the file fills what is not given", args: []string{"deploy/web"}, dash: -1, check: func(t *testing.T, r Request) {
+			b := r.Base
+			if b.Mode != mode.Debug || b.Image != "bash:5.2" || !b.RecordCommand || b.Limits.IdleTimeout != time.Hour ||
+				b.Limits.MaxDuration != 2*time.Hour || b.Limits.PodRunningTimeout != 2*time.Minute || r.ModeGiven || r.ImageGiven || r.Target != "deploy/web" {
+				t.Errorf("request %+v", r)
+			}
+		}},
+		{name: "given flags win", flags: []string{"--mode=exec", "--record-command=false", "--idle-timeout=0", "--max-duration=5m", "-c", "app"},
+			args: []string{"web", "ls", "-l"}, dash: 1, check: func(t *testing.T, r Request) {
+				b := r.Base
+				if b.Mode != mode.Exec || b.RecordCommand || b.Limits.IdleTimeout != 0 || b.Limits.MaxDuration != 5*time.Minute || !r.ModeGiven ||
+					b.Container != "app" || !slices.Equal(b.Command, []string{"ls", "-l"}) || !slices.Contains(b.Given, "container") {
+					t.Errorf("request %+v", r)
+				}
+			}},
+		{name: "--command", flags: []string{"--command", "psql,-c,select 1"}, dash: -1, check: func(t *testing.T, r Request) {
+			if !slices.Equal(r.Base.Command, []string{"psql", "-c", "select 1"}) {
+				t.Errorf("command %q", r.Base.Command)
+			}
+		}},
+		{name: "dry runs", flags: []string{"--dry-run=server"}, dash: -1, check: func(t *testing.T, r Request) {
+			if !r.Base.DryRun || !r.Base.ServerDryRun {
+				t.Errorf("request %+v", r.Base)
+			}
+		}},
+		{name: "two targets", args: []string{"a", "b"}, dash: -1, err: "too many arguments"},
+		{name: "both commands", flags: []string{"--command", "ls"}, args: []string{"web", "ls"}, dash: 1, err: "either after -- or with --command"},
+		{name: "unknown mode", flags: []string{"--mode=shell"}, dash: -1, err: "shell"},
+		{name: "unknown type", args: []string{"widget/x"}, dash: -1, err: "widget"},
+		{name: "-t without a terminal", flags: []string{"-t"}, dash: -1, err: "-t needs a terminal"},
+		{name: "unknown dry run", flags: []string{"--dry-run=all"}, dash: -1, err: "--dry-run=all is not supported"},
+		{name: "no start time", flags: []string{"--pod-running-timeout=0"}, dash: -1, err: "--pod-running-timeout must be positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f Flags
+			fs := pflag.NewFlagSet("eshell", pflag.ContinueOnError)
+			f.AddFlags(fs)
+			fs.String("image", "", "")
+			if err := fs.Parse(tc.flags); err != nil {
+				t.Fatal(err)
+			}
+			r, err := f.Request(fs, Line{Args: tc.args, Dash: tc.dash, Namespace: "shop"}, file, pipes, nil)
+			switch {
+			case tc.err != "":
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("error %v, want one containing %q", err, tc.err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			default:
+				tc.check(t, r)
+			}
+		})
+	}
+}
