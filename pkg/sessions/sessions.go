@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -120,12 +121,21 @@ func debugSessions(p *corev1.Pod, user string) []Info {
 	return out
 }
 
-// workloadOf names the pod's controller, or the pod itself.
+// workloadOf names the pod's controller, or the pod itself. A ReplicaSet
+// made by a Deployment is named as the Deployment, which is what the user
+// chose: the Deployment controller names it <deployment>-<hash> and stamps
+// the hash on its pods (pod-template-hash), so no extra read is needed.
 func workloadOf(p *corev1.Pod) string {
-	if c := metav1.GetControllerOf(p); c != nil {
-		return strings.ToLower(c.Kind) + "/" + c.Name
+	c := metav1.GetControllerOf(p)
+	if c == nil {
+		return "pod/" + p.Name
 	}
-	return "pod/" + p.Name
+	if h := p.Labels[appsv1.DefaultDeploymentUniqueLabelKey]; c.Kind == "ReplicaSet" && h != "" {
+		if d, ok := strings.CutSuffix(c.Name, "-"+h); ok && d != "" {
+			return "deployment/" + d
+		}
+	}
+	return strings.ToLower(c.Kind) + "/" + c.Name
 }
 
 func listPods(ctx context.Context, r session.Remote, namespace string) ([]*corev1.Pod, error) {

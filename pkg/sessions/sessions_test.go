@@ -83,3 +83,24 @@ func TestEndClone(t *testing.T) {
 		t.Errorf("the clone's Job is still there")
 	}
 }
+
+func TestWorkloadOf(t *testing.T) {
+	owned := func(kind, name string, labels map[string]string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "p", Labels: labels,
+			OwnerReferences: []metav1.OwnerReference{{Kind: kind, Name: name, Controller: new(true)}}}}
+	}
+	for _, tc := range []struct {
+		pod  *corev1.Pod
+		want string
+	}{
+		{&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "solo"}}, "pod/solo"},
+		{owned("ReplicaSet", "web-6496f7", map[string]string{"pod-template-hash": "6496f7"}), "deployment/web"},
+		{owned("ReplicaSet", "web-6496f7", nil), "replicaset/web-6496f7"},                                             // a bare ReplicaSet
+		{owned("ReplicaSet", "web-6496f7", map[string]string{"pod-template-hash": "other"}), "replicaset/web-6496f7"}, // not its hash
+		{owned("StatefulSet", "db", nil), "statefulset/db"},
+	} {
+		if got := workloadOf(tc.pod); got != tc.want {
+			t.Errorf("workloadOf(%v) = %q, want %q", tc.pod.OwnerReferences, got, tc.want)
+		}
+	}
+}

@@ -164,7 +164,7 @@ func TestAttachDebugSession(t *testing.T) {
 	if r.Code != 6 || strings.TrimSpace(r.Stdout) != "first-shell" || !strings.Contains(r.Stderr, "Opening a shell in debug container "+name) {
 		t.Errorf("attach %s: want the first shell's file and exit 6, got %+v", id, r)
 	}
-	if out := complete(f, "-n", f.Namespace, "attach", ""); !strings.Contains(out, id+"\tdebug of replicaset/web-") {
+	if out := complete(f, "-n", f.Namespace, "attach", ""); !strings.Contains(out, id+"\tdebug of deployment/web") {
 		t.Errorf("__complete attach '' lacks the debug session %s:\n%s", id, out)
 	}
 	// Without a terminal, a second debug session says how to enter the running one.

@@ -85,7 +85,7 @@ func TestSessionsAndEnd(t *testing.T) {
 			t.Errorf("session listed without its user, id, workload, container or expiry: %+v", s)
 		}
 	}
-	if byMode["clone"].Workload != "deployment/web" || byMode["clone"].Pod == "" || byMode["debug"].Pod == "" {
+	if byMode["clone"].Workload != "deployment/web" || byMode["debug"].Workload != "deployment/web" || byMode["clone"].Pod == "" || byMode["debug"].Pod == "" {
 		t.Errorf("want one clone and one debug session of deployment/web with their pods: %+v", list)
 	}
 	table := f.Eshell("", "sessions")
