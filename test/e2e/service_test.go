@@ -114,6 +114,20 @@ func TestServiceTarget(t *testing.T) {
 		exWant(t, r, 0, "clone-idle\n")
 		said(t, r, "service idle -> deployment/idle (no ready endpoints; its pod template matches the selector)")
 		expectJobRemoved(f, r.Stderr)
+
+		// Scaled to zero, exec has no pod: the error gives the clone's
+		// command line, and that line runs.
+		r = f.Eshell("", "svc/idle", "--mode", "exec", "--", "sh", "-c", "echo clone-$WHICH")
+		m := regexp.MustCompile(`use --mode clone to start a fresh copy of it: kubectl eshell (.*svc/idle --mode clone -- sh -c .*);`).FindStringSubmatch(r.Stderr)
+		if r.Code != 1 || m == nil {
+			t.Fatalf("exec on svc/idle scaled to zero: want the clone's command line, got %+v", r)
+		}
+		if !strings.Contains(m[1], "echo clone-$WHICH") {
+			t.Errorf("the suggested command lost the user's command: %q", m[1])
+		}
+		r = f.Eshell("", "-n", f.Namespace, "svc/idle", "--mode", "clone", "--", "sh", "-c", "echo clone-$WHICH")
+		exWant(t, r, 0, "clone-idle\n")
+		expectJobRemoved(f, r.Stderr)
 	})
 
 	t.Run("Debug", func(t *testing.T) {
