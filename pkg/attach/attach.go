@@ -45,6 +45,22 @@ func NewRequest(namespace string, args []string, sh plan.ShellFlags, stdin, tty,
 	return req
 }
 
+// CheckArgs refuses a command line without one session ID before the
+// command (after --, at dash; -1: none).
+func CheckArgs(args []string, dash int) error {
+	n := len(args)
+	if dash >= 0 {
+		n = dash
+	}
+	switch {
+	case n == 0:
+		return errors.New("give the ID of the session to attach to; list them with: kubectl eshell sessions")
+	case n > 1:
+		return fmt.Errorf("too many arguments %q: give one session ID, and put the command after -- (e.g. kubectl eshell attach x7k2p -- ls /)", args[:n])
+	}
+	return nil
+}
+
 // Request is one `kubectl eshell attach`.
 type Request struct {
 	Namespace string

@@ -124,3 +124,22 @@ func TestUsable(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		dash int
+		want string // a part of the error; "" is none
+	}{
+		{[]string{"x7k2p"}, -1, ""},
+		{[]string{"x7k2p", "cat", "/m"}, 1, ""},
+		{nil, -1, "give the ID of the session"},
+		{[]string{"cat"}, 0, "give the ID of the session"},
+		{[]string{"x7k2p", "cat"}, -1, `too many arguments ["x7k2p" "cat"]`},
+	} {
+		err := CheckArgs(tc.args, tc.dash)
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("CheckArgs(%q, %d) = %v, want %q", tc.args, tc.dash, err, tc.want)
+		}
+	}
+}

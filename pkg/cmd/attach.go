@@ -1,15 +1,10 @@
 package cmd
 
 import (
-	"errors"
-	"fmt"
-	"os"
-	"os/signal"
-	"syscall"
+	"context"
 
 	"github.com/spf13/cobra"
 
-	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/attach"
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -36,36 +31,21 @@ Events name you both.`,
 
   # One command in it; its exit code is eshell's
   kubectl eshell attach x7k2p -- cat /tmp/report.txt`,
-		Args: func(c *cobra.Command, args []string) error {
-			n := len(args)
-			if dash := c.ArgsLenAtDash(); dash >= 0 {
-				n = dash
-			}
-			switch {
-			case n == 0:
-				return errors.New("give the ID of the session to attach to; list them with: kubectl eshell sessions")
-			case n > 1:
-				return fmt.Errorf("too many arguments %q: give one session ID, and put the command after -- (e.g. kubectl eshell attach x7k2p -- ls /)", args[:n])
-			}
-			return nil
-		},
+		Args: func(c *cobra.Command, args []string) error { return attach.CheckArgs(args, c.ArgsLenAtDash()) },
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.completeClient(); err != nil {
-				return err
-			}
-			o.whoami.Prefetch(c.Context())
-			cfg, err := config.Load(config.Path(o.Shell.ConfigPath))
-			if err != nil {
-				return err
-			}
-			ns, err := o.namespace()
-			if err != nil {
-				return err
-			}
-			sh, stdin, tty := o.Shell.Settle(c.Flags(), cfg, o.IOStreams)
-			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-			defer stop()
-			return access.Advise(attach.Run(ctx, attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams), o.attachDeps()), o.rest.Host)
+			return o.withClient(func(ctx context.Context) error {
+				o.whoami.Prefetch(ctx)
+				cfg, err := config.Load(config.Path(o.Shell.ConfigPath))
+				if err != nil {
+					return err
+				}
+				ns, err := o.namespace()
+				if err != nil {
+					return err
+				}
+				sh, stdin, tty := o.Shell.Settle(c.Flags(), cfg, o.IOStreams)
+				return attach.Run(ctx, attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams), o.attachDeps())
+			})(c, args)
 		},
 	}
 	f := cmd.Flags()

@@ -2,6 +2,9 @@ package cmd
 
 import (
 	"context"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -10,20 +13,13 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 )
 
-// GCOptions removes clones a session could not remove itself. A clone's
+// newCmdGC removes clones a session could not remove itself. A clone's
 // lifeline ends it when its client dies and the TTL controller deletes it,
 // so gc is a sweep for what the cluster has not removed yet and for the
 // pods of older eshell versions.
-type GCOptions struct {
-	*Options
-	AllUsers      bool
-	AllNamespaces bool
-	DryRunGC      bool
-	Now           func() time.Time
-}
-
-func newCmdGC(parent *Options) *cobra.Command {
-	o := &GCOptions{Options: parent, Now: time.Now}
+func newCmdGC(o *Options) *cobra.Command {
+	var sc scope
+	var dryRun bool
 	cmd := &cobra.Command{
 		Use:   "gc",
 		Short: "Delete clones that are finished, whose client is gone, or past their --max-duration",
@@ -38,29 +34,51 @@ only your own clones in the current namespace are considered.`,
   # Everyone's, in every namespace, without deleting anything
   kubectl eshell gc --all-users -A --dry-run`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.completeClient(); err != nil {
+		RunE: o.withClient(func(ctx context.Context) error {
+			ns, user, err := o.scope(ctx, sc)
+			if err != nil {
 				return err
 			}
-			return access.Advise(o.run(c.Context()), o.rest.Host)
-		},
+			return clone.Clean(ctx, o.client, clone.Sweep{Namespace: ns, User: user, DryRun: dryRun, Now: time.Now()}, o.Out, o.ErrOut)
+		}),
 	}
-	cmd.Flags().BoolVar(&o.AllUsers, "all-users", false, "consider the clones of every user, not only yours")
-	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "look in every namespace")
-	cmd.Flags().BoolVar(&o.DryRunGC, "dry-run", false, "only list what would be deleted")
+	sc.addFlags(cmd, "consider the clones of every user, not only yours")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only list what would be deleted")
 	return cmd
 }
 
-func (o *GCOptions) run(ctx context.Context) error {
-	s := clone.Sweep{DryRun: o.DryRunGC, Now: o.Now()}
-	if !o.AllNamespaces {
-		var err error
-		if s.Namespace, err = o.namespace(); err != nil {
-			return err
+// scope is where a subcommand looks: the user's own sessions in the
+// namespace, unless --all-users and --all-namespaces widen it.
+type scope struct{ allUsers, allNamespaces bool }
+
+func (s *scope) addFlags(cmd *cobra.Command, allUsers string) {
+	cmd.Flags().BoolVar(&s.allUsers, "all-users", false, allUsers)
+	cmd.Flags().BoolVarP(&s.allNamespaces, "all-namespaces", "A", false, "look in every namespace")
+}
+
+// scope returns the namespace and the user s stands for ("" is every one).
+func (o *Options) scope(ctx context.Context, s scope) (ns, user string, err error) {
+	if !s.allNamespaces {
+		if ns, err = o.namespace(); err != nil {
+			return "", "", err
 		}
 	}
-	if !o.AllUsers {
-		s.User = o.whoami.User(ctx)
+	if !s.allUsers {
+		user = o.whoami.User(ctx)
 	}
-	return clone.Clean(ctx, o.client, s, o.Out, o.ErrOut)
+	return ns, user, nil
+}
+
+// withClient is the RunE of a subcommand that needs a client and nothing
+// else of a session: SIGTERM and SIGHUP (and SIGINT when no terminal is in
+// raw mode) cancel run, and its error gets the same advice as a session's.
+func (o *Options) withClient(run func(ctx context.Context) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, _ []string) error {
+		if err := o.completeClient(); err != nil {
+			return err
+		}
+		ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+		defer stop()
+		return access.Advise(run(ctx), o.rest.Host)
+	}
 }

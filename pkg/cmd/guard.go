@@ -25,6 +25,11 @@ func (o *Options) permissions(ctx context.Context, p plan.Plan) error {
 	return access.Check(ctx, o.client, access.Needed(p.Mode, w.Namespace, gr, name))
 }
 
+// check asks whether the user may do what perms need (see missing).
+func (o *Options) check(ctx context.Context, perms []access.Permission) error {
+	return o.missing(ctx, access.Check(ctx, o.client, perms))
+}
+
 // missing names the user in a report of missing permissions, so it can be
 // forwarded to an admin as it is.
 func (o *Options) missing(ctx context.Context, err error) error {

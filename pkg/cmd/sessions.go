@@ -12,16 +12,9 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
 )
 
-// SessionsOptions lists live sessions.
-type SessionsOptions struct {
-	*Options
-	AllUsers      bool
-	AllNamespaces bool
-	Format        string
-}
-
-func newCmdSessions(parent *Options) *cobra.Command {
-	o := &SessionsOptions{Options: parent}
+func newCmdSessions(o *Options) *cobra.Command {
+	var sc scope
+	var format string
 	cmd := &cobra.Command{
 		Use:   "sessions",
 		Short: "List live clone and debug sessions",
@@ -35,42 +28,27 @@ namespace. End one with: kubectl eshell end ID`,
   # Everyone's, everywhere, as JSON
   kubectl eshell sessions --all-users -A -o json`,
 		Args: cobra.NoArgs,
-		RunE: func(c *cobra.Command, _ []string) error {
-			if err := o.completeClient(); err != nil {
+		RunE: o.withClient(func(ctx context.Context) error {
+			if err := sessions.CheckFormat(format); err != nil {
 				return err
 			}
-			return access.Advise(o.run(c.Context()), o.rest.Host)
-		},
+			ns, user, err := o.scope(ctx, sc)
+			if err != nil {
+				return err
+			}
+			if err := o.check(ctx, access.SessionsNeeded(ns)); err != nil {
+				return err
+			}
+			list, err := sessions.List(ctx, session.Remote{Config: o.rest, Client: o.client}, ns, user)
+			if err != nil {
+				return err
+			}
+			return sessions.Print(o.Out, o.ErrOut, list, format, time.Now())
+		}),
 	}
-	cmd.Flags().BoolVar(&o.AllUsers, "all-users", false, "list the sessions of every user, not only yours")
-	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "look in every namespace")
-	cmd.Flags().StringVarP(&o.Format, "output", "o", "", "output format: json or yaml (default: a table)")
+	sc.addFlags(cmd, "list the sessions of every user, not only yours")
+	cmd.Flags().StringVarP(&format, "output", "o", "", "output format: json or yaml (default: a table)")
 	return cmd
-}
-
-func (o *SessionsOptions) run(ctx context.Context) error {
-	if err := sessions.CheckFormat(o.Format); err != nil {
-		return err
-	}
-	ns := ""
-	if !o.AllNamespaces {
-		var err error
-		if ns, err = o.namespace(); err != nil {
-			return err
-		}
-	}
-	if err := o.missing(ctx, access.Check(ctx, o.client, access.SessionsNeeded(ns))); err != nil {
-		return err
-	}
-	user := ""
-	if !o.AllUsers {
-		user = o.whoami.User(ctx)
-	}
-	list, err := sessions.List(ctx, session.Remote{Config: o.rest, Client: o.client}, ns, user)
-	if err != nil {
-		return err
-	}
-	return sessions.Print(o.Out, o.ErrOut, list, o.Format, time.Now())
 }
 
 func newCmdEnd(o *Options) *cobra.Command {
@@ -85,10 +63,7 @@ container (it stays in the pod spec, as every ephemeral container does).`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: o.line().Sessions(nil),
 		RunE: func(c *cobra.Command, args []string) error {
-			if err := o.completeClient(); err != nil {
-				return err
-			}
-			return access.Advise(o.end(c.Context(), args[0]), o.rest.Host)
+			return o.withClient(func(ctx context.Context) error { return o.end(ctx, args[0]) })(c, args)
 		},
 	}
 }
@@ -98,7 +73,7 @@ func (o *Options) end(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := o.missing(ctx, access.Check(ctx, o.client, access.SessionsNeeded(ns))); err != nil {
+	if err := o.check(ctx, access.SessionsNeeded(ns)); err != nil {
 		return err
 	}
 	r := session.Remote{Config: o.rest, Client: o.client}
@@ -106,7 +81,7 @@ func (o *Options) end(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := o.missing(ctx, access.Check(ctx, o.client, access.EndNeeded(s.Mode, ns))); err != nil {
+	if err := o.check(ctx, access.EndNeeded(s.Mode, ns)); err != nil {
 		return err
 	}
 	if err := sessions.End(ctx, r, s); err != nil {
