@@ -262,3 +262,40 @@ func jsonEqual(a, b any) bool {
 	y, _ := json.Marshal(b)
 	return string(x) == string(y)
 }
+
+// gc, as dev with the shipped Roles: a kept clone past its expiry (the
+// admin moves the expiry into the past, as time would) is listed by
+// --dry-run and left, deleted by gc with the reason, and a second gc finds
+// nothing.
+func TestGC(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "busybox:1.37")
+	id := keptID(f, f.Eshell("", "deploy/web", "--keep", "--", "true"))
+	job := strings.TrimPrefix(strings.TrimSpace(f.Kubectl("", "get", "jobs", "-l", meta.SessionLabel+"="+id, "-o", "name")), "job.batch/")
+	if job == "" {
+		t.Fatalf("no Job for kept session %s", id)
+	}
+	if r := f.Eshell("", "gc"); r.Code != 0 || r.Stdout != "" || !strings.Contains(r.Stderr, "no finished or expired clones found") {
+		t.Fatalf("gc with a live kept clone within its expiry: want nothing swept, got %+v", r)
+	}
+	past := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	f.Kubectl("", "annotate", "--overwrite", "job/"+job, meta.ExpiresAnnotation+"="+past)
+
+	want := "job " + f.Namespace + "/" + job + " (expired at " + past + ")\n"
+	if r := f.Eshell("", "gc", "--dry-run"); r.Code != 0 || r.Stdout != "would delete "+want {
+		t.Fatalf("gc --dry-run: want %q, got %+v", "would delete "+want, r)
+	}
+	if out := f.Kubectl("", "get", "job/"+job, "-o", "name"); strings.TrimSpace(out) == "" {
+		t.Fatalf("gc --dry-run deleted job %s", job)
+	}
+	if r := f.Eshell("", "gc"); r.Code != 0 || r.Stdout != "deleted "+want {
+		t.Fatalf("gc: want %q, got %+v", "deleted "+want, r)
+	}
+	f.Eventually("the expired clone's Job and pod are gone", time.Minute, func() bool {
+		return strings.TrimSpace(f.Kubectl("", "get", "jobs,pods", "-l", meta.SessionLabel+"="+id, "-o", "name")) == ""
+	})
+	if r := f.Eshell("", "gc"); r.Code != 0 || r.Stdout != "" {
+		t.Errorf("a second gc: want nothing swept, got %+v", r)
+	}
+}
