@@ -125,7 +125,7 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 		return plan.Request{}, err
 	}
 	line := plan.Line{Args: args, Dash: cmd.ArgsLenAtDash(), Typed: o.argv, Namespace: ns, NamespaceGiven: o.namespaceFlagGiven()}
-	return o.Flags.Request(cmd.Flags(), line, cfg, o.IOStreams, o.mapper())
+	return o.Request(cmd.Flags(), line, cfg, o.IOStreams, o.mapper())
 }
 
 // Validate checks the resolved plan.

@@ -107,7 +107,7 @@ Without a command, bash is started where the image has it, else sh.`,
 		// "image: bash:5.2").
 		logTo(o.ErrOut, secrets, o.Clone.EnvValues())
 	}
-	o.Flags.AddFlags(f)
+	o.AddFlags(f)
 	debug.AddFlags(f, &o.Debug, &o.Image)
 	clone.AddFlags(f, &o.Clone)
 
