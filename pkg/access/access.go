@@ -233,6 +233,17 @@ type MissingError struct {
 	User string
 }
 
+// Named names the user (user may wait for a Whoami's prefetch) in err
+// when it reports missing permissions, so the report can be forwarded to
+// an admin as it is; other errors pass through.
+func Named(ctx context.Context, err error, user func(context.Context) string) error {
+	var me *MissingError
+	if errors.As(err, &me) {
+		me.User = user(ctx)
+	}
+	return err
+}
+
 // Error implements error. The message spans several lines: a summary, one
 // line per missing permission, a `rules:` snippet per namespace and a pointer
 // to the example Roles.

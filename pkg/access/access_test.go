@@ -364,3 +364,18 @@ func TestAheadAnswersOnlyItsOwnQuestion(t *testing.T) {
 		t.Error("the exec question was answered from the clone one")
 	}
 }
+
+func TestNamed(t *testing.T) {
+	user := func(context.Context) string { return "dev" }
+	me := &MissingError{Missing: []Permission{{Verb: "get", Resource: "pods"}}}
+	if err := Named(context.Background(), fmt.Errorf("checking: %w", me), user); err == nil || me.User != "dev" {
+		t.Errorf("a wrapped report of missing permissions was not named: %v, user %q", err, me.User)
+	}
+	other := errors.New("connection refused")
+	if err := Named(context.Background(), other, user); err != other {
+		t.Errorf("another error changed: %v", err)
+	}
+	if err := Named(context.Background(), nil, user); err != nil {
+		t.Errorf("nil became %v", err)
+	}
+}

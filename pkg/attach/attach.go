@@ -96,11 +96,7 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 		return errors.New("-t needs a terminal on stdin; drop -t when piping input")
 	}
 	r := d.Remote
-	if err := access.Check(ctx, r.Client, access.AttachNeeded(req.Namespace)); err != nil {
-		var me *access.MissingError
-		if errors.As(err, &me) {
-			me.User = d.User(ctx) // so the message can be forwarded to an admin as it is
-		}
+	if err := access.Named(ctx, access.Check(ctx, r.Client, access.AttachNeeded(req.Namespace)), d.User); err != nil {
 		return err
 	}
 	in, err := sessions.Find(ctx, r, req.Namespace, req.ID)

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -30,14 +29,9 @@ func (o *Options) check(ctx context.Context, perms []access.Permission) error {
 	return o.missing(ctx, access.Check(ctx, o.client, perms))
 }
 
-// missing names the user in a report of missing permissions, so it can be
-// forwarded to an admin as it is.
+// missing names the user in a report of missing permissions (access.Named).
 func (o *Options) missing(ctx context.Context, err error) error {
-	var me *access.MissingError
-	if errors.As(err, &me) {
-		me.User = o.whoami.User(ctx)
-	}
-	return err
+	return access.Named(ctx, err, o.whoami.User)
 }
 
 // auditSession records the start of the plan's session in pod and
