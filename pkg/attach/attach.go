@@ -12,7 +12,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -107,14 +106,9 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 	if err := Allowed(in, user, req.AllUsers); err != nil {
 		return err
 	}
-	var pod *corev1.Pod
-	if in.Pod != "" {
-		if pod, err = r.Client.CoreV1().Pods(in.Namespace).Get(ctx, in.Pod, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-			pod, err = nil, nil // gone since the listing: Usable says so
-		} else if err != nil {
-			return fmt.Errorf("reading pod %s of session %s: %w", in.Pod, in.ID, err)
-		}
-	}
+	// The listing that found the session read its pod a moment ago; a pod
+	// that goes after it makes the exec fail with its own error.
+	pod := in.PodObject
 	if err := Usable(in, pod); err != nil {
 		return err
 	}

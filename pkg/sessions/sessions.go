@@ -40,6 +40,9 @@ type Info struct {
 	Container string     `json:"container"`
 	Started   time.Time  `json:"started"`
 	Expires   *time.Time `json:"expires,omitempty"`
+	// PodObject is the session's pod as the listing read it (nil while a
+	// clone has none), so a caller that acts on it needs no second read.
+	PodObject *corev1.Pod `json:"-"`
 }
 
 // List returns the live sessions of user ("" is everyone's) in namespace
@@ -71,7 +74,7 @@ func List(ctx context.Context, r session.Remote, namespace, user string) ([]Info
 			Workload: j.Annotations[meta.SourceAnnotation], Job: j.Name,
 			Container: j.Annotations[meta.DefaultContainerAnnotation], Started: j.CreationTimestamp.Time}
 		if p := clonePod[j.Namespace+"/"+id]; p != nil {
-			in.Pod = p.Name
+			in.Pod, in.PodObject = p.Name, p
 		}
 		if t, err := time.Parse(time.RFC3339, j.Annotations[meta.ExpiresAnnotation]); err == nil {
 			in.Expires = &t
@@ -112,7 +115,7 @@ func debugSessions(p *corev1.Pod, user string) []Info {
 			continue
 		}
 		in := Info{ID: strings.TrimPrefix(ec.Name, meta.DebugContainerPrefix), User: owner, Mode: mode.Debug, Namespace: p.Namespace,
-			Workload: workloadOf(p), Pod: p.Name, Container: ec.Name, Started: st.State.Running.StartedAt.Time}
+			Workload: workloadOf(p), Pod: p.Name, PodObject: p, Container: ec.Name, Started: st.State.Running.StartedAt.Time}
 		if t, err := time.Parse(time.RFC3339, env[meta.DebugExpiresEnv]); err == nil {
 			in.Expires = &t
 		}
