@@ -191,18 +191,7 @@ func TestAttachRefusals(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
 	// Its pods never run, which a clone does not need: it is built from the template.
-	f.Apply(`
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 0
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      containers: [{name: web, image: registry.invalid/eshell/none:1, command: [sleep, infinity]}]
-`)
+	f.Apply(idleWeb(`containers: [{name: web, image: registry.invalid/eshell/none:1, command: [sleep, infinity]}]`))
 	r := f.Eshell("", "deploy/web", "--keep", "--pod-running-timeout", "30s", "--", "true")
 	m := regexp.MustCompile(`kubectl eshell attach ([a-z0-9]{5}) `).FindStringSubmatch(r.Stderr)
 	if r.Code != 1 || m == nil {

@@ -16,6 +16,27 @@ import (
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
+// idleWeb is a Deployment web with no replica, whose pod spec is spec
+// (YAML, unindented): a clone needs only the template, and exec and debug
+// find no pod in it.
+func idleWeb(spec string) string {
+	lines := strings.Split(strings.TrimSpace(spec), "\n")
+	for i, l := range lines {
+		lines[i] = "      " + l
+	}
+	return `
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+` + strings.Join(lines, "\n") + "\n"
+}
+
 // webApp is a Deployment with env from a ConfigMap and a Secret, a Service
 // selecting it, a native sidecar and an init container that leaves a
 // marker in a shared emptyDir (so a clone can tell whether it ran).

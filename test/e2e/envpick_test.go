@@ -17,19 +17,10 @@ import (
 )
 
 // epZero is a Deployment scaled to zero: nothing to exec into.
-const epZero = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 0
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      terminationGracePeriodSeconds: 0
-      containers: [{name: web, image: busybox:1.37, command: [sleep, infinity]}]
-`
+var epZero = idleWeb(`
+terminationGracePeriodSeconds: 0
+containers: [{name: web, image: busybox:1.37, command: [sleep, infinity]}]
+`)
 
 func TestEnvPick(t *testing.T) {
 	t.Parallel()

@@ -29,25 +29,16 @@ import (
 // runs: a clone needs only the template.
 func overrideApp(f *framework.F) {
 	f.T.Helper()
-	f.Apply(`
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 0
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      initContainers:
-      - {name: proxy, image: busybox:1.37, restartPolicy: Always, command: [sleep, infinity]}
-      containers:
-      - name: web
-        image: busybox:1.37
-        command: [sleep, infinity]
-        env: [{name: FOO, value: from-template}, {name: KEEP, value: kept}]
-        resources: {requests: {cpu: 10m}}
-`)
+	f.Apply(idleWeb(`
+initContainers:
+- {name: proxy, image: busybox:1.37, restartPolicy: Always, command: [sleep, infinity]}
+containers:
+- name: web
+  image: busybox:1.37
+  command: [sleep, infinity]
+  env: [{name: FOO, value: from-template}, {name: KEEP, value: kept}]
+  resources: {requests: {cpu: 10m}}
+`))
 }
 
 // syncBuffer is a bytes.Buffer a running command writes while the test
