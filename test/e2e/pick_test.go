@@ -58,17 +58,7 @@ spec:
 
 // pkKinds has one object of every kind completion offers; none of them
 // needs to run.
-const pkKinds = `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 0
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec: {containers: [{name: web, image: busybox:1.37}]}
----
+var pkKinds = idleWeb(`containers: [{name: web, image: busybox:1.37}]`) + `---
 apiVersion: apps/v1
 kind: StatefulSet
 metadata: {name: db}
