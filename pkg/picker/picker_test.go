@@ -278,6 +278,8 @@ func workloadObjects(now time.Time) []runtime.Object {
 		&batchv1.CronJob{ObjectMeta: om("nightly", 90*time.Minute), Spec: batchv1.CronJobSpec{Suspend: ptr.To(true)}, Status: batchv1.CronJobStatus{Active: []corev1.ObjectReference{{Name: "nightly-123"}}}},
 		&batchv1.Job{ObjectMeta: om("migrate", 30*time.Minute), Status: batchv1.JobStatus{Conditions: []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}}},
 		&batchv1.Job{ObjectMeta: cronJob, Status: batchv1.JobStatus{Ready: ptr.To[int32](1)}},
+		// A clone session is a Job of eshell's own: never a service to pick.
+		&batchv1.Job{ObjectMeta: clone},
 		&corev1.Pod{ObjectMeta: om("debug-pod", 2*time.Minute), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}, {Name: "b"}}},
 			Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Ready: true}, {Ready: false}}}},
 		&corev1.Pod{ObjectMeta: om("waiting", time.Minute), Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}}}, Status: corev1.PodStatus{Phase: corev1.PodPending}},

@@ -296,15 +296,14 @@ func workloadOf(obj runtime.Object) (*Workload, error) {
 	return w, nil
 }
 
-// Names lists the names of kind k in ns, sorted: every pod but eshell's
-// clones, every object of the other kinds. Only metadata is read, a page at
-// a time.
+// Names lists the names of kind k in ns, sorted, but eshell's own (see
+// notOwn). Only metadata is read, a page at a time.
 func Names(ctx context.Context, mc metadata.Interface, ns string, k Kind) ([]string, error) {
 	i, ok := info(k)
 	if !ok {
 		return nil, fmt.Errorf("unsupported kind %q", k)
 	}
-	opts := listOptions(k)
+	opts := notOwn()
 	res := mc.Resource(i.gvr).Namespace(ns)
 	var names []string
 	err := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {

@@ -43,17 +43,16 @@ type RowOptions struct {
 	Metadata bool
 }
 
-// Rows calls each with a Row per object of kind k in ns: every pod but
-// eshell's clones, every object of the other kinds, as far as o selects
-// them. It reads the server's Table, as kubectl get does, a page at a
-// time: what the columns say, never the objects with their pod templates
-// and status.
+// Rows calls each with a Row per object of kind k in ns but eshell's own
+// (see notOwn), as far as o selects them. It reads the server's Table, as
+// kubectl get does, a page at a time: what the columns say, never the
+// objects with their pod templates and status.
 func Rows(ctx context.Context, c kubernetes.Interface, ns string, k Kind, o RowOptions, each func(Row) error) error {
 	i, ok := info(k)
 	if !ok {
 		return fmt.Errorf("unsupported kind %q", k)
 	}
-	opts := listOptions(k)
+	opts := notOwn()
 	if o.Selector != "" {
 		opts.LabelSelector = strings.Trim(opts.LabelSelector+","+o.Selector, ",")
 	}
@@ -124,12 +123,9 @@ func cellText(v any) string {
 	}
 }
 
-// listOptions selects the objects of kind k eshell offers: for pods, all
-// but eshell's own clones.
-func listOptions(k Kind) metav1.ListOptions {
-	if k != KindPod {
-		return metav1.ListOptions{}
-	}
+// notOwn selects the objects eshell offers: all but its own (clone Jobs,
+// and the clone pods of older versions), which are sessions, not services.
+func notOwn() metav1.ListOptions {
 	sel, _ := labels.NewRequirement(meta.ManagedByLabel, "!=", []string{meta.ManagedByValue})
 	return metav1.ListOptions{LabelSelector: labels.NewSelector().Add(*sel).String()}
 }
