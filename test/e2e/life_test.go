@@ -279,6 +279,15 @@ func TestGC(t *testing.T) {
 	if r := f.Eshell("", "gc"); r.Code != 0 || r.Stdout != "" || !strings.Contains(r.Stderr, "no finished or expired clones found") {
 		t.Fatalf("gc with a live kept clone within its expiry: want nothing swept, got %+v", r)
 	}
+	// A live clone is a session, not a service: the picker takes the one
+	// workload without asking, and completion does not offer the clone's Job.
+	f.Rollout("deploy/web")
+	if r := f.Eshell("", "--mode", "exec", "--", "true"); r.Code != 0 || !strings.Contains(r.Stderr, "Using service deploy/web") {
+		t.Errorf("the picker beside a kept clone: want deploy/web taken without asking, got %+v", r)
+	}
+	if got := pkComplete(f, "-n", f.Namespace, "job/"); len(got) != 0 {
+		t.Errorf("completion of job/ offers eshell's own clone: %q", got)
+	}
 	past := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 	f.Kubectl("", "annotate", "--overwrite", "job/"+job, meta.ExpiresAnnotation+"="+past)
 
