@@ -469,7 +469,11 @@ commands:
 		want([]string{"--env-label", key, "--env", envB, "deploy/"}, "deploy/app", "deploy/other")
 		want([]string{"--env-label", key, "--env", envB, "--service", "deploy/o"}, "deploy/other")
 		want([]string{"--env-label", key, "--env", envB, "deploy/app", "-c", ""}, "first", "second")
-		want([]string{"--env-label", key, "--env", ""}, envA, envB)
+		// Newest first, and alpha and beta may share their creation second:
+		// the order is TestEnvPick's, with creation times it sets.
+		if got := complete("--env-label", key, "--env", ""); !slices.Equal(slices.Sorted(slices.Values(got)), []string{envA, envB}) {
+			t.Errorf("__complete --env '' = %q, want %q in either order", got, []string{envA, envB})
+		}
 		want([]string{"--mode", ""}, "clone", "debug", "exec")
 		want([]string{"--preset", ""}, "django", "node", "rails", "shell")
 		want([]string{"--profile", "re"}, "restricted")
