@@ -70,6 +70,8 @@ type Request struct {
 	Streams session.Streams
 	// AllUsers allows entering a session someone else started.
 	AllUsers bool
+	// Reason is why the attach was made (--reason); its start Event says it.
+	Reason string
 	// RecordCommand records Command's arguments in the audit Events.
 	RecordCommand bool
 }
@@ -123,7 +125,7 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 		end := d.Audit(ctx, audit.Session{
 			ID: in.ID, Attach: session.NewID(), User: user, Owner: in.User, Mode: in.Mode, Namespace: in.Namespace,
 			Command: req.Command, RecordCommand: req.RecordCommand, Workload: regarding(ctx, r, in.Namespace, in.Workload),
-			Pod: in.Pod, Container: in.Container, Started: time.Now(),
+			Pod: in.Pod, Container: in.Container, Started: time.Now(), Reason: req.Reason,
 		})
 		defer func() { end(err) }()
 	}

@@ -88,6 +88,9 @@ type Session struct {
 	// Owner is who started the session, when an attach is by someone else
 	// (--all-users); the Events name both.
 	Owner string
+	// Reason is why the session was opened (--reason); the start Event
+	// quotes it and carries it as meta.ReasonAnnotation.
+	Reason string
 }
 
 // Recorder writes session Events. It is safe for concurrent use.
@@ -126,6 +129,9 @@ func (r *Recorder) Start(ctx context.Context, s Session) {
 		note += " (command: " + Describe(s.Command, s.RecordCommand) + ")"
 	}
 	note += where(s)
+	if s.Reason != "" {
+		note += fmt.Sprintf(", reason: %q", s.Reason)
+	}
 	r.record(ctx, s, ReasonStarted, ActionStart, corev1.EventTypeNormal, s.suffix("start"), note)
 }
 
@@ -251,6 +257,9 @@ func (r *Recorder) event(s Session, reason, action, eventType, suffix, note stri
 	}
 	if len(s.Command) > 0 {
 		annotations[meta.CommandAnnotation] = Describe(s.Command, s.RecordCommand)
+	}
+	if s.Reason != "" && action == ActionStart {
+		annotations[meta.ReasonAnnotation] = s.Reason
 	}
 
 	return &eventsv1.Event{

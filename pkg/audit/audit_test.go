@@ -395,3 +395,25 @@ func TestCommandIsNotRecorded(t *testing.T) {
 		}
 	}
 }
+
+// The reason is quoted in the start Event's note and kept whole in its
+// annotation; the end Event does not repeat it.
+func TestReasonInStartEvent(t *testing.T) {
+	c := fake.NewClientset()
+	s := testSession()
+	s.Reason = `INC-42 "cache" misses`
+	r := newRecorder(c, nil, started)
+	r.Start(context.Background(), s)
+	r.End(context.Background(), s, 0, nil)
+	ev := getEvent(t, c, "web.x7k2p-start")
+	if want := `, reason: "INC-42 \"cache\" misses"`; !strings.HasSuffix(ev.Note, want) {
+		t.Errorf("note %q does not end with %q", ev.Note, want)
+	}
+	if got := ev.Annotations[meta.ReasonAnnotation]; got != s.Reason {
+		t.Errorf("annotations[reason] = %q, want %q", got, s.Reason)
+	}
+	end := getEvent(t, c, "web.x7k2p-end")
+	if _, ok := end.Annotations[meta.ReasonAnnotation]; ok || strings.Contains(end.Note, "reason") {
+		t.Errorf("end Event repeats the reason: %q %v", end.Note, end.Annotations)
+	}
+}

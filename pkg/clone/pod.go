@@ -42,6 +42,7 @@ type Options struct {
 	MaxDuration        time.Duration // becomes activeDeadlineSeconds; must be > 0
 	SessionID          string        // goes to meta.SessionLabel
 	User               string        // the requesting user, to meta.UserAnnotation
+	Reason             string        // the session's --reason, to meta.ReasonAnnotation; "" writes none
 	DisplayCommand     string        // human-readable command, to meta.CommandAnnotation; "" writes none (a session's command travels in its exec request, not in the pod)
 	Now                time.Time     // expiry = Now + MaxDuration, written RFC 3339 UTC to meta.ExpiresAnnotation
 	NameSuffix         string        // random part chosen by the caller, so the function stays pure
@@ -153,6 +154,12 @@ func GeneratePod(src Source, o Options) (*corev1.Pod, []string, error) {
 
 	if o.DisplayCommand != "" {
 		pod.Annotations[meta.CommandAnnotation] = o.DisplayCommand
+	}
+	// On the pod and (through GenerateJob) the Job, where sessions reads
+	// it: a user with the clone Role may write both, and whoever may read
+	// the namespace's Jobs sees why the clone exists.
+	if o.Reason != "" {
+		pod.Annotations[meta.ReasonAnnotation] = o.Reason
 	}
 	// Before the rules below, which read the containers as they will run.
 	if err := applyOverrides(&pod.Spec, spec, source, o); err != nil {

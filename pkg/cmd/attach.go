@@ -44,7 +44,18 @@ Events name you both.`,
 					return err
 				}
 				sh, stdin, tty := o.Shell.Settle(c.Flags(), cfg, o.IOStreams)
-				return attach.Run(ctx, attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams), o.attachDeps())
+				why, pol, pending, err := o.Shell.SettleReason(cfg, false, o.IOStreams)
+				if err != nil {
+					return err
+				}
+				if pending {
+					if why, err = o.askReason(pol); err != nil {
+						return err
+					}
+				}
+				req := attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams)
+				req.Reason = why
+				return attach.Run(ctx, req, o.attachDeps())
 			})(c, args)
 		},
 	}

@@ -45,7 +45,7 @@ func (o *Options) auditSession(ctx context.Context, pod, container string) func(
 	return o.begin(ctx, audit.Session{
 		ID: p.SessionID, User: o.whoami.User(ctx), Mode: p.Mode, Namespace: w.Namespace, Command: p.Command, RecordCommand: p.RecordCommand,
 		Workload: corev1.ObjectReference{Kind: w.Kind.Name(), Name: w.Name, Namespace: w.Namespace, APIVersion: w.APIVersion, UID: types.UID(w.UID)},
-		Pod:      pod, Container: container, Started: time.Now(),
+		Pod:      pod, Container: container, Started: time.Now(), Reason: p.Reason,
 	})
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
+	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -46,6 +47,8 @@ type Options struct {
 	argv []string
 	// prompter replaces the terminal's questions (tests).
 	prompter picker.Prompter
+	// ask replaces the terminal's question for a reason (tests).
+	ask reason.Ask
 
 	// Filled by Complete.
 	plan     plan.Plan
@@ -96,6 +99,9 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		r.Info = o.ErrOut
 	}
 	o.plan, err = r.Resolve(cmd.Context(), req)
+	if err == nil && req.AskReason != nil {
+		o.plan.Reason, err = o.askReason(*req.AskReason)
+	}
 	if err == nil {
 		return nil
 	}
@@ -126,6 +132,17 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 	}
 	line := plan.Line{Args: args, Dash: cmd.ArgsLenAtDash(), Typed: o.argv, Namespace: ns, NamespaceGiven: o.namespaceFlagGiven()}
 	return o.Request(cmd.Flags(), line, cfg, o.IOStreams, o.mapper())
+}
+
+// askReason asks on the terminal for the reason the config requires and
+// the command line did not give: after the session is settled, so the
+// question comes last, and before anything is created.
+func (o *Options) askReason(pol reason.Policy) (string, error) {
+	ask := o.ask
+	if ask == nil {
+		ask = func(q string) (string, error) { return picker.Ask(o.In, o.ErrOut, q), nil }
+	}
+	return reason.Settle("", pol, ask)
 }
 
 // Validate checks the resolved plan.

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,6 +42,23 @@ type Config struct {
 	// the program and the number of arguments, since arguments may hold
 	// secrets that anyone who may read pods or Events would see.
 	RecordCommand bool
+	// RequireReason refuses a session without a stated reason (--reason,
+	// asked on a terminal).
+	RequireReason bool
+	// ReasonPattern is a regular expression every reason must match (a
+	// ticket id, say); "" accepts any. It is checked to compile on Load.
+	ReasonPattern string
+	// Record is where and whether terminal sessions are recorded.
+	Record Record
+}
+
+// Record is the config's record: mapping.
+type Record struct {
+	// Dir receives a recording of every terminal session when set (a file
+	// named after the session), unless --record names another file.
+	Dir string
+	// Required refuses a terminal session that would not be recorded.
+	Required bool
 }
 
 // Defaults returns the settings used when config.yaml is absent or leaves a
@@ -104,6 +122,11 @@ const (
 	fieldMaxDuration       = "maxDuration"
 	fieldPodRunningTimeout = "podRunningTimeout"
 	fieldRecordCommand     = "recordCommand"
+	fieldRequireReason     = "requireReason"
+	fieldReasonPattern     = "reasonPattern"
+	fieldRecord            = "record"
+	fieldRecordDir         = "dir"
+	fieldRecordRequired    = "required"
 )
 
 // Load reads the config file at path on top of Defaults. A missing file (or
@@ -137,9 +160,21 @@ func Load(path string) (Config, error) {
 	}
 	fields, err := yamlfile.Fields(path, docs[0], "config",
 		fieldMode, fieldDebugImage, fieldEnvLabel, fieldPreset,
-		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout, fieldRecordCommand)
+		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout, fieldRecordCommand,
+		fieldRequireReason, fieldReasonPattern, fieldRecord)
 	if err != nil {
 		return cfg, err
+	}
+	// The record: mapping's keys join the others as record.dir and
+	// record.required, which is also how messages name them.
+	if f, ok := fields[fieldRecord]; ok && !yamlfile.IsNull(f.Value) {
+		sub, err := yamlfile.Fields(path, f.Value, fieldRecord, fieldRecordDir, fieldRecordRequired)
+		if err != nil {
+			return Defaults(), err
+		}
+		for name, v := range sub {
+			fields[fieldRecord+"."+name] = v
+		}
 	}
 
 	str := func(name string, dst *string, check func(string) error) error {
@@ -218,12 +253,25 @@ func Load(path string) (Config, error) {
 		// Zero would mean waiting forever for a pod that may never start.
 		dur(fieldPodRunningTimeout, &cfg.PodRunningTimeout, false),
 		boolean(fieldRecordCommand, &cfg.RecordCommand),
+		boolean(fieldRequireReason, &cfg.RequireReason),
+		str(fieldReasonPattern, &cfg.ReasonPattern, checkPattern),
+		str(fieldRecord+"."+fieldRecordDir, &cfg.Record.Dir, nil),
+		boolean(fieldRecord+"."+fieldRecordRequired, &cfg.Record.Required),
 	} {
 		if err != nil {
 			return Defaults(), err
 		}
 	}
 	return cfg, nil
+}
+
+// checkPattern rejects a reasonPattern that does not compile, here with its
+// line rather than at the first session.
+func checkPattern(p string) error {
+	if _, err := regexp.Compile(p); err != nil {
+		return fmt.Errorf("%w; write a Go regular expression, e.g. ^[A-Z]+-[0-9]+", err)
+	}
+	return nil
 }
 
 // checkLabelKey rejects an envLabel the API server would refuse in a label

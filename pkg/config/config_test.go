@@ -65,6 +65,9 @@ preset: django
 		}},
 		{"some fields keep the others' defaults", "mode: exec\n", func(c *Config) { c.Mode = "exec" }},
 		{"record the command line", "recordCommand: true\n", func(c *Config) { c.RecordCommand = true }},
+		{"reasons", "requireReason: true\nreasonPattern: '^[A-Z]+-[0-9]+'\n", func(c *Config) { c.RequireReason, c.ReasonPattern = true, "^[A-Z]+-[0-9]+" }},
+		{"recordings", "record:\n  dir: /var/rec\n  required: true\n", func(c *Config) { c.Record = Record{Dir: "/var/rec", Required: true} }},
+		{"record null", "record:\n", func(*Config) {}},
 		{"zero disables the timeouts", "idleTimeout: 0\nmaxDuration: 0s\n", func(c *Config) { c.IdleTimeout, c.MaxDuration = 0, 0 }},
 		{"null and empty keep defaults", "mode:\ndebugImage: ''\nidleTimeout: ~\npreset:\n", func(*Config) {}},
 	}
@@ -90,7 +93,11 @@ func TestLoadErrors(t *testing.T) {
 		want    string // after "<file>:"
 	}{
 		{"syntax", "mode: clone\nidleTimeout: [1m\n", `2: invalid YAML`},
-		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, idleTimeout, maxDuration, mode, podRunningTimeout, preset, recordCommand`},
+		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, idleTimeout, maxDuration, mode, podRunningTimeout, preset, reasonPattern, record, recordCommand, requireReason`},
+		{"bad pattern", "reasonPattern: '[A-Z'\n", `1: reasonPattern: error parsing regexp: missing closing ]`},
+		{"record not a mapping", "record: true\n", `1: expected record as a mapping of key: value, found the value "true"`},
+		{"unknown record field", "record:\n  path: x\n", `2: unknown field "path" in record; known fields are dir, required`},
+		{"bad record boolean", "record:\n  required: sometimes\n", `2: record.required: "sometimes" is not a boolean`},
 		{"bad boolean", "recordCommand: yes please\n", `1: recordCommand: "yes please" is not a boolean; write true or false`},
 		{"field twice", "mode: exec\nmode: debug\n", `2: field "mode" is set twice in config (first on line 1)`},
 		{"bad mode", "# settings\nmode: attach\n", `2: mode: invalid mode "attach": use one of clone, debug or exec`},

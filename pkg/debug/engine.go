@@ -69,6 +69,10 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 			// For `kubectl eshell sessions`: an ephemeral container carries no annotations.
 			ec.Env = append(ec.Env, corev1.EnvVar{Name: meta.DebugExpiresEnv, Value: expires})
 		}
+		if err == nil && p.Reason != "" {
+			// For `kubectl eshell sessions` too; the shell sees it as well.
+			ec.Env = append(ec.Env, corev1.EnvVar{Name: meta.DebugReasonEnv, Value: p.Reason})
+		}
 		return ec, err
 	}
 

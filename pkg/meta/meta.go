@@ -21,6 +21,10 @@ const (
 	// line. Its key differs from WorkloadCommandAnnotation so that a kept
 	// clone, itself a target, does not ask to run its recorded command again.
 	CommandAnnotation = "eshell.kubectl.io/session-command"
+	// ReasonAnnotation on a clone's Job and pod and on the start Event is
+	// why the session was opened (--reason); namespace readers see it, by
+	// design.
+	ReasonAnnotation = "eshell.kubectl.io/reason"
 	// ExpiresAnnotation is when the session's --max-duration ends (RFC 3339, UTC); gc deletes clones past it.
 	ExpiresAnnotation = "eshell.kubectl.io/expires-at"
 
@@ -55,4 +59,7 @@ const (
 	// DebugExpiresEnv is set in eshell's ephemeral containers to when the session's
 	// --max-duration ends (RFC 3339, UTC), for `kubectl eshell sessions`.
 	DebugExpiresEnv = "ESHELL_EXPIRES"
+	// DebugReasonEnv is set in eshell's ephemeral containers to the
+	// session's --reason, for `kubectl eshell sessions`.
+	DebugReasonEnv = "ESHELL_REASON"
 )

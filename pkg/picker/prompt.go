@@ -155,9 +155,24 @@ func Confirm(in io.Reader, out io.Writer, question string) bool {
 	return false
 }
 
-// readLine reads up to the end of the line, byte by byte so that nothing
-// after it is consumed, and returns it trimmed and in lower case.
+// Ask asks question on out and returns the line typed on in, trimmed,
+// its case kept. It reads as Confirm does, so no input meant for the
+// session that follows is swallowed; a terminal in its usual (cooked)
+// mode echoes and edits the line.
+func Ask(in io.Reader, out io.Writer, question string) string {
+	fmt.Fprint(out, question)
+	return strings.TrimSpace(rawLine(in))
+}
+
+// readLine reads up to the end of the line and returns it trimmed and in
+// lower case.
 func readLine(in io.Reader) string {
+	return strings.ToLower(strings.TrimSpace(rawLine(in)))
+}
+
+// rawLine reads up to the end of the line, byte by byte so that nothing
+// after it is consumed.
+func rawLine(in io.Reader) string {
 	var line []byte
 	b := make([]byte, 1)
 	for {
@@ -172,7 +187,7 @@ func readLine(in io.Reader) string {
 			break
 		}
 	}
-	return strings.ToLower(strings.TrimSpace(string(line)))
+	return string(line)
 }
 
 // NewChooser asks on the terminal when s.In and s.Out are terminals; the

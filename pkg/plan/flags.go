@@ -13,6 +13,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -48,6 +49,8 @@ type ShellFlags struct {
 	Stdin, TTY, Quiet, NoAudit, RecordCommand bool
 	IdleTimeout                               time.Duration
 	ConfigPath                                string
+	// Reason is --reason: why the session is opened (see package reason).
+	Reason string
 }
 
 // AddFlags registers the session's flags (but clone's and debug's) into fs.
@@ -77,6 +80,22 @@ func (f *ShellFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.RecordCommand, "record-command", false, "write the command's arguments into the clone's annotations and the audit Events (default from config, false: only the program and the number of arguments, as arguments may hold secrets)")
 	fs.DurationVar(&f.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
 	fs.StringVar(&f.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
+	fs.StringVar(&f.Reason, "reason", "", "why you open this session, e.g. a ticket id; written into the start Event and shown by sessions, where anyone who may read the namespace's Events and pods sees it (required when the config says requireReason: true; asked on a terminal)")
+}
+
+// SettleReason checks --reason against the config file's requireReason
+// and reasonPattern before any round trip. With pending, the config
+// requires a reason, none was given and a terminal can ask for one: the
+// caller asks (reason.Settle with the returned policy) before anything is
+// created. A dry run creates nothing, so it needs no reason (one given is
+// still checked).
+func (f ShellFlags) SettleReason(cfg config.Config, dryRun bool, streams genericiooptions.IOStreams) (r string, pol reason.Policy, pending bool, err error) {
+	pol = reason.Policy{Required: cfg.RequireReason && !dryRun, Pattern: cfg.ReasonPattern}
+	if pol.Required && strings.TrimSpace(f.Reason) == "" && session.IsTerminal(streams.In) && session.IsTerminal(streams.ErrOut) {
+		return "", pol, true, nil
+	}
+	r, err = reason.Settle(f.Reason, pol, nil)
+	return r, pol, false, err
 }
 
 // Settle returns the shell flags with the config file's values where fs
@@ -168,13 +187,20 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	if f.Limits.PodRunningTimeout <= 0 {
 		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
 	}
+	why, policy, askReason, err := f.Shell.SettleReason(cfg, f.DryRun != "", streams)
+	if err != nil {
+		return req, err
+	}
+	if askReason {
+		req.AskReason = &policy
+	}
 	var given []string
 	fs.Visit(func(fl *pflag.Flag) { given = append(given, fl.Name) })
 	req.Base = Plan{
 		Mode: f.Mode, Namespace: l.Namespace, Container: f.Container, Command: command, Image: f.Image,
 		Limits: f.Limits, SessionID: session.NewID(), Stdin: stdin, TTY: tty,
 		Debug: f.Debug, Clone: f.Clone, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
-		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given,
+		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given, Reason: why,
 	}
 	req.ModeGiven, req.ImageGiven = fs.Changed("mode"), fs.Changed("image")
 	req.Service, req.Pod, req.Preset, req.ConfigPreset = f.Pick.Service, f.Pod, f.Pick.Preset, cfg.Preset

@@ -60,6 +60,12 @@ func TestFlagsRequest(t *testing.T) {
 		{name: "-t without a terminal", flags: []string{"-t"}, dash: -1, err: "-t needs a terminal"},
 		{name: "unknown dry run", flags: []string{"--dry-run=all"}, dash: -1, err: "--dry-run=all is not supported"},
 		{name: "no start time", flags: []string{"--pod-running-timeout=0"}, dash: -1, err: "--pod-running-timeout must be positive"},
+		{name: "reason", flags: []string{"--reason", " OPS-1 logs "}, dash: -1, check: func(t *testing.T, r Request) {
+			if r.Base.Reason != "OPS-1 logs" || r.AskReason != nil {
+				t.Errorf("reason %q, ask %v", r.Base.Reason, r.AskReason)
+			}
+		}},
+		{name: "reason on two lines", flags: []string{"--reason", "a\nb"}, dash: -1, err: "control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var f Flags
@@ -70,6 +76,9 @@ func TestFlagsRequest(t *testing.T) {
 				t.Fatal(err)
 			}
 			r, err := f.Request(fs, Line{Args: tc.args, Dash: tc.dash, Namespace: "shop"}, file, pipes, nil)
+			if tc.err == "" && err == nil && r.Base.Reason == "" && r.AskReason != nil {
+				t.Errorf("asks for a reason the file does not require")
+			}
 			switch {
 			case tc.err != "":
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -79,6 +88,47 @@ func TestFlagsRequest(t *testing.T) {
 				t.Fatal(err)
 			default:
 				tc.check(t, r)
+			}
+		})
+	}
+}
+
+// requireReason and reasonPattern refuse before any round trip; a dry run
+// needs no reason; a terminal leaves the question for later.
+func TestFlagsRequestReasonPolicy(t *testing.T) {
+	file := config.Defaults()
+	file.RequireReason, file.ReasonPattern = true, `^[A-Z]+-[0-9]+`
+	pipes := genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
+	for _, tc := range []struct {
+		name  string
+		flags []string
+		want  string
+		err   string
+	}{
+		{name: "missing", err: "a reason is required for every session (requireReason in the config file): pass --reason TEXT matching ^[A-Z]+-[0-9]+"},
+		{name: "malformed", flags: []string{"--reason", "because"}, err: `--reason "because" does not match`},
+		{name: "matching", flags: []string{"--reason", "OPS-9 disk"}, want: "OPS-9 disk"},
+		{name: "dry run needs none", flags: []string{"--dry-run=client"}},
+		{name: "dry run still checks one given", flags: []string{"--dry-run=client", "--reason", "x"}, err: "does not match"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f Flags
+			fs := pflag.NewFlagSet("eshell", pflag.ContinueOnError)
+			f.AddFlags(fs)
+			fs.String("image", "", "")
+			if err := fs.Parse(tc.flags); err != nil {
+				t.Fatal(err)
+			}
+			r, err := f.Request(fs, Line{Args: []string{"deploy/web"}, Dash: -1, Namespace: "shop"}, file, pipes, nil)
+			switch {
+			case tc.err != "":
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("error %v, want one containing %q", err, tc.err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case r.Base.Reason != tc.want || r.AskReason != nil:
+				t.Errorf("reason %q (ask %v), want %q", r.Base.Reason, r.AskReason, tc.want)
 			}
 		})
 	}

@@ -63,6 +63,9 @@ type Plan struct {
 	// RecordCommand writes the command's arguments into annotations and
 	// Events (see audit.Describe); by default only the program is named.
 	RecordCommand bool
+	// Reason is why the session was opened (--reason, or asked), checked
+	// against the config's policy; "" when none was given or needed.
+	Reason string
 	// Given names the flags the user set on the command line; Validate
 	// refuses those that belong to another mode than the plan's.
 	Given []string

@@ -19,6 +19,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
+	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -48,6 +49,10 @@ type Request struct {
 	NamespaceGiven bool
 	// Preset is --preset; ConfigPreset the config file's.
 	Preset, ConfigPreset string
+	// AskReason, when not nil, is the reason policy of a session that
+	// needs a reason and has none yet: the caller asks on the terminal
+	// after resolution, before anything is created.
+	AskReason *reason.Policy
 }
 
 // Resolver settles a Request against the cluster, asking through Chooser

@@ -48,14 +48,18 @@ func Print(out, errOut io.Writer, list []Info, format string, now time.Time) err
 		return nil
 	}
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "ID\tUSER\tMODE\tNAMESPACE\tWORKLOAD\tPOD/CONTAINER\tSTARTED\tEXPIRES")
+	fmt.Fprintln(w, "ID\tUSER\tMODE\tNAMESPACE\tWORKLOAD\tPOD/CONTAINER\tSTARTED\tEXPIRES\tREASON")
 	for _, s := range list {
 		expires := "-"
 		if s.Expires != nil {
 			expires = "in " + duration.HumanDuration(s.Expires.Sub(now))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s/%s\t%s ago\t%s\n", s.ID, s.User, s.Mode, s.Namespace, s.Workload, s.podOrJob(), s.Container,
-			duration.HumanDuration(now.Sub(s.Started)), expires)
+		why := s.Reason
+		if why == "" {
+			why = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s/%s\t%s ago\t%s\t%s\n", s.ID, s.User, s.Mode, s.Namespace, s.Workload, s.podOrJob(), s.Container,
+			duration.HumanDuration(now.Sub(s.Started)), expires, why)
 	}
 	return w.Flush()
 }

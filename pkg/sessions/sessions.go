@@ -40,6 +40,8 @@ type Info struct {
 	Container string     `json:"container"`
 	Started   time.Time  `json:"started"`
 	Expires   *time.Time `json:"expires,omitempty"`
+	// Reason is the session's --reason; "" when none was given.
+	Reason string `json:"reason,omitempty"`
 	// PodObject is the session's pod as the listing read it (nil while a
 	// clone has none), so a caller that acts on it needs no second read.
 	PodObject *corev1.Pod `json:"-"`
@@ -72,7 +74,7 @@ func List(ctx context.Context, r session.Remote, namespace, user string) ([]Info
 		id := j.Labels[meta.SessionLabel]
 		in := Info{ID: id, User: j.Annotations[meta.UserAnnotation], Mode: mode.Clone, Namespace: j.Namespace,
 			Workload: j.Annotations[meta.SourceAnnotation], Job: j.Name,
-			Container: j.Annotations[meta.DefaultContainerAnnotation], Started: j.CreationTimestamp.Time}
+			Container: j.Annotations[meta.DefaultContainerAnnotation], Started: j.CreationTimestamp.Time, Reason: j.Annotations[meta.ReasonAnnotation]}
 		if p := clonePod[j.Namespace+"/"+id]; p != nil {
 			in.Pod, in.PodObject = p.Name, p
 		}
@@ -115,7 +117,8 @@ func debugSessions(p *corev1.Pod, user string) []Info {
 			continue
 		}
 		in := Info{ID: strings.TrimPrefix(ec.Name, meta.DebugContainerPrefix), User: owner, Mode: mode.Debug, Namespace: p.Namespace,
-			Workload: workloadOf(p), Pod: p.Name, PodObject: p, Container: ec.Name, Started: st.State.Running.StartedAt.Time}
+			Workload: workloadOf(p), Pod: p.Name, PodObject: p, Container: ec.Name, Started: st.State.Running.StartedAt.Time,
+			Reason: env[meta.DebugReasonEnv]}
 		if t, err := time.Parse(time.RFC3339, env[meta.DebugExpiresEnv]); err == nil {
 			in.Expires = &t
 		}

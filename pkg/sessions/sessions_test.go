@@ -1,7 +1,9 @@
 package sessions
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -23,7 +25,7 @@ func TestList(t *testing.T) {
 	cloneJob := func(id, user string, finished bool) *batchv1.Job {
 		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-" + id, Namespace: "shop", Labels: labels(id), CreationTimestamp: started,
 			Annotations: map[string]string{meta.UserAnnotation: user, meta.SourceAnnotation: "deployment/web",
-				meta.DefaultContainerAnnotation: "web", meta.ExpiresAnnotation: "2026-01-02T05:04:05Z"}}}
+				meta.DefaultContainerAnnotation: "web", meta.ExpiresAnnotation: "2026-01-02T05:04:05Z", meta.ReasonAnnotation: "OPS-" + id}}}
 		if finished {
 			j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}
 		}
@@ -35,7 +37,7 @@ func TestList(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop",
 			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-5d", Controller: new(true)}}},
 		Spec: corev1.PodSpec{EphemeralContainers: []corev1.EphemeralContainer{
-			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "eshell-bbbbb", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}, {Name: meta.DebugExpiresEnv, Value: "2026-01-02T04:00:00Z"}}}},
+			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "eshell-bbbbb", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}, {Name: meta.DebugExpiresEnv, Value: "2026-01-02T04:00:00Z"}, {Name: meta.DebugReasonEnv, Value: "INC-7"}}}},
 			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "eshell-ccccc", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}}}},
 			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger-x", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}}}},
 		}},
@@ -55,11 +57,11 @@ func TestList(t *testing.T) {
 	}
 	cl, db := got[0], got[1]
 	if cl.ID != "aaaaa" || cl.Mode != mode.Clone || cl.Job != "web-eshell-aaaaa" || cl.Pod != clonePod.Name || cl.Workload != "deployment/web" ||
-		cl.Container != "web" || cl.User != "alice" || cl.Expires == nil || !cl.Started.Equal(started.Time) {
+		cl.Container != "web" || cl.User != "alice" || cl.Expires == nil || !cl.Started.Equal(started.Time) || cl.Reason != "OPS-aaaaa" {
 		t.Errorf("clone session %+v", cl)
 	}
 	if db.ID != "bbbbb" || db.Mode != mode.Debug || db.Pod != "web-1" || db.Container != "eshell-bbbbb" || db.Workload != "replicaset/web-5d" ||
-		db.Expires == nil || db.Expires.Hour() != 4 {
+		db.Expires == nil || db.Expires.Hour() != 4 || db.Reason != "INC-7" {
 		t.Errorf("debug session %+v", db)
 	}
 	all, _ := List(context.Background(), session.Remote{Client: c}, "", "")
@@ -102,5 +104,27 @@ func TestWorkloadOf(t *testing.T) {
 		if got := workloadOf(tc.pod); got != tc.want {
 			t.Errorf("workloadOf(%v) = %q, want %q", tc.pod.OwnerReferences, got, tc.want)
 		}
+	}
+}
+
+// The table shows the reason last, "-" without one; JSON carries it as
+// "reason", left out when empty.
+func TestPrintReason(t *testing.T) {
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	list := []Info{{ID: "aaaaa", User: "alice", Mode: mode.Clone, Started: now, Job: "j", Reason: "OPS-1 cache"}, {ID: "bbbbb", User: "bob", Mode: mode.Debug, Started: now, Pod: "p"}}
+	var out, errOut bytes.Buffer
+	if err := Print(&out, &errOut, list, "", now); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 3 || !strings.HasSuffix(lines[0], "REASON") || !strings.HasSuffix(lines[1], "OPS-1 cache") || !strings.HasSuffix(lines[2], " -") {
+		t.Errorf("table:\n%s", out.String())
+	}
+	out.Reset()
+	if err := Print(&out, &errOut, list, "json", now); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(out.String(), `"reason"`); n != 1 || !strings.Contains(out.String(), `"reason": "OPS-1 cache"`) {
+		t.Errorf("json:\n%s", out.String())
 	}
 }
