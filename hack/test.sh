@@ -17,6 +17,9 @@ hack/build-containerd.sh
 # time waiting on the cluster, not the CPU: run more of them side by side
 # than the two cores would suggest.
 go test -race -count=1 -timeout 15m $(go list ./... | grep -v -e /test/dist -e /test/e2e)
+# Fuzz targets of the parsers, each for a bounded time.
+go test -run "^$" -fuzz "^FuzzCheck$" -fuzztime 10s ./pkg/reason
+go test -run "^$" -fuzz "^FuzzReplay$" -fuzztime 15s ./pkg/record
 go test -count=1 -timeout 40m -parallel 8 ./test/e2e/...
 # goreleaser check, a snapshot of this machine's archive, the krew manifest
 # rendered against it and installed with krew (mk/dist.mk); the other five

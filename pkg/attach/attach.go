@@ -72,6 +72,8 @@ type Request struct {
 	AllUsers bool
 	// Reason is why the attach was made (--reason); its start Event says it.
 	Reason string
+	// Recorded: the client records the attach (--record).
+	Recorded bool
 	// RecordCommand records Command's arguments in the audit Events.
 	RecordCommand bool
 }
@@ -125,7 +127,7 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 		end := d.Audit(ctx, audit.Session{
 			ID: in.ID, Attach: session.NewID(), User: user, Owner: in.User, Mode: in.Mode, Namespace: in.Namespace,
 			Command: req.Command, RecordCommand: req.RecordCommand, Workload: regarding(ctx, r, in.Namespace, in.Workload),
-			Pod: in.Pod, Container: in.Container, Started: time.Now(), Reason: req.Reason,
+			Pod: in.Pod, Container: in.Container, Started: time.Now(), Reason: req.Reason, Recorded: req.Recorded,
 		})
 		defer func() { end(err) }()
 	}

@@ -91,6 +91,9 @@ type Session struct {
 	// Reason is why the session was opened (--reason); the start Event
 	// quotes it and carries it as meta.ReasonAnnotation.
 	Reason string
+	// Recorded: the client records the session (--record); the start
+	// Event says so, not where the file is.
+	Recorded bool
 }
 
 // Recorder writes session Events. It is safe for concurrent use.
@@ -129,6 +132,9 @@ func (r *Recorder) Start(ctx context.Context, s Session) {
 		note += " (command: " + Describe(s.Command, s.RecordCommand) + ")"
 	}
 	note += where(s)
+	if s.Recorded {
+		note += ", recorded by the client"
+	}
 	if s.Reason != "" {
 		note += fmt.Sprintf(", reason: %q", s.Reason)
 	}

@@ -396,17 +396,19 @@ func TestCommandIsNotRecorded(t *testing.T) {
 	}
 }
 
-// The reason is quoted in the start Event's note and kept whole in its
+// That the session is recorded (not where) and the reason are in the start
+// Event's note; the reason is quoted and kept whole in its
 // annotation; the end Event does not repeat it.
 func TestReasonInStartEvent(t *testing.T) {
 	c := fake.NewClientset()
 	s := testSession()
 	s.Reason = `INC-42 "cache" misses`
+	s.Recorded = true
 	r := newRecorder(c, nil, started)
 	r.Start(context.Background(), s)
 	r.End(context.Background(), s, 0, nil)
 	ev := getEvent(t, c, "web.x7k2p-start")
-	if want := `, reason: "INC-42 \"cache\" misses"`; !strings.HasSuffix(ev.Note, want) {
+	if want := `container web, recorded by the client, reason: "INC-42 \"cache\" misses"`; !strings.HasSuffix(ev.Note, want) {
 		t.Errorf("note %q does not end with %q", ev.Note, want)
 	}
 	if got := ev.Annotations[meta.ReasonAnnotation]; got != s.Reason {

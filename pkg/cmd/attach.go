@@ -55,6 +55,18 @@ Events name you both.`,
 				}
 				req := attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams)
 				req.Reason = why
+				path, err := o.Shell.Recording(cfg, false, session.NewID())
+				if err != nil {
+					return err
+				}
+				if path != "" {
+					tee, done, err := o.startRecording(path, o.Shell.RecordInput, "attach to session "+req.ID)
+					if err != nil {
+						return err
+					}
+					defer done()
+					req.Streams.Tee, req.Recorded = tee, true
+				}
 				return attach.Run(ctx, req, o.attachDeps())
 			})(c, args)
 		},

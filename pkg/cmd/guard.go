@@ -46,6 +46,7 @@ func (o *Options) auditSession(ctx context.Context, pod, container string) func(
 		ID: p.SessionID, User: o.whoami.User(ctx), Mode: p.Mode, Namespace: w.Namespace, Command: p.Command, RecordCommand: p.RecordCommand,
 		Workload: corev1.ObjectReference{Kind: w.Kind.Name(), Name: w.Name, Namespace: w.Namespace, APIVersion: w.APIVersion, UID: types.UID(w.UID)},
 		Pod:      pod, Container: container, Started: time.Now(), Reason: p.Reason,
+		Recorded: p.RecordPath != "",
 	})
 }
 

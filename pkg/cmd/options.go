@@ -162,6 +162,14 @@ func (o *Options) Run(ctx context.Context) (err error) {
 			return access.Advise(err, o.rest.Host)
 		}
 	}
+	if p.RecordPath != "" && !p.DryRun {
+		tee, done, err := o.startRecording(p.RecordPath, p.RecordInput, fmt.Sprintf("%s session %s next to %s", p.Mode, p.SessionID, p.Workload.Ref()))
+		if err != nil {
+			return err
+		}
+		defer done()
+		p.Tee = tee
+	}
 	ctx, cancel, explain := p.Bound(ctx)
 	defer cancel()
 	defer func() { err = explain(err) }()

@@ -14,6 +14,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
+	"github.com/sberz/kubectl-eshell/pkg/record"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -51,6 +52,9 @@ type ShellFlags struct {
 	ConfigPath                                string
 	// Reason is --reason: why the session is opened (see package reason).
 	Reason string
+	// Record is --record FILE; RecordInput is --record-input.
+	Record      string
+	RecordInput bool
 }
 
 // AddFlags registers the session's flags (but clone's and debug's) into fs.
@@ -80,6 +84,8 @@ func (f *ShellFlags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.RecordCommand, "record-command", false, "write the command's arguments into the clone's annotations and the audit Events (default from config, false: only the program and the number of arguments, as arguments may hold secrets)")
 	fs.DurationVar(&f.IdleTimeout, "idle-timeout", 0, "end a session with no input and no output for this long; 0 disables (default from config, 30m)")
 	fs.StringVar(&f.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
+	fs.StringVar(&f.Record, "record", "", "record the session's terminal into FILE as an asciicast v2 file (asciinema's format; play it with: kubectl eshell replay FILE); an existing file is never replaced (default from config: a new file in record.dir)")
+	fs.BoolVar(&f.RecordInput, "record-input", false, "record the keys typed too (off by default: they include passwords, which the terminal does not show)")
 	fs.StringVar(&f.Reason, "reason", "", "why you open this session, e.g. a ticket id; written into the start Event and shown by sessions, where anyone who may read the namespace's Events and pods sees it (required when the config says requireReason: true; asked on a terminal)")
 }
 
@@ -116,6 +122,21 @@ func (f ShellFlags) Settle(fs *pflag.FlagSet, cfg config.Config, streams generic
 	}
 	stdin, tty = session.Decide(streams, given("stdin", f.Stdin), given("tty", f.TTY))
 	return s, stdin, tty
+}
+
+// Recording is the file the session id is recorded in (--record, else
+// the config's record.dir), "" for none, refusing before any round trip
+// what could not be recorded as asked. A dry run runs no session, so it
+// is not recorded and --record is refused.
+func (f ShellFlags) Recording(cfg config.Config, dryRun bool, id string) (string, error) {
+	if dryRun {
+		if f.Record != "" || f.RecordInput {
+			return "", errors.New("--record records a session, and a dry run runs none: drop --record or --dry-run")
+		}
+		return "", nil
+	}
+	s := record.Settings{File: f.Record, Dir: cfg.Record.Dir, Required: cfg.Record.Required, Input: f.RecordInput}
+	return s.Path(id, time.Now())
 }
 
 // Line is the rest of the command line: the arguments, where -- was in
@@ -191,6 +212,11 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	if err != nil {
 		return req, err
 	}
+	id := session.NewID()
+	recording, err := f.Shell.Recording(cfg, f.DryRun != "", id)
+	if err != nil {
+		return req, err
+	}
 	if askReason {
 		req.AskReason = &policy
 	}
@@ -198,9 +224,10 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	fs.Visit(func(fl *pflag.Flag) { given = append(given, fl.Name) })
 	req.Base = Plan{
 		Mode: f.Mode, Namespace: l.Namespace, Container: f.Container, Command: command, Image: f.Image,
-		Limits: f.Limits, SessionID: session.NewID(), Stdin: stdin, TTY: tty,
+		Limits: f.Limits, SessionID: id, Stdin: stdin, TTY: tty,
 		Debug: f.Debug, Clone: f.Clone, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
 		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given, Reason: why,
+		RecordPath: recording, RecordInput: f.Shell.RecordInput,
 	}
 	req.ModeGiven, req.ImageGiven = fs.Changed("mode"), fs.Changed("image")
 	req.Service, req.Pod, req.Preset, req.ConfigPreset = f.Pick.Service, f.Pod, f.Pick.Preset, cfg.Preset

@@ -66,6 +66,13 @@ type Plan struct {
 	// Reason is why the session was opened (--reason, or asked), checked
 	// against the config's policy; "" when none was given or needed.
 	Reason string
+	// RecordPath is the file the session is recorded in (asciicast v2);
+	// "" for none. RecordInput records the keys typed too.
+	RecordPath  string
+	RecordInput bool
+	// Tee copies the session's streams into its recording, once the
+	// command line has created it; zero: none.
+	Tee session.Tee
 	// Given names the flags the user set on the command line; Validate
 	// refuses those that belong to another mode than the plan's.
 	Given []string
@@ -243,7 +250,7 @@ func (p Plan) Bound(ctx context.Context) (context.Context, context.CancelFunc, f
 
 // Streams is the local end of the session as the plan sets it up.
 func (p Plan) Streams(io genericiooptions.IOStreams) session.Streams {
-	return session.Streams{IOStreams: io, Stdin: p.Stdin, TTY: p.TTY, IdleTimeout: p.Limits.IdleTimeout}
+	return session.Streams{IOStreams: io, Stdin: p.Stdin, TTY: p.TTY, IdleTimeout: p.Limits.IdleTimeout, Tee: p.Tee}
 }
 
 // Deps is what an engine needs from the outside: the cluster, the local

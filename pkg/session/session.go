@@ -44,6 +44,8 @@ type Streams struct {
 	// IdleTimeout ends the session (ErrIdle) after this long without input
 	// or output; 0 disables it.
 	IdleTimeout time.Duration
+	// Tee copies the streams into a recording; zero: none.
+	Tee Tee
 }
 
 // IsTerminal reports whether r is a terminal.
@@ -96,6 +98,7 @@ func Run(ctx context.Context, s Streams, start StreamFunc) error {
 	if s.Stdin {
 		in = s.In
 	}
+	in = s.Tee.apply(&opts, in) // before the Preamble: what the user typed only
 	if s.Preamble != "" {
 		if in == nil {
 			in = emptyReader{}
