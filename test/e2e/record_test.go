@@ -133,6 +133,15 @@ func TestRecordAndReplay(t *testing.T) {
 	if n := len(startEvents(f)); n != 1 {
 		t.Errorf("the refused session recorded a start Event (%d)", n)
 	}
+	// Without a terminal stdout and stderr are recorded, as 80x24.
+	piped := filepath.Join(dir, "piped.cast")
+	if r := f.Eshell("", "deploy/web", "--mode", "exec", "--record", piped, "--", "sh", "-c", "echo to-out; echo to-err >&2"); r.Code != 0 {
+		t.Fatalf("piped session: %+v", r)
+	}
+	if p := readCast(t, piped); p.header["width"] != float64(80) || p.header["height"] != float64(24) ||
+		!strings.Contains(p.out, "to-out") || !strings.Contains(p.out, "to-err") {
+		t.Errorf("piped recording %v: %q", p.header, p.out)
+	}
 	// A file that is not a recording.
 	if r := f.Run(f.Cmd(f.Plugin, "replay", filepath.Join(f.Root, "go.mod")), ""); r.Code != 1 || !strings.Contains(r.Stderr, "not an asciicast header") {
 		t.Errorf("replay of go.mod: %+v", r)
