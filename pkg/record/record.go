@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -115,7 +116,7 @@ func (s stream) Write(b []byte) (int, error) {
 func (r *Recorder) event(kind string, b []byte) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	data := append(r.pending[kind], b...)
+	data := slices.Concat(r.pending[kind], b)
 	cut := completeRunes(data)
 	r.pending[kind] = append([]byte(nil), data[cut:]...)
 	r.write(kind, data[:cut])

@@ -32,7 +32,7 @@ func TestRunTee(t *testing.T) {
 	}
 	// Without Tee.In the input is not copied.
 	teeIn.Reset()
-	s.IOStreams.In, s.Tee.In = strings.NewReader("secret"), nil
+	s.In, s.Tee.In = strings.NewReader("secret"), nil
 	if err := Run(context.Background(), s, start); err != nil {
 		t.Fatal(err)
 	}
