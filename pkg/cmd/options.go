@@ -47,8 +47,6 @@ type Options struct {
 	argv []string
 	// prompter replaces the terminal's questions (tests).
 	prompter picker.Prompter
-	// ask replaces the terminal's question for a reason (tests).
-	ask reason.Ask
 
 	// Filled by Complete.
 	plan     plan.Plan
@@ -138,11 +136,7 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 // the command line did not give: after the session is settled, so the
 // question comes last, and before anything is created.
 func (o *Options) askReason(pol reason.Policy) (string, error) {
-	ask := o.ask
-	if ask == nil {
-		ask = func(q string) (string, error) { return picker.Ask(o.In, o.ErrOut, q), nil }
-	}
-	return reason.Settle("", pol, ask)
+	return reason.Settle("", pol, func(q string) (string, error) { return picker.Ask(o.In, o.ErrOut, q), nil })
 }
 
 // Validate checks the resolved plan.
