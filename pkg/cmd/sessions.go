@@ -20,7 +20,7 @@ func newCmdSessions(o *Options) *cobra.Command {
 		Short: "List live clone and debug sessions",
 		Long: `List the live eshell sessions: clones (Jobs) still running and debug
 containers still running, with their id, user, mode, workload, pod and
-container, start and expiry. By default only your own sessions in the current
+container, start, expiry and --reason. By default only your own sessions in the current
 namespace. End one with: kubectl eshell end ID`,
 		Example: `  # Your sessions here
   kubectl eshell sessions
