@@ -167,13 +167,15 @@ func (r *Recorder) Begin(ctx context.Context, s Session) (end func(error)) {
 		} else if err != nil {
 			code = 1
 		}
-		r.End(ctx, s, code, err)
+		r.End(ctx, s, code, Class(ctx, err))
 	}
 }
 
-// End records that session s has ended with exitCode, and err if the session
-// failed; a failed session is reported as a Warning Event.
-func (r *Recorder) End(ctx context.Context, s Session, exitCode int, err error) {
+// End records that session s has ended with exitCode, and class (see
+// Class) if the session failed; a failed session is reported as a Warning
+// Event. The class is all of a failure the Event holds: never the error's
+// text, which may carry the user's command.
+func (r *Recorder) End(ctx context.Context, s Session, exitCode int, class string) {
 	// The session's context is often cancelled by now (Ctrl-C, --max-duration),
 	// and the end of a session is the record an auditor needs most.
 	ctx = context.WithoutCancel(ctx)
@@ -187,9 +189,9 @@ func (r *Recorder) End(ctx context.Context, s Session, exitCode int, err error) 
 	}
 	note += fmt.Sprintf(" with exit code %d", exitCode)
 	eventType := corev1.EventTypeNormal
-	if err != nil {
+	if class != "" {
 		eventType = corev1.EventTypeWarning
-		note += ": " + err.Error()
+		note += ": " + class
 	}
 	r.record(ctx, s, ReasonEnded, ActionEnd, eventType, s.suffix("end"), note)
 }
