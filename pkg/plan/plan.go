@@ -276,7 +276,7 @@ func (d Deps) Warnf(format string, args ...any) {
 // Printer writes objects for --dry-run=client in format (yaml, or json),
 // with r (nil: none) replacing the command's arguments: a printed object
 // may carry the command (a clone's or a debug container's).
-func Printer(out io.Writer, format string, r *strings.Replacer) func(obj any) error {
+func Printer(out io.Writer, format string, r interface{ Replace(string) string }) func(obj any) error {
 	return func(obj any) error {
 		var b []byte
 		var err error
