@@ -21,6 +21,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
@@ -117,7 +118,7 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 		argv = shell.Detect()
 	}
 	if in.User != user && d.Progress != nil {
-		fmt.Fprintf(d.Progress, "Attaching to %s's %s session %s (--all-users); the audit Events record that you did\n", in.User, in.Mode, in.ID)
+		fmt.Fprintf(d.Progress, "Attaching to %s's %s session %s (--all-users); the audit Events record that you did\n", escape.Line(in.User), in.Mode, escape.Line(in.ID))
 	}
 	if d.Audit != nil {
 		end := d.Audit(ctx, audit.Session{

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
 )
@@ -87,6 +88,6 @@ func (o *Options) end(ctx context.Context, id string) error {
 	if err := sessions.End(ctx, r, s); err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "ended session %s (%s of %s, %s)\n", s.ID, s.Mode, s.User, s)
+	fmt.Fprintf(o.Out, "ended session %s (%s of %s, %s)\n", escape.Line(s.ID), s.Mode, escape.Line(s.User), escape.Line(s.String()))
 	return nil
 }

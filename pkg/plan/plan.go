@@ -20,6 +20,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/target"
@@ -264,13 +265,15 @@ type Deps struct {
 // Infof writes one progress line, unless --quiet.
 func (d Deps) Infof(format string, args ...any) {
 	if d.Progress != nil {
-		fmt.Fprintf(d.Progress, format+"\n", args...)
+		// The arguments are often the cluster's text (names, reasons,
+		// annotations): no escape sequence of theirs reaches the terminal.
+		fmt.Fprintln(d.Progress, escape.Terminal(fmt.Sprintf(format, args...)))
 	}
 }
 
 // Warnf writes one warning, even with --quiet.
 func (d Deps) Warnf(format string, args ...any) {
-	fmt.Fprintf(d.IO.ErrOut, "warning: "+format+"\n", args...)
+	fmt.Fprintln(d.IO.ErrOut, "warning: "+escape.Terminal(fmt.Sprintf(format, args...)))
 }
 
 // Printer writes objects for --dry-run=client in format (yaml, or json),

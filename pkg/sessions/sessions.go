@@ -21,6 +21,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/clone"
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
@@ -164,9 +165,9 @@ func Candidates(ctx context.Context, c kubernetes.Interface, namespace string, a
 	list, err := List(ctx, session.Remote{Client: c}, namespace, user)
 	out := make([]picker.Candidate, len(list))
 	for i, in := range list {
-		out[i] = picker.Candidate{Value: in.ID, Description: fmt.Sprintf("%s of %s", in.Mode, in.Workload)}
+		out[i] = picker.Candidate{Value: in.ID, Description: fmt.Sprintf("%s of %s", in.Mode, escape.Line(in.Workload))}
 		if allUsers {
-			out[i].Description += " by " + in.User
+			out[i].Description += " by " + escape.Line(in.User)
 		}
 	}
 	return out, err

@@ -1,7 +1,10 @@
 package sessions
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"strings"
 	"testing"
 	"time"
 
@@ -102,5 +105,20 @@ func TestWorkloadOf(t *testing.T) {
 		if got := workloadOf(tc.pod); got != tc.want {
 			t.Errorf("workloadOf(%v) = %q, want %q", tc.pod.OwnerReferences, got, tc.want)
 		}
+	}
+}
+
+// A user name or workload annotation with escape sequences is printed
+// escaped, each in its own cell.
+func TestPrintEscapesClusterText(t *testing.T) {
+	var out bytes.Buffer
+	list := []Info{{ID: "x7k2p", User: "mallory\x1b]52;c;aGk=\x07", Mode: mode.Clone, Namespace: "shop",
+		Workload: "deployment/web\n\x1b[1Afake row", Job: "eshell-x7k2p", Container: "web", Started: time.Unix(0, 0)}}
+	if err := Print(&out, io.Discard, list, "", time.Unix(60, 0)); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if strings.ContainsAny(got, "\x1b\x07") || strings.Count(got, "\n") != 2 || !strings.Contains(got, `mallory^[]52;c;aGk=\x07`) {
+		t.Errorf("printed:\n%q", got)
 	}
 }
