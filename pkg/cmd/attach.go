@@ -44,6 +44,9 @@ Events name you both.`,
 					return err
 				}
 				sh, stdin, tty := o.Shell.Settle(c.Flags(), cfg, o.IOStreams)
+				if err := config.IdleTimeoutBound.Check(sh.IdleTimeout); err != nil {
+					return err
+				}
 				return attach.Run(ctx, attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams), o.attachDeps())
 			})(c, args)
 		},

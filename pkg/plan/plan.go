@@ -20,6 +20,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -173,14 +174,8 @@ func (p Plan) Validate() error {
 	if err := p.checkFlags(); err != nil {
 		return err
 	}
-	if p.Limits.PodRunningTimeout <= 0 {
-		return errors.New("--pod-running-timeout must be positive, e.g. 2m")
-	}
-	if p.Limits.MaxDuration < 0 {
-		return fmt.Errorf("--max-duration %s is negative: use a positive duration, e.g. 2h (0 for no bound, where the mode allows one)", p.Limits.MaxDuration)
-	}
-	if p.Limits.IdleTimeout < 0 {
-		return fmt.Errorf("--idle-timeout %s is negative: use a positive duration, e.g. 30m, or 0 to disable it", p.Limits.IdleTimeout)
+	if err := p.Limits.Check(); err != nil {
+		return err
 	}
 	if p.DryRun {
 		switch p.Output {
@@ -195,9 +190,6 @@ func (p Plan) Validate() error {
 			return errors.New("clone mode needs a positive --max-duration (it bounds a forgotten clone on the server), e.g. 2h")
 		}
 	case mode.Debug:
-		if p.Limits.MaxDuration > 0 && p.Limits.MaxDuration < time.Second {
-			return fmt.Errorf("--max-duration %s is too short: the debug container is bounded in whole seconds, use 1s or more (0 for no bound)", p.Limits.MaxDuration)
-		}
 		if p.Image == "" {
 			return errors.New("no debug image: pass --image, e.g. busybox:1.37")
 		}
@@ -237,6 +229,20 @@ func (p Plan) Bound(ctx context.Context) (context.Context, context.CancelFunc, f
 		}
 		return err
 	}
+}
+
+// Check refuses a duration outside its bound (config.Bound), before
+// anything is created: the same bounds as in the config file.
+func (l Limits) Check() error {
+	for _, c := range []struct {
+		b config.Bound
+		d time.Duration
+	}{{config.PodRunningTimeoutBound, l.PodRunningTimeout}, {config.MaxDurationBound, l.MaxDuration}, {config.IdleTimeoutBound, l.IdleTimeout}} {
+		if err := c.b.Check(c.d); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Streams is the local end of the session as the plan sets it up.
