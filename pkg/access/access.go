@@ -196,9 +196,10 @@ func SessionsNeeded(namespace string) []Permission {
 
 // EndNeeded lists what `kubectl eshell end` needs in namespace to end a
 // session of mode m: a clone's Job is deleted; a debug session's lifeline
-// is ended through exec in its container.
+// is ended through exec in its container; then the session's pod is read
+// until its processes are seen to end.
 func EndNeeded(m mode.Mode, namespace string) []Permission {
-	perms := SessionsNeeded(namespace)
+	perms := append(SessionsNeeded(namespace), Permission{Verb: "get", Resource: "pods", Namespace: namespace})
 	switch m {
 	case mode.Clone:
 		perms = append(perms, Permission{Verb: "delete", Group: "batch", Resource: "jobs", Namespace: namespace})

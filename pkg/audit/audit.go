@@ -39,10 +39,12 @@ import (
 // Event reasons and actions; consumers filter on the reasons, so they are a
 // contract like the names in package meta.
 const (
-	ReasonStarted = "EshellSessionStarted"
-	ReasonEnded   = "EshellSessionEnded"
-	ActionStart   = "Start"
-	ActionEnd     = "End"
+	ReasonStarted    = "EshellSessionStarted"
+	ReasonEnded      = "EshellSessionEnded"
+	ReasonTerminated = "EshellSessionTerminated"
+	ActionStart      = "Start"
+	ActionEnd        = "End"
+	ActionTerminate  = "Terminate"
 
 	// ReportingController names eshell as the reporter. The API server
 	// requires a qualified name here.
@@ -194,6 +196,25 @@ func (r *Recorder) End(ctx context.Context, s Session, exitCode int, class strin
 		note += ": " + class
 	}
 	r.record(ctx, s, ReasonEnded, ActionEnd, eventType, s.suffix("end"), note)
+}
+
+// Terminated records that s.User ended the session s.ID of s.Owner with
+// `kubectl eshell end`, and whether its processes were seen to end
+// (confirmed) or only asked to. The Event names both users.
+func (r *Recorder) Terminated(ctx context.Context, s Session, confirmed bool) {
+	whose := "their own"
+	if s.Owner != "" && s.Owner != s.User {
+		whose = displayUser(s.Owner) + "'s"
+	}
+	note := fmt.Sprintf("%s ended %s %s session %s%s", displayUser(s.User), whose, s.Mode, s.ID, where(s))
+	eventType := corev1.EventTypeNormal
+	if !confirmed {
+		eventType = corev1.EventTypeWarning
+		note += "; its processes were not yet seen to end"
+	}
+	// Each end gets its own Event: a second `end` of the same session (the
+	// first one unconfirmed) is recorded too.
+	r.record(context.WithoutCancel(ctx), s, ReasonTerminated, ActionTerminate, eventType, "terminate-"+session.NewID(), note)
 }
 
 func (r *Recorder) record(ctx context.Context, s Session, reason, action, eventType, suffix, note string) {

@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
@@ -24,7 +25,7 @@ func TestList(t *testing.T) {
 		return map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: id}
 	}
 	cloneJob := func(id, user string, finished bool) *batchv1.Job {
-		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-" + id, Namespace: "shop", Labels: labels(id), CreationTimestamp: started,
+		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-" + id, Namespace: "shop", Labels: labels(id), CreationTimestamp: started, UID: types.UID("uid-" + id),
 			Annotations: map[string]string{meta.UserAnnotation: user, meta.SourceAnnotation: "deployment/web",
 				meta.DefaultContainerAnnotation: "web", meta.ExpiresAnnotation: "2026-01-02T05:04:05Z"}}}
 		if finished {
@@ -32,7 +33,14 @@ func TestList(t *testing.T) {
 		}
 		return j
 	}
-	clonePod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-aaaaa-xyz12", Namespace: "shop", Labels: labels("aaaaa")}}
+	clonePod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-aaaaa-xyz12", Namespace: "shop", Labels: labels("aaaaa"),
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", Name: "web-eshell-aaaaa", UID: "uid-aaaaa", Controller: new(true)}}}}
+	// Look-alikes labelled as session aaaaa, listed after the real pod:
+	// one without an owner, one controlled by a Job of that name but
+	// another UID. Neither is the session's pod.
+	decoy := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "zz-decoy", Namespace: "shop", Labels: labels("aaaaa")}}
+	forged := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "zz-forged", Namespace: "shop", Labels: labels("aaaaa"),
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", Name: "web-eshell-aaaaa", UID: "uid-other", Controller: new(true)}}}}
 	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(started.Add(time.Minute))}}
 	debugged := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop",
@@ -48,7 +56,7 @@ func TestList(t *testing.T) {
 			{Name: "debugger-x", State: running},
 		}},
 	}
-	c := fake.NewClientset(cloneJob("aaaaa", "alice", false), cloneJob("ddddd", "alice", true), cloneJob("eeeee", "bob", false), clonePod, debugged)
+	c := fake.NewClientset(cloneJob("aaaaa", "alice", false), cloneJob("ddddd", "alice", true), cloneJob("eeeee", "bob", false), clonePod, decoy, forged, debugged)
 	got, err := List(context.Background(), session.Remote{Client: c}, "shop", "alice")
 	if err != nil {
 		t.Fatal(err)
