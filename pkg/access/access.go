@@ -132,7 +132,6 @@ func Needed(m mode.Mode, namespace string, workload schema.GroupResource, worklo
 		perms = append(perms,
 			jobs("create"),     // the clone is a Job: the cluster ends and removes it without the client
 			jobs("delete"),     // remove it when the session ends
-			pods("delete", ""), // and its pod alongside, not waiting for the garbage collector
 			pods("create", ""), // a server-side dry run of the pod: admission speaks before the Job exists
 			pods("get", ""),
 			pods("watch", ""), // wait until the Job's pod and its lifeline run
