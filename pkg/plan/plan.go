@@ -84,6 +84,7 @@ var modeFlags = map[string][]mode.Mode{
 	"keep-init-containers": {mode.Clone},
 	"no-sidecars":          {mode.Clone},
 	"with-pvc":             {mode.Clone},
+	"keep-priority":        {mode.Clone},
 	"no-network-policies":  {mode.Clone},
 	"set-image":            {mode.Clone},
 	"set-env":              {mode.Clone},
@@ -149,6 +150,8 @@ type CloneSettings struct {
 	KeepInitContainers bool
 	NoSidecars         bool
 	WithPVC            bool
+	// KeepPriority keeps the workload's priority class (--keep-priority).
+	KeepPriority bool
 	// NoNetworkPolicies clones without copies of the NetworkPolicies that
 	// select the workload's pods.
 	NoNetworkPolicies bool
