@@ -164,3 +164,46 @@ func TestPlantedSecretOnPermissionRefusal(t *testing.T) {
 	}
 	noSecretInCluster(g, denied)
 }
+
+// A pod labelled like a session (anyone who may create pods can make one)
+// is not the session's pod: sessions lists the pod the clone's Job
+// controls, attach and end reach that one, and the decoy is left alone.
+func TestDecoySessionPodIsIgnored(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "bash:5.2")
+	id := keptID(f, f.Eshell("", "deploy/web", "--keep", "--", "true"))
+	f.Apply(`
+apiVersion: v1
+kind: Pod
+metadata:
+  name: zzz-decoy
+  labels: {app.kubernetes.io/managed-by: kubectl-eshell, eshell.kubectl.io/session: ` + id + `}
+spec:
+  terminationGracePeriodSeconds: 1
+  containers:
+  - {name: web, image: bash:5.2, command: [sleep, infinity]}
+`)
+	f.Eventually("the decoy to run", 60*time.Second, func() bool {
+		p, err := f.Client.CoreV1().Pods(f.Namespace).Get(f.Ctx, "zzz-decoy", metav1.GetOptions{})
+		return err == nil && p.Status.Phase == "Running"
+	})
+	r := f.Eshell("", "sessions", "-o", "json")
+	if r.Code != 0 || strings.Contains(r.Stdout, "zzz-decoy") || !strings.Contains(r.Stdout, id) {
+		t.Errorf("sessions lists the decoy, or not the session: %+v", r)
+	}
+	r = f.Eshell("", "attach", id, "--", "cat", "/etc/hostname")
+	if r.Code != 0 || strings.Contains(r.Stdout, "zzz-decoy") || !strings.Contains(r.Stdout, "eshell") {
+		t.Errorf("attach reached another pod than the clone's: %+v", r)
+	}
+	if r := f.Eshell("", "end", id); r.Code != 0 || !strings.Contains(r.Stdout, "its processes have ended") {
+		t.Errorf("end %s: %+v", id, r)
+	}
+	if p, err := f.Client.CoreV1().Pods(f.Namespace).Get(f.Ctx, "zzz-decoy", metav1.GetOptions{}); err != nil || p.DeletionTimestamp != nil {
+		t.Errorf("end touched the decoy: %v %v", err, p)
+	}
+	if err := f.Client.CoreV1().Pods(f.Namespace).Delete(f.Ctx, "zzz-decoy", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	expectNoClones(f)
+}
