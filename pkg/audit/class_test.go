@@ -31,7 +31,7 @@ func failures() []struct {
 	err   error
 	class string
 } {
-	live := func() context.Context { return context.Background() }
+	live := context.Background
 	cancelled := func() context.Context {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()

@@ -143,7 +143,7 @@ func FuzzRedact(f *testing.F) {
 			func(s string) string { return base64.URLEncoding.EncodeToString([]byte(after + s)) },
 			func(s string) string { return hex.EncodeToString([]byte(s)) },
 			func(s string) string { return strings.ToUpper(hex.EncodeToString([]byte(s))) },
-			func(s string) string { return shell.Word(s) },
+			shell.Word,
 		}
 		enc := encode[int(how)%len(encode)]
 		line := before + enc(a) + enc(a+b) + enc(b+a) + after + enc(b)
