@@ -395,3 +395,26 @@ func TestCommandIsNotRecorded(t *testing.T) {
 		}
 	}
 }
+
+// The Event of `end` names who ended whose session, and says when its
+// processes were not seen to end.
+func TestTerminated(t *testing.T) {
+	c := fake.NewClientset()
+	s := testSession()
+	s.User, s.Owner = "bob", "alice@example.com"
+	r := newRecorder(c, &bytes.Buffer{}, ended)
+	r.Terminated(context.Background(), s, true)
+	r.Terminated(context.Background(), s, false)
+	list, err := c.EventsV1().Events("shop").List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(list.Items) != 2 {
+		t.Fatalf("events %v, %v", list, err)
+	}
+	for _, ev := range list.Items {
+		if ev.Reason != ReasonTerminated || !strings.HasPrefix(ev.Note, "bob ended alice@example.com's clone session x7k2p") || ev.Regarding.Name != "web" {
+			t.Errorf("event %s: %s %q regarding %v", ev.Name, ev.Reason, ev.Note, ev.Regarding)
+		}
+		if (ev.Type == corev1.EventTypeWarning) != strings.Contains(ev.Note, "not yet seen to end") {
+			t.Errorf("event %s: type %s with note %q", ev.Name, ev.Type, ev.Note)
+		}
+	}
+}

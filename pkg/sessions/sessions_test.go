@@ -11,6 +11,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
@@ -128,5 +129,38 @@ func TestPrintEscapesClusterText(t *testing.T) {
 	got := out.String()
 	if strings.ContainsAny(got, "\x1b\x07") || strings.Count(got, "\n") != 2 || !strings.Contains(got, `mallory^[]52;c;aGk=\x07`) {
 		t.Errorf("printed:\n%q", got)
+	}
+}
+
+// Ended says true only once the session's processes are seen to end: the
+// pod gone or replaced (another UID), or its containers terminated.
+func TestEnded(t *testing.T) {
+	pod := func(uid string, terminated bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-aaaaa-x", Namespace: "shop", UID: types.UID(uid)},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "web"}}}}
+		if terminated {
+			p.Status.ContainerStatuses[0].State.Terminated = &corev1.ContainerStateTerminated{ExitCode: 137}
+		} else {
+			p.Status.ContainerStatuses[0].State.Running = &corev1.ContainerStateRunning{}
+		}
+		return p
+	}
+	listed := pod("uid-1", false)
+	in := Info{ID: "aaaaa", Mode: mode.Clone, Namespace: "shop", Pod: listed.Name, PodObject: listed}
+	for _, tc := range []struct {
+		name    string
+		objects []runtime.Object
+		want    bool
+	}{
+		{"gone", nil, true},
+		{"replaced", []runtime.Object{pod("uid-2", false)}, true},
+		{"terminated", []runtime.Object{pod("uid-1", true)}, true},
+		{"still running", []runtime.Object{pod("uid-1", false)}, false},
+	} {
+		c := fake.NewClientset(tc.objects...)
+		got, err := Ended(context.Background(), session.Remote{Client: c}, in, 700*time.Millisecond)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: Ended = %v, %v; want %v", tc.name, got, err, tc.want)
+		}
 	}
 }
