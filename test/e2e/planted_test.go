@@ -51,8 +51,8 @@ func noSecretInCluster(f *framework.F, secret string) {
 	}
 }
 
-// endNote waits for the End Event of the namespace's session with the
-// given class and returns its note.
+// endNote waits for an End Event of the namespace whose note ends in
+// class.
 func endNote(f *framework.F, class string) {
 	f.T.Helper()
 	f.Eventually("an End Event naming "+class, 20*time.Second, func() bool {
