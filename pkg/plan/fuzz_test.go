@@ -41,10 +41,16 @@ func FuzzOverrideFlags(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		var env []EnvOverride
-		oneLine(t, "--set-env", EnvFlag{List: &env}.Set(s))
+		err := EnvFlag{List: &env}.Set(s)
+		oneLine(t, "--set-env", err)
+		// The refusal's own words, which any input may happen to match.
+		words := EnvFlag{List: &env}.Set("").Error()
+		if err != nil && len(s) >= 4 && !strings.Contains(s, "=") && strings.Contains(err.Error(), s) && !strings.Contains(words, s) {
+			t.Fatalf("--set-env %q: the refusal quotes what may be a value: %q", s, err)
+		}
 		var images []ImageOverride
 		oneLine(t, "--set-image", ImagesFlag{List: &images}.Set(s))
-		_, err := ParseResources(s)
+		_, err = ParseResources(s)
 		oneLine(t, "--requests", err)
 	})
 }

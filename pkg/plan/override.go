@@ -156,7 +156,8 @@ func setEnv(list *[]EnvOverride, v EnvOverride) {
 func parseEnv(s string) (EnvOverride, error) {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok {
-		return EnvOverride{}, fmt.Errorf("no = in %q", name)
+		// Not quoted: a value typed without its NAME= is still a value.
+		return EnvOverride{}, errors.New("no = in the variable")
 	}
 	if msgs := validation.IsEnvVarName(name); len(msgs) > 0 {
 		return EnvOverride{}, fmt.Errorf("%q is not a variable name: %s", name, strings.Join(msgs, "; "))
