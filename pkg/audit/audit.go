@@ -169,7 +169,14 @@ func (r *Recorder) Begin(ctx context.Context, s Session) (end func(error)) {
 		} else if err != nil {
 			code = 1
 		}
-		r.End(ctx, s, code, Class(ctx, err))
+		class := Class(ctx, err)
+		if class == "" && ctx.Err() != nil {
+			// Ctrl+C or --max-duration ended the stream, which may then
+			// return no error (or the killed process's exit code): the
+			// session was still cut short, and the record says so.
+			class = Class(ctx, ctx.Err())
+		}
+		r.End(ctx, s, code, class)
 	}
 }
 

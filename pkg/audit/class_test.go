@@ -113,3 +113,26 @@ func TestEventsHoldNoArgumentOnAnyFailure(t *testing.T) {
 		}
 	}
 }
+
+// A session whose context ended (Ctrl+C, --max-duration) is recorded as
+// cut short even when its stream returned no error or an exit code.
+func TestBeginInterruptedWithoutError(t *testing.T) {
+	for _, err := range []error{nil, &session.ExitError{Code: 130}} {
+		ctx, cancel := context.WithCancel(context.Background())
+		c := fake.NewClientset()
+		end := NewRecorder(c, nil).Begin(ctx, testSession())
+		cancel()
+		end(err)
+		list, lerr := c.EventsV1().Events("shop").List(context.Background(), metav1.ListOptions{})
+		if lerr != nil {
+			t.Fatal(lerr)
+		}
+		found := false
+		for _, ev := range list.Items {
+			found = found || ev.Action == ActionEnd && strings.HasSuffix(ev.Note, ": "+ClassInterrupted)
+		}
+		if !found {
+			t.Errorf("error %v after Ctrl+C: no End Event says interrupted: %+v", err, list.Items)
+		}
+	}
+}
