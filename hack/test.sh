@@ -17,9 +17,13 @@ hack/build-containerd.sh
 # time waiting on the cluster, not the CPU: run more of them side by side
 # than the two cores would suggest.
 go test -race -count=1 -timeout 15m $(go list ./... | grep -v -e /test/dist -e /test/e2e)
-# Fuzz targets of the parsers, each for a bounded time.
-go test -run "^$" -fuzz "^FuzzCheck$" -fuzztime 10s ./pkg/reason
-go test -run "^$" -fuzz "^FuzzReplay$" -fuzztime 15s ./pkg/record
+# Every fuzz target (parsers, redaction) for a bounded time each: the unit
+# run above only replays their seeds and saved corpus.
+for dir in $(grep -rl --include='*_test.go' '^func Fuzz' pkg | xargs -n1 dirname | sort -u); do
+  for target in $(grep -h -o '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go | cut -d' ' -f2); do
+    go test -run '^$' -fuzz "^${target}\$" -fuzztime "${ESHELL_FUZZ_TIME:-15s}" "./$dir"
+  done
+done
 go test -count=1 -timeout 40m -parallel 8 ./test/e2e/...
 # goreleaser check, a snapshot of this machine's archive, the krew manifest
 # rendered against it and installed with krew (mk/dist.mk); the other five

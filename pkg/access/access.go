@@ -132,7 +132,6 @@ func Needed(m mode.Mode, namespace string, workload schema.GroupResource, worklo
 		perms = append(perms,
 			jobs("create"),     // the clone is a Job: the cluster ends and removes it without the client
 			jobs("delete"),     // remove it when the session ends
-			pods("delete", ""), // and its pod alongside, not waiting for the garbage collector
 			pods("create", ""), // a server-side dry run of the pod: admission speaks before the Job exists
 			pods("get", ""),
 			pods("watch", ""), // wait until the Job's pod and its lifeline run
@@ -196,9 +195,10 @@ func SessionsNeeded(namespace string) []Permission {
 
 // EndNeeded lists what `kubectl eshell end` needs in namespace to end a
 // session of mode m: a clone's Job is deleted; a debug session's lifeline
-// is ended through exec in its container.
+// is ended through exec in its container; then the session's pod is read
+// until its processes are seen to end.
 func EndNeeded(m mode.Mode, namespace string) []Permission {
-	perms := SessionsNeeded(namespace)
+	perms := append(SessionsNeeded(namespace), Permission{Verb: "get", Resource: "pods", Namespace: namespace})
 	switch m {
 	case mode.Clone:
 		perms = append(perms, Permission{Verb: "delete", Group: "batch", Resource: "jobs", Namespace: namespace})

@@ -37,7 +37,10 @@ var extras = func() []Permission {
 		// Only when NetworkPolicies select the workload (IsolationNeeded).
 		IsolationNeeded("")[0], IsolationNeeded("")[1],
 		// Only with env overrides (EnvNeeded).
-		EnvNeeded("")[0])
+		EnvNeeded("")[0],
+		// Optional: deleting a clone's pod beside its Job, which the
+		// garbage collector does anyway, and gc of pre-Job clone pods.
+		Permission{Verb: "delete", Resource: "pods"})
 	return append(ps, Permission{Verb: "create", Group: "events.k8s.io", Resource: "events"})
 }()
 

@@ -21,6 +21,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
@@ -121,12 +122,17 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 		argv = shell.Detect()
 	}
 	if in.User != user && d.Progress != nil {
-		fmt.Fprintf(d.Progress, "Attaching to %s's %s session %s (--all-users); the audit Events record that you did\n", in.User, in.Mode, in.ID)
+		// Only what is true: with --no-audit nothing records it.
+		record := "the audit Events record that you did"
+		if d.Audit == nil {
+			record = "--no-audit: no Event records that you did"
+		}
+		fmt.Fprintf(d.Progress, "Attaching to %s's %s session %s (--all-users); %s\n", escape.Line(in.User), in.Mode, escape.Line(in.ID), record)
 	}
 	if d.Audit != nil {
 		end := d.Audit(ctx, audit.Session{
 			ID: in.ID, Attach: session.NewID(), User: user, Owner: in.User, Mode: in.Mode, Namespace: in.Namespace,
-			Command: req.Command, RecordCommand: req.RecordCommand, Workload: regarding(ctx, r, in.Namespace, in.Workload),
+			Command: req.Command, RecordCommand: req.RecordCommand, Workload: Regarding(ctx, r, in.Namespace, in.Workload),
 			Pod: in.Pod, Container: in.Container, Started: time.Now(), Reason: req.Reason, Recorded: req.Recorded,
 		})
 		defer func() { end(err) }()
@@ -145,15 +151,25 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 // security boundary (whoever may exec into the pod can enter it with
 // kubectl), which is why a flag is enough, and the audit Events name both.
 func Allowed(in sessions.Info, user string, allUsers bool) error {
+	return allowed(in, user, allUsers, "attach")
+}
+
+// AllowedEnd is Allowed for `end`: ending another user's session loses
+// their work, so it is refused the same way.
+func AllowedEnd(in sessions.Info, user string, allUsers bool) error {
+	return allowed(in, user, allUsers, "end it")
+}
+
+func allowed(in sessions.Info, user string, allUsers bool, verb string) error {
 	switch {
 	case allUsers, in.User == user && user != access.Unknown:
 		return nil
 	case user == access.Unknown:
 		return fmt.Errorf("the API server does not say who you are, so eshell cannot tell whether session %s (started by %s) is yours; "+
-			"pass --all-users to attach anyway", in.ID, in.User)
+			"pass --all-users to %s anyway", escape.Line(in.ID), escape.Line(in.User), verb)
 	}
 	return fmt.Errorf("session %s is %s's, not yours: its shell history, environment and files are theirs; "+
-		"attach only when they asked you to, with --all-users (the audit Events record that you did)", in.ID, in.User)
+		"%s only when they asked you to, with --all-users (unless --no-audit, the audit Events record that you did)", escape.Line(in.ID), escape.Line(in.User), verb)
 }
 
 // Usable says why the session's container cannot take a shell, or nil
@@ -201,14 +217,14 @@ func ephemeral(pod *corev1.Pod, name string) *corev1.EphemeralContainer {
 	return nil
 }
 
-// regarding is what the attach's Events are about: the workload the
+// Regarding is what the attach's Events are about: the workload the
 // session was opened next to (workload is kind/name, as sessions lists
 // it), or its controller when that is a kind eshell knows (a debug
 // session's pod is listed by its ReplicaSet; its Deployment is what people
 // describe). The object is read for its UID, without which `kubectl
 // describe` does not show the Events; when it cannot be read they still
 // name it, and an unreadable name leaves them on the pod.
-func regarding(ctx context.Context, r session.Remote, ns, workload string) corev1.ObjectReference {
+func Regarding(ctx context.Context, r session.Remote, ns, workload string) corev1.ObjectReference {
 	ref, err := target.ParseRef(workload)
 	if err != nil || ref.Kind == "" {
 		return corev1.ObjectReference{}

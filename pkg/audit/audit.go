@@ -39,10 +39,12 @@ import (
 // Event reasons and actions; consumers filter on the reasons, so they are a
 // contract like the names in package meta.
 const (
-	ReasonStarted = "EshellSessionStarted"
-	ReasonEnded   = "EshellSessionEnded"
-	ActionStart   = "Start"
-	ActionEnd     = "End"
+	ReasonStarted    = "EshellSessionStarted"
+	ReasonEnded      = "EshellSessionEnded"
+	ReasonTerminated = "EshellSessionTerminated"
+	ActionStart      = "Start"
+	ActionEnd        = "End"
+	ActionTerminate  = "Terminate"
 
 	// ReportingController names eshell as the reporter. The API server
 	// requires a qualified name here.
@@ -179,13 +181,22 @@ func (r *Recorder) Begin(ctx context.Context, s Session) (end func(error)) {
 		} else if err != nil {
 			code = 1
 		}
-		r.End(ctx, s, code, err)
+		class := Class(ctx, err)
+		if class == "" && ctx.Err() != nil {
+			// Ctrl+C or --max-duration ended the stream, which may then
+			// return no error (or the killed process's exit code): the
+			// session was still cut short, and the record says so.
+			class = Class(ctx, ctx.Err())
+		}
+		r.End(ctx, s, code, class)
 	}
 }
 
-// End records that session s has ended with exitCode, and err if the session
-// failed; a failed session is reported as a Warning Event.
-func (r *Recorder) End(ctx context.Context, s Session, exitCode int, err error) {
+// End records that session s has ended with exitCode, and class (see
+// Class) if the session failed; a failed session is reported as a Warning
+// Event. The class is all of a failure the Event holds: never the error's
+// text, which may carry the user's command.
+func (r *Recorder) End(ctx context.Context, s Session, exitCode int, class string) {
 	// The session's context is often cancelled by now (Ctrl-C, --max-duration),
 	// and the end of a session is the record an auditor needs most.
 	ctx = context.WithoutCancel(ctx)
@@ -199,11 +210,30 @@ func (r *Recorder) End(ctx context.Context, s Session, exitCode int, err error) 
 	}
 	note += fmt.Sprintf(" with exit code %d", exitCode)
 	eventType := corev1.EventTypeNormal
-	if err != nil {
+	if class != "" {
 		eventType = corev1.EventTypeWarning
-		note += ": " + err.Error()
+		note += ": " + class
 	}
 	r.record(ctx, s, ReasonEnded, ActionEnd, eventType, s.suffix("end"), note)
+}
+
+// Terminated records that s.User ended the session s.ID of s.Owner with
+// `kubectl eshell end`, and whether its processes were seen to end
+// (confirmed) or only asked to. The Event names both users.
+func (r *Recorder) Terminated(ctx context.Context, s Session, confirmed bool) {
+	whose := "their own"
+	if s.Owner != "" && s.Owner != s.User {
+		whose = displayUser(s.Owner) + "'s"
+	}
+	note := fmt.Sprintf("%s ended %s %s session %s%s", displayUser(s.User), whose, s.Mode, s.ID, where(s))
+	eventType := corev1.EventTypeNormal
+	if !confirmed {
+		eventType = corev1.EventTypeWarning
+		note += "; its processes were not yet seen to end"
+	}
+	// Each end gets its own Event: a second `end` of the same session (the
+	// first one unconfirmed) is recorded too.
+	r.record(context.WithoutCancel(ctx), s, ReasonTerminated, ActionTerminate, eventType, "terminate-"+session.NewID(), note)
 }
 
 func (r *Recorder) record(ctx context.Context, s Session, reason, action, eventType, suffix, note string) {

@@ -120,7 +120,7 @@ func TestAttachEvents(t *testing.T) {
 			s := testSession()
 			s.Attach, s.Owner = "q3m9z", tc.owner
 			newRecorder(c, &warn, started).Start(context.Background(), s)
-			newRecorder(c, &warn, ended).End(context.Background(), s, 3, nil)
+			newRecorder(c, &warn, ended).End(context.Background(), s, 3, "")
 			// The session's own Events keep their names.
 			newRecorder(c, &warn, started).Start(context.Background(), testSession())
 			start, end := getEvent(t, c, "web.x7k2p-attach-q3m9z-start"), getEvent(t, c, "web.x7k2p-attach-q3m9z-end")
@@ -141,7 +141,7 @@ func TestAttachEvents(t *testing.T) {
 func TestEndEvent(t *testing.T) {
 	c := fake.NewClientset()
 	var warn bytes.Buffer
-	newRecorder(c, &warn, ended).End(context.Background(), testSession(), 0, nil)
+	newRecorder(c, &warn, ended).End(context.Background(), testSession(), 0, "")
 
 	ev := getEvent(t, c, "web.x7k2p-end")
 	if ev.Reason != "EshellSessionEnded" || ev.Action != "End" || ev.Type != corev1.EventTypeNormal {
@@ -174,13 +174,13 @@ func TestEndWithErrorIsWarning(t *testing.T) {
 	var warn bytes.Buffer
 	s := testSession()
 	s.Mode = "exec"
-	newRecorder(c, &warn, ended).End(context.Background(), s, 137, errors.New("container was OOM killed"))
+	newRecorder(c, &warn, ended).End(context.Background(), s, 137, ClassConnection)
 
 	ev := getEvent(t, c, "web.x7k2p-end")
 	if ev.Type != corev1.EventTypeWarning {
 		t.Errorf("type = %q, want Warning", ev.Type)
 	}
-	if !strings.Contains(ev.Note, "an exec session") || !strings.HasSuffix(ev.Note, "with exit code 137: container was OOM killed") {
+	if !strings.Contains(ev.Note, "an exec session") || !strings.HasSuffix(ev.Note, "with exit code 137: "+ClassConnection) {
 		t.Errorf("note = %q, want the mode, exit code and error", ev.Note)
 	}
 }
@@ -230,7 +230,7 @@ func TestEndRecordsAfterCancel(t *testing.T) {
 	cancel() // Ctrl-C ended the session
 
 	r := NewRecorder(c, &bytes.Buffer{})
-	r.End(ctx, testSession(), 130, context.Canceled)
+	r.End(ctx, testSession(), 130, ClassInterrupted)
 	if len(seen) != 1 {
 		t.Fatalf("made %d writes, want 1", len(seen))
 	}
@@ -252,7 +252,7 @@ func TestForbiddenWarnsOnce(t *testing.T) {
 	var warn bytes.Buffer
 	r := newRecorder(c, &warn, ended)
 	r.Start(context.Background(), testSession())
-	r.End(context.Background(), testSession(), 0, nil)
+	r.End(context.Background(), testSession(), 0, "")
 
 	out := warn.String()
 	if n := strings.Count(out, "\n"); n != 1 {
@@ -278,7 +278,7 @@ func TestOtherErrorsWarnOnceAndRetry(t *testing.T) {
 	var warn bytes.Buffer
 	r := newRecorder(c, &warn, ended)
 	r.Start(context.Background(), testSession())
-	r.End(context.Background(), testSession(), 0, nil)
+	r.End(context.Background(), testSession(), 0, "")
 	if n := strings.Count(warn.String(), "\n"); n != 1 || !strings.HasPrefix(warn.String(), "warning: cannot record audit events (") {
 		t.Errorf("warning output = %q, want one warning line", warn.String())
 	}
@@ -406,7 +406,7 @@ func TestReasonInStartEvent(t *testing.T) {
 	s.Recorded = true
 	r := newRecorder(c, nil, started)
 	r.Start(context.Background(), s)
-	r.End(context.Background(), s, 0, nil)
+	r.End(context.Background(), s, 0, "")
 	ev := getEvent(t, c, "web.x7k2p-start")
 	if want := `container web, recorded by the client, reason: "INC-42 \"cache\" misses"`; !strings.HasSuffix(ev.Note, want) {
 		t.Errorf("note %q does not end with %q", ev.Note, want)
@@ -417,5 +417,28 @@ func TestReasonInStartEvent(t *testing.T) {
 	end := getEvent(t, c, "web.x7k2p-end")
 	if _, ok := end.Annotations[meta.ReasonAnnotation]; ok || strings.Contains(end.Note, "reason") {
 		t.Errorf("end Event repeats the reason: %q %v", end.Note, end.Annotations)
+	}
+}
+
+// The Event of `end` names who ended whose session, and says when its
+// processes were not seen to end.
+func TestTerminated(t *testing.T) {
+	c := fake.NewClientset()
+	s := testSession()
+	s.User, s.Owner = "bob", "alice@example.com"
+	r := newRecorder(c, &bytes.Buffer{}, ended)
+	r.Terminated(context.Background(), s, true)
+	r.Terminated(context.Background(), s, false)
+	list, err := c.EventsV1().Events("shop").List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(list.Items) != 2 {
+		t.Fatalf("events %v, %v", list, err)
+	}
+	for _, ev := range list.Items {
+		if ev.Reason != ReasonTerminated || !strings.HasPrefix(ev.Note, "bob ended alice@example.com's clone session x7k2p") || ev.Regarding.Name != "web" {
+			t.Errorf("event %s: %s %q regarding %v", ev.Name, ev.Reason, ev.Note, ev.Regarding)
+		}
+		if (ev.Type == corev1.EventTypeWarning) != strings.Contains(ev.Note, "not yet seen to end") {
+			t.Errorf("event %s: type %s with note %q", ev.Name, ev.Type, ev.Note)
+		}
 	}
 }

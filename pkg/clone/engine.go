@@ -41,7 +41,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	// read it there. It travels in the exec request.
 	opts := Options{
 		Container: p.Container, Command: shell.Lifeline(p.Limits.PodRunningTimeout, p.Limits.MaxDuration, p.Clone.Keep), Stdin: true,
-		KeepInitContainers: p.Clone.KeepInitContainers, NoSidecars: p.Clone.NoSidecars, WithPVC: p.Clone.WithPVC,
+		KeepInitContainers: p.Clone.KeepInitContainers, NoSidecars: p.Clone.NoSidecars, WithPVC: p.Clone.WithPVC, KeepPriority: p.Clone.KeepPriority,
 		MaxDuration: p.Limits.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: display, Reason: p.Reason, Now: time.Now(),
 		NameSuffix: p.SessionID, // the Job's name carries its session
 		Overrides:  Overrides{Images: p.Clone.SetImage, Requests: p.Clone.Requests, Limits: p.Clone.Limits},

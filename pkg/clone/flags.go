@@ -12,6 +12,7 @@ func AddFlags(fs *pflag.FlagSet, s *plan.CloneSettings) {
 	fs.BoolVar(&s.Keep, "keep", false, "clone: leave the pod running at the end and print how to reconnect and remove it")
 	fs.BoolVar(&s.KeepInitContainers, "keep-init-containers", false, "clone: run the workload's init containers too (they may run migrations)")
 	fs.BoolVar(&s.NoSidecars, "no-sidecars", false, "clone: drop native sidecars (kept by default, e.g. a database proxy)")
+	fs.BoolVar(&s.KeepPriority, "keep-priority", false, "clone: keep the workload's priorityClassName (dropped by default, so that a clone never preempts the workload's pods); for a namespace whose quota requires it")
 	fs.BoolVar(&s.WithPVC, "with-pvc", false, "clone: mount the workload's PersistentVolumeClaims read-only where the access mode allows")
 	fs.BoolVar(&s.NoNetworkPolicies, "no-network-policies", false, "clone: do not copy the NetworkPolicies that select the workload's pods to the clone (it is then less isolated; a warning says which)")
 	fs.Var(plan.ImagesFlag{List: &s.SetImage}, "set-image", "clone: run the session's container (or CONTAINER: a sidecar, a kept init container) with IMAGE instead of the template's; repeatable")

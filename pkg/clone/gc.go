@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/pager"
 
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -212,7 +213,7 @@ func Clean(ctx context.Context, c kubernetes.Interface, s Sweep, out, errOut io.
 	n := 0
 	err := Collect(ctx, c, s, func(l Leftover) {
 		n++
-		fmt.Fprintf(out, "%s %s %s/%s (%s)\n", verb, l.Kind, l.Namespace, l.Name, l.Reason)
+		fmt.Fprintf(out, "%s %s %s/%s (%s)\n", verb, l.Kind, l.Namespace, escape.Line(l.Name), escape.Line(l.Reason))
 	})
 	if err == nil && n == 0 {
 		fmt.Fprintln(errOut, "no finished or expired clones found")

@@ -39,6 +39,7 @@ type Options struct {
 	KeepInitContainers bool          // keep regular init containers (dropped by default: they may run migrations)
 	NoSidecars         bool          // drop native sidecars (init containers with restartPolicy Always; kept by default)
 	WithPVC            bool          // mount PVC volumes read-only where the access mode allows
+	KeepPriority       bool          // keep the template's priorityClassName (dropped by default: see GeneratePod)
 	MaxDuration        time.Duration // becomes activeDeadlineSeconds; must be > 0
 	SessionID          string        // goes to meta.SessionLabel
 	User               string        // the requesting user, to meta.UserAnnotation
@@ -138,11 +139,15 @@ func GeneratePod(src Source, o Options) (*corev1.Pod, []string, error) {
 			ShareProcessNamespace: spec.ShareProcessNamespace,
 			OS:                    spec.OS,
 
-			NodeSelector:      spec.NodeSelector,
-			Affinity:          withoutSelfTerms(spec.Affinity, tmpl.Labels, src.Namespace),
-			Tolerations:       spec.Tolerations,
-			RuntimeClassName:  spec.RuntimeClassName,
-			PriorityClassName: spec.PriorityClassName,
+			NodeSelector:     spec.NodeSelector,
+			Affinity:         withoutSelfTerms(spec.Affinity, tmpl.Labels, src.Namespace),
+			Tolerations:      spec.Tolerations,
+			RuntimeClassName: spec.RuntimeClassName,
+			// Dropped unless asked for: with the workload's priority class a
+			// debugging clone on a full cluster may preempt the very pods
+			// it is there to help. Some quotas admit only pods of a given
+			// class, hence --keep-priority.
+			PriorityClassName: keptIf(o.KeepPriority, spec.PriorityClassName),
 			Resources:         spec.Resources,
 
 			DNSPolicy:          spec.DNSPolicy,
@@ -349,4 +354,25 @@ func keptContainers(spec *corev1.PodSpec) []*corev1.Container {
 		out = append(out, &spec.Containers[i])
 	}
 	return out
+}
+
+// keptIf is v when keep, else the zero value.
+func keptIf[T any](keep bool, v T) T {
+	if keep {
+		return v
+	}
+	var zero T
+	return zero
+}
+
+// priorityHint adds to a refusal that speaks of priority (a quota or
+// policy that admits only pods of a priority class) that the clone left
+// the workload's class out on purpose, and the flag that keeps it. A
+// refusal of a clone that kept it reads the same words; the hint then
+// says what the flag already did, which is still true.
+func priorityHint(err error) error {
+	if err == nil || !strings.Contains(strings.ToLower(err.Error()), "priority") {
+		return err
+	}
+	return fmt.Errorf("%w; a clone runs without the workload's priority class unless --keep-priority, so that it never preempts the workload's pods: pass --keep-priority where the namespace requires the class", err)
 }

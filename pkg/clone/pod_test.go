@@ -1,6 +1,7 @@
 package clone
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -232,7 +233,6 @@ spec:
   tolerations:
   - {key: dedicated, operator: Equal, value: apps, effect: NoSchedule}
   runtimeClassName: gvisor
-  priorityClassName: business-critical
   dnsPolicy: ClusterFirst
   dnsConfig:
     options:
@@ -765,10 +765,21 @@ var rules = []rule{
 		},
 	},
 	{
-		name: "keeps runtime and priority class but not the values admission derives from them",
+		name: "keeps runtime class, drops priority class and the values admission derives from them",
 		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
 			s := pod.Spec
 			eq(t, "runtimeClassName", new("gvisor"), s.RuntimeClassName)
+			eq(t, "priorityClassName", "", s.PriorityClassName)
+			if s.Priority != nil || s.PreemptionPolicy != nil || s.Overhead != nil {
+				t.Errorf("kept priority %v, preemptionPolicy %v, overhead %v", s.Priority, s.PreemptionPolicy, s.Overhead)
+			}
+		},
+	},
+	{
+		name: "keeps the priority class with --keep-priority, still not the values admission derives",
+		opts: func(o *Options) { o.KeepPriority = true },
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			s := pod.Spec
 			eq(t, "priorityClassName", "business-critical", s.PriorityClassName)
 			if s.Priority != nil || s.PreemptionPolicy != nil || s.Overhead != nil {
 				t.Errorf("kept priority %v, preemptionPolicy %v, overhead %v", s.Priority, s.PreemptionPolicy, s.Overhead)
@@ -1562,5 +1573,17 @@ func TestPodNameAlwaysValid(t *testing.T) {
 				t.Errorf("PodName(%q, %q) = %q is no DNS-1123 label: %v", workload[:n], suffix, got, errs)
 			}
 		}
+	}
+}
+
+// A refusal that speaks of priority names --keep-priority; others do not.
+func TestPriorityHint(t *testing.T) {
+	quota := errors.New(`pods "web-eshell-x" is forbidden: insufficient quota to match these scopes: [{PriorityClass In [business-critical]}]`)
+	if got := priorityHint(quota).Error(); !strings.Contains(got, "--keep-priority") || !errors.Is(priorityHint(quota), quota) {
+		t.Errorf("quota refusal: %q", got)
+	}
+	other := errors.New("exceeded quota: pods=1")
+	if got := priorityHint(other); got != other {
+		t.Errorf("unrelated refusal changed: %q", got)
 	}
 }

@@ -254,6 +254,7 @@ func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container st
 }
 
 func createError(err error) error {
+	err = priorityHint(err)
 	switch {
 	case apierrors.IsForbidden(err):
 		return fmt.Errorf("the API server refused the clone: %w; a ResourceQuota, Pod Security level or RBAC rule forbids it (nothing was created)", err)

@@ -44,6 +44,9 @@ Events name you both.`,
 					return err
 				}
 				sh, stdin, tty := o.Shell.Settle(c.Flags(), cfg, o.IOStreams)
+				if err := config.IdleTimeoutBound.Check(sh.IdleTimeout); err != nil {
+					return err
+				}
 				why, pol, pending, err := o.Shell.SettleReason(cfg, false, o.IOStreams)
 				if err != nil {
 					return err

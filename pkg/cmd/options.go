@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -30,6 +29,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
+	"github.com/sberz/kubectl-eshell/pkg/redact"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -58,7 +58,7 @@ type Options struct {
 	ahead    *access.Ahead
 	// redact hides the command's arguments in -v logs and --dry-run
 	// output; nil until the command line is parsed.
-	redact *strings.Replacer
+	redact *redact.Redactor
 }
 
 // NewOptions returns Options with kubectl's standard connection flags.

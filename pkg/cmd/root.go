@@ -13,6 +13,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/completion"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/redact"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
@@ -140,7 +141,8 @@ func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string
 		return 0 // an idle session ends like a normal exit; the reason was printed
 	}
 	if err != nil {
-		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+		// An error quotes the cluster's text (messages, annotations, names).
+		fmt.Fprintf(streams.ErrOut, "error: %s\n", escape.Terminal(err.Error()))
 		return 1
 	}
 	return 0

@@ -147,6 +147,13 @@ func Load(path string) (Config, error) {
 	if err != nil {
 		return cfg, fmt.Errorf("reading config file: %w; fix its permissions or remove it", err)
 	}
+	return Parse(path, data)
+}
+
+// Parse reads the config file data, named path in errors, on top of
+// Defaults (see Load).
+func Parse(path string, data []byte) (Config, error) {
+	cfg := Defaults()
 	docs, err := yamlfile.Documents(path, data)
 	if err != nil {
 		return cfg, err
@@ -208,20 +215,17 @@ func Load(path string) (Config, error) {
 		v, err = yamlfile.String(path, f.Value, name)
 		return f, v, err == nil, err
 	}
-	dur := func(name string, dst *time.Duration, allowZero bool) error {
-		f, v, ok, err := scalar(name)
+	dur := func(b Bound, dst *time.Duration) error {
+		f, v, ok, err := scalar(b.Field)
 		if !ok {
 			return err
 		}
 		d, err := time.ParseDuration(strings.TrimSpace(v))
 		if err != nil {
-			return yamlfile.Errorf(path, f.Value, "%s: %w; write a duration like 90s, 30m or 1h30m", name, err)
+			return yamlfile.Errorf(path, f.Value, "%s: %w; write a duration like 90s, 30m or 1h30m", b.Field, err)
 		}
-		switch {
-		case d < 0:
-			return yamlfile.Errorf(path, f.Value, "%s: %q is negative; use a positive duration", name, v)
-		case d == 0 && !allowZero:
-			return yamlfile.Errorf(path, f.Value, "%s: must be more than 0; leave it out to use the default (%v)", name, *dst)
+		if err := b.check(b.Field+":", d); err != nil {
+			return yamlfile.Errorf(path, f.Value, "%w", err)
 		}
 		*dst = d
 		return nil
@@ -248,10 +252,10 @@ func Load(path string) (Config, error) {
 		str(fieldDebugImage, &cfg.DebugImage, nil),
 		str(fieldEnvLabel, &cfg.EnvLabel, checkLabelKey),
 		str(fieldPreset, &cfg.Preset, nil),
-		dur(fieldIdleTimeout, &cfg.IdleTimeout, true),
-		dur(fieldMaxDuration, &cfg.MaxDuration, true),
+		dur(IdleTimeoutBound, &cfg.IdleTimeout),
+		dur(MaxDurationBound, &cfg.MaxDuration),
 		// Zero would mean waiting forever for a pod that may never start.
-		dur(fieldPodRunningTimeout, &cfg.PodRunningTimeout, false),
+		dur(PodRunningTimeoutBound, &cfg.PodRunningTimeout),
 		boolean(fieldRecordCommand, &cfg.RecordCommand),
 		boolean(fieldRequireReason, &cfg.RequireReason),
 		str(fieldReasonPattern, &cfg.ReasonPattern, checkPattern),

@@ -103,8 +103,10 @@ func TestLoadErrors(t *testing.T) {
 		{"bad mode", "# settings\nmode: attach\n", `2: mode: invalid mode "attach": use one of clone, debug or exec`},
 		{"bad duration", "idleTimeout: 30\n", `1: idleTimeout: time: missing unit in duration "30"; write a duration like 90s, 30m or 1h30m`},
 		{"bad unit", "maxDuration: 2 hours\n", `1: maxDuration: time: unknown unit`},
-		{"negative duration", "maxDuration: -1h\n", `1: maxDuration: "-1h" is negative`},
-		{"zero pod timeout", "podRunningTimeout: 0\n", `1: podRunningTimeout: must be more than 0; leave it out to use the default (2m0s)`},
+		{"negative duration", "maxDuration: -1h\n", `1: maxDuration: -1h0m0s is negative: use a duration from 1s to 168h0m0s, or 0 for none`},
+		{"zero pod timeout", "podRunningTimeout: 0\n", `1: podRunningTimeout: 0s is too short: use a duration from 1s to 1h0m0s`},
+		{"nanosecond idle timeout", "idleTimeout: 1ns\n", `1: idleTimeout: 1ns is too short: use a duration from 1s to 24h0m0s, or 0 for none`},
+		{"year-long clone", "maxDuration: 8760h\n", `1: maxDuration: 8760h0m0s is too long: use a duration from 1s to 168h0m0s, or 0 for none`},
 		{"duration as a list", "idleTimeout: [1m]\n", `1: idleTimeout must be a single value, found a list`},
 		{"bad label", "envLabel: not a label\n", `1: envLabel: "not a label" is not a valid label key`},
 		{"not a mapping", "- mode: exec\n", `1: expected config as a mapping of key: value, found a list`},
@@ -155,4 +157,29 @@ func TestPaths(t *testing.T) {
 	if d, p := Dir(), DefaultPath(); d != "" || p != "" {
 		t.Errorf("without XDG_CONFIG_HOME and HOME: Dir() = %q, DefaultPath() = %q; want both empty", d, p)
 	}
+}
+
+// Whatever the file holds, Parse neither panics nor accepts a duration
+// out of bounds, and a refusal is one line.
+func FuzzParse(f *testing.F) {
+	f.Add([]byte("mode: clone\nidleTimeout: 30m\nmaxDuration: 2h\npodRunningTimeout: 2m\nrecordCommand: true\n"))
+	f.Add([]byte("idleTimeout: 1ns\n"))
+	f.Add([]byte("- mode: exec\n---\nmode: [1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		cfg, err := Parse("config.yaml", data)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") || cfg != Defaults() {
+				t.Fatalf("refusal %q is not one line, or came with %+v", err, cfg)
+			}
+			return
+		}
+		for _, c := range []struct {
+			b Bound
+			d time.Duration
+		}{{IdleTimeoutBound, cfg.IdleTimeout}, {MaxDurationBound, cfg.MaxDuration}, {PodRunningTimeoutBound, cfg.PodRunningTimeout}} {
+			if err := c.b.Check(c.d); err != nil {
+				t.Fatalf("accepted %v", err)
+			}
+		}
+	})
 }

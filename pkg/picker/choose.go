@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 )
 
 // MaxListed is how many choices an error message lists before "and N more".
@@ -51,6 +53,7 @@ type Chooser struct {
 // Choose returns the index of the chosen row. A single candidate is chosen
 // without asking.
 func (c *Chooser) Choose(ch Choice) (int, error) {
+	ch = ch.escaped()
 	switch {
 	case len(ch.Rows) == 0:
 		return -1, fmt.Errorf("no %s to choose from %s", ch.What, ch.Where)
@@ -69,6 +72,21 @@ func (c *Chooser) Choose(ch Choice) (int, error) {
 		opts = append(slices.Clip(opts), ch.More)
 	}
 	return c.Prompter.Select(ch.Message, opts, ch.Default)
+}
+
+// escaped is ch as it may be shown: its rows, question and notes name the
+// cluster's objects and quote their annotations, which may hold escape
+// sequences (see package escape).
+func (ch Choice) escaped() Choice {
+	rows := make([]string, len(ch.Rows))
+	for i, r := range ch.Rows {
+		rows[i] = escape.Line(r)
+	}
+	ch.Rows, ch.Message, ch.Where, ch.More, ch.Note = rows, escape.Line(ch.Message), escape.Line(ch.Where), escape.Line(ch.More), escape.Terminal(ch.Note)
+	if auto := ch.Auto; auto != nil {
+		ch.Auto = func(i int) string { return escape.Terminal(auto(i)) }
+	}
+	return ch
 }
 
 // Confirm asks a yes/no question with def the answer to Enter. Without a

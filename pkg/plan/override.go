@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strings"
@@ -11,6 +12,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/validation"
+
+	"github.com/sberz/kubectl-eshell/pkg/config"
 )
 
 // The overrides of --mode clone change the workload's pod template for the
@@ -79,7 +82,7 @@ type EnvFlag struct {
 // Set parses one --set-env, or reads one --set-env-file.
 func (f EnvFlag) Set(s string) error {
 	if f.File {
-		b, err := os.ReadFile(s)
+		b, err := readBounded(s, config.MaxEnvFile)
 		if err != nil {
 			return fmt.Errorf("reading the variables: %w", err)
 		}
@@ -121,6 +124,24 @@ func (f EnvFlag) Type() string {
 	return "NAME=VALUE"
 }
 
+// readBounded reads the file at path, refusing one over max bytes before
+// reading it whole (a device or a mistyped path to a large file).
+func readBounded(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = f.Close() }() // read only: a close error loses nothing
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes, more than a Secret can hold; give the variables that the session needs only", path, max)
+	}
+	return b, nil
+}
+
 // setEnv adds v, or gives an earlier variable of its name v's value.
 func setEnv(list *[]EnvOverride, v EnvOverride) {
 	if i := slices.IndexFunc(*list, func(x EnvOverride) bool { return x.Name == v.Name }); i >= 0 {
@@ -135,7 +156,8 @@ func setEnv(list *[]EnvOverride, v EnvOverride) {
 func parseEnv(s string) (EnvOverride, error) {
 	name, value, ok := strings.Cut(s, "=")
 	if !ok {
-		return EnvOverride{}, fmt.Errorf("no = in %q", name)
+		// Not quoted: a value typed without its NAME= is still a value.
+		return EnvOverride{}, errors.New("no = in the variable")
 	}
 	if msgs := validation.IsEnvVarName(name); len(msgs) > 0 {
 		return EnvOverride{}, fmt.Errorf("%q is not a variable name: %s", name, strings.Join(msgs, "; "))

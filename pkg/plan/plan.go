@@ -20,6 +20,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/target"
@@ -92,6 +94,7 @@ var modeFlags = map[string][]mode.Mode{
 	"keep-init-containers": {mode.Clone},
 	"no-sidecars":          {mode.Clone},
 	"with-pvc":             {mode.Clone},
+	"keep-priority":        {mode.Clone},
 	"no-network-policies":  {mode.Clone},
 	"set-image":            {mode.Clone},
 	"set-env":              {mode.Clone},
@@ -157,6 +160,8 @@ type CloneSettings struct {
 	KeepInitContainers bool
 	NoSidecars         bool
 	WithPVC            bool
+	// KeepPriority keeps the workload's priority class (--keep-priority).
+	KeepPriority bool
 	// NoNetworkPolicies clones without copies of the NetworkPolicies that
 	// select the workload's pods.
 	NoNetworkPolicies bool
@@ -182,14 +187,8 @@ func (p Plan) Validate() error {
 	if err := p.checkFlags(); err != nil {
 		return err
 	}
-	if p.Limits.PodRunningTimeout <= 0 {
-		return errors.New("--pod-running-timeout must be positive, e.g. 2m")
-	}
-	if p.Limits.MaxDuration < 0 {
-		return fmt.Errorf("--max-duration %s is negative: use a positive duration, e.g. 2h (0 for no bound, where the mode allows one)", p.Limits.MaxDuration)
-	}
-	if p.Limits.IdleTimeout < 0 {
-		return fmt.Errorf("--idle-timeout %s is negative: use a positive duration, e.g. 30m, or 0 to disable it", p.Limits.IdleTimeout)
+	if err := p.Limits.Check(); err != nil {
+		return err
 	}
 	if p.DryRun {
 		switch p.Output {
@@ -204,9 +203,6 @@ func (p Plan) Validate() error {
 			return errors.New("clone mode needs a positive --max-duration (it bounds a forgotten clone on the server), e.g. 2h")
 		}
 	case mode.Debug:
-		if p.Limits.MaxDuration > 0 && p.Limits.MaxDuration < time.Second {
-			return fmt.Errorf("--max-duration %s is too short: the debug container is bounded in whole seconds, use 1s or more (0 for no bound)", p.Limits.MaxDuration)
-		}
 		if p.Image == "" {
 			return errors.New("no debug image: pass --image, e.g. busybox:1.37")
 		}
@@ -248,6 +244,20 @@ func (p Plan) Bound(ctx context.Context) (context.Context, context.CancelFunc, f
 	}
 }
 
+// Check refuses a duration outside its bound (config.Bound), before
+// anything is created: the same bounds as in the config file.
+func (l Limits) Check() error {
+	for _, c := range []struct {
+		b config.Bound
+		d time.Duration
+	}{{config.PodRunningTimeoutBound, l.PodRunningTimeout}, {config.MaxDurationBound, l.MaxDuration}, {config.IdleTimeoutBound, l.IdleTimeout}} {
+		if err := c.b.Check(c.d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // Streams is the local end of the session as the plan sets it up.
 func (p Plan) Streams(io genericiooptions.IOStreams) session.Streams {
 	return session.Streams{IOStreams: io, Stdin: p.Stdin, TTY: p.TTY, IdleTimeout: p.Limits.IdleTimeout, Tee: p.Tee}
@@ -274,19 +284,21 @@ type Deps struct {
 // Infof writes one progress line, unless --quiet.
 func (d Deps) Infof(format string, args ...any) {
 	if d.Progress != nil {
-		fmt.Fprintf(d.Progress, format+"\n", args...)
+		// The arguments are often the cluster's text (names, reasons,
+		// annotations): no escape sequence of theirs reaches the terminal.
+		fmt.Fprintln(d.Progress, escape.Terminal(fmt.Sprintf(format, args...)))
 	}
 }
 
 // Warnf writes one warning, even with --quiet.
 func (d Deps) Warnf(format string, args ...any) {
-	fmt.Fprintf(d.IO.ErrOut, "warning: "+format+"\n", args...)
+	fmt.Fprintln(d.IO.ErrOut, "warning: "+escape.Terminal(fmt.Sprintf(format, args...)))
 }
 
 // Printer writes objects for --dry-run=client in format (yaml, or json),
 // with r (nil: none) replacing the command's arguments: a printed object
 // may carry the command (a clone's or a debug container's).
-func Printer(out io.Writer, format string, r *strings.Replacer) func(obj any) error {
+func Printer(out io.Writer, format string, r interface{ Replace(string) string }) func(obj any) error {
 	return func(obj any) error {
 		var b []byte
 		var err error

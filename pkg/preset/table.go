@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
@@ -18,7 +19,9 @@ func WriteTable(w io.Writer, ps []*Preset) error {
 		if mode == "" {
 			mode = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Name, p.Source, mode, commandsOf(p))
+		// Presets come from workload annotations too: the cluster's text.
+		e := escape.Line
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e(p.Name), e(p.Source), e(string(mode)), e(commandsOf(p)))
 	}
 	return tw.Flush()
 }

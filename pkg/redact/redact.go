@@ -11,6 +11,7 @@ import (
 	"io"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,28 +29,120 @@ const Mark = "[redacted]"
 // every log line while hiding nothing.
 const minSecret = 4
 
-// Replacer replaces the arguments of the user's command, in every form
-// they take on the wire (as typed, URL-query-escaped in an exec request,
-// JSON-escaped in a request body, shell-quoted in a start script), with
-// "[redacted]". Arguments may hold secrets (psql postgres://app:pw@db), and
-// -v=6 and up log the URLs and bodies of requests that carry them.
-func Replacer(args []string) *strings.Replacer {
-	return strings.NewReplacer(pairs(args)...)
+// Redactor hides the arguments of the user's command, in every form they
+// take on the wire, behind "[redacted]". Arguments may hold secrets (psql
+// postgres://app:pw@db), and -v=6 and up log the URLs and bodies of the
+// requests that carry them.
+//
+// It is correct by construction rather than by ordering: every occurrence
+// of every form is found in the original text first, overlapping and
+// adjacent ones are merged, and each merged stretch becomes one mark. An
+// argument that is a prefix or a part of another ("postgres" in
+// "postgres://postgres:pw@db") therefore cannot leave the rest of the
+// longer one behind, whatever order the arguments came in.
+type Redactor struct {
+	forms []string // longest first, each at least one byte
 }
 
-// pairs are the replacements of Replacer.
-func pairs(args []string) []string {
-	var pairs []string
-	for _, base := range secretForms(args) {
-		forms := []string{base, url.QueryEscape(base), url.PathEscape(base), shell.Word(base)}
-		if b, err := json.Marshal(base); err == nil {
-			forms = append(forms, strings.Trim(string(b), `"`))
-		}
-		for _, f := range forms {
-			pairs = append(pairs, f, Mark)
+// Replacer returns the Redactor of args: those of minSecret bytes or more,
+// in every form of Forms.
+func Replacer(args []string) *Redactor {
+	return newRedactor(secretForms(args), nil)
+}
+
+// newRedactor redacts every form of secrets (see Forms) and the exact
+// strings of extra.
+func newRedactor(secrets, extra []string) *Redactor {
+	seen := map[string]bool{}
+	var forms []string
+	add := func(f string) {
+		if f != "" && !seen[f] {
+			seen[f] = true
+			forms = append(forms, f)
 		}
 	}
-	return pairs
+	for _, s := range secrets {
+		for _, f := range Forms(s) {
+			add(f)
+		}
+	}
+	for _, f := range extra {
+		add(f)
+	}
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return &Redactor{forms: forms}
+}
+
+// Forms are the ways secret appears in a log line or a printed object: as
+// typed; URL-query- and path-escaped (an exec request's URL); JSON- and
+// Go-quoted (request bodies, logged values); shell-quoted (a start
+// script); hex-encoded in either case; and base64-encoded at each of the
+// three alignments it may have inside a longer encoded body, keeping only
+// the characters that depend on the secret alone.
+func Forms(secret string) []string {
+	forms := []string{secret, url.QueryEscape(secret), url.PathEscape(secret), shell.Word(secret),
+		strings.Trim(strconv.Quote(secret), `"`), hex.EncodeToString([]byte(secret)), strings.ToUpper(hex.EncodeToString([]byte(secret)))}
+	if b, err := json.Marshal(secret); err == nil {
+		forms = append(forms, strings.Trim(string(b), `"`))
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		forms = append(forms, enc.EncodeToString([]byte(secret)))
+		for k := range 3 {
+			forms = append(forms, base64Inner(enc, secret, k))
+		}
+	}
+	return forms
+}
+
+// base64Inner is the part of the base64 encoding of secret, preceded by k
+// other bytes, that the other bytes do not touch: characters from the
+// first whose 6 bits all belong to secret to the last.
+func base64Inner(enc *base64.Encoding, secret string, k int) string {
+	full := enc.EncodeToString(append(make([]byte, k), secret...))
+	from, to := (8*k+5)/6, 8*(k+len(secret))/6
+	if to <= from {
+		return ""
+	}
+	return full[from:to]
+}
+
+// Replace returns s with every stretch that holds a form of a secret
+// replaced by Mark. A nil Redactor returns s.
+func (r *Redactor) Replace(s string) string {
+	if r == nil || len(r.forms) == 0 {
+		return s
+	}
+	var covered []bool
+	for _, f := range r.forms {
+		for from := 0; from <= len(s)-len(f); {
+			i := strings.Index(s[from:], f)
+			if i < 0 {
+				break
+			}
+			if covered == nil {
+				covered = make([]bool, len(s))
+			}
+			for k := from + i; k < from+i+len(f); k++ {
+				covered[k] = true
+			}
+			from += i + 1
+		}
+	}
+	if covered == nil {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if !covered[i] {
+			b.WriteByte(s[i])
+			continue
+		}
+		b.WriteString(Mark)
+		for i+1 < len(s) && covered[i+1] {
+			i++
+		}
+	}
+	return b.String()
 }
 
 // secretForms are the arguments worth redacting, as typed and as they
@@ -105,12 +198,12 @@ func holds(body []byte, secret string) bool {
 }
 
 // sink is klog's output at -v levels, as one line per message in
-// klog's manner, passed through a Replacer. klog hands every line to the
+// klog's manner, passed through a Redactor. klog hands every line to the
 // logger set with klog.SetLogger, client-go's request logs included.
 type sink struct {
 	mu      *sync.Mutex
 	out     io.Writer
-	r       *strings.Replacer
+	r       *Redactor
 	secrets []string // the raw forms, for bodies logged as hex dumps
 	name    string
 	values  []any
@@ -123,14 +216,16 @@ type sink struct {
 // hides some other bodies too, which costs a debug log detail, not a
 // secret.
 func Logger(out io.Writer, args, values []string) logr.Logger {
-	ps, secrets := pairs(append(slices.Clone(args), values...)), secretForms(args)
+	secrets := secretForms(append(slices.Clone(args), values...))
+	var extra []string
+	hexed := secretForms(args)
 	for _, v := range values {
 		if v != "" {
-			ps = append(ps, base64.StdEncoding.EncodeToString([]byte(v)), Mark)
-			secrets = append(secrets, v)
+			extra = append(extra, base64.StdEncoding.EncodeToString([]byte(v)))
+			hexed = append(hexed, v)
 		}
 	}
-	return logr.New(&sink{mu: &sync.Mutex{}, out: out, r: strings.NewReplacer(ps...), secrets: secrets})
+	return logr.New(&sink{mu: &sync.Mutex{}, out: out, r: newRedactor(secrets, extra), secrets: hexed})
 }
 
 // value formats one logged value; a hex dump that holds a secret is
@@ -178,12 +273,15 @@ func (s *sink) write(severity, msg string, err error, kv []any) {
 		b.WriteString(s.name + ": ")
 	}
 	b.WriteString(msg)
+	// Each value is redacted before it is quoted, and the line again
+	// after: quoting would otherwise turn a secret's JSON form inside a
+	// logged body into yet another form.
 	if err != nil {
-		fmt.Fprintf(&b, " err=%q", err.Error())
+		fmt.Fprintf(&b, " err=%q", s.r.Replace(err.Error()))
 	}
 	all := append(append([]any{}, s.values...), kv...)
 	for i := 0; i+1 < len(all); i += 2 {
-		fmt.Fprintf(&b, " %v=%q", all[i], s.value(all[i+1]))
+		fmt.Fprintf(&b, " %v=%q", all[i], s.r.Replace(s.value(all[i+1])))
 	}
 	line := strings.TrimRight(s.r.Replace(b.String()), "\n") + "\n"
 	s.mu.Lock()

@@ -9,6 +9,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/util/duration"
 	"sigs.k8s.io/yaml"
+
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 )
 
 // CheckFormat refuses an -o format Print does not know, before the
@@ -58,8 +60,10 @@ func Print(out, errOut io.Writer, list []Info, format string, now time.Time) err
 		if why == "" {
 			why = "-"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s/%s\t%s ago\t%s\t%s\n", s.ID, s.User, s.Mode, s.Namespace, s.Workload, s.podOrJob(), s.Container,
-			duration.HumanDuration(now.Sub(s.Started)), expires, why)
+		// Every cell is the cluster's text: escaped, and kept to its cell.
+		e := escape.Line
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s/%s\t%s ago\t%s\t%s\n", e(s.ID), e(s.User), s.Mode, e(s.Namespace), e(s.Workload), e(s.podOrJob()), e(s.Container),
+			duration.HumanDuration(now.Sub(s.Started)), expires, e(why))
 	}
 	return w.Flush()
 }

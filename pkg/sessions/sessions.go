@@ -16,11 +16,13 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/clone"
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
@@ -45,6 +47,9 @@ type Info struct {
 	// PodObject is the session's pod as the listing read it (nil while a
 	// clone has none), so a caller that acts on it needs no second read.
 	PodObject *corev1.Pod `json:"-"`
+	// JobUID is a clone's Job's: End deletes that Job, not another of
+	// its name.
+	JobUID types.UID `json:"-"`
 }
 
 // List returns the live sessions of user ("" is everyone's) in namespace
@@ -59,11 +64,13 @@ func List(ctx context.Context, r session.Remote, namespace, user string) ([]Info
 	if err != nil {
 		return nil, err
 	}
-	// The clone's pod, by session, for the pod column.
-	clonePod := map[string]*corev1.Pod{}
+	// The clone's pod is the pod its Job controls, by the Job's UID: labels
+	// are anyone's to copy, and a look-alike pod labelled as the session
+	// (by whoever may create pods) must not receive what the user types.
+	clonePod := map[types.UID]*corev1.Pod{}
 	for _, p := range pods {
-		if clone.IsClone(p) && p.DeletionTimestamp == nil {
-			clonePod[p.Namespace+"/"+p.Labels[meta.SessionLabel]] = p
+		if c := metav1.GetControllerOf(p); c != nil && c.Kind == "Job" && clone.IsClone(p) && p.DeletionTimestamp == nil {
+			clonePod[c.UID] = p
 		}
 	}
 	var out []Info
@@ -73,9 +80,9 @@ func List(ctx context.Context, r session.Remote, namespace, user string) ([]Info
 		}
 		id := j.Labels[meta.SessionLabel]
 		in := Info{ID: id, User: j.Annotations[meta.UserAnnotation], Mode: mode.Clone, Namespace: j.Namespace,
-			Workload: j.Annotations[meta.SourceAnnotation], Job: j.Name,
+			Workload: j.Annotations[meta.SourceAnnotation], Job: j.Name, JobUID: j.UID,
 			Container: j.Annotations[meta.DefaultContainerAnnotation], Started: j.CreationTimestamp.Time, Reason: j.Annotations[meta.ReasonAnnotation]}
-		if p := clonePod[j.Namespace+"/"+id]; p != nil {
+		if p := clonePod[j.UID]; p != nil && p.Namespace == j.Namespace {
 			in.Pod, in.PodObject = p.Name, p
 		}
 		if t, err := time.Parse(time.RFC3339, j.Annotations[meta.ExpiresAnnotation]); err == nil {
@@ -167,9 +174,9 @@ func Candidates(ctx context.Context, c kubernetes.Interface, namespace string, a
 	list, err := List(ctx, session.Remote{Client: c}, namespace, user)
 	out := make([]picker.Candidate, len(list))
 	for i, in := range list {
-		out[i] = picker.Candidate{Value: in.ID, Description: fmt.Sprintf("%s of %s", in.Mode, in.Workload)}
+		out[i] = picker.Candidate{Value: in.ID, Description: fmt.Sprintf("%s of %s", in.Mode, escape.Line(in.Workload))}
 		if allUsers {
-			out[i].Description += " by " + in.User
+			out[i].Description += " by " + escape.Line(in.User)
 		}
 	}
 	return out, err
@@ -211,18 +218,86 @@ for d in /proc/[0-9]*; do
 done
 exit 0`
 
+// Ended waits up to timeout for the processes of the session in to end,
+// after End: a clone's pod gone or all its containers terminated, a debug
+// container terminated. It reports whether they were seen to end; an error
+// is one of reading the pod.
+func Ended(ctx context.Context, r session.Remote, in Info, timeout time.Duration) (bool, error) {
+	if in.PodObject == nil {
+		// A clone without a pod yet: the Job's deletion leaves none.
+		return true, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		p, err := r.Client.CoreV1().Pods(in.Namespace).Get(ctx, in.PodObject.Name, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err), err == nil && p.UID != in.PodObject.UID:
+			return true, nil
+		case ctx.Err() != nil:
+			return false, nil
+		case err != nil:
+			return false, fmt.Errorf("reading pod %s to see the session end: %w", in.PodObject.Name, err)
+		case processesEnded(p, in):
+			return true, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, nil
+		case <-tick.C:
+		}
+	}
+}
+
+// processesEnded reports whether the session's containers in p have all
+// terminated: every container of a clone's pod, or the debug container.
+func processesEnded(p *corev1.Pod, in Info) bool {
+	statuses := p.Status.ContainerStatuses
+	if in.Mode == mode.Debug {
+		statuses = nil
+		for _, st := range p.Status.EphemeralContainerStatuses {
+			if st.Name == in.Container {
+				statuses = append(statuses, st)
+			}
+		}
+	}
+	if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed {
+		return true
+	}
+	for _, st := range statuses {
+		if st.State.Terminated == nil {
+			return false
+		}
+	}
+	return len(statuses) > 0
+}
+
 // End ends the session in: a clone's Job is deleted (the garbage
 // collector takes its pod and NetworkPolicy copies); a debug container's
 // processes are ended through exec, which ends the container.
 func End(ctx context.Context, r session.Remote, in Info) error {
 	switch in.Mode {
 	case mode.Clone:
-		err := r.Client.BatchV1().Jobs(in.Namespace).Delete(ctx, in.Job, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
+		opts := metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)}
+		if in.JobUID != "" {
+			opts.Preconditions = &metav1.Preconditions{UID: &in.JobUID}
+		}
+		err := r.Client.BatchV1().Jobs(in.Namespace).Delete(ctx, in.Job, opts)
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting clone job %s: %w; delete it with kubectl delete job %s -n %s", in.Job, err, in.Job, in.Namespace)
 		}
 		return nil
 	case mode.Debug:
+		// The debug session is its pod's UID and the container's name: a
+		// pod of the same name made since the listing is another pod.
+		if in.PodObject != nil {
+			p, err := r.Client.CoreV1().Pods(in.Namespace).Get(ctx, in.Pod, metav1.GetOptions{})
+			if apierrors.IsNotFound(err) || err == nil && p.UID != in.PodObject.UID {
+				return nil // the session's pod is gone, and the session with it
+			}
+		}
 		err := r.Exec(ctx, session.Streams{IOStreams: genericiooptions.IOStreams{Out: io.Discard, ErrOut: io.Discard}}, in.Namespace, in.Pod, in.Container, []string{"sh", "-c", endScript})
 		var ee *session.ExitError
 		if err != nil && !errors.As(err, &ee) && !apierrors.IsNotFound(err) {

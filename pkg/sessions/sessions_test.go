@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +11,8 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
@@ -23,7 +26,7 @@ func TestList(t *testing.T) {
 		return map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: id}
 	}
 	cloneJob := func(id, user string, finished bool) *batchv1.Job {
-		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-" + id, Namespace: "shop", Labels: labels(id), CreationTimestamp: started,
+		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-" + id, Namespace: "shop", Labels: labels(id), CreationTimestamp: started, UID: types.UID("uid-" + id),
 			Annotations: map[string]string{meta.UserAnnotation: user, meta.SourceAnnotation: "deployment/web",
 				meta.DefaultContainerAnnotation: "web", meta.ExpiresAnnotation: "2026-01-02T05:04:05Z", meta.ReasonAnnotation: "OPS-" + id}}}
 		if finished {
@@ -31,7 +34,14 @@ func TestList(t *testing.T) {
 		}
 		return j
 	}
-	clonePod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-aaaaa-xyz12", Namespace: "shop", Labels: labels("aaaaa")}}
+	clonePod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-aaaaa-xyz12", Namespace: "shop", Labels: labels("aaaaa"),
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", Name: "web-eshell-aaaaa", UID: "uid-aaaaa", Controller: new(true)}}}}
+	// Look-alikes labelled as session aaaaa, listed after the real pod:
+	// one without an owner, one controlled by a Job of that name but
+	// another UID. Neither is the session's pod.
+	decoy := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "zz-decoy", Namespace: "shop", Labels: labels("aaaaa")}}
+	forged := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "zz-forged", Namespace: "shop", Labels: labels("aaaaa"),
+		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", Name: "web-eshell-aaaaa", UID: "uid-other", Controller: new(true)}}}}
 	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{StartedAt: metav1.NewTime(started.Add(time.Minute))}}
 	debugged := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop",
@@ -47,7 +57,7 @@ func TestList(t *testing.T) {
 			{Name: "debugger-x", State: running},
 		}},
 	}
-	c := fake.NewClientset(cloneJob("aaaaa", "alice", false), cloneJob("ddddd", "alice", true), cloneJob("eeeee", "bob", false), clonePod, debugged)
+	c := fake.NewClientset(cloneJob("aaaaa", "alice", false), cloneJob("ddddd", "alice", true), cloneJob("eeeee", "bob", false), clonePod, decoy, forged, debugged)
 	got, err := List(context.Background(), session.Remote{Client: c}, "shop", "alice")
 	if err != nil {
 		t.Fatal(err)
@@ -126,5 +136,53 @@ func TestPrintReason(t *testing.T) {
 	}
 	if n := strings.Count(out.String(), `"reason"`); n != 1 || !strings.Contains(out.String(), `"reason": "OPS-1 cache"`) {
 		t.Errorf("json:\n%s", out.String())
+	}
+}
+
+// A user name or workload annotation with escape sequences is printed
+// escaped, each in its own cell.
+func TestPrintEscapesClusterText(t *testing.T) {
+	var out bytes.Buffer
+	list := []Info{{ID: "x7k2p", User: "mallory\x1b]52;c;aGk=\x07", Mode: mode.Clone, Namespace: "shop",
+		Workload: "deployment/web\n\x1b[1Afake row", Job: "eshell-x7k2p", Container: "web", Started: time.Unix(0, 0)}}
+	if err := Print(&out, io.Discard, list, "", time.Unix(60, 0)); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if strings.ContainsAny(got, "\x1b\x07") || strings.Count(got, "\n") != 2 || !strings.Contains(got, `mallory^[]52;c;aGk=\x07`) {
+		t.Errorf("printed:\n%q", got)
+	}
+}
+
+// Ended says true only once the session's processes are seen to end: the
+// pod gone or replaced (another UID), or its containers terminated.
+func TestEnded(t *testing.T) {
+	pod := func(uid string, terminated bool) *corev1.Pod {
+		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-aaaaa-x", Namespace: "shop", UID: types.UID(uid)},
+			Status: corev1.PodStatus{Phase: corev1.PodRunning, ContainerStatuses: []corev1.ContainerStatus{{Name: "web"}}}}
+		if terminated {
+			p.Status.ContainerStatuses[0].State.Terminated = &corev1.ContainerStateTerminated{ExitCode: 137}
+		} else {
+			p.Status.ContainerStatuses[0].State.Running = &corev1.ContainerStateRunning{}
+		}
+		return p
+	}
+	listed := pod("uid-1", false)
+	in := Info{ID: "aaaaa", Mode: mode.Clone, Namespace: "shop", Pod: listed.Name, PodObject: listed}
+	for _, tc := range []struct {
+		name    string
+		objects []runtime.Object
+		want    bool
+	}{
+		{"gone", nil, true},
+		{"replaced", []runtime.Object{pod("uid-2", false)}, true},
+		{"terminated", []runtime.Object{pod("uid-1", true)}, true},
+		{"still running", []runtime.Object{pod("uid-1", false)}, false},
+	} {
+		c := fake.NewClientset(tc.objects...)
+		got, err := Ended(context.Background(), session.Remote{Client: c}, in, 700*time.Millisecond)
+		if err != nil || got != tc.want {
+			t.Errorf("%s: Ended = %v, %v; want %v", tc.name, got, err, tc.want)
+		}
 	}
 }

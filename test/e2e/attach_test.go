@@ -141,9 +141,33 @@ func TestAttachOtherUsersSession(t *testing.T) {
 	if !found {
 		t.Errorf("no event says dev attached to the other user's session: %+v", evs.Items)
 	}
-	if r := f.Eshell("", "end", id); r.Code != 0 {
-		t.Errorf("end %s: %+v", id, r)
+	// With --no-audit the note says nothing records it, and nothing does.
+	r = f.Eshell("", "attach", "--all-users", "--no-audit", id, "--", "echo", "entered")
+	if r.Code != 0 || !strings.Contains(r.Stderr, "--no-audit: no Event records that you did") || strings.Contains(r.Stderr, "the audit Events record") {
+		t.Errorf("attach --all-users --no-audit: %+v", r)
 	}
+	if again, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id}); err != nil || len(again.Items) != len(evs.Items) {
+		t.Errorf("attach --no-audit recorded Events: %d before, %d after (%v)", len(evs.Items), len(again.Items), err)
+	}
+
+	// Ending it is refused the same way; --all-users ends it, waits for its
+	// processes, and an Event names both users.
+	if r := f.Eshell("", "end", id); r.Code != 1 || !strings.Contains(r.Stderr, "'s, not yours") || !strings.Contains(r.Stderr, "--all-users") {
+		t.Errorf("end of another user's session without --all-users: %+v", r)
+	}
+	if r := f.Eshell("", "end", "--all-users", id); r.Code != 0 || !strings.Contains(r.Stdout, "its processes have ended") {
+		t.Errorf("end --all-users %s: %+v", id, r)
+	}
+	f.Eventually("the Event of the end", 20*time.Second, func() bool {
+		evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id})
+		for _, e := range evs.Items {
+			if err == nil && e.Reason == audit.ReasonTerminated && regexp.MustCompile(`^dev ended \S+'s clone session `+id).MatchString(e.Note) &&
+				e.Regarding.Kind == "Deployment" && e.Regarding.Name == "web" {
+				return true
+			}
+		}
+		return false
+	})
 	expectNoClones(f)
 }
 
