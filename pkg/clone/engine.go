@@ -40,7 +40,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	// The command is not part of the pod: anyone who may read pods would
 	// read it there. It travels in the exec request.
 	opts := Options{
-		Container: p.Container, Command: shell.Lifeline(p.Limits.PodRunningTimeout, p.Limits.MaxDuration, p.Clone.Keep), Stdin: true,
+		Container: p.Container, Command: shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, p.Clone.Keep), Stdin: true,
 		KeepInitContainers: p.Clone.KeepInitContainers, NoSidecars: p.Clone.NoSidecars, WithPVC: p.Clone.WithPVC,
 		MaxDuration: p.Limits.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: display, Now: time.Now(),
 		NameSuffix: p.SessionID, // the Job's name carries its session
@@ -94,7 +94,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		return err
 	}
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
-		StartTimeout: p.Limits.PodRunningTimeout, Prepare: prepare, Image: sessionImage(p)}
+		StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Prepare: prepare, Image: sessionImage(p)}
 	if d.Progress != nil {
 		s.Progress = d.Progress
 		s.Spinner = session.IsTerminal(d.Progress)

@@ -39,6 +39,8 @@ type Session struct {
 	Keep bool
 	// StartTimeout bounds the wait for the container to run.
 	StartTimeout time.Duration
+	// Heartbeat is the lifeline's silence bound (--heartbeat-timeout).
+	Heartbeat time.Duration
 	// Spinner animates the wait on Progress; set it when Progress is a terminal.
 	Spinner bool
 	// Prepare, when set, creates what must exist before the clone's pod
@@ -93,21 +95,23 @@ func (s *Session) spin(pod string, state func() string, stop <-chan struct{}) {
 }
 
 // Run creates job, whose pod's container runs a shell.Lifeline, and runs
-// the session in container. The Job is deleted before Run returns unless
-// Keep is set, whether the session ended normally, with an error, by a
-// signal (ctx cancelled) or a lost connection.
+// the session in container. The Job is deleted before Run returns, whether
+// the session ended normally, with an error, by a signal (ctx cancelled)
+// or a lost connection; with Keep, a clone that reached its shell stays,
+// and one that failed before it is removed as without Keep.
 func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (err error) {
 	ns, name := job.Namespace, job.Name
 	// The name was chosen before the request, so the removal can be
 	// registered before it: a create whose response was lost (a timeout,
 	// a dropped connection) still made a Job that must go.
 	sent := false
-	pod := "" // the Job's pod, once known
+	pod := ""        // the Job's pod, once known
+	reached := false // the clone reached its shell: --keep keeps it
 	defer func() {
 		if !sent {
 			return
 		}
-		if s.Keep {
+		if reached {
 			id := job.Labels[meta.SessionLabel]
 			s.say("Keeping clone job %s (--keep) until its --max-duration ends. Open another shell: kubectl eshell attach %s -n %s; remove it: kubectl eshell end %s -n %s (or kubectl delete job %s -n %s)",
 				name, id, ns, id, ns, name, ns)
@@ -155,11 +159,19 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 	if err != nil {
 		return s.startError(err, container)
 	}
-	life, err := s.Remote.HoldLifeline(ctx, ns, running.Name, container, s.StartTimeout)
+	life, err := s.Remote.HoldLifeline(ctx, ns, running.Name, container, s.StartTimeout, s.Heartbeat)
 	if err != nil {
 		return err
 	}
 	defer life.Release()
+	if s.Keep {
+		// The clone reached its shell: only now does its lifeline stop
+		// watching this client, so a failed start keeps nothing.
+		if err := life.Keep(); err != nil {
+			return fmt.Errorf("telling the clone's lifeline to keep it (--keep): %w; the clone ends on the server by itself", err)
+		}
+		reached = true
+	}
 	return s.exec(ctx, ns, running.Name, container)
 }
 

@@ -36,6 +36,9 @@ type Config struct {
 	MaxDuration time.Duration
 	// PodRunningTimeout bounds the wait for a clone pod to start running.
 	PodRunningTimeout time.Duration
+	// HeartbeatTimeout ends a clone or debug session on the server once
+	// its client sent no heartbeat for this long.
+	HeartbeatTimeout time.Duration
 	// RecordCommand writes the whole command line, arguments included,
 	// into the clone's annotations and the audit Events; by default only
 	// the program and the number of arguments, since arguments may hold
@@ -54,6 +57,7 @@ func Defaults() Config {
 		IdleTimeout:       30 * time.Minute,
 		MaxDuration:       2 * time.Hour,
 		PodRunningTimeout: 2 * time.Minute,
+		HeartbeatTimeout:  20 * time.Second,
 	}
 }
 
@@ -104,6 +108,7 @@ const (
 	fieldMaxDuration       = "maxDuration"
 	fieldPodRunningTimeout = "podRunningTimeout"
 	fieldRecordCommand     = "recordCommand"
+	fieldHeartbeatTimeout  = "heartbeatTimeout"
 )
 
 // Load reads the config file at path on top of Defaults. A missing file (or
@@ -137,7 +142,7 @@ func Load(path string) (Config, error) {
 	}
 	fields, err := yamlfile.Fields(path, docs[0], "config",
 		fieldMode, fieldDebugImage, fieldEnvLabel, fieldPreset,
-		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout, fieldRecordCommand)
+		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout, fieldRecordCommand, fieldHeartbeatTimeout)
 	if err != nil {
 		return cfg, err
 	}
@@ -217,6 +222,7 @@ func Load(path string) (Config, error) {
 		dur(fieldMaxDuration, &cfg.MaxDuration, true),
 		// Zero would mean waiting forever for a pod that may never start.
 		dur(fieldPodRunningTimeout, &cfg.PodRunningTimeout, false),
+		dur(fieldHeartbeatTimeout, &cfg.HeartbeatTimeout, false),
 		boolean(fieldRecordCommand, &cfg.RecordCommand),
 	} {
 		if err != nil {

@@ -28,6 +28,7 @@ func TestDefaults(t *testing.T) {
 		IdleTimeout:       30 * time.Minute,
 		MaxDuration:       2 * time.Hour,
 		PodRunningTimeout: 2 * time.Minute,
+		HeartbeatTimeout:  20 * time.Second,
 	}
 	if diff := cmp.Diff(want, Defaults()); diff != "" {
 		t.Errorf("Defaults() (-want +got):\n%s", diff)
@@ -58,10 +59,11 @@ envLabel: example.com/env
 idleTimeout: 1h30m
 maxDuration: 8h
 podRunningTimeout: 45s
+heartbeatTimeout: 1m
 preset: django
 `, func(c *Config) {
 			*c = Config{Mode: "debug", DebugImage: "nicolaka/netshoot:v0.13", EnvLabel: "example.com/env", Preset: "django",
-				IdleTimeout: 90 * time.Minute, MaxDuration: 8 * time.Hour, PodRunningTimeout: 45 * time.Second}
+				IdleTimeout: 90 * time.Minute, MaxDuration: 8 * time.Hour, PodRunningTimeout: 45 * time.Second, HeartbeatTimeout: time.Minute}
 		}},
 		{"some fields keep the others' defaults", "mode: exec\n", func(c *Config) { c.Mode = "exec" }},
 		{"record the command line", "recordCommand: true\n", func(c *Config) { c.RecordCommand = true }},
@@ -90,7 +92,7 @@ func TestLoadErrors(t *testing.T) {
 		want    string // after "<file>:"
 	}{
 		{"syntax", "mode: clone\nidleTimeout: [1m\n", `2: invalid YAML`},
-		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, idleTimeout, maxDuration, mode, podRunningTimeout, preset, recordCommand`},
+		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, heartbeatTimeout, idleTimeout, maxDuration, mode, podRunningTimeout, preset, recordCommand`},
 		{"bad boolean", "recordCommand: yes please\n", `1: recordCommand: "yes please" is not a boolean; write true or false`},
 		{"field twice", "mode: exec\nmode: debug\n", `2: field "mode" is set twice in config (first on line 1)`},
 		{"bad mode", "# settings\nmode: attach\n", `2: mode: invalid mode "attach": use one of clone, debug or exec`},

@@ -98,6 +98,8 @@ type Session struct {
 	Progress io.Writer
 	// StartTimeout bounds the wait for the container to run.
 	StartTimeout time.Duration
+	// Heartbeat is the lifeline's silence bound (--heartbeat-timeout).
+	Heartbeat time.Duration
 	// Profile is the profile the container was built with, and Build
 	// builds it with another: when the API server refuses the container,
 	// the advice names a profile a dry run showed it admits, never the
@@ -128,7 +130,7 @@ func (s *Session) Run(ctx context.Context, pod *corev1.Pod, ec *corev1.Ephemeral
 	if err != nil {
 		return err
 	}
-	life, err := s.Remote.HoldLifeline(ctx, pod.Namespace, running.Name, ec.Name, s.StartTimeout)
+	life, err := s.Remote.HoldLifeline(ctx, pod.Namespace, running.Name, ec.Name, s.StartTimeout, s.Heartbeat)
 	if err != nil {
 		return err
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -131,6 +132,9 @@ type Limits struct {
 	PodRunningTimeout time.Duration
 	// IdleTimeout ends a session without input and output; 0 disables it.
 	IdleTimeout time.Duration
+	// HeartbeatTimeout ends a session on the server once its client sent
+	// no heartbeat for this long (clone and debug lifelines).
+	HeartbeatTimeout time.Duration
 }
 
 // DebugSettings are the flags of --mode debug.
@@ -300,3 +304,22 @@ func Printer(out io.Writer, format string, r *strings.Replacer) func(obj any) er
 
 // ModesOf lists the modes flag applies to; nil when it applies to all.
 func ModesOf(flag string) []mode.Mode { return modeFlags[flag] }
+
+// Heartbeat is the session's heartbeat timeout: the default when none was
+// settled (a plan not made from flags).
+func (l Limits) Heartbeat() time.Duration {
+	if l.HeartbeatTimeout <= 0 {
+		return shell.DefaultHeartbeatTimeout
+	}
+	return l.HeartbeatTimeout
+}
+
+// checkHeartbeat keeps --heartbeat-timeout within the bounds a lifeline
+// works with (see shell.MinHeartbeatTimeout).
+func checkHeartbeat(d time.Duration) error {
+	if d < shell.MinHeartbeatTimeout || d > shell.MaxHeartbeatTimeout {
+		return fmt.Errorf("--heartbeat-timeout %s is out of range: use a duration from %s to %s (default %s)",
+			d, shell.MinHeartbeatTimeout, shell.MaxHeartbeatTimeout, shell.DefaultHeartbeatTimeout)
+	}
+	return nil
+}
