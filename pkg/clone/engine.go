@@ -195,7 +195,7 @@ func isolation(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[stri
 			d.Warnf("could not read the NetworkPolicies of namespace %q (%v); the clone may be less isolated than %s (--no-network-policies)", ns, err, p.Workload.Ref())
 			return nil, nil
 		}
-		return nil, fmt.Errorf("reading the NetworkPolicies of namespace %q, to give the clone the isolation of %s: %w; ask for list on networkpolicies.networking.k8s.io (deploy/rbac/eshell-clone.yaml), or pass --no-network-policies to clone without it", ns, p.Workload.Ref(), err)
+		return nil, fmt.Errorf("reading the NetworkPolicies of namespace %q, to give the clone the isolation of %s: %w; ask for list on networkpolicies.networking.k8s.io (Role eshell-clone in deploy/rbac/ in the kubectl-eshell repository), or pass --no-network-policies to clone without it", ns, p.Workload.Ref(), err)
 	}
 	selecting := Selecting(list.Items, podLabels)
 	if len(selecting) == 0 {

@@ -198,7 +198,7 @@ func (s *Session) addError(ctx context.Context, pod *corev1.Pod, err error) erro
 		return fmt.Errorf("the namespace's Pod Security admission rejected the debug container with --profile %s: %w; nothing was added; %s", s.Profile, err, advice())
 	case apierrors.IsForbidden(err) && strings.Contains(msg, "cannot patch"):
 		return fmt.Errorf("you may not add debug containers here: patch pods/ephemeralcontainers in namespace %q is forbidden (%v); "+
-			"ask your cluster admin for it (example Roles are in deploy/rbac/), or use --mode clone", pod.Namespace, err)
+			"ask your cluster admin for it (example Roles are in deploy/rbac/ in the kubectl-eshell repository), or use --mode clone", pod.Namespace, err)
 	case apierrors.IsForbidden(err), apierrors.IsInvalid(err):
 		// A ValidatingAdmissionPolicy denies as Invalid by default.
 		return fmt.Errorf("the API server refused the debug container with --profile %s: %w; nothing was added; %s", s.Profile, err, advice())
