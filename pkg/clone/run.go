@@ -15,7 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
+
+	"k8s.io/klog/v2"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
@@ -45,8 +46,8 @@ type Session struct {
 	Spinner bool
 	// Prepare, when set, creates what must exist before the clone's pod
 	// starts and is owned by its Job (the NetworkPolicy copies, the env
-	// Secret): the Job is created suspended, Prepare runs with it, then the
-	// Job is resumed.
+	// Secret): the Job's pod waits at a scheduling gate while Prepare runs,
+	// then it is released.
 	Prepare func(ctx context.Context, job *batchv1.Job) error
 	// Image is the image --set-image gave the container, for the words of
 	// its failure to start; "" is the template's.
@@ -129,10 +130,21 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 	if _, err := s.Remote.Client.CoreV1().Pods(ns).Create(ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
 		return createError(err)
 	}
+	// The start window is bounded on the server: the Job starts with a
+	// short deadline that this client renews while the clone starts, and
+	// gets the session's bound once the lifeline holds the clone. A client
+	// killed before, at any instant, leaves a Job the Job controller ends
+	// within startLease (and the TTL controller then removes).
+	job = job.DeepCopy()
+	final := job.Spec.ActiveDeadlineSeconds
+	job.Spec.ActiveDeadlineSeconds = new(ceilSeconds(startLease))
 	if s.Prepare != nil {
-		job = job.DeepCopy()
-		job.Spec.Suspend = new(true)
+		// What must exist before the pod starts (NetworkPolicy copies, the
+		// env Secret) is made while the pod waits at a scheduling gate. A
+		// suspended Job would wait too, but its deadline would not run.
+		job.Spec.Template.Spec.SchedulingGates = append(job.Spec.Template.Spec.SchedulingGates, corev1.PodSchedulingGate{Name: PrepareGate})
 	}
+	began := time.Now() // no later than the Job's startTime, from which its deadline counts
 	sent = true
 	createdJob, err := s.Remote.Client.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
 	if err != nil {
@@ -142,19 +154,23 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 		return createError(err)
 	}
 	s.say("Created clone job %s", name)
+	lease := s.renewLease(ctx, ns, name, began)
+	defer lease.stop()
 	if s.Prepare != nil {
 		if err := s.Prepare(ctx, createdJob); err != nil {
 			return err
 		}
-		if _, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"suspend":false}}`), metav1.PatchOptions{}); err != nil {
-			return fmt.Errorf("starting clone job %s after what it needs was in place: %w", name, err)
-		}
 	}
-	created, err := s.waitPod(ctx, ns, name, job.Labels[meta.SessionLabel])
+	created, err := s.waitPod(ctx, ns, name, job.Labels[meta.SessionLabel], createdJob.UID)
 	if err != nil {
 		return err
 	}
 	pod = created.Name
+	if s.Prepare != nil {
+		if created, err = s.Remote.Client.CoreV1().Pods(ns).Patch(ctx, pod, types.MergePatchType, []byte(`{"spec":{"schedulingGates":null}}`), metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("releasing clone pod %s after what it needs was in place: %w", pod, err)
+		}
+	}
 	running, err := s.waitRunning(ctx, created, container)
 	if err != nil {
 		return s.startError(err, container)
@@ -164,6 +180,12 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 		return err
 	}
 	defer life.Release()
+	// From now on the lifeline bounds the clone: the Job gets the
+	// session's own deadline back.
+	lease.stop()
+	if err := s.setDeadline(ns, name, final); err != nil {
+		return fmt.Errorf("giving clone job %s its --max-duration: %w", name, err)
+	}
 	if s.Keep {
 		// The clone reached its shell: only now does its lifeline stop
 		// watching this client, so a failed start keeps nothing.
@@ -213,33 +235,23 @@ func (s *Session) startError(err error, container string) error {
 	return err
 }
 
-// waitPod waits until the Job controller created the clone's pod.
-func (s *Session) waitPod(ctx context.Context, ns, job, id string) (*corev1.Pod, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
+// waitPod waits until the Job controller created the clone's pod: the pod
+// the Job (by UID) controls, never another that carries the session's label.
+func (s *Session) waitPod(ctx context.Context, ns, job, id string, uid types.UID) (*corev1.Pod, error) {
+	wctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
 	defer cancel()
 	sel := labels.SelectorFromSet(labels.Set{meta.SessionLabel: id}).String()
-	w, err := s.Remote.Client.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
-		return nil, fmt.Errorf("watching for the pod of clone job %s: %w", job, err)
+	p, err := podwatch.Controlled(wctx, s.Remote.Client, ns, sel, uid)
+	switch {
+	case err == nil:
+		s.say("Clone pod %s", p.Name)
+		return p, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("session interrupted: %w", context.Cause(ctx))
+	case wctx.Err() != nil:
+		return nil, fmt.Errorf("the Job controller created no pod for clone job %s within %s; see why with kubectl describe job %s -n %s", job, s.StartTimeout, job, ns)
 	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			if ctx.Err() == context.DeadlineExceeded {
-				return nil, fmt.Errorf("the Job controller created no pod for clone job %s within %s; see why with kubectl describe job %s -n %s", job, s.StartTimeout, job, ns)
-			}
-			return nil, fmt.Errorf("session interrupted: %w", context.Cause(ctx))
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return nil, fmt.Errorf("the watch for the pod of clone job %s ended; try again", job)
-			}
-			if p, isPod := ev.Object.(*corev1.Pod); isPod && (ev.Type == watch.Added || ev.Type == watch.Modified) {
-				s.say("Clone pod %s", p.Name)
-				return p, nil
-			}
-		}
-	}
+	return nil, fmt.Errorf("waiting for the pod of clone job %s: %w", job, err)
 }
 
 // waitRunning waits until container runs, showing the wait as progress
@@ -300,4 +312,87 @@ func (s *Session) remove(ns, name, pod string) error {
 	}
 	s.say("Removed clone job %s", name)
 	return nil
+}
+
+// Start window: a Job's deadline while its clone starts, and how often the
+// client renews it. A client killed in the start window leaves a Job that
+// ends within startLease; the TTL controller removes it FinishedTTL later.
+const (
+	startLease      = 30 * time.Second
+	startLeaseRenew = 10 * time.Second
+)
+
+// PrepareGate holds a clone's pod until what it needs beside it exists.
+const PrepareGate = "eshell.kubectl.io/prepare"
+
+type lease struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// stop ends the renewals and returns once none is in flight.
+func (l *lease) stop() {
+	l.cancel()
+	<-l.done
+}
+
+// renewLease moves the Job's deadline to startLease from now every
+// startLeaseRenew, counting from began, until stopped. A renewal that fails
+// (an API server restart) is tried again at the next one.
+func (s *Session) renewLease(ctx context.Context, ns, name string, began time.Time) *lease {
+	ctx, cancel := context.WithCancel(ctx)
+	l := &lease{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(startLeaseRenew)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			deadline := ceilSeconds(time.Since(began) + startLease)
+			body := fmt.Sprintf(`{"spec":{"activeDeadlineSeconds":%d}}`, deadline)
+			if _, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(body), metav1.PatchOptions{}); err != nil {
+				klog.V(2).Infof("renewing the start deadline of clone job %s: %v", name, err)
+			}
+		}
+	}()
+	return l
+}
+
+// setDeadline gives the Job its deadline for the session (nil: none), on a
+// context of its own: a session that is being interrupted still passes it.
+// It retries while the API server cannot be reached, within startLease.
+func (s *Session) setDeadline(ns, name string, seconds *int64) error {
+	body := `{"spec":{"activeDeadlineSeconds":null}}`
+	if seconds != nil {
+		body = fmt.Sprintf(`{"spec":{"activeDeadlineSeconds":%d}}`, *seconds)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startLease)
+	defer cancel()
+	return retry(ctx, func(ctx context.Context) error {
+		_, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(body), metav1.PatchOptions{})
+		return err
+	})
+}
+
+// retry calls do until it succeeds, fails with an answer of the server, or
+// ctx ends; it waits between tries with a growing backoff (0.5 s to 4 s)
+// while the API server cannot be reached.
+func retry(ctx context.Context, do func(context.Context) error) error {
+	wait := 500 * time.Millisecond
+	for {
+		err := do(ctx)
+		if err == nil || !podwatch.Unreachable(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 4*time.Second)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 
@@ -282,4 +284,90 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
+}
+
+// Controlled waits until ns holds a pod, among those selector matches,
+// whose controller is the object with UID owner, and returns it. A pod
+// that only carries the same labels (made by anyone who may create pods)
+// is never taken for it. The watch is resumed when the server ends it,
+// and retried while the API server cannot be reached, until ctx ends;
+// each new watch starts with the pods that exist, so none is missed. It
+// needs watch on pods, nothing more.
+func Controlled(ctx context.Context, c kubernetes.Interface, ns, selector string, owner types.UID) (*corev1.Pod, error) {
+	pods := c.CoreV1().Pods(ns)
+	for {
+		w, err := pods.Watch(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if !Unreachable(err) {
+				return nil, fmt.Errorf("watching pods (%s): %w", selector, err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		p, err := controlled(ctx, w, owner)
+		w.Stop()
+		if p != nil || err != nil {
+			return p, err
+		}
+	}
+}
+
+func controlled(ctx context.Context, w watch.Interface, owner types.UID) (*corev1.Pod, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return nil, nil
+			}
+			if ev.Type == watch.Error {
+				status := apierrors.FromObject(ev.Object)
+				if apierrors.IsResourceExpired(status) || apierrors.IsGone(status) {
+					return nil, nil
+				}
+				return nil, fmt.Errorf("watching pods: %w", status)
+			}
+			p, isPod := ev.Object.(*corev1.Pod)
+			if !isPod || (ev.Type != watch.Added && ev.Type != watch.Modified) {
+				continue
+			}
+			if ref := metav1.GetControllerOf(p); ref != nil && ref.UID == owner {
+				return p, nil
+			}
+		}
+	}
+}
+
+// Unreachable reports whether err is a failure to reach the API server
+// (refused, reset, timed out, no route): a restart or a short outage, after
+// which the same request may succeed, not an answer of the server.
+func Unreachable(err error) bool {
+	if err == nil {
+		return false
+	}
+	var status apierrors.APIStatus
+	if errors.As(err, &status) {
+		// The server answered; only its "try again later" answers are an
+		// outage (one that is starting or shutting down gives them).
+		return apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsTooManyRequests(err) || apierrors.IsTimeout(err)
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	s := err.Error()
+	for _, m := range []string{"connection refused", "connection reset", "broken pipe", "EOF", "no route to host", "i/o timeout", "http2: server sent GOAWAY", "TLS handshake timeout"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
 }
