@@ -118,7 +118,15 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 				name, id, ns, id, ns, name, ns)
 			return
 		}
-		if cerr := s.remove(ns, name, pod); cerr != nil && err == nil {
+		cerr := s.remove(ns, name, pod)
+		var lost *session.LostError
+		if errors.As(err, &lost) && lost.Fate == "" {
+			lost.Fate = "the clone was removed"
+			if cerr != nil {
+				lost.Fate = fmt.Sprintf("the clone ends on the server within %s (its lifeline hears no heartbeat)", s.Heartbeat)
+			}
+		}
+		if cerr != nil && err == nil {
 			err = cerr
 		}
 	}()
@@ -205,16 +213,23 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 // with its clone.
 func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, container string) error {
 	s.say("Opening a shell in clone pod %s, container %s", pod.Name, container)
-	return s.exec(ctx, pod.Namespace, pod.Name, container)
+	err := s.exec(ctx, pod.Namespace, pod.Name, container)
+	var lost *session.LostError
+	if errors.As(err, &lost) {
+		lost.Fate = "the clone lives on, as long as its own session or --keep says"
+	}
+	return err
 }
 
-// exec runs Command in the clone; exec returns its exit code itself.
+// exec runs Command in the clone; exec returns its exit code itself. A
+// stream lost on the way is a *session.LostError whose fate Run fills in
+// once it knows whether the clone was removed.
 func (s *Session) exec(ctx context.Context, ns, pod, container string) error {
 	err := s.Remote.Exec(ctx, s.Streams, ns, pod, container, s.Command)
 	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}
-	return err
+	return session.Lost(err, "the shell in clone pod "+pod, "")
 }
 
 // startError says what failed to start in the words of the flag that

@@ -222,11 +222,6 @@ func (s *Session) exec(ctx context.Context, pod *corev1.Pod, name string) error 
 	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}
-	if err != nil && !errors.Is(err, session.ErrIdle) {
-		var ee *session.ExitError
-		if !errors.As(err, &ee) {
-			return fmt.Errorf("the connection to debug container %s was lost: %w; it ends within seconds, as its lifeline did", name, err)
-		}
-	}
-	return err
+	return session.Lost(err, "the shell in debug container "+name+" of pod "+pod.Name,
+		fmt.Sprintf("the debug container ends on the server within %s, when its lifeline hears from this client no more", s.Heartbeat))
 }
