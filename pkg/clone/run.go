@@ -42,6 +42,8 @@ type Session struct {
 	StartTimeout time.Duration
 	// Heartbeat is the lifeline's silence bound (--heartbeat-timeout).
 	Heartbeat time.Duration
+	// Warn prints a warning line ("warning: ..."), even with --quiet.
+	Warn func(format string, args ...any)
 	// Spinner animates the wait on Progress; set it when Progress is a terminal.
 	Spinner bool
 	// Prepare, when set, creates what must exist before the clone's pod
@@ -55,6 +57,15 @@ type Session struct {
 
 	mu      sync.Mutex
 	spinner string // the line the spinner currently shows, to clear it
+}
+
+// warn prints a warning, even when Progress is silenced.
+func (s *Session) warn(format string, args ...any) {
+	if s.Warn != nil {
+		s.Warn(format, args...)
+		return
+	}
+	s.say("warning: "+format, args...)
 }
 
 func (s *Session) say(format string, args ...any) {
@@ -125,9 +136,12 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 			if cerr != nil {
 				lost.Fate = fmt.Sprintf("the clone ends on the server within %s (its lifeline hears no heartbeat)", s.Heartbeat)
 			}
+			return
 		}
-		if cerr != nil && err == nil {
-			err = cerr
+		if cerr != nil {
+			// The session's own outcome (the command's exit code) stands:
+			// the server finishes the cleanup by itself.
+			s.warn("%s", s.leftBehind(ns, name, cerr))
 		}
 	}()
 	// A server-side dry run of the pod first: the Job controller creates
@@ -308,25 +322,44 @@ func createError(err error) error {
 // Job through the garbage collector. It does not wait until they are gone:
 // the end of the session must not wait on the cluster's housekeeping, and
 // once the exec returned the exit code is already known. It runs on a
-// fresh context because the session's may be cancelled by a signal.
+// fresh context because the session's may be cancelled by a signal, and
+// retries while the API server cannot be reached (a restart), up to
+// session.CleanupBound or until the user presses Ctrl+C again.
 func (s *Session) remove(ns, name, pod string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := session.CleanupContext()
 	defer cancel()
 	podDone := make(chan struct{})
 	go func() {
 		defer close(podDone)
 		if pod != "" {
 			// A failure here is covered by the Job's deletion.
-			_ = s.Remote.Client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{})
+			_ = session.Retry(ctx, func(ctx context.Context) error {
+				return s.Remote.Client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{})
+			}, nil)
 		}
 	}()
-	err := s.Remote.Client.BatchV1().Jobs(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
+	err := session.Retry(ctx, func(ctx context.Context) error {
+		err := s.Remote.Client.BatchV1().Jobs(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}, func(err error) {
+		s.say("Cannot reach the API server to remove clone job %s (%v); retrying for up to %s (Ctrl+C stops)", name, err, session.CleanupBound)
+	})
 	<-podDone
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("removing clone job %s failed: %w; its lifeline still ends it when this client is gone, or remove it with: kubectl delete job %s -n %s", name, err, name, ns)
+	if err != nil {
+		return err
 	}
 	s.say("Removed clone job %s", name)
 	return nil
+}
+
+// leftBehind is the warning for a clone that could not be removed: the
+// cluster removes it by itself, and when.
+func (s *Session) leftBehind(ns, name string, err error) string {
+	return fmt.Sprintf("could not remove clone job %s (%v); the cluster removes it by itself: its lifeline ends it within %s of this client's end (--max-duration bounds it in any case), and the Job and its pod are deleted %s after; to remove it now: kubectl delete job %s -n %s",
+		name, err, s.Heartbeat, FinishedTTL, name, ns)
 }
 
 // Start window: a Job's deadline while its clone starts, and how often the
@@ -387,27 +420,8 @@ func (s *Session) setDeadline(ns, name string, seconds *int64) error {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), startLease)
 	defer cancel()
-	return retry(ctx, func(ctx context.Context) error {
+	return session.Retry(ctx, func(ctx context.Context) error {
 		_, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(body), metav1.PatchOptions{})
 		return err
-	})
-}
-
-// retry calls do until it succeeds, fails with an answer of the server, or
-// ctx ends; it waits between tries with a growing backoff (0.5 s to 4 s)
-// while the API server cannot be reached.
-func retry(ctx context.Context, do func(context.Context) error) error {
-	wait := 500 * time.Millisecond
-	for {
-		err := do(ctx)
-		if err == nil || !podwatch.Unreachable(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 4*time.Second)
-	}
+	}, nil)
 }

@@ -178,3 +178,39 @@ func TestRunPreparesWhileThePodIsGated(t *testing.T) {
 		t.Errorf("order %q, want %q", order, want)
 	}
 }
+
+// A removal that meets an API server restarting is retried until it
+// passes; one the server refuses is reported at once, for the warning
+// that names what the cluster removes by itself.
+func TestRemoveRetriesThroughAnOutage(t *testing.T) {
+	c := fake.NewClientset(testJob())
+	calls := 0
+	c.PrependReactor("delete", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+		calls++
+		if calls <= 2 {
+			return true, nil, errors.New(`Delete "https://127.0.0.1:16443/apis/batch/v1/namespaces/shop/jobs/web-eshell-x7k2p": dial tcp 127.0.0.1:16443: connect: connection refused`)
+		}
+		return false, nil, nil
+	})
+	var progress strings.Builder
+	s := &Session{Remote: session.Remote{Client: c}, Progress: &progress, Heartbeat: 20 * time.Second}
+	if err := s.remove("shop", "web-eshell-x7k2p", ""); err != nil {
+		t.Fatalf("remove = %v", err)
+	}
+	if calls != 3 || strings.Count(progress.String(), "retrying") != 1 || !strings.Contains(progress.String(), "Removed clone job") {
+		t.Errorf("%d delete calls, progress:\n%s", calls, progress.String())
+	}
+
+	c = fake.NewClientset(testJob())
+	c.PrependReactor("delete", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "batch", Resource: "jobs"}, "web-eshell-x7k2p", errors.New("no"))
+	})
+	s.Remote.Client = c
+	err := s.remove("shop", "web-eshell-x7k2p", "")
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("remove = %v, want the refusal", err)
+	}
+	if w := s.leftBehind("shop", "web-eshell-x7k2p", err); !containsAll(w, []string{"the cluster removes it by itself", "within 20s", "10s after", "kubectl delete job web-eshell-x7k2p -n shop"}) {
+		t.Errorf("warning = %q", w)
+	}
+}

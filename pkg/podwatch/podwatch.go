@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -22,6 +21,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
@@ -301,7 +301,7 @@ func Controlled(ctx context.Context, c kubernetes.Interface, ns, selector string
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
 			}
-			if !Unreachable(err) {
+			if !session.Unreachable(err) {
 				return nil, fmt.Errorf("watching pods (%s): %w", selector, err)
 			}
 			select {
@@ -344,30 +344,4 @@ func controlled(ctx context.Context, w watch.Interface, owner types.UID) (*corev
 			}
 		}
 	}
-}
-
-// Unreachable reports whether err is a failure to reach the API server
-// (refused, reset, timed out, no route): a restart or a short outage, after
-// which the same request may succeed, not an answer of the server.
-func Unreachable(err error) bool {
-	if err == nil {
-		return false
-	}
-	var status apierrors.APIStatus
-	if errors.As(err, &status) {
-		// The server answered; only its "try again later" answers are an
-		// outage (one that is starting or shutting down gives them).
-		return apierrors.IsServerTimeout(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsTooManyRequests(err) || apierrors.IsTimeout(err)
-	}
-	var netErr net.Error
-	if errors.As(err, &netErr) {
-		return true
-	}
-	s := err.Error()
-	for _, m := range []string{"connection refused", "connection reset", "broken pipe", "EOF", "no route to host", "i/o timeout", "http2: server sent GOAWAY", "TLS handshake timeout"} {
-		if strings.Contains(s, m) {
-			return true
-		}
-	}
-	return false
 }
