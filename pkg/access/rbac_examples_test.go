@@ -37,7 +37,9 @@ var extras = func() []Permission {
 		// Only when NetworkPolicies select the workload (IsolationNeeded).
 		IsolationNeeded("")[0], IsolationNeeded("")[1],
 		// Only with env overrides (EnvNeeded).
-		EnvNeeded("")[0])
+		EnvNeeded("")[0],
+		// To wait for a node an autoscaler adds (optional).
+		Permission{Verb: "list", Resource: "events"})
 	return append(ps, Permission{Verb: "create", Group: "events.k8s.io", Resource: "events"})
 }()
 

@@ -294,7 +294,7 @@ func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container st
 		go s.spin(pod.Name, func() string { return state.Load().(string) }, stop)
 	}
 	return podwatch.Wait{
-		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout,
+		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout, ScaleUpGrace: scaleUpGrace,
 		OnScheduled: func(node string) {
 			state.Store("scheduled")
 			s.say("Scheduled %s on node %s", pod.Name, node)
@@ -369,6 +369,11 @@ const (
 	startLease      = 30 * time.Second
 	startLeaseRenew = 10 * time.Second
 )
+
+// scaleUpGrace is how long an Unschedulable clone looks for a sign that an
+// autoscaler adds a node for it before it fails as Unschedulable:
+// cluster-autoscaler writes its TriggeredScaleUp Event within seconds.
+const scaleUpGrace = 5 * time.Second
 
 // PrepareGate holds a clone's pod until what it needs beside it exists.
 const PrepareGate = "eshell.kubectl.io/prepare"
