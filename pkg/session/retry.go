@@ -56,19 +56,26 @@ func CleanupContext() (context.Context, context.CancelFunc) {
 
 // Retry calls do until it succeeds, fails with an answer of the server, or
 // ctx ends, waiting between tries with a growing backoff (0.5 s to 4 s)
-// while the API server cannot be reached. onRetry, when set, is told of the
+// while the API server cannot be reached (and while one that came back
+// still refuses, see below). onRetry, when set, is told of the
 // first failed try, so the user learns why the wait is.
 func Retry(ctx context.Context, do func(context.Context) error, onRetry func(error)) error {
 	wait := 500 * time.Millisecond
+	outage := false
 	for try := 0; ; try++ {
 		// Each try gets its own bound: a request to a server that
 		// vanished mid-answer must not use up the whole wait.
 		tctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := do(tctx)
 		cancel()
-		if err == nil || !Unreachable(err) {
+		// An API server that has just started answers Forbidden for a
+		// few seconds, until its authorizer has read the RBAC rules
+		// (measured on the local cluster): after an outage, a refusal
+		// is tried again too.
+		if err == nil || !Unreachable(err) && !(outage && apierrors.IsForbidden(err)) {
 			return err
 		}
+		outage = true
 		if try == 0 && onRetry != nil {
 			onRetry(err)
 		}
