@@ -49,8 +49,7 @@ func (r Remote) HoldLifeline(ctx context.Context, ns, pod, container string, tim
 		go func() {
 			// Once the attach ended nothing reads the pipe: fail the
 			// writes instead of blocking them.
-			<-l.done
-			_ = in.CloseWithError(errLifelineEnded)
+			_ = in.CloseWithError(errors.Join(errLifelineEnded, <-l.done))
 		}()
 		go l.beat(ctx, shell.HeartbeatEvery(silence))
 		return l, nil

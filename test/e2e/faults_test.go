@@ -22,6 +22,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
@@ -366,4 +367,60 @@ func TestFaultContainerdRestart(t *testing.T) {
 	code := s.wait(f, gone)
 	t.Logf("containerd restart: the client exited %d after %.1fs (output has done-20: %v)", code, time.Since(broke).Seconds(), strings.Contains(s.output(), "done-20"))
 	goneWithin(f, broke, "containerd restart")
+}
+
+// An Unschedulable clone on a cluster that adds nodes on demand: a small
+// controller in the test acts as cluster-autoscaler (it writes the
+// TriggeredScaleUp Event on the pod, as cluster-autoscaler does, then
+// "adds" the node by giving the one node the label the clone needs),
+// with the real scheduler. The clone waits, says why, and runs.
+func TestCloneWaitsForAScaleUp(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	// A label only this test's pods need: the shared node is otherwise
+	// untouched, and the label is removed again.
+	key := "e2e.eshell.kubectl.io/scaled-" + framework.RandSuffix()
+	f.Apply(idleWeb(fmt.Sprintf(`nodeSelector: {%q: "yes"}
+containers: [{name: web, image: busybox:1.37, command: [sleep, infinity]}]`, key)))
+	unlabel := func() {
+		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:null}}}`, key)
+		if _, err := f.Client.CoreV1().Nodes().Patch(f.Ctx, framework.NodeName, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			t.Errorf("removing the node label %s: %v", key, err)
+		}
+	}
+	t.Cleanup(unlabel)
+	s := startSession(f, "deploy/web", "-i=false", "--pod-running-timeout", "2m", "--", "echo", "scaled-up")
+	var pod corev1.Pod
+	f.Eventually("the clone to be Unschedulable", 60*time.Second, func() bool {
+		for _, p := range clones(f) {
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodScheduled && c.Reason == corev1.PodReasonUnschedulable {
+					pod = p
+					return true
+				}
+			}
+		}
+		return false
+	})
+	ev := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{GenerateName: pod.Name + ".", Namespace: f.Namespace},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: f.Namespace, Name: pod.Name, UID: pod.UID},
+		Reason:         "TriggeredScaleUp", Type: corev1.EventTypeNormal, Source: corev1.EventSource{Component: "cluster-autoscaler"},
+		Message: "pod triggered scale-up: [{e2e-pool 1->2 (max: 3)}]", FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now(), Count: 1,
+	}
+	if _, err := f.Client.CoreV1().Events(f.Namespace).Create(f.Ctx, ev, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	signalled := time.Now()
+	s.await(f, "waiting for one the autoscaler adds", 30*time.Second)
+	time.Sleep(10 * time.Second) // the new node takes its time; the clone waits past the 5 s grace
+	if _, err := f.Client.CoreV1().Nodes().Patch(f.Ctx, framework.NodeName, types.MergePatchType,
+		[]byte(fmt.Sprintf(`{"metadata":{"labels":{%q:"yes"}}}`, key)), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.wait(f, 90*time.Second); code != 0 || !strings.Contains(s.output(), "scaled-up") {
+		t.Fatalf("the clone should run once the node fits: exit %d", code)
+	}
+	t.Logf("the clone ran %.1fs after the scale-up was signalled", time.Since(signalled).Seconds())
+	expectNoClones(f)
 }
