@@ -424,3 +424,60 @@ containers: [{name: web, image: busybox:1.37, command: [sleep, infinity]}]`, key
 	t.Logf("the clone ran %.1fs after the scale-up was signalled", time.Since(signalled).Seconds())
 	expectNoClones(f)
 }
+
+// clientPorts lists the local ports of pid's TCP connections.
+func clientPorts(t *testing.T, pid int) []string {
+	out, err := exec.Command("ss", "-tnpH").Output()
+	if err != nil {
+		t.Fatalf("ss: %v", err)
+	}
+	var ports []string
+	for _, l := range strings.Split(string(out), "\n") {
+		fields := strings.Fields(l)
+		if len(fields) < 6 || !strings.Contains(l, fmt.Sprintf("pid=%d,", pid)) {
+			continue
+		}
+		local := fields[3]
+		ports = append(ports, local[strings.LastIndex(local, ":")+1:])
+	}
+	return ports
+}
+
+// A client that vanishes without a goodbye (a laptop that sleeps, Wi-Fi or
+// VPN gone): frozen, and its own loopback connections dropped by iptables
+// (by their ports, so nothing else is touched; the rules are removed
+// after), the clone ends within the heartbeat bound where TCP alone took
+// about 4 minutes. Changes host-wide iptables: run alone, under flock -x.
+func TestFaultSilentDrop(t *testing.T) {
+	f := framework.New(t)
+	webApp(f, "busybox:1.37")
+	s := startSession(f, "deploy/web", "-i=false", "--", "sleep", "300")
+	runningClone(f)
+	time.Sleep(2 * time.Second)
+	ports := clientPorts(t, s.cmd.Process.Pid)
+	if len(ports) == 0 {
+		t.Fatal("the client has no TCP connections")
+	}
+	var rules [][]string
+	for _, p := range ports {
+		for _, dir := range []string{"--sport", "--dport"} {
+			rules = append(rules, []string{"OUTPUT", "-o", "lo", "-p", "tcp", dir, p, "-j", "DROP"})
+		}
+	}
+	t.Cleanup(func() {
+		for _, r := range rules {
+			if out, err := exec.Command("iptables", append([]string{"-w", "-D"}, r...)...).CombinedOutput(); err != nil {
+				t.Errorf("removing iptables rule %v: %v %s", r, err, out)
+			}
+		}
+	})
+	_ = s.cmd.Process.Signal(syscall.SIGSTOP)
+	for _, r := range rules {
+		if out, err := exec.Command("iptables", append([]string{"-w", "-I"}, r...)...).CombinedOutput(); err != nil {
+			t.Fatalf("iptables %v: %v %s", r, err, out)
+		}
+	}
+	dropped := time.Now()
+	t.Logf("dropped the client's connections from ports %v", ports)
+	goneWithin(f, dropped, "silent drop")
+}
