@@ -481,3 +481,31 @@ func TestFaultSilentDrop(t *testing.T) {
 	t.Logf("dropped the client's connections from ports %v", ports)
 	goneWithin(f, dropped, "silent drop")
 }
+
+// The kubelet restarts in the middle of a debug session: the client says
+// what was lost and that the debug container ends on the server, exits
+// 255, and the container and the exec'd shell are gone.
+func TestFaultKubeletRestartDebug(t *testing.T) {
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	s := startSession(f, "deploy/web", "--mode", "debug", "-i=false", "--", "sleep", "473")
+	f.Eventually("the debug shell to run", 60*time.Second, func() bool {
+		return strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 473")
+	})
+	broke := time.Now()
+	restart(f, "kubelet", 0)
+	code := s.wait(f, gone)
+	t.Logf("the client exited %.1fs after the kubelet was stopped", time.Since(broke).Seconds())
+	if code != 255 || !strings.Contains(s.output(), "error: lost the connection to the shell in debug container") {
+		t.Errorf("want one line about the lost shell and exit 255, got exit %d", code)
+	}
+	var name string
+	for _, ec := range d.ephemeral() {
+		name = ec.Name
+	}
+	d.expectTerminated(name, gone-time.Since(broke))
+	t.Logf("debug container %s terminated %.1fs after the kubelet was stopped", name, time.Since(broke).Seconds())
+	f.Eventually("the exec'd shell to die with its container", 10*time.Second, func() bool {
+		return !strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 473")
+	})
+}
