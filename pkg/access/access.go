@@ -131,6 +131,7 @@ func Needed(m mode.Mode, namespace string, workload schema.GroupResource, worklo
 	case mode.Clone:
 		perms = append(perms,
 			jobs("create"),     // the clone is a Job: the cluster ends and removes it without the client
+			jobs("patch"),      // renew its short deadline while it starts, then give it the session's
 			jobs("delete"),     // remove it when the session ends
 			pods("create", ""), // a server-side dry run of the pod: admission speaks before the Job exists
 			pods("get", ""),
@@ -165,22 +166,22 @@ func Needed(m mode.Mode, namespace string, workload schema.GroupResource, worklo
 
 // IsolationNeeded lists what a clone needs on top of Needed when
 // NetworkPolicies select the workload's pods: creating their copies, and
-// resuming the Job that waited suspended until they were in place.
+// releasing the pod that waited at a scheduling gate until they were in place.
 func IsolationNeeded(namespace string) []Permission {
 	return []Permission{
 		{Verb: "create", Group: "networking.k8s.io", Resource: "networkpolicies", Namespace: namespace},
-		{Verb: "patch", Group: "batch", Resource: "jobs", Namespace: namespace},
+		{Verb: "patch", Resource: "pods", Namespace: namespace},
 	}
 }
 
 // EnvNeeded lists what a clone needs on top of Needed when env overrides
 // are given (--set-env, --set-env-file): creating the session's Secret
-// that carries their values, and resuming the Job that waited suspended
-// until it was in place.
+// that carries their values, and releasing the pod that waited at a
+// scheduling gate until it was in place.
 func EnvNeeded(namespace string) []Permission {
 	return []Permission{
 		{Verb: "create", Resource: "secrets", Namespace: namespace},
-		{Verb: "patch", Group: "batch", Resource: "jobs", Namespace: namespace},
+		{Verb: "patch", Resource: "pods", Namespace: namespace},
 	}
 }
 

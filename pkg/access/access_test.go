@@ -58,8 +58,8 @@ func TestNeeded(t *testing.T) {
 		want     []Permission
 	}{
 		{"clone", deployments, []Permission{getWeb,
-			{Verb: "create", Group: "batch", Resource: "jobs", Namespace: "shop"}, {Verb: "delete", Group: "batch", Resource: "jobs", Namespace: "shop"},
-			pods("create", ""), pods("get", ""), pods("watch", ""), pods("get", "attach"), pods("create", "attach"), pods("get", "exec"), pods("create", "exec"),
+			{Verb: "create", Group: "batch", Resource: "jobs", Namespace: "shop"}, {Verb: "patch", Group: "batch", Resource: "jobs", Namespace: "shop"},
+			{Verb: "delete", Group: "batch", Resource: "jobs", Namespace: "shop"}, pods("create", ""), pods("get", ""), pods("watch", ""), pods("get", "attach"), pods("create", "attach"), pods("get", "exec"), pods("create", "exec"),
 			{Verb: "list", Group: "networking.k8s.io", Resource: "networkpolicies", Namespace: "shop"}}},
 		{"debug", deployments, []Permission{getWeb, pods("get", ""), pods("list", ""), pods("patch", "ephemeralcontainers"), pods("watch", ""), pods("get", "attach"), pods("create", "attach"), pods("get", "exec"), pods("create", "exec")}},
 		{"exec", deployments, []Permission{getWeb, pods("get", ""), pods("list", ""), pods("get", "exec"), pods("create", "exec")}},

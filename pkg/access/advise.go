@@ -27,14 +27,14 @@ func Advise(err error, server string) error {
 		// cluster this client cannot reach.
 		return err
 	case errors.As(err, &opErr), errors.As(err, &dnsErr), strings.Contains(s, "connection refused"), strings.Contains(s, "no such host"), strings.Contains(s, "i/o timeout"):
-		return fmt.Errorf("cannot reach the cluster at %s (%v): check the current context with `kubectl config current-context`, or start the local cluster with `make cluster-up`", server, rootCause(err))
+		return fmt.Errorf("cannot reach the cluster at %s (%v): check that its API server is up and reachable from here (network, VPN, proxy) and that the current context is the cluster you mean (`kubectl config current-context`)", server, rootCause(err))
 	case !isAPIStatus(err):
 		// Wrapped API errors already carry the caller's advice.
 		return err
 	case apierrors.IsUnauthorized(err):
 		return fmt.Errorf("the cluster at %s rejected your credentials: log in again or check the user of your kubeconfig context: %w", server, err)
 	case apierrors.IsForbidden(err):
-		return fmt.Errorf("%w; ask your cluster admin for access (check with `kubectl auth can-i --list`); example Roles are in deploy/rbac/", err)
+		return fmt.Errorf("%w; ask your cluster admin for access (check with `kubectl auth can-i --list`); example Roles are in %s", err, rbacExamples)
 	}
 	return err
 }

@@ -40,7 +40,9 @@ var extras = func() []Permission {
 		EnvNeeded("")[0],
 		// Optional: deleting a clone's pod beside its Job, which the
 		// garbage collector does anyway, and gc of pre-Job clone pods.
-		Permission{Verb: "delete", Resource: "pods"})
+		Permission{Verb: "delete", Resource: "pods"},
+		// To wait for a node an autoscaler adds (optional).
+		Permission{Verb: "list", Resource: "events"})
 	return append(ps, Permission{Verb: "create", Group: "events.k8s.io", Resource: "events"})
 }()
 

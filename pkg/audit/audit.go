@@ -245,9 +245,22 @@ func (r *Recorder) record(ctx context.Context, s Session, reason, action, eventT
 	}
 
 	ev := r.event(s, reason, action, eventType, suffix, note)
-	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
-	defer cancel()
-	_, err := r.client.EventsV1().Events(ev.Namespace).Create(ctx, ev, metav1.CreateOptions{})
+	create := func(ctx context.Context) error {
+		_, err := r.client.EventsV1().Events(ev.Namespace).Create(ctx, ev, metav1.CreateOptions{})
+		return err
+	}
+	var err error
+	if action == ActionEnd {
+		// An API server that restarts must not leave a start without an
+		// end: the end is retried as long as the session's cleanup is.
+		cctx, cancel := session.CleanupContext()
+		defer cancel()
+		err = session.Retry(cctx, create, nil)
+	} else {
+		wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		defer cancel()
+		err = create(wctx)
+	}
 	if err != nil {
 		r.warnOnce(err)
 	}

@@ -268,23 +268,31 @@ func TestForbiddenWarnsOnce(t *testing.T) {
 	}
 }
 
+// A transient failure (an API server that restarts) warns once, does not
+// cost the end record, and the end is retried until it is written.
 func TestOtherErrorsWarnOnceAndRetry(t *testing.T) {
 	c := fake.NewClientset()
 	calls := 0
 	c.PrependReactor("create", "events", func(k8stesting.Action) (bool, runtime.Object, error) {
 		calls++
-		return true, nil, apierrors.NewServiceUnavailable("etcd is sulking")
+		if calls <= 3 { // the start, and the end's first two tries
+			return true, nil, apierrors.NewServiceUnavailable("etcd is sulking")
+		}
+		return false, nil, nil
 	})
 	var warn bytes.Buffer
 	r := newRecorder(c, &warn, ended)
 	r.Start(context.Background(), testSession())
+	began := time.Now()
 	r.End(context.Background(), testSession(), 0, "")
 	if n := strings.Count(warn.String(), "\n"); n != 1 || !strings.HasPrefix(warn.String(), "warning: cannot record audit events (") {
 		t.Errorf("warning output = %q, want one warning line", warn.String())
 	}
-	// A transient failure at the start should not cost the end record.
-	if calls != 2 {
-		t.Errorf("made %d create calls, want 2", calls)
+	if calls != 4 {
+		t.Errorf("made %d create calls, want 4 (the start, the end tried three times)", calls)
+	}
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("the end took %s to be written after two refusals", took)
 	}
 }
 

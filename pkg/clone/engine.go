@@ -40,7 +40,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	// The command is not part of the pod: anyone who may read pods would
 	// read it there. It travels in the exec request.
 	opts := Options{
-		Container: p.Container, Command: shell.Lifeline(p.Limits.PodRunningTimeout, p.Limits.MaxDuration, p.Clone.Keep), Stdin: true,
+		Container: p.Container, Command: shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, p.Clone.Keep), Stdin: true,
 		KeepInitContainers: p.Clone.KeepInitContainers, NoSidecars: p.Clone.NoSidecars, WithPVC: p.Clone.WithPVC, KeepPriority: p.Clone.KeepPriority,
 		MaxDuration: p.Limits.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: display, Reason: p.Reason, Now: time.Now(),
 		NameSuffix: p.SessionID, // the Job's name carries its session
@@ -94,7 +94,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		return err
 	}
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
-		StartTimeout: p.Limits.PodRunningTimeout, Prepare: prepare, Image: sessionImage(p)}
+		StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Prepare: prepare, Warn: d.Warnf, Image: sessionImage(p)}
 	if d.Progress != nil {
 		s.Progress = d.Progress
 		s.Spinner = session.IsTerminal(d.Progress)
@@ -195,7 +195,7 @@ func isolation(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[stri
 			d.Warnf("could not read the NetworkPolicies of namespace %q (%v); the clone may be less isolated than %s (--no-network-policies)", ns, err, p.Workload.Ref())
 			return nil, nil
 		}
-		return nil, fmt.Errorf("reading the NetworkPolicies of namespace %q, to give the clone the isolation of %s: %w; ask for list on networkpolicies.networking.k8s.io (deploy/rbac/eshell-clone.yaml), or pass --no-network-policies to clone without it", ns, p.Workload.Ref(), err)
+		return nil, fmt.Errorf("reading the NetworkPolicies of namespace %q, to give the clone the isolation of %s: %w; ask for list on networkpolicies.networking.k8s.io (Role eshell-clone in deploy/rbac/ in the kubectl-eshell repository), or pass --no-network-policies to clone without it", ns, p.Workload.Ref(), err)
 	}
 	selecting := Selecting(list.Items, podLabels)
 	if len(selecting) == 0 {

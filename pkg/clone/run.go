@@ -15,7 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/apimachinery/pkg/watch"
+
+	"k8s.io/klog/v2"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
@@ -39,12 +40,16 @@ type Session struct {
 	Keep bool
 	// StartTimeout bounds the wait for the container to run.
 	StartTimeout time.Duration
+	// Heartbeat is the lifeline's silence bound (--heartbeat-timeout).
+	Heartbeat time.Duration
+	// Warn prints a warning line ("warning: ..."), even with --quiet.
+	Warn func(format string, args ...any)
 	// Spinner animates the wait on Progress; set it when Progress is a terminal.
 	Spinner bool
 	// Prepare, when set, creates what must exist before the clone's pod
 	// starts and is owned by its Job (the NetworkPolicy copies, the env
-	// Secret): the Job is created suspended, Prepare runs with it, then the
-	// Job is resumed.
+	// Secret): the Job's pod waits at a scheduling gate while Prepare runs,
+	// then it is released.
 	Prepare func(ctx context.Context, job *batchv1.Job) error
 	// Image is the image --set-image gave the container, for the words of
 	// its failure to start; "" is the template's.
@@ -52,6 +57,15 @@ type Session struct {
 
 	mu      sync.Mutex
 	spinner string // the line the spinner currently shows, to clear it
+}
+
+// warn prints a warning, even when Progress is silenced.
+func (s *Session) warn(format string, args ...any) {
+	if s.Warn != nil {
+		s.Warn(format, args...)
+		return
+	}
+	s.say("warning: "+format, args...)
 }
 
 func (s *Session) say(format string, args ...any) {
@@ -93,28 +107,41 @@ func (s *Session) spin(pod string, state func() string, stop <-chan struct{}) {
 }
 
 // Run creates job, whose pod's container runs a shell.Lifeline, and runs
-// the session in container. The Job is deleted before Run returns unless
-// Keep is set, whether the session ended normally, with an error, by a
-// signal (ctx cancelled) or a lost connection.
+// the session in container. The Job is deleted before Run returns, whether
+// the session ended normally, with an error, by a signal (ctx cancelled)
+// or a lost connection; with Keep, a clone that reached its shell stays,
+// and one that failed before it is removed as without Keep.
 func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (err error) {
 	ns, name := job.Namespace, job.Name
 	// The name was chosen before the request, so the removal can be
 	// registered before it: a create whose response was lost (a timeout,
 	// a dropped connection) still made a Job that must go.
 	sent := false
-	pod := "" // the Job's pod, once known
+	pod := ""        // the Job's pod, once known
+	reached := false // the clone reached its shell: --keep keeps it
 	defer func() {
 		if !sent {
 			return
 		}
-		if s.Keep {
+		if reached {
 			id := job.Labels[meta.SessionLabel]
 			s.say("Keeping clone job %s (--keep) until its --max-duration ends. Open another shell: kubectl eshell attach %s -n %s; remove it: kubectl eshell end %s -n %s (or kubectl delete job %s -n %s)",
 				name, id, ns, id, ns, name, ns)
 			return
 		}
-		if cerr := s.remove(ns, name, pod); cerr != nil && err == nil {
-			err = cerr
+		cerr := s.remove(ns, name, pod)
+		var lost *session.LostError
+		if errors.As(err, &lost) && lost.Fate == "" {
+			lost.Fate = "the clone was removed"
+			if cerr != nil {
+				lost.Fate = fmt.Sprintf("the clone ends on the server within %s (its lifeline hears no heartbeat)", s.Heartbeat)
+			}
+			return
+		}
+		if cerr != nil {
+			// The session's own outcome (the command's exit code) stands:
+			// the server finishes the cleanup by itself.
+			s.warn("%s", s.leftBehind(ns, name, cerr))
 		}
 	}()
 	// A server-side dry run of the pod first: the Job controller creates
@@ -125,10 +152,21 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 	if _, err := s.Remote.Client.CoreV1().Pods(ns).Create(ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
 		return createError(err)
 	}
+	// The start window is bounded on the server: the Job starts with a
+	// short deadline that this client renews while the clone starts, and
+	// gets the session's bound once the lifeline holds the clone. A client
+	// killed before, at any instant, leaves a Job the Job controller ends
+	// within startLease (and the TTL controller then removes).
+	job = job.DeepCopy()
+	final := job.Spec.ActiveDeadlineSeconds
+	job.Spec.ActiveDeadlineSeconds = new(ceilSeconds(startLease))
 	if s.Prepare != nil {
-		job = job.DeepCopy()
-		job.Spec.Suspend = new(true)
+		// What must exist before the pod starts (NetworkPolicy copies, the
+		// env Secret) is made while the pod waits at a scheduling gate. A
+		// suspended Job would wait too, but its deadline would not run.
+		job.Spec.Template.Spec.SchedulingGates = append(job.Spec.Template.Spec.SchedulingGates, corev1.PodSchedulingGate{Name: PrepareGate})
 	}
+	began := time.Now() // no later than the Job's startTime, from which its deadline counts
 	sent = true
 	createdJob, err := s.Remote.Client.BatchV1().Jobs(ns).Create(ctx, job, metav1.CreateOptions{})
 	if err != nil {
@@ -138,28 +176,46 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 		return createError(err)
 	}
 	s.say("Created clone job %s", name)
+	lease := s.renewLease(ctx, ns, name, began)
+	defer lease.stop()
 	if s.Prepare != nil {
 		if err := s.Prepare(ctx, createdJob); err != nil {
 			return err
 		}
-		if _, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(`{"spec":{"suspend":false}}`), metav1.PatchOptions{}); err != nil {
-			return fmt.Errorf("starting clone job %s after what it needs was in place: %w", name, err)
-		}
 	}
-	created, err := s.waitPod(ctx, ns, name, job.Labels[meta.SessionLabel])
+	created, err := s.waitPod(ctx, ns, name, job.Labels[meta.SessionLabel], createdJob.UID)
 	if err != nil {
 		return err
 	}
 	pod = created.Name
+	if s.Prepare != nil {
+		if created, err = s.Remote.Client.CoreV1().Pods(ns).Patch(ctx, pod, types.MergePatchType, []byte(`{"spec":{"schedulingGates":null}}`), metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("releasing clone pod %s after what it needs was in place: %w", pod, err)
+		}
+	}
 	running, err := s.waitRunning(ctx, created, container)
 	if err != nil {
 		return s.startError(err, container)
 	}
-	life, err := s.Remote.HoldLifeline(ctx, ns, running.Name, container, s.StartTimeout)
+	life, err := s.Remote.HoldLifeline(ctx, ns, running.Name, container, s.StartTimeout, s.Heartbeat)
 	if err != nil {
 		return err
 	}
 	defer life.Release()
+	// From now on the lifeline bounds the clone: the Job gets the
+	// session's own deadline back.
+	lease.stop()
+	if err := s.setDeadline(ns, name, final); err != nil {
+		return fmt.Errorf("giving clone job %s its --max-duration: %w", name, err)
+	}
+	if s.Keep {
+		// The clone reached its shell: only now does its lifeline stop
+		// watching this client, so a failed start keeps nothing.
+		if err := life.Keep(); err != nil {
+			return fmt.Errorf("telling the clone's lifeline to keep it (--keep): %w; the clone ends on the server by itself", err)
+		}
+		reached = true
+	}
 	return s.exec(ctx, ns, running.Name, container)
 }
 
@@ -171,16 +227,23 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 // with its clone.
 func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, container string) error {
 	s.say("Opening a shell in clone pod %s, container %s", pod.Name, container)
-	return s.exec(ctx, pod.Namespace, pod.Name, container)
+	err := s.exec(ctx, pod.Namespace, pod.Name, container)
+	var lost *session.LostError
+	if errors.As(err, &lost) {
+		lost.Fate = "the clone lives on, as long as its own session or --keep says"
+	}
+	return err
 }
 
-// exec runs Command in the clone; exec returns its exit code itself.
+// exec runs Command in the clone; exec returns its exit code itself. A
+// stream lost on the way is a *session.LostError whose fate Run fills in
+// once it knows whether the clone was removed.
 func (s *Session) exec(ctx context.Context, ns, pod, container string) error {
 	err := s.Remote.Exec(ctx, s.Streams, ns, pod, container, s.Command)
 	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}
-	return err
+	return session.Lost(err, "the shell in clone pod "+pod, "")
 }
 
 // startError says what failed to start in the words of the flag that
@@ -201,33 +264,23 @@ func (s *Session) startError(err error, container string) error {
 	return err
 }
 
-// waitPod waits until the Job controller created the clone's pod.
-func (s *Session) waitPod(ctx context.Context, ns, job, id string) (*corev1.Pod, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
+// waitPod waits until the Job controller created the clone's pod: the pod
+// the Job (by UID) controls, never another that carries the session's label.
+func (s *Session) waitPod(ctx context.Context, ns, job, id string, uid types.UID) (*corev1.Pod, error) {
+	wctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
 	defer cancel()
 	sel := labels.SelectorFromSet(labels.Set{meta.SessionLabel: id}).String()
-	w, err := s.Remote.Client.CoreV1().Pods(ns).Watch(ctx, metav1.ListOptions{LabelSelector: sel})
-	if err != nil {
-		return nil, fmt.Errorf("watching for the pod of clone job %s: %w", job, err)
+	p, err := podwatch.Controlled(wctx, s.Remote.Client, ns, sel, uid)
+	switch {
+	case err == nil:
+		s.say("Clone pod %s", p.Name)
+		return p, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("session interrupted: %w", context.Cause(ctx))
+	case wctx.Err() != nil:
+		return nil, fmt.Errorf("the Job controller created no pod for clone job %s within %s; see why with kubectl describe job %s -n %s", job, s.StartTimeout, job, ns)
 	}
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			if ctx.Err() == context.DeadlineExceeded {
-				return nil, fmt.Errorf("the Job controller created no pod for clone job %s within %s; see why with kubectl describe job %s -n %s", job, s.StartTimeout, job, ns)
-			}
-			return nil, fmt.Errorf("session interrupted: %w", context.Cause(ctx))
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return nil, fmt.Errorf("the watch for the pod of clone job %s ended; try again", job)
-			}
-			if p, isPod := ev.Object.(*corev1.Pod); isPod && (ev.Type == watch.Added || ev.Type == watch.Modified) {
-				s.say("Clone pod %s", p.Name)
-				return p, nil
-			}
-		}
-	}
+	return nil, fmt.Errorf("waiting for the pod of clone job %s: %w", job, err)
 }
 
 // waitRunning waits until container runs, showing the wait as progress
@@ -241,7 +294,7 @@ func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container st
 		go s.spin(pod.Name, func() string { return state.Load().(string) }, stop)
 	}
 	return podwatch.Wait{
-		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout,
+		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout, ScaleUpGrace: scaleUpGrace,
 		OnScheduled: func(node string) {
 			state.Store("scheduled")
 			s.say("Scheduled %s on node %s", pod.Name, node)
@@ -270,23 +323,111 @@ func createError(err error) error {
 // Job through the garbage collector. It does not wait until they are gone:
 // the end of the session must not wait on the cluster's housekeeping, and
 // once the exec returned the exit code is already known. It runs on a
-// fresh context because the session's may be cancelled by a signal.
+// fresh context because the session's may be cancelled by a signal, and
+// retries while the API server cannot be reached (a restart), up to
+// session.CleanupBound or until the user presses Ctrl+C again.
 func (s *Session) remove(ns, name, pod string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	ctx, cancel := session.CleanupContext()
 	defer cancel()
 	podDone := make(chan struct{})
 	go func() {
 		defer close(podDone)
 		if pod != "" {
 			// A failure here is covered by the Job's deletion.
-			_ = s.Remote.Client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{})
+			_ = session.Retry(ctx, func(ctx context.Context) error {
+				return s.Remote.Client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{})
+			}, nil)
 		}
 	}()
-	err := s.Remote.Client.BatchV1().Jobs(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
+	err := session.Retry(ctx, func(ctx context.Context) error {
+		err := s.Remote.Client.BatchV1().Jobs(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}, func(err error) {
+		s.say("Cannot reach the API server to remove clone job %s (%v); retrying for up to %s (Ctrl+C stops)", name, err, session.CleanupBound)
+	})
 	<-podDone
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("removing clone job %s failed: %w; its lifeline still ends it when this client is gone, or remove it with: kubectl delete job %s -n %s", name, err, name, ns)
+	if err != nil {
+		return err
 	}
 	s.say("Removed clone job %s", name)
 	return nil
+}
+
+// leftBehind is the warning for a clone that could not be removed: the
+// cluster removes it by itself, and when.
+func (s *Session) leftBehind(ns, name string, err error) string {
+	return fmt.Sprintf("could not remove clone job %s (%v); the cluster removes it by itself: its lifeline ends it within %s of this client's end (--max-duration bounds it in any case), and the Job and its pod are deleted %s after; to remove it now: kubectl delete job %s -n %s",
+		name, err, s.Heartbeat, FinishedTTL, name, ns)
+}
+
+// Start window: a Job's deadline while its clone starts, and how often the
+// client renews it. A client killed in the start window leaves a Job that
+// ends within startLease; the TTL controller removes it FinishedTTL later.
+const (
+	startLease      = 30 * time.Second
+	startLeaseRenew = 10 * time.Second
+)
+
+// scaleUpGrace is how long an Unschedulable clone looks for a sign that an
+// autoscaler adds a node for it before it fails as Unschedulable:
+// cluster-autoscaler writes its TriggeredScaleUp Event within seconds.
+const scaleUpGrace = 5 * time.Second
+
+// PrepareGate holds a clone's pod until what it needs beside it exists.
+const PrepareGate = "eshell.kubectl.io/prepare"
+
+type lease struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// stop ends the renewals and returns once none is in flight.
+func (l *lease) stop() {
+	l.cancel()
+	<-l.done
+}
+
+// renewLease moves the Job's deadline to startLease from now every
+// startLeaseRenew, counting from began, until stopped. A renewal that fails
+// (an API server restart) is tried again at the next one.
+func (s *Session) renewLease(ctx context.Context, ns, name string, began time.Time) *lease {
+	ctx, cancel := context.WithCancel(ctx)
+	l := &lease{cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		t := time.NewTicker(startLeaseRenew)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			deadline := ceilSeconds(time.Since(began) + startLease)
+			body := fmt.Sprintf(`{"spec":{"activeDeadlineSeconds":%d}}`, deadline)
+			if _, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(body), metav1.PatchOptions{}); err != nil {
+				klog.V(2).Infof("renewing the start deadline of clone job %s: %v", name, err)
+			}
+		}
+	}()
+	return l
+}
+
+// setDeadline gives the Job its deadline for the session (nil: none), on a
+// context of its own: a session that is being interrupted still passes it.
+// It retries while the API server cannot be reached, within startLease.
+func (s *Session) setDeadline(ns, name string, seconds *int64) error {
+	body := `{"spec":{"activeDeadlineSeconds":null}}`
+	if seconds != nil {
+		body = fmt.Sprintf(`{"spec":{"activeDeadlineSeconds":%d}}`, *seconds)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), startLease)
+	defer cancel()
+	return session.Retry(ctx, func(ctx context.Context) error {
+		_, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(body), metav1.PatchOptions{})
+		return err
+	}, nil)
 }

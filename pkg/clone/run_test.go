@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -94,46 +97,120 @@ func TestStartErrorNamesSetImage(t *testing.T) {
 }
 
 // What the clone needs beside its Job (the env Secret, the NetworkPolicy
-// copies) is made while the Job is suspended, so its pod cannot start
-// without it, and the Job is resumed only after.
-func TestRunPreparesWhileTheJobIsSuspended(t *testing.T) {
-	c := fake.NewClientset()
-	var order []string
-	c.PrependReactor("*", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
-		switch a := a.(type) {
-		case k8stesting.CreateAction:
-			job := a.GetObject().(*batchv1.Job)
-			order = append(order, fmt.Sprintf("create job suspended=%v", job.Spec.Suspend != nil && *job.Spec.Suspend))
-		case k8stesting.PatchAction:
-			order = append(order, "patch job "+string(a.GetPatch()))
-		case k8stesting.DeleteAction:
-			order = append(order, "delete job")
+// copies) is made while the Job's pod waits at a scheduling gate, and only
+// the pod the Job controls is released: one that merely carries the
+// session's label is not the clone. The Job starts with the short start
+// deadline, not the session's.
+func TestRunPreparesWhileThePodIsGated(t *testing.T) {
+	run := func(prepare func(context.Context, *batchv1.Job) error) ([]string, error) {
+		c := fake.NewClientset()
+		var mu sync.Mutex
+		var order []string
+		note := func(s string) { mu.Lock(); order = append(order, s); mu.Unlock() }
+		pod := func(name string, owner *batchv1.Job) *corev1.Pod {
+			p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop", Labels: testJob().Labels}}
+			if owner != nil {
+				p.OwnerReferences = []metav1.OwnerReference{*metav1.NewControllerRef(owner, batchv1.SchemeGroupVersion.WithKind("Job"))}
+				p.Spec.SchedulingGates = owner.Spec.Template.Spec.SchedulingGates
+			}
+			return p
 		}
-		return false, nil, nil
-	})
-	s := &Session{Remote: session.Remote{Client: c}, StartTimeout: time.Second,
-		Prepare: func(_ context.Context, job *batchv1.Job) error {
-			order = append(order, "prepare "+job.Name)
-			return nil
-		}}
-	// The fake runs no pod: the session ends waiting for it.
-	if err := s.Run(context.Background(), testJob(), "web"); err == nil {
-		t.Fatal("Run succeeded without a pod")
+		c.PrependReactor("*", "jobs", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			switch a := a.(type) {
+			case k8stesting.CreateAction:
+				job := a.GetObject().(*batchv1.Job)
+				job.UID = "job-uid"
+				note(fmt.Sprintf("create job deadline=%d gates=%v", *job.Spec.ActiveDeadlineSeconds, job.Spec.Template.Spec.SchedulingGates))
+				// A decoy with the session's label, then the Job's own pod.
+				for _, p := range []*corev1.Pod{pod("decoy", nil), pod("web-eshell-x7k2p-abcde", job)} {
+					if err := c.Tracker().Create(corev1.SchemeGroupVersion.WithResource("pods"), p, "shop"); err != nil {
+						t.Error(err)
+					}
+				}
+			case k8stesting.DeleteAction:
+				note("delete job")
+			}
+			return false, nil, nil
+		})
+		c.PrependReactor("*", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
+			switch a := a.(type) {
+			case k8stesting.PatchAction:
+				note("patch pod " + a.GetName() + " " + string(a.GetPatch()))
+			case k8stesting.DeleteAction:
+				note("delete pod " + a.GetName())
+			}
+			return false, nil, nil
+		})
+		s := &Session{Remote: session.Remote{Client: c}, StartTimeout: time.Second,
+			Prepare: func(ctx context.Context, job *batchv1.Job) error {
+				note("prepare " + job.Name)
+				return prepare(ctx, job)
+			}}
+		j := testJob()
+		j.Spec.ActiveDeadlineSeconds = new(int64(7200))
+		err := s.Run(context.Background(), j, "web")
+		mu.Lock()
+		defer mu.Unlock()
+		if n := len(order); n >= 2 && strings.HasPrefix(order[n-2], "delete") {
+			slices.Sort(order[n-2:]) // the pod and the Job are deleted side by side
+		}
+		return order, err
 	}
-	want := []string{"create job suspended=true", "prepare web-eshell-x7k2p", `patch job {"spec":{"suspend":false}}`, "delete job"}
+	// The fake runs no pod: the session ends waiting for it to run.
+	order, err := run(func(context.Context, *batchv1.Job) error { return nil })
+	if err == nil {
+		t.Fatal("Run succeeded without a running pod")
+	}
+	want := []string{"create job deadline=30 gates=[{eshell.kubectl.io/prepare}]", "prepare web-eshell-x7k2p",
+		`patch pod web-eshell-x7k2p-abcde {"spec":{"schedulingGates":null}}`, "delete job", "delete pod web-eshell-x7k2p-abcde"}
 	if strings.Join(order, "|") != strings.Join(want, "|") {
 		t.Errorf("order %q, want %q", order, want)
 	}
 
-	// A failed preparation never resumes the Job, and removes it.
-	order = nil
-	s.Prepare = func(context.Context, *batchv1.Job) error {
+	// A failed preparation never releases the pod, and removes the Job.
+	order, err = run(func(context.Context, *batchv1.Job) error {
 		return errors.New("creating the Secret of --set-env: forbidden")
-	}
-	if err := s.Run(context.Background(), testJob(), "web"); err == nil || !strings.Contains(err.Error(), "forbidden") {
+	})
+	if err == nil || !strings.Contains(err.Error(), "forbidden") {
 		t.Fatalf("Run = %v", err)
 	}
-	if want := []string{"create job suspended=true", "delete job"}; strings.Join(order, "|") != strings.Join(want, "|") {
+	if want := []string{"create job deadline=30 gates=[{eshell.kubectl.io/prepare}]", "prepare web-eshell-x7k2p", "delete job"}; strings.Join(order, "|") != strings.Join(want, "|") {
 		t.Errorf("order %q, want %q", order, want)
+	}
+}
+
+// A removal that meets an API server restarting is retried until it
+// passes; one the server refuses is reported at once, for the warning
+// that names what the cluster removes by itself.
+func TestRemoveRetriesThroughAnOutage(t *testing.T) {
+	c := fake.NewClientset(testJob())
+	calls := 0
+	c.PrependReactor("delete", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+		calls++
+		if calls <= 2 {
+			return true, nil, errors.New(`Delete "https://127.0.0.1:16443/apis/batch/v1/namespaces/shop/jobs/web-eshell-x7k2p": dial tcp 127.0.0.1:16443: connect: connection refused`)
+		}
+		return false, nil, nil
+	})
+	var progress strings.Builder
+	s := &Session{Remote: session.Remote{Client: c}, Progress: &progress, Heartbeat: 20 * time.Second}
+	if err := s.remove("shop", "web-eshell-x7k2p", ""); err != nil {
+		t.Fatalf("remove = %v", err)
+	}
+	if calls != 3 || strings.Count(progress.String(), "retrying") != 1 || !strings.Contains(progress.String(), "Removed clone job") {
+		t.Errorf("%d delete calls, progress:\n%s", calls, progress.String())
+	}
+
+	c = fake.NewClientset(testJob())
+	c.PrependReactor("delete", "jobs", func(k8stesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "batch", Resource: "jobs"}, "web-eshell-x7k2p", errors.New("no"))
+	})
+	s.Remote.Client = c
+	err := s.remove("shop", "web-eshell-x7k2p", "")
+	if !apierrors.IsForbidden(err) {
+		t.Fatalf("remove = %v, want the refusal", err)
+	}
+	if w := s.leftBehind("shop", "web-eshell-x7k2p", err); !containsAll(w, []string{"the cluster removes it by itself", "within 20s", "10s after", "kubectl delete job web-eshell-x7k2p -n shop"}) {
+		t.Errorf("warning = %q", w)
 	}
 }

@@ -45,7 +45,7 @@ func TestOptionsComplete(t *testing.T) {
 	}{
 		{name: "defaults", args: []string{"deploy/web"}, check: func(t *testing.T, r plan.Request) {
 			b := r.Base
-			if b.Mode != "clone" || b.Namespace != "shop" || b.Limits != (plan.Limits{MaxDuration: 2 * time.Hour, PodRunningTimeout: 2 * time.Minute, IdleTimeout: 30 * time.Minute}) || b.Image != "busybox:1.37" {
+			if b.Mode != "clone" || b.Namespace != "shop" || b.Limits != (plan.Limits{MaxDuration: 2 * time.Hour, PodRunningTimeout: 2 * time.Minute, IdleTimeout: 30 * time.Minute, HeartbeatTimeout: 20 * time.Second}) || b.Image != "busybox:1.37" {
 				t.Errorf("defaults not applied: mode=%s ns=%s limits=%+v image=%s", b.Mode, b.Namespace, b.Limits, b.Image)
 			}
 			if !b.Stdin || b.TTY {
@@ -92,6 +92,7 @@ func TestOptionsComplete(t *testing.T) {
 			}
 		}},
 		{name: "zero wait", args: []string{"web", "--pod-running-timeout=0s"}, wantErr: "must be positive"},
+		{name: "heartbeat too short", args: []string{"web", "--heartbeat-timeout=2s"}, wantErr: "--heartbeat-timeout 2s is too short: use a duration from 10s to 10m0s"},
 		{name: "bad profile", args: []string{"web", "--profile", "root"}, wantErr: `unknown profile "root"`},
 	}
 	for _, tt := range tests {

@@ -125,7 +125,8 @@ func (o *Options) line() completion.Line {
 }
 
 // Main runs the command and returns the process exit code: the remote
-// command's code when there is one, 1 for any other error. This is the one
+// command's code when there is one, 255 (session.ExitLost) when its stream
+// was lost before the code arrived, 1 for any other error. This is the one
 // place errors are printed.
 func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string) int {
 	o := NewOptions(streams)
@@ -139,6 +140,12 @@ func Main(ctx context.Context, streams genericiooptions.IOStreams, args []string
 	}
 	if errors.Is(err, session.ErrIdle) {
 		return 0 // an idle session ends like a normal exit; the reason was printed
+	}
+	var lost *session.LostError
+	if errors.As(err, &lost) {
+		// No exit code of the remote command arrived: one of its own.
+		fmt.Fprintf(streams.ErrOut, "error: %v\n", err)
+		return session.ExitLost
 	}
 	if err != nil {
 		// An error quotes the cluster's text (messages, annotations, names).

@@ -3,6 +3,8 @@ package config
 import (
 	"fmt"
 	"time"
+
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // Bound is the range a duration setting may take, the same as a flag and
@@ -23,6 +25,9 @@ var (
 	// MaxDuration's 0 is refused where the mode needs a bound (clone).
 	MaxDurationBound       = Bound{Flag: "--max-duration", Field: fieldMaxDuration, Min: time.Second, Max: 7 * 24 * time.Hour, Off: true}
 	PodRunningTimeoutBound = Bound{Flag: "--pod-running-timeout", Field: fieldPodRunningTimeout, Min: time.Second, Max: time.Hour}
+	// A lifeline's heartbeat arrives every few seconds: a shorter timeout
+	// would end healthy sessions on a busy link (see shell.MinHeartbeatTimeout).
+	HeartbeatTimeoutBound = Bound{Flag: "--heartbeat-timeout", Field: fieldHeartbeatTimeout, Min: shell.MinHeartbeatTimeout, Max: shell.MaxHeartbeatTimeout}
 )
 
 // MaxEnvFile is the largest --set-env-file read: the values go into one

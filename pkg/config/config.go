@@ -37,6 +37,9 @@ type Config struct {
 	MaxDuration time.Duration
 	// PodRunningTimeout bounds the wait for a clone pod to start running.
 	PodRunningTimeout time.Duration
+	// HeartbeatTimeout ends a clone or debug session on the server once
+	// its client sent no heartbeat for this long.
+	HeartbeatTimeout time.Duration
 	// RecordCommand writes the whole command line, arguments included,
 	// into the clone's annotations and the audit Events; by default only
 	// the program and the number of arguments, since arguments may hold
@@ -72,6 +75,7 @@ func Defaults() Config {
 		IdleTimeout:       30 * time.Minute,
 		MaxDuration:       2 * time.Hour,
 		PodRunningTimeout: 2 * time.Minute,
+		HeartbeatTimeout:  20 * time.Second,
 	}
 }
 
@@ -127,6 +131,7 @@ const (
 	fieldRecord            = "record"
 	fieldRecordDir         = "dir"
 	fieldRecordRequired    = "required"
+	fieldHeartbeatTimeout  = "heartbeatTimeout"
 )
 
 // Load reads the config file at path on top of Defaults. A missing file (or
@@ -168,7 +173,7 @@ func Parse(path string, data []byte) (Config, error) {
 	fields, err := yamlfile.Fields(path, docs[0], "config",
 		fieldMode, fieldDebugImage, fieldEnvLabel, fieldPreset,
 		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout, fieldRecordCommand,
-		fieldRequireReason, fieldReasonPattern, fieldRecord)
+		fieldRequireReason, fieldReasonPattern, fieldRecord, fieldHeartbeatTimeout)
 	if err != nil {
 		return cfg, err
 	}
@@ -256,6 +261,7 @@ func Parse(path string, data []byte) (Config, error) {
 		dur(MaxDurationBound, &cfg.MaxDuration),
 		// Zero would mean waiting forever for a pod that may never start.
 		dur(PodRunningTimeoutBound, &cfg.PodRunningTimeout),
+		dur(HeartbeatTimeoutBound, &cfg.HeartbeatTimeout),
 		boolean(fieldRecordCommand, &cfg.RecordCommand),
 		boolean(fieldRequireReason, &cfg.RequireReason),
 		str(fieldReasonPattern, &cfg.ReasonPattern, checkPattern),

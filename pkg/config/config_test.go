@@ -28,6 +28,7 @@ func TestDefaults(t *testing.T) {
 		IdleTimeout:       30 * time.Minute,
 		MaxDuration:       2 * time.Hour,
 		PodRunningTimeout: 2 * time.Minute,
+		HeartbeatTimeout:  20 * time.Second,
 	}
 	if diff := cmp.Diff(want, Defaults()); diff != "" {
 		t.Errorf("Defaults() (-want +got):\n%s", diff)
@@ -58,10 +59,11 @@ envLabel: example.com/env
 idleTimeout: 1h30m
 maxDuration: 8h
 podRunningTimeout: 45s
+heartbeatTimeout: 1m
 preset: django
 `, func(c *Config) {
 			*c = Config{Mode: "debug", DebugImage: "nicolaka/netshoot:v0.13", EnvLabel: "example.com/env", Preset: "django",
-				IdleTimeout: 90 * time.Minute, MaxDuration: 8 * time.Hour, PodRunningTimeout: 45 * time.Second}
+				IdleTimeout: 90 * time.Minute, MaxDuration: 8 * time.Hour, PodRunningTimeout: 45 * time.Second, HeartbeatTimeout: time.Minute}
 		}},
 		{"some fields keep the others' defaults", "mode: exec\n", func(c *Config) { c.Mode = "exec" }},
 		{"record the command line", "recordCommand: true\n", func(c *Config) { c.RecordCommand = true }},
@@ -93,7 +95,7 @@ func TestLoadErrors(t *testing.T) {
 		want    string // after "<file>:"
 	}{
 		{"syntax", "mode: clone\nidleTimeout: [1m\n", `2: invalid YAML`},
-		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, idleTimeout, maxDuration, mode, podRunningTimeout, preset, reasonPattern, record, recordCommand, requireReason`},
+		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, heartbeatTimeout, idleTimeout, maxDuration, mode, podRunningTimeout, preset, reasonPattern, record, recordCommand, requireReason`},
 		{"bad pattern", "reasonPattern: '[A-Z'\n", `1: reasonPattern: error parsing regexp: missing closing ]`},
 		{"record not a mapping", "record: true\n", `1: expected record as a mapping of key: value, found the value "true"`},
 		{"unknown record field", "record:\n  path: x\n", `2: unknown field "path" in record; known fields are dir, required`},

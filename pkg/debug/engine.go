@@ -30,7 +30,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if len(argv) == 0 {
 		argv = shell.Detect()
 	}
-	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, StartTimeout: p.Limits.PodRunningTimeout, Progress: d.Progress}
+	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Progress: d.Progress}
 
 	if !p.DryRun {
 		if ec := FindReusable(pod, user, p.Image, p.Container); ec != nil {
@@ -57,7 +57,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 			Target: p.Container,
 			// The main process is a lifeline that ends with this client;
 			// the command runs beside it through exec (as in clone mode).
-			Command:    shell.Lifeline(p.Limits.PodRunningTimeout, p.Limits.MaxDuration, false),
+			Command:    shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, false),
 			Stdin:      true,
 			CopyEnv:    p.Debug.CopyEnv,
 			CopyMounts: p.Debug.CopyMounts,

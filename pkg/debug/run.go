@@ -98,6 +98,8 @@ type Session struct {
 	Progress io.Writer
 	// StartTimeout bounds the wait for the container to run.
 	StartTimeout time.Duration
+	// Heartbeat is the lifeline's silence bound (--heartbeat-timeout).
+	Heartbeat time.Duration
 	// Profile is the profile the container was built with, and Build
 	// builds it with another: when the API server refuses the container,
 	// the advice names a profile a dry run showed it admits, never the
@@ -128,7 +130,7 @@ func (s *Session) Run(ctx context.Context, pod *corev1.Pod, ec *corev1.Ephemeral
 	if err != nil {
 		return err
 	}
-	life, err := s.Remote.HoldLifeline(ctx, pod.Namespace, running.Name, ec.Name, s.StartTimeout)
+	life, err := s.Remote.HoldLifeline(ctx, pod.Namespace, running.Name, ec.Name, s.StartTimeout, s.Heartbeat)
 	if err != nil {
 		return err
 	}
@@ -196,7 +198,7 @@ func (s *Session) addError(ctx context.Context, pod *corev1.Pod, err error) erro
 		return fmt.Errorf("the namespace's Pod Security admission rejected the debug container with --profile %s: %w; nothing was added; %s", s.Profile, err, advice())
 	case apierrors.IsForbidden(err) && strings.Contains(msg, "cannot patch"):
 		return fmt.Errorf("you may not add debug containers here: patch pods/ephemeralcontainers in namespace %q is forbidden (%v); "+
-			"ask your cluster admin for it (example Roles are in deploy/rbac/), or use --mode clone", pod.Namespace, err)
+			"ask your cluster admin for it (example Roles are in deploy/rbac/ in the kubectl-eshell repository), or use --mode clone", pod.Namespace, err)
 	case apierrors.IsForbidden(err), apierrors.IsInvalid(err):
 		// A ValidatingAdmissionPolicy denies as Invalid by default.
 		return fmt.Errorf("the API server refused the debug container with --profile %s: %w; nothing was added; %s", s.Profile, err, advice())
@@ -220,11 +222,6 @@ func (s *Session) exec(ctx context.Context, pod *corev1.Pod, name string) error 
 	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}
-	if err != nil && !errors.Is(err, session.ErrIdle) {
-		var ee *session.ExitError
-		if !errors.As(err, &ee) {
-			return fmt.Errorf("the connection to debug container %s was lost: %w; it ends within seconds, as its lifeline did", name, err)
-		}
-	}
-	return err
+	return session.Lost(err, "the shell in debug container "+name+" of pod "+pod.Name,
+		fmt.Sprintf("the debug container ends on the server within %s, when its lifeline hears from this client no more", s.Heartbeat))
 }

@@ -68,6 +68,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	f.Shell.AddFlags(fs)
 	fs.DurationVar(&f.Limits.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
 	fs.DurationVar(&f.Limits.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
+	fs.DurationVar(&f.Limits.HeartbeatTimeout, "heartbeat-timeout", 0, "clone and debug: end the session on the server once this client sent no heartbeat for this long (frozen, asleep or offline), 10s to 10m (default from config, 20s)")
 	fs.StringVar(&f.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	fs.BoolVar(&f.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
 	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
@@ -180,6 +181,9 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	if !fs.Changed("pod-running-timeout") {
 		f.Limits.PodRunningTimeout = cfg.PodRunningTimeout
 	}
+	if !fs.Changed("heartbeat-timeout") {
+		f.Limits.HeartbeatTimeout = cfg.HeartbeatTimeout
+	}
 	if !fs.Changed("image") {
 		f.Image = cfg.DebugImage
 	}
@@ -207,6 +211,9 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	}
 	if f.Limits.PodRunningTimeout <= 0 {
 		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
+	}
+	if err := config.HeartbeatTimeoutBound.Check(f.Limits.HeartbeatTimeout); err != nil {
+		return req, err
 	}
 	why, policy, askReason, err := f.Shell.SettleReason(cfg, f.DryRun != "", streams)
 	if err != nil {

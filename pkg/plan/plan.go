@@ -24,6 +24,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -144,6 +145,9 @@ type Limits struct {
 	PodRunningTimeout time.Duration
 	// IdleTimeout ends a session without input and output; 0 disables it.
 	IdleTimeout time.Duration
+	// HeartbeatTimeout ends a session on the server once its client sent
+	// no heartbeat for this long (clone and debug lifelines).
+	HeartbeatTimeout time.Duration
 }
 
 // DebugSettings are the flags of --mode debug.
@@ -250,7 +254,8 @@ func (l Limits) Check() error {
 	for _, c := range []struct {
 		b config.Bound
 		d time.Duration
-	}{{config.PodRunningTimeoutBound, l.PodRunningTimeout}, {config.MaxDurationBound, l.MaxDuration}, {config.IdleTimeoutBound, l.IdleTimeout}} {
+	}{{config.PodRunningTimeoutBound, l.PodRunningTimeout}, {config.MaxDurationBound, l.MaxDuration}, {config.IdleTimeoutBound, l.IdleTimeout},
+		{config.HeartbeatTimeoutBound, l.Heartbeat()}} {
 		if err := c.b.Check(c.d); err != nil {
 			return err
 		}
@@ -322,3 +327,12 @@ func Printer(out io.Writer, format string, r interface{ Replace(string) string }
 
 // ModesOf lists the modes flag applies to; nil when it applies to all.
 func ModesOf(flag string) []mode.Mode { return modeFlags[flag] }
+
+// Heartbeat is the session's heartbeat timeout: the default when none was
+// settled (a plan not made from flags).
+func (l Limits) Heartbeat() time.Duration {
+	if l.HeartbeatTimeout <= 0 {
+		return shell.DefaultHeartbeatTimeout
+	}
+	return l.HeartbeatTimeout
+}

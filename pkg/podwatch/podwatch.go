@@ -16,10 +16,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
@@ -53,7 +55,15 @@ type Wait struct {
 	OnScheduled func(node string)
 	// OnWaiting is told each new waiting reason (ContainerCreating, ...).
 	OnWaiting func(reason string)
+	// ScaleUpGrace, when set, lets an Unschedulable pod wait for a node an
+	// autoscaler adds: if within it a scale-up is signalled (a
+	// cluster-autoscaler TriggeredScaleUp Event on the pod, or a node
+	// nominated for it, as Karpenter and preemption do), the wait goes on
+	// until Timeout; else the pod fails as Unschedulable.
+	ScaleUpGrace time.Duration
 }
+
+var errUnschedulable = errors.New("unschedulable")
 
 // ForContainer watches pod, from the resourceVersion it carries, until its
 // container runs, and returns the pod as it was then. It fails with a
@@ -67,7 +77,9 @@ func (w Wait) ForContainer(ctx context.Context, pod *corev1.Pod, container strin
 		return &StartError{Mode: w.Mode, Pod: p.Name, Namespace: p.Namespace, Container: container, Reason: reason, Message: msg}
 	}
 	last, scheduled := "", false
-	p, err := Until(ctx, w.Client, pod, func(p *corev1.Pod) (bool, error) {
+	scaling := false              // a scale-up was signalled: Unschedulable is waited out
+	var unschedulable *corev1.Pod // the pod as it was when it was found Unschedulable
+	done := func(p *corev1.Pod) (bool, error) {
 		if p == nil {
 			return false, fail(pod, "Deleted", "the pod was deleted while the container was starting")
 		}
@@ -99,7 +111,20 @@ func (w Wait) ForContainer(ctx context.Context, pod *corev1.Pod, container strin
 		}
 		for _, c := range p.Status.Conditions {
 			if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse && c.Reason == corev1.PodReasonUnschedulable {
-				return false, fail(p, c.Reason, c.Message)
+				switch {
+				case scaling:
+					if state := "no node fits yet, waiting for one the autoscaler adds: " + c.Message; state != last {
+						last = state
+						if w.OnWaiting != nil {
+							w.OnWaiting(state)
+						}
+					}
+				case w.ScaleUpGrace > 0:
+					unschedulable = p
+					return false, errUnschedulable
+				default:
+					return false, fail(p, c.Reason, c.Message)
+				}
 			}
 		}
 		switch {
@@ -109,7 +134,20 @@ func (w Wait) ForContainer(ctx context.Context, pod *corev1.Pod, container strin
 			return false, fail(p, "Terminating", "the pod is being deleted")
 		}
 		return false, nil
-	})
+	}
+	p, err := Until(ctx, w.Client, pod, done)
+	if errors.Is(err, errUnschedulable) {
+		if w.scaleUpSignalled(ctx, unschedulable) {
+			scaling = true
+			p, err = Until(ctx, w.Client, unschedulable, done)
+		} else if ctx.Err() == nil {
+			msg := ""
+			if c := scheduledCondition(unschedulable); c != nil {
+				msg = c.Message
+			}
+			err = fail(unschedulable, corev1.PodReasonUnschedulable, msg)
+		}
+	}
 	switch {
 	case err == nil:
 		return p, nil
@@ -126,6 +164,39 @@ func (w Wait) ForContainer(ctx context.Context, pod *corev1.Pod, container strin
 		return nil, fail(pod, "Timeout", fmt.Sprintf("container %q was not running after %s (last state: %s); raise --pod-running-timeout", container, w.Timeout, state))
 	}
 	return nil, err
+}
+
+// scaleUpSignalled polls, for ScaleUpGrace, whether a node is on its way
+// for pod: a node nominated for it, or the TriggeredScaleUp Event
+// cluster-autoscaler writes on it. Events it may not read count as none.
+func (w Wait) scaleUpSignalled(ctx context.Context, pod *corev1.Pod) bool {
+	ctx, cancel := context.WithTimeout(ctx, w.ScaleUpGrace)
+	defer cancel()
+	sel := fields.Set{"involvedObject.uid": string(pod.UID), "reason": "TriggeredScaleUp"}.AsSelector().String()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		if p, err := w.Client.CoreV1().Pods(pod.Namespace).Get(ctx, pod.Name, metav1.GetOptions{}); err == nil && p.Status.NominatedNodeName != "" {
+			return true
+		}
+		if l, err := w.Client.CoreV1().Events(pod.Namespace).List(ctx, metav1.ListOptions{FieldSelector: sel}); err == nil && len(l.Items) > 0 {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+		}
+	}
+}
+
+func scheduledCondition(p *corev1.Pod) *corev1.PodCondition {
+	for i := range p.Status.Conditions {
+		if p.Status.Conditions[i].Type == corev1.PodScheduled {
+			return &p.Status.Conditions[i]
+		}
+	}
+	return nil
 }
 
 // Until calls done with pod and then with every change of it until done
@@ -282,4 +353,64 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
+}
+
+// Controlled waits until ns holds a pod, among those selector matches,
+// whose controller is the object with UID owner, and returns it. A pod
+// that only carries the same labels (made by anyone who may create pods)
+// is never taken for it. The watch is resumed when the server ends it,
+// and retried while the API server cannot be reached, until ctx ends;
+// each new watch starts with the pods that exist, so none is missed. It
+// needs watch on pods, nothing more.
+func Controlled(ctx context.Context, c kubernetes.Interface, ns, selector string, owner types.UID) (*corev1.Pod, error) {
+	pods := c.CoreV1().Pods(ns)
+	for {
+		w, err := pods.Watch(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if !session.Unreachable(err) {
+				return nil, fmt.Errorf("watching pods (%s): %w", selector, err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		p, err := controlled(ctx, w, owner)
+		w.Stop()
+		if p != nil || err != nil {
+			return p, err
+		}
+	}
+}
+
+func controlled(ctx context.Context, w watch.Interface, owner types.UID) (*corev1.Pod, error) {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case ev, ok := <-w.ResultChan():
+			if !ok {
+				return nil, nil
+			}
+			if ev.Type == watch.Error {
+				status := apierrors.FromObject(ev.Object)
+				if apierrors.IsResourceExpired(status) || apierrors.IsGone(status) {
+					return nil, nil
+				}
+				return nil, fmt.Errorf("watching pods: %w", status)
+			}
+			p, isPod := ev.Object.(*corev1.Pod)
+			if !isPod || (ev.Type != watch.Added && ev.Type != watch.Modified) {
+				continue
+			}
+			if ref := metav1.GetControllerOf(p); ref != nil && ref.UID == owner {
+				return p, nil
+			}
+		}
+	}
 }

@@ -122,3 +122,46 @@ func TestForContainerFailures(t *testing.T) {
 		t.Errorf("err = %v, want an interruption", err)
 	}
 }
+
+func unschedulablePod() *corev1.Pod {
+	p := pod(nil, false)
+	p.UID = "pod-uid"
+	p.Status.Conditions = []corev1.PodCondition{{Type: corev1.PodScheduled, Status: corev1.ConditionFalse,
+		Reason: corev1.PodReasonUnschedulable, Message: "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector."}}
+	return p
+}
+
+// An Unschedulable pod with no scale-up in sight fails after the grace, as
+// without it; one that cluster-autoscaler is adding a node for waits, says
+// so with the scheduler's words, and runs once the node took it.
+func TestForContainerWaitsForAScaleUp(t *testing.T) {
+	stuck := unschedulablePod()
+	c := watching(t, []runtime.Object{stuck})
+	began := time.Now()
+	_, err := Wait{Client: c, Mode: mode.Clone, Timeout: time.Minute, ScaleUpGrace: 2 * time.Second}.ForContainer(context.Background(), stuck, "c")
+	var se *StartError
+	if !errors.As(err, &se) || se.Reason != corev1.PodReasonUnschedulable || !strings.Contains(se.Message, "node affinity") {
+		t.Fatalf("ForContainer = %v, want Unschedulable with the scheduler's message", err)
+	}
+	if took := time.Since(began); took < 2*time.Second || took > 5*time.Second {
+		t.Errorf("failed after %s, want after the 2s grace", took)
+	}
+
+	scaled := pod(running, false)
+	scaled.UID, scaled.ResourceVersion, scaled.Spec.NodeName = "pod-uid", "2", "new-node"
+	event := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "web-1.scaleup", Namespace: "shop"}, Reason: "TriggeredScaleUp",
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "web-1", Namespace: "shop", UID: "pod-uid"},
+		Source:         corev1.EventSource{Component: "cluster-autoscaler"}, Message: "pod triggered scale-up: [{pool 1->2 (max: 3)}]"}
+	// The first watch ends at once (the pod is Unschedulable); the second
+	// sees it still so, then running on the new node.
+	c = watching(t, []runtime.Object{stuck, event}, nil, []watch.Event{{Type: watch.Modified, Object: stuck}, {Type: watch.Modified, Object: scaled}})
+	var states []string
+	p, err := Wait{Client: c, Mode: mode.Clone, Timeout: time.Minute, ScaleUpGrace: 2 * time.Second,
+		OnWaiting: func(s string) { states = append(states, s) }}.ForContainer(context.Background(), stuck, "c")
+	if err != nil || p.Spec.NodeName != "new-node" {
+		t.Fatalf("ForContainer = %v, %v; want the pod running on the added node", p, err)
+	}
+	if len(states) != 1 || !strings.Contains(states[0], "waiting for one the autoscaler adds") || !strings.Contains(states[0], "node affinity") {
+		t.Errorf("states = %q, want one that says a node is being added, with the scheduler's words", states)
+	}
+}

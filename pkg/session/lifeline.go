@@ -15,18 +15,27 @@ import (
 )
 
 // Lifeline is a held attach to a container's shell.Lifeline: while it is
-// held the container lives; once it is released, or this process dies and
-// the kubelet closes the stdinOnce stream, the container ends.
+// held, a heartbeat line goes to the lifeline every few seconds and the
+// container lives; once it is released, or this process dies (the kubelet
+// closes the stdinOnce stream) or stops sending (frozen, or its network
+// gone), the container ends.
 type Lifeline struct {
 	stdin  *io.PipeWriter
 	cancel context.CancelFunc
 	done   chan error
+	// mu orders the heartbeats, the keep line and the close on the stream.
+	mu     sync.Mutex
+	closed bool
 }
+
+var errLifelineEnded = errors.New("the lifeline's stream ended")
 
 // HoldLifeline attaches to the lifeline in container, sends it the gate
 // and returns once the lifeline said it is ready, or with an error if the
-// attach failed or the lifeline did not answer within timeout.
-func (r Remote) HoldLifeline(ctx context.Context, ns, pod, container string, timeout time.Duration) (*Lifeline, error) {
+// attach failed or the lifeline did not answer within timeout. From then
+// on it sends the lifeline a heartbeat on the schedule its silence bound
+// needs (shell.HeartbeatEvery) until Release.
+func (r Remote) HoldLifeline(ctx context.Context, ns, pod, container string, timeout, silence time.Duration) (*Lifeline, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	in, stdin := io.Pipe()
 	ready := &readyWriter{ready: make(chan struct{})}
@@ -37,6 +46,12 @@ func (r Remote) HoldLifeline(ctx context.Context, ns, pod, container string, tim
 	defer t.Stop()
 	select {
 	case <-ready.ready:
+		go func() {
+			// Once the attach ended nothing reads the pipe: fail the
+			// writes instead of blocking them.
+			_ = in.CloseWithError(errors.Join(errLifelineEnded, <-l.done))
+		}()
+		go l.beat(ctx, shell.HeartbeatEvery(silence))
 		return l, nil
 	case err := <-l.done:
 		l.Release()
@@ -53,11 +68,52 @@ func (r Remote) HoldLifeline(ctx context.Context, ns, pod, container string, tim
 	}
 }
 
-// Release ends the lifeline's stdin, which ends its container. It does
-// not wait: the kubelet and the API server finish it without this client.
+// beat writes a heartbeat line every interval until the lifeline is
+// released. A write blocks while the stream cannot take it (the pipe has
+// no buffer), so a stalled connection stalls the beats, as it should.
+func (l *Lifeline) beat(ctx context.Context, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if l.send("\n") != nil {
+			return
+		}
+	}
+}
+
+func (l *Lifeline) send(line string) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return io.ErrClosedPipe
+	}
+	_, err := io.WriteString(l.stdin, line)
+	return err
+}
+
+// Keep tells a --keep clone's lifeline that its clone reached its shell:
+// the lifeline stops watching this client and the clone lives until its
+// maximum life. It returns once the line was handed to the stream.
+func (l *Lifeline) Keep() error {
+	return l.send(shell.LifelineKeep + "\n")
+}
+
+// Release ends the lifeline's stdin, which ends its container (unless it
+// was told to Keep). It does not wait: the kubelet and the API server
+// finish it without this client.
 func (l *Lifeline) Release() {
-	_ = l.stdin.Close()
 	l.cancel()
+	// Closing the pipe's write end fails a heartbeat write that is blocked
+	// in it, so the lock is taken after.
+	_ = l.stdin.Close()
+	l.mu.Lock()
+	l.closed = true
+	l.mu.Unlock()
 }
 
 // readyWriter closes ready when the lifeline's ready line has been written.

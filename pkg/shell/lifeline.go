@@ -6,54 +6,94 @@ import (
 )
 
 // LifelineReady is the line a lifeline prints once its client's gate
-// arrived: from then on the container lives exactly as long as that
-// client's stdin stream.
+// arrived: from then on the container lives as long as that client keeps
+// sending heartbeats.
 const LifelineReady = "eshell-lifeline-ready"
+
+// LifelineKeep is the line a client of a --keep clone sends once the clone
+// reached its shell: from then on the lifeline no longer watches its
+// client and lives until its maximum life. Before it, a kept clone ends
+// with its client like any other, so a failed start keeps nothing.
+const LifelineKeep = "keep"
 
 // Exit codes of a lifeline, so a finished session's container says why it
 // ended.
 const (
-	LifelineClientGone = 0 // stdin reached EOF: the client ended or died
-	LifelineNoClient   = 2 // no client sent the gate within the start timeout
+	LifelineClientGone = 0 // stdin reached EOF: the client ended, or died and its stream was closed
+	LifelineNoClient   = 2 // no client sent the gate within the silence bound of the container's start
 	LifelineMaxLife    = 3 // the session's maximum life was reached
+	LifelineSilent     = 4 // the client sent nothing for the silence bound: frozen, or its network gone
 )
 
+// Heartbeat bounds: a silence bound below the minimum would end sessions of
+// clients on a slow link (and gives a starting client too little time to
+// attach); one above the maximum would keep a frozen client's clone longer
+// than a user waits for it to come back.
+const (
+	MinHeartbeatTimeout     = 10 * time.Second
+	MaxHeartbeatTimeout     = 10 * time.Minute
+	DefaultHeartbeatTimeout = 20 * time.Second
+)
+
+// HeartbeatEvery is how often a client writes to its lifeline for the
+// lifeline's silence bound timeout: four beats per bound, so one late or
+// lost write never ends a session.
+func HeartbeatEvery(timeout time.Duration) time.Duration {
+	return max(timeout/4, time.Second)
+}
+
 // Lifeline is the main process of a container whose life follows one
-// client: it waits up to gate for the client's Gate line on stdin (a
-// client that never connects is bounded by it), prints LifelineReady, and
-// then exits when stdin reaches EOF (the client ended, or died and the
-// kubelet closed its stdinOnce stream) or after maxLife (0: no bound).
-// With keep it ignores EOF and lives until maxLife. The user's shell runs
+// client. Every line the client sends is a heartbeat; the first one, the
+// gate, must come within silence of the container's start (a client that
+// never attaches, or was killed before it did, is bounded by it), and the
+// lifeline then prints LifelineReady. It exits when stdin reaches EOF (the
+// client ended, or the kubelet closed its stdinOnce stream), when nothing
+// arrived for silence (a client that froze, slept, or lost its network
+// without closing its connections: TCP alone would take minutes), or after
+// maxLife (0: no bound). With keep, the line LifelineKeep stops the
+// watching: the container then lives until maxLife. The user's shell runs
 // beside it through exec; when it exits the container ends and takes every
 // exec'd process with it.
 //
-// It is plain POSIX sh (busybox ash, dash, bash). It never relies on a
-// signal reaching itself: as PID 1 of its container the shell would ignore
-// SIGTERM and cannot be killed from inside. Waits are background sleeps it
-// waits for, ended by a reader that kills them; and stdin is read from a
-// duplicate because a background job's own stdin is /dev/null.
-func Lifeline(gate, maxLife time.Duration, keep bool) []string {
-	seconds := func(d time.Duration) int64 {
-		s := int64(d / time.Second)
-		if d%time.Second != 0 || s == 0 {
-			s++
-		}
-		return s
-	}
+// It is plain POSIX sh (busybox ash, dash, bash) and needs only sleep. It
+// never relies on a signal reaching itself: as PID 1 of its container the
+// shell would ignore SIGTERM and cannot be killed from inside. Each wait
+// is a background sleep that a one-line reader kills when a line arrives;
+// a sleep that runs out is the silence. The reader's exit status says
+// what it read. Stdin is read from a duplicate because a background job's
+// own stdin is /dev/null.
+func Lifeline(silence, maxLife time.Duration, keep bool) []string {
 	life := "2147483647"
 	if maxLife > 0 {
-		life = fmt.Sprint(seconds(maxLife))
+		life = fmt.Sprint(ceilSeconds(maxLife))
 	}
-	watch := "{ while read -r _ <&3; do :; done; kill $m; } 2>/dev/null & "
+	bound := ceilSeconds(silence)
+	// The reader: 10 a heartbeat, 11 the keep line (with keep), 12 EOF.
+	isKeep, onKeep := "", ""
 	if keep {
-		watch = ""
+		isKeep = fmt.Sprintf(`[ "$l" = %s ] && exit 11; `, LifelineKeep)
+		onKeep = "11) exit 0;; "
 	}
 	script := fmt.Sprintf("exec 3<&0 </dev/null; "+
-		"sleep %d & w=$!; { read -r _ <&3; kill $w; } 2>/dev/null & "+
-		"wait $w 2>/dev/null && exit %d; "+
-		"echo %s; "+
-		"sleep %s & m=$!; %s"+
-		"wait $m 2>/dev/null && exit %d; exit %d",
-		seconds(gate), LifelineNoClient, LifelineReady, life, watch, LifelineMaxLife, LifelineClientGone)
+		"sleep %s & m=$!; "+
+		"{ n=0; while :; do "+
+		"sleep %d & s=$!; "+
+		"( if read -r l <&3; then kill $s; %sexit 10; fi; kill $s; exit 12 ) & r=$!; "+
+		"if wait $s; then kill $m; [ $n = 0 ] && exit %d; exit %d; fi; "+
+		"wait $r; c=$?; "+
+		"[ $n = 0 ] && echo %s; n=1; "+
+		"case $c in %s12) kill $m; exit %d;; esac; "+
+		"done; } 2>/dev/null & L=$!; "+
+		"wait $m 2>/dev/null && exit %d; wait $L; exit $?",
+		life, bound, isKeep, LifelineNoClient, LifelineSilent, LifelineReady, onKeep, LifelineClientGone, LifelineMaxLife)
 	return ContainerArgv([]string{"sh", "-c", script, "eshell-lifeline"})
+}
+
+// ceilSeconds is d in whole seconds, rounded up, and at least 1.
+func ceilSeconds(d time.Duration) int64 {
+	s := int64(d / time.Second)
+	if d%time.Second != 0 || s == 0 {
+		s++
+	}
+	return s
 }

@@ -216,11 +216,38 @@ func TestAttachRefusals(t *testing.T) {
 	f := framework.New(t)
 	// Its pods never run, which a clone does not need: it is built from the template.
 	f.Apply(idleWeb(`containers: [{name: web, image: registry.invalid/eshell/none:1, command: [sleep, infinity]}]`))
+	// --keep keeps only a clone that reached its shell: this one is removed.
 	r := f.Eshell("", "deploy/web", "--keep", "--pod-running-timeout", "30s", "--", "true")
-	m := regexp.MustCompile(`kubectl eshell attach ([a-z0-9]{5}) `).FindStringSubmatch(r.Stderr)
-	if r.Code != 1 || m == nil {
-		t.Fatalf("a clone of an image that cannot be pulled, kept: want a failure that names the session, got %+v", r)
+	if r.Code != 1 || strings.Contains(r.Stderr, "kubectl eshell attach") || !strings.Contains(r.Stderr, "Removed clone job") {
+		t.Fatalf("a clone of an image that cannot be pulled, with --keep: want a failure that removes it, got %+v", r)
 	}
+	// A session whose pod is still starting (a long init container) is Pending.
+	f.Apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: slow}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: slow}}
+  template:
+    metadata: {labels: {app: slow}}
+    spec:
+      initContainers: [{name: wait, image: busybox:1.37, command: [sleep, "3600"]}]
+      containers: [{name: app, image: busybox:1.37, command: [sleep, infinity]}]
+`)
+	waiting := f.Cmd(f.Plugin, "-n", f.Namespace, "deploy/slow", "--keep-init-containers", "--pod-running-timeout", "5m", "--", "true")
+	if err := waiting.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = waiting.Process.Kill(); _ = waiting.Wait() }()
+	var m []string
+	f.Eventually("the waiting session's Job", 30*time.Second, func() bool {
+		for _, j := range cloneJobs(f) {
+			m = []string{"", j.Labels[meta.SessionLabel]}
+		}
+		return m != nil
+	})
+	f.Eventually("its pod", 30*time.Second, func() bool { return len(clones(f)) == 1 })
 	r = f.Eshell("", "attach", m[1], "--", "true")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "of session "+m[1]+" is Pending, not running; see why with kubectl describe pod") {
 		t.Errorf("attach to a clone that never ran: %+v", r)

@@ -341,7 +341,8 @@ func TestCloneSIGKILLEndsOnTheServer(t *testing.T) {
 }
 
 // A client killed after the clone was created and before it attached:
-// the lifeline's start timeout (here --pod-running-timeout) ends it.
+// the Job's start deadline, which only a live client renews, ends it
+// (30 s), whatever --pod-running-timeout says.
 func TestCloneKilledBeforeAttach(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)

@@ -1,0 +1,511 @@
+package e2e
+
+// Faults: every session ends on the server whatever happens to its client
+// or to the cluster's components, each within a measured bound. The tests
+// that restart a component or change iptables do not call t.Parallel, so
+// within one run they run alone; across runs they take /work/e2e.lock
+// exclusively (see the developers' guide).
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	batchv1 "k8s.io/api/batch/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/sberz/kubectl-eshell/pkg/audit"
+	"github.com/sberz/kubectl-eshell/test/e2e/framework"
+)
+
+// gone is the bound every fault is held to: nothing of the session is
+// left this long after the fault, without gc.
+const gone = 60 * time.Second
+
+// session is a plugin process started in the background, its output
+// collected line by line.
+type session struct {
+	cmd  *exec.Cmd
+	mu   sync.Mutex
+	out  strings.Builder
+	line chan string
+	done chan struct{}
+	code int
+}
+
+func startSession(f *framework.F, args ...string) *session {
+	f.T.Helper()
+	s := &session{cmd: f.Cmd(f.Plugin, append([]string{"-n", f.Namespace}, args...)...), line: make(chan string, 100), done: make(chan struct{})}
+	r, w, err := os.Pipe()
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	s.cmd.Stdout, s.cmd.Stderr = w, w
+	if err := s.cmd.Start(); err != nil {
+		f.T.Fatal(err)
+	}
+	_ = w.Close()
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.out.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+			select {
+			case s.line <- sc.Text():
+			default:
+			}
+		}
+	}()
+	go func() {
+		err := s.cmd.Wait()
+		if ee, ok := err.(*exec.ExitError); ok {
+			s.code = ee.ExitCode()
+		}
+		close(s.done)
+	}()
+	f.T.Cleanup(func() {
+		_ = s.cmd.Process.Signal(syscall.SIGCONT)
+		_ = s.cmd.Process.Kill()
+		<-s.done
+		f.T.Logf("session output:\n%s", s.output())
+	})
+	return s
+}
+
+func (s *session) output() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+// await waits for a line of output matching re.
+func (s *session) await(f *framework.F, re string, d time.Duration) {
+	f.T.Helper()
+	rx := regexp.MustCompile(re)
+	timeout := time.After(d)
+	for {
+		select {
+		case l := <-s.line:
+			if rx.MatchString(l) {
+				return
+			}
+		case <-s.done:
+			f.T.Fatalf("the session ended before %q:\n%s", re, s.output())
+		case <-timeout:
+			f.T.Fatalf("no %q within %s:\n%s", re, d, s.output())
+		}
+	}
+}
+
+// wait waits for the plugin to exit and returns its exit code.
+func (s *session) wait(f *framework.F, d time.Duration) int {
+	f.T.Helper()
+	select {
+	case <-s.done:
+		return s.code
+	case <-time.After(d):
+		f.T.Fatalf("the plugin did not exit within %s:\n%s", d, s.output())
+	}
+	return 0
+}
+
+func (s *session) kill() time.Time {
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	return time.Now()
+}
+
+// goneWithin checks that nothing of the clone session is left within
+// bound of since, and logs when it went.
+func goneWithin(f *framework.F, since time.Time, what string) {
+	f.T.Helper()
+	expectNoClonesWithin(f, gone-time.Since(since))
+	f.T.Logf("%s: Job and pod gone %.1fs after the fault", what, time.Since(since).Seconds())
+}
+
+// A client that freezes (SIGSTOP: a laptop that sleeps) keeps its TCP
+// connections open, so only the heartbeat tells: the lifeline hears
+// nothing for --heartbeat-timeout (20 s) and ends the clone.
+func TestFaultFrozenClient(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	webApp(f, "busybox:1.37")
+	s := startSession(f, "deploy/web", "-i=false", "--", "sleep", "300")
+	runningClone(f)
+	time.Sleep(2 * time.Second) // the exec runs
+	_ = s.cmd.Process.Signal(syscall.SIGSTOP)
+	frozen := time.Now()
+	f.Eventually("the frozen client's clone to end", gone, func() bool {
+		c := clones(f)
+		return len(c) == 0 || c[0].Status.Phase == corev1.PodSucceeded || c[0].Status.Phase == corev1.PodFailed
+	})
+	t.Logf("the clone's pod ended %.1fs after SIGSTOP", time.Since(frozen).Seconds())
+	goneWithin(f, frozen, "frozen client")
+}
+
+// The same in debug mode: the ephemeral container ends, and with it the
+// shell exec'd into it.
+func TestFaultFrozenDebugClient(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	s := startSession(f, "deploy/web", "--mode", "debug", "-i=false", "--", "sleep", "472")
+	f.Eventually("the debug shell to run", 60*time.Second, func() bool {
+		return strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 472")
+	})
+	_ = s.cmd.Process.Signal(syscall.SIGSTOP)
+	frozen := time.Now()
+	var name string
+	for _, ec := range d.ephemeral() {
+		name = ec.Name
+	}
+	term := d.expectTerminated(name, gone)
+	t.Logf("debug container %s terminated %.1fs after SIGSTOP (exit %d)", name, time.Since(frozen).Seconds(), term.ExitCode)
+	f.Eventually("the exec'd shell to die with its container", 10*time.Second, func() bool {
+		return !strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 472")
+	})
+}
+
+// A client SIGKILLed in each phase of the start leaves nothing 60 s later,
+// without gc: the Job's short start deadline, which only a live client
+// renews, or the lifeline's wait for its client, ends it. (A slow image
+// pull is the same Pending pod as the slow init container here; this node's
+// containerd sends every registry to a closed port, so a pull fails at once.)
+func TestFaultKilledWhileStarting(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	netpolApp(f)
+	f.Apply(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: slowinit}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: slowinit}}
+  template:
+    metadata: {labels: {app: slowinit}}
+    spec:
+      initContainers: [{name: wait, image: busybox:1.37, command: [sleep, "3600"]}]
+      containers: [{name: app, image: busybox:1.37, command: [sleep, infinity]}]
+`)
+	for _, tc := range []struct {
+		name, target string
+		args         []string
+		// killAt is the output line after which the client is killed, and
+		// then how long after it.
+		killAt string
+		after  time.Duration
+	}{
+		// The NetworkPolicy copies are being made: the pod waits at its gate.
+		{"preparing", "deploy/web", nil, `Created clone job`, 0},
+		{"before the lifeline", "deploy/slowinit", []string{"--keep-init-containers", "--pod-running-timeout", "5m"}, `Scheduled .* on node`, time.Second},
+		{"in the shell", "deploy/web", nil, `Removed|^$`, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{tc.target, "-i=false"}, tc.args...)
+			args = append(args, "--", "sleep", "300")
+			s := startSession(f, args...)
+			if tc.name == "in the shell" {
+				runningClone(f)
+				time.Sleep(2 * time.Second)
+			} else {
+				s.await(f, tc.killAt, 60*time.Second)
+				time.Sleep(tc.after)
+			}
+			if len(cloneJobs(f)) != 1 {
+				t.Fatalf("no clone Job when the client was killed (%s)", tc.name)
+			}
+			goneWithin(f, s.kill(), "killed "+tc.name)
+			if n := len(policyCopies(f)); n != 0 {
+				t.Errorf("%d NetworkPolicy copies left", n)
+			}
+		})
+	}
+}
+
+// A pod that carries the session's label but is not the Job's (anyone who
+// may create pods can make one) is never taken for the clone: the session
+// runs in its own pod and leaves the decoy alone.
+func TestCloneIgnoresADecoyPod(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	netpolApp(f) // the NetworkPolicy copies give the decoy time to be there first
+	jobs, err := f.Client.BatchV1().Jobs(f.Namespace).Watch(f.Ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer jobs.Stop()
+	s := startSession(f, "deploy/web", "-i=false", "--", "sh", "-c", "echo in-$HOSTNAME")
+	// As soon as the session's Job exists, a pod with its labels, named to
+	// come first in a list, and not the Job's.
+	select {
+	case ev := <-jobs.ResultChan():
+		job, ok := ev.Object.(*batchv1.Job)
+		if !ok {
+			t.Fatalf("unexpected watch event %v", ev)
+		}
+		decoy := &corev1.Pod{
+			ObjectMeta: metav1.ObjectMeta{Name: "a-decoy", Labels: job.Spec.Template.Labels},
+			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "busybox:1.37", Command: []string{"sleep", "3600"}}}},
+		}
+		if _, err := f.Client.CoreV1().Pods(f.Namespace).Create(f.Ctx, decoy, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("no clone Job within 60s")
+	}
+	if code := s.wait(f, 90*time.Second); code != 0 || strings.Contains(s.output(), "in-a-decoy") || !strings.Contains(s.output(), "in-web-eshell-") {
+		t.Fatalf("the session should run in its Job's pod, not the decoy: exit %d", code)
+	}
+	if _, err := f.Client.CoreV1().Pods(f.Namespace).Get(f.Ctx, "a-decoy", metav1.GetOptions{}); err != nil {
+		t.Errorf("the session removed the decoy: %v", err)
+	}
+	f.Eventually("the clone's own Job and pod to go", gone, func() bool {
+		return len(cloneJobs(f)) == 0 && len(clones(f)) == 1 // the decoy
+	})
+}
+
+// restart restarts one component of the shared cluster with its own flags
+// (hack/restart-component.sh), down for the given time; the caller holds
+// /work/e2e.lock exclusively.
+func restart(f *framework.F, component string, down time.Duration) {
+	f.T.Helper()
+	cmd := exec.Command(filepath.Join(f.Root, "hack", "restart-component.sh"), component, fmt.Sprint(int(down.Seconds())))
+	cmd.Env = append(os.Environ(), "ESHELL_CLUSTER_DIR="+filepath.Dir(f.Kubeconfig))
+	out, err := cmd.CombinedOutput()
+	f.T.Logf("restart %s:\n%s", component, out)
+	if err != nil {
+		f.T.Fatalf("restarting %s: %v", component, err)
+	}
+}
+
+func sessionEvents(f *framework.F) (started, ended int) {
+	f.T.Helper()
+	l, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{})
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	for _, e := range l.Items {
+		switch e.Reason {
+		case audit.ReasonStarted:
+			started++
+		case audit.ReasonEnded:
+			ended++
+		}
+	}
+	return started, ended
+}
+
+// The API server restarts in the middle of a clone session (issue 25): the
+// stream survives the graceful shutdown, the command's exit code is kept,
+// the removal is retried until the new API server answers, and the Events
+// pair up.
+func TestFaultAPIServerRestart(t *testing.T) {
+	f := framework.New(t)
+	webApp(f, "busybox:1.37")
+	s := startSession(f, "deploy/web", "-i=false", "--", "sh", "-c", "sleep 15; echo done-15")
+	runningClone(f)
+	time.Sleep(2 * time.Second)
+	restart(f, "kube-apiserver", 5*time.Second)
+	code := s.wait(f, 90*time.Second)
+	ended := time.Now()
+	if code != 0 || !strings.Contains(s.output(), "done-15") {
+		t.Errorf("want the command's output and exit code 0 across the restart, got exit %d", code)
+	}
+	goneWithin(f, ended, "API server restart")
+	f.Eventually("a start and an end Event", 30*time.Second, func() bool {
+		st, en := sessionEvents(f)
+		return st == 1 && en == 1
+	})
+}
+
+// The kubelet restarts mid-session: the streams break at once; the client
+// says what was lost and what becomes of the clone, exits 255, and the
+// clone is gone.
+func TestFaultKubeletRestart(t *testing.T) {
+	f := framework.New(t)
+	webApp(f, "busybox:1.37")
+	s := startSession(f, "deploy/web", "-i=false", "--", "sleep", "300")
+	runningClone(f)
+	time.Sleep(2 * time.Second)
+	broke := time.Now()
+	restart(f, "kubelet", 0)
+	code := s.wait(f, 60*time.Second)
+	t.Logf("the client exited %.1fs after the kubelet was stopped", time.Since(broke).Seconds())
+	if code != 255 || !strings.Contains(s.output(), "error: lost the connection to the shell in clone pod") ||
+		!strings.Contains(s.output(), "exit code 255") {
+		t.Errorf("want one line about the lost shell and exit 255, got exit %d", code)
+	}
+	goneWithin(f, broke, "kubelet restart")
+}
+
+// containerd restarts mid-session: the containers live on in their shims,
+// but the exec stream, which containerd serves, ends. Measured: the client
+// sees the stream end as if the command had exited 0, without its output
+// (the remote command protocol carries no status, and the client cannot
+// tell this end from a real one): an open defect, see the README. What is
+// held here is the bound: the client ends and nothing is left.
+func TestFaultContainerdRestart(t *testing.T) {
+	f := framework.New(t)
+	webApp(f, "busybox:1.37")
+	s := startSession(f, "deploy/web", "-i=false", "--", "sh", "-c", "sleep 20; echo done-20")
+	runningClone(f)
+	time.Sleep(2 * time.Second)
+	broke := time.Now()
+	restart(f, "containerd", 0)
+	code := s.wait(f, gone)
+	t.Logf("containerd restart: the client exited %d after %.1fs (output has done-20: %v)", code, time.Since(broke).Seconds(), strings.Contains(s.output(), "done-20"))
+	goneWithin(f, broke, "containerd restart")
+}
+
+// An Unschedulable clone on a cluster that adds nodes on demand: a small
+// controller in the test acts as cluster-autoscaler (it writes the
+// TriggeredScaleUp Event on the pod, as cluster-autoscaler does, then
+// "adds" the node by giving the one node the label the clone needs),
+// with the real scheduler. The clone waits, says why, and runs.
+func TestCloneWaitsForAScaleUp(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	// A label only this test's pods need: the shared node is otherwise
+	// untouched, and the label is removed again.
+	key := "e2e.eshell.kubectl.io/scaled-" + framework.RandSuffix()
+	f.Apply(idleWeb(fmt.Sprintf(`nodeSelector: {%q: "yes"}
+containers: [{name: web, image: busybox:1.37, command: [sleep, infinity]}]`, key)))
+	unlabel := func() {
+		patch := fmt.Sprintf(`{"metadata":{"labels":{%q:null}}}`, key)
+		if _, err := f.Client.CoreV1().Nodes().Patch(f.Ctx, framework.NodeName, types.MergePatchType, []byte(patch), metav1.PatchOptions{}); err != nil {
+			t.Errorf("removing the node label %s: %v", key, err)
+		}
+	}
+	t.Cleanup(unlabel)
+	s := startSession(f, "deploy/web", "-i=false", "--pod-running-timeout", "2m", "--", "echo", "scaled-up")
+	var pod corev1.Pod
+	f.Eventually("the clone to be Unschedulable", 60*time.Second, func() bool {
+		for _, p := range clones(f) {
+			for _, c := range p.Status.Conditions {
+				if c.Type == corev1.PodScheduled && c.Reason == corev1.PodReasonUnschedulable {
+					pod = p
+					return true
+				}
+			}
+		}
+		return false
+	})
+	ev := &corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{GenerateName: pod.Name + ".", Namespace: f.Namespace},
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", APIVersion: "v1", Namespace: f.Namespace, Name: pod.Name, UID: pod.UID},
+		Reason:         "TriggeredScaleUp", Type: corev1.EventTypeNormal, Source: corev1.EventSource{Component: "cluster-autoscaler"},
+		Message: "pod triggered scale-up: [{e2e-pool 1->2 (max: 3)}]", FirstTimestamp: metav1.Now(), LastTimestamp: metav1.Now(), Count: 1,
+	}
+	if _, err := f.Client.CoreV1().Events(f.Namespace).Create(f.Ctx, ev, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	signalled := time.Now()
+	s.await(f, "waiting for one the autoscaler adds", 30*time.Second)
+	time.Sleep(10 * time.Second) // the new node takes its time; the clone waits past the 5 s grace
+	if _, err := f.Client.CoreV1().Nodes().Patch(f.Ctx, framework.NodeName, types.MergePatchType,
+		[]byte(fmt.Sprintf(`{"metadata":{"labels":{%q:"yes"}}}`, key)), metav1.PatchOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if code := s.wait(f, 90*time.Second); code != 0 || !strings.Contains(s.output(), "scaled-up") {
+		t.Fatalf("the clone should run once the node fits: exit %d", code)
+	}
+	t.Logf("the clone ran %.1fs after the scale-up was signalled", time.Since(signalled).Seconds())
+	expectNoClones(f)
+}
+
+// clientPorts lists the local ports of pid's TCP connections.
+func clientPorts(t *testing.T, pid int) []string {
+	out, err := exec.Command("ss", "-tnpH").Output()
+	if err != nil {
+		t.Fatalf("ss: %v", err)
+	}
+	var ports []string
+	for _, l := range strings.Split(string(out), "\n") {
+		fields := strings.Fields(l)
+		if len(fields) < 6 || !strings.Contains(l, fmt.Sprintf("pid=%d,", pid)) {
+			continue
+		}
+		local := fields[3]
+		ports = append(ports, local[strings.LastIndex(local, ":")+1:])
+	}
+	return ports
+}
+
+// A client that vanishes without a goodbye (a laptop that sleeps, Wi-Fi or
+// VPN gone): frozen, and its own loopback connections dropped by iptables
+// (by their ports, so nothing else is touched; the rules are removed
+// after), the clone ends within the heartbeat bound where TCP alone took
+// about 4 minutes. Changes host-wide iptables: run alone, under flock -x.
+func TestFaultSilentDrop(t *testing.T) {
+	f := framework.New(t)
+	webApp(f, "busybox:1.37")
+	s := startSession(f, "deploy/web", "-i=false", "--", "sleep", "300")
+	runningClone(f)
+	time.Sleep(2 * time.Second)
+	ports := clientPorts(t, s.cmd.Process.Pid)
+	if len(ports) == 0 {
+		t.Fatal("the client has no TCP connections")
+	}
+	var rules [][]string
+	for _, p := range ports {
+		for _, dir := range []string{"--sport", "--dport"} {
+			rules = append(rules, []string{"OUTPUT", "-o", "lo", "-p", "tcp", dir, p, "-j", "DROP"})
+		}
+	}
+	t.Cleanup(func() {
+		for _, r := range rules {
+			if out, err := exec.Command("iptables", append([]string{"-w", "-D"}, r...)...).CombinedOutput(); err != nil {
+				t.Errorf("removing iptables rule %v: %v %s", r, err, out)
+			}
+		}
+	})
+	_ = s.cmd.Process.Signal(syscall.SIGSTOP)
+	for _, r := range rules {
+		if out, err := exec.Command("iptables", append([]string{"-w", "-I"}, r...)...).CombinedOutput(); err != nil {
+			t.Fatalf("iptables %v: %v %s", r, err, out)
+		}
+	}
+	dropped := time.Now()
+	t.Logf("dropped the client's connections from ports %v", ports)
+	goneWithin(f, dropped, "silent drop")
+}
+
+// The kubelet restarts in the middle of a debug session: the client says
+// what was lost and that the debug container ends on the server, exits
+// 255, and the container and the exec'd shell are gone.
+func TestFaultKubeletRestartDebug(t *testing.T) {
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	s := startSession(f, "deploy/web", "--mode", "debug", "-i=false", "--", "sleep", "473")
+	f.Eventually("the debug shell to run", 60*time.Second, func() bool {
+		return strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 473")
+	})
+	broke := time.Now()
+	restart(f, "kubelet", 0)
+	code := s.wait(f, gone)
+	t.Logf("the client exited %.1fs after the kubelet was stopped", time.Since(broke).Seconds())
+	if code != 255 || !strings.Contains(s.output(), "error: lost the connection to the shell in debug container") {
+		t.Errorf("want one line about the lost shell and exit 255, got exit %d", code)
+	}
+	var name string
+	for _, ec := range d.ephemeral() {
+		name = ec.Name
+	}
+	d.expectTerminated(name, gone-time.Since(broke))
+	t.Logf("debug container %s terminated %.1fs after the kubelet was stopped", name, time.Since(broke).Seconds())
+	f.Eventually("the exec'd shell to die with its container", 10*time.Second, func() bool {
+		return !strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 473")
+	})
+}
