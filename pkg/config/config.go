@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -18,6 +19,8 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/config/yamlfile"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // Config holds the settings of config.yaml, with defaults filled in.
@@ -41,6 +44,12 @@ type Config struct {
 	// the program and the number of arguments, since arguments may hold
 	// secrets that anyone who may read pods or Events would see.
 	RecordCommand bool
+	// EnvStatus filters the environments the picker shows by their
+	// status checks, as --env-status does ("deployed,!migrating").
+	EnvStatus string
+	// Shells is the order in which a shell is looked for in the image
+	// when no command is given; sh is the last resort in any case.
+	Shells []string
 }
 
 // Defaults returns the settings used when config.yaml is absent or leaves a
@@ -54,6 +63,7 @@ func Defaults() Config {
 		IdleTimeout:       30 * time.Minute,
 		MaxDuration:       2 * time.Hour,
 		PodRunningTimeout: 2 * time.Minute,
+		Shells:            slices.Clone(shell.DefaultShells),
 	}
 }
 
@@ -104,6 +114,8 @@ const (
 	fieldMaxDuration       = "maxDuration"
 	fieldPodRunningTimeout = "podRunningTimeout"
 	fieldRecordCommand     = "recordCommand"
+	fieldShells            = "shells"
+	fieldEnvStatus         = "envStatus"
 )
 
 // Load reads the config file at path on top of Defaults. A missing file (or
@@ -137,7 +149,7 @@ func Load(path string) (Config, error) {
 	}
 	fields, err := yamlfile.Fields(path, docs[0], "config",
 		fieldMode, fieldDebugImage, fieldEnvLabel, fieldPreset,
-		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout, fieldRecordCommand)
+		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout, fieldRecordCommand, fieldShells, fieldEnvStatus)
 	if err != nil {
 		return cfg, err
 	}
@@ -213,17 +225,47 @@ func Load(path string) (Config, error) {
 		str(fieldDebugImage, &cfg.DebugImage, nil),
 		str(fieldEnvLabel, &cfg.EnvLabel, checkLabelKey),
 		str(fieldPreset, &cfg.Preset, nil),
+		str(fieldEnvStatus, &cfg.EnvStatus, checkStatusFilter),
 		dur(fieldIdleTimeout, &cfg.IdleTimeout, true),
 		dur(fieldMaxDuration, &cfg.MaxDuration, true),
 		// Zero would mean waiting forever for a pod that may never start.
 		dur(fieldPodRunningTimeout, &cfg.PodRunningTimeout, false),
 		boolean(fieldRecordCommand, &cfg.RecordCommand),
+		shells(path, fields, &cfg.Shells),
 	} {
 		if err != nil {
 			return Defaults(), err
 		}
 	}
 	return cfg, nil
+}
+
+// shells reads the shells: list; null or an empty list keep the default.
+func shells(path string, fields map[string]yamlfile.Field, dst *[]string) error {
+	f, ok := fields[fieldShells]
+	if !ok || yamlfile.IsNull(f.Value) {
+		return nil
+	}
+	names, err := yamlfile.Strings(path, f.Value, fieldShells)
+	if err != nil {
+		return err
+	}
+	for i, n := range names {
+		names[i] = strings.TrimSpace(n)
+		if err := shell.CheckName(names[i]); err != nil {
+			return yamlfile.Errorf(path, f.Value, "%s: %w", fieldShells, err)
+		}
+	}
+	if len(names) > 0 {
+		*dst = names
+	}
+	return nil
+}
+
+// checkStatusFilter rejects an envStatus --env-status would refuse.
+func checkStatusFilter(s string) error {
+	_, err := picker.ParseStatusFilter(s)
+	return err
 }
 
 // checkLabelKey rejects an envLabel the API server would refuse in a label
