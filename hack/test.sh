@@ -17,6 +17,8 @@ hack/build-containerd.sh
 # time waiting on the cluster, not the CPU: run more of them side by side
 # than the two cores would suggest.
 go test -race -count=1 -timeout 15m $(go list ./... | grep -v -e /test/dist -e /test/e2e)
+# Parsers of what users type, fuzzed for a bounded time each.
+go test -run '^$' -fuzz '^FuzzParseStatusFilter$' -fuzztime 15s ./pkg/picker/
 go test -count=1 -timeout 40m -parallel 8 ./test/e2e/...
 # goreleaser check, a snapshot of this machine's archive, the krew manifest
 # rendered against it and installed with krew (mk/dist.mk); the other five
