@@ -61,10 +61,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if len(p.Clone.Env) > 0 {
 		secret = EnvSecret(job, p.Clone.Env)
 	}
-	argv := p.Command
-	if len(argv) == 0 {
-		argv = shell.Detect()
-	}
+	argv := p.Argv(d)
 	if p.ServerDryRun {
 		// Admission (Pod Security, quotas, policies) judges the clone's pod,
 		// its Job and its Secret; nothing is stored.

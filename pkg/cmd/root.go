@@ -121,7 +121,7 @@ Without a command, bash is started where the image has it, else sh.`,
 // line is what completion reads of the command line.
 func (o *Options) line() completion.Line {
 	return completion.Line{ConfigFlags: o.ConfigFlags, Env: &o.Pick.Env, EnvLabel: &o.Pick.EnvLabel,
-		ConfigPath: &o.Shell.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod, AllEnvs: &o.Pick.AllEnvs}
+		ConfigPath: &o.Shell.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod, AllEnvs: &o.Pick.AllEnvs, EnvStatus: &o.Pick.EnvStatus}
 }
 
 // Main runs the command and returns the process exit code: the remote

@@ -33,6 +33,9 @@ type Line struct {
 	Env, EnvLabel, ConfigPath, Service, Pod *string
 	// AllEnvs is --all-envs: failing environments are offered too.
 	AllEnvs *bool
+	// EnvStatus is --env-status: the environments that match it are
+	// offered (nil or "": the config file's envStatus).
+	EnvStatus *string
 }
 
 // Candidates finds completions in the cluster: ns is the namespace the
@@ -77,7 +80,7 @@ func Register(cmd *cobra.Command, l Line) {
 		return picker.Namespaces(ctx, cl)
 	}))
 	register("env", l.FromCluster(false, func(ctx context.Context, cl target.Clients, _ string) ([]picker.Candidate, error) {
-		return picker.EnvironmentNames(ctx, cl, l.envLabel(), *l.AllEnvs)
+		return picker.EnvironmentNames(ctx, cl, l.envLabel(), *l.AllEnvs, l.envStatus())
 	}))
 	register("service", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		return l.Target(c, toComplete)
@@ -132,12 +135,32 @@ func (l Line) envLabel() string {
 	if v := strings.TrimSpace(*l.EnvLabel); v != "" {
 		return v
 	}
+	return l.config().EnvLabel
+}
+
+// envStatus is --env-status, else the config file's; a filter that does
+// not parse filters nothing (the session itself says what is wrong).
+func (l Line) envStatus() picker.StatusFilter {
+	s := ""
+	if l.EnvStatus != nil {
+		s = *l.EnvStatus
+	}
+	if strings.TrimSpace(s) == "" {
+		s = l.config().EnvStatus
+	}
+	f, _ := picker.ParseStatusFilter(s)
+	return f
+}
+
+// config is the config file (--config, else the default), its defaults
+// where it is broken.
+func (l Line) config() config.Config {
 	path := *l.ConfigPath
 	if path == "" {
 		path = config.DefaultPath()
 	}
 	cfg, _ := config.Load(path)
-	return cfg.EnvLabel
+	return cfg
 }
 
 // FromCluster completes with what fn finds, with clients whose every call

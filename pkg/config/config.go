@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -19,6 +20,8 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/config/yamlfile"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // Config holds the settings of config.yaml, with defaults filled in.
@@ -51,6 +54,12 @@ type Config struct {
 	// ReasonPattern is a regular expression every reason must match (a
 	// ticket id, say); "" accepts any. It is checked to compile on Load.
 	ReasonPattern string
+	// EnvStatus filters the environments the picker shows by their
+	// status checks, as --env-status does ("deployed,!migrating").
+	EnvStatus string
+	// Shells is the order in which a shell is looked for in the image
+	// when no command is given; sh is the last resort in any case.
+	Shells []string
 	// Record is where and whether terminal sessions are recorded.
 	Record Record
 }
@@ -76,6 +85,7 @@ func Defaults() Config {
 		MaxDuration:       2 * time.Hour,
 		PodRunningTimeout: 2 * time.Minute,
 		HeartbeatTimeout:  20 * time.Second,
+		Shells:            slices.Clone(shell.DefaultShells),
 	}
 }
 
@@ -132,6 +142,8 @@ const (
 	fieldRecordDir         = "dir"
 	fieldRecordRequired    = "required"
 	fieldHeartbeatTimeout  = "heartbeatTimeout"
+	fieldShells            = "shells"
+	fieldEnvStatus         = "envStatus"
 )
 
 // Load reads the config file at path on top of Defaults. A missing file (or
@@ -173,7 +185,7 @@ func Parse(path string, data []byte) (Config, error) {
 	fields, err := yamlfile.Fields(path, docs[0], "config",
 		fieldMode, fieldDebugImage, fieldEnvLabel, fieldPreset,
 		fieldIdleTimeout, fieldMaxDuration, fieldPodRunningTimeout, fieldRecordCommand,
-		fieldRequireReason, fieldReasonPattern, fieldRecord, fieldHeartbeatTimeout)
+		fieldRequireReason, fieldReasonPattern, fieldRecord, fieldHeartbeatTimeout, fieldShells, fieldEnvStatus)
 	if err != nil {
 		return cfg, err
 	}
@@ -257,6 +269,7 @@ func Parse(path string, data []byte) (Config, error) {
 		str(fieldDebugImage, &cfg.DebugImage, nil),
 		str(fieldEnvLabel, &cfg.EnvLabel, checkLabelKey),
 		str(fieldPreset, &cfg.Preset, nil),
+		str(fieldEnvStatus, &cfg.EnvStatus, checkStatusFilter),
 		dur(IdleTimeoutBound, &cfg.IdleTimeout),
 		dur(MaxDurationBound, &cfg.MaxDuration),
 		// Zero would mean waiting forever for a pod that may never start.
@@ -267,6 +280,7 @@ func Parse(path string, data []byte) (Config, error) {
 		str(fieldReasonPattern, &cfg.ReasonPattern, checkPattern),
 		str(fieldRecord+"."+fieldRecordDir, &cfg.Record.Dir, nil),
 		boolean(fieldRecord+"."+fieldRecordRequired, &cfg.Record.Required),
+		shells(path, fields, &cfg.Shells),
 	} {
 		if err != nil {
 			return Defaults(), err
@@ -282,6 +296,34 @@ func checkPattern(p string) error {
 		return fmt.Errorf("%w; write a Go regular expression, e.g. ^[A-Z]+-[0-9]+", err)
 	}
 	return nil
+}
+
+// shells reads the shells: list; null or an empty list keep the default.
+func shells(path string, fields map[string]yamlfile.Field, dst *[]string) error {
+	f, ok := fields[fieldShells]
+	if !ok || yamlfile.IsNull(f.Value) {
+		return nil
+	}
+	names, err := yamlfile.Strings(path, f.Value, fieldShells)
+	if err != nil {
+		return err
+	}
+	for i, n := range names {
+		names[i] = strings.TrimSpace(n)
+		if err := shell.CheckName(names[i]); err != nil {
+			return yamlfile.Errorf(path, f.Value, "%s: %w", fieldShells, err)
+		}
+	}
+	if len(names) > 0 {
+		*dst = names
+	}
+	return nil
+}
+
+// checkStatusFilter rejects an envStatus --env-status would refuse.
+func checkStatusFilter(s string) error {
+	_, err := picker.ParseStatusFilter(s)
+	return err
 }
 
 // checkLabelKey rejects an envLabel the API server would refuse in a label

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -29,6 +30,7 @@ func TestDefaults(t *testing.T) {
 		MaxDuration:       2 * time.Hour,
 		PodRunningTimeout: 2 * time.Minute,
 		HeartbeatTimeout:  20 * time.Second,
+		Shells:            []string{"bash", "sh"},
 	}
 	if diff := cmp.Diff(want, Defaults()); diff != "" {
 		t.Errorf("Defaults() (-want +got):\n%s", diff)
@@ -38,7 +40,7 @@ func TestDefaults(t *testing.T) {
 func TestLoadMissing(t *testing.T) {
 	for _, path := range []string{"", filepath.Join(t.TempDir(), "nope", "config.yaml")} {
 		cfg, err := Load(path)
-		if err != nil || cfg != Defaults() {
+		if err != nil || !cmp.Equal(cfg, Defaults()) {
 			t.Errorf("Load(%q) = %+v, %v; want Defaults(), nil", path, cfg, err)
 		}
 	}
@@ -63,7 +65,8 @@ heartbeatTimeout: 1m
 preset: django
 `, func(c *Config) {
 			*c = Config{Mode: "debug", DebugImage: "nicolaka/netshoot:v0.13", EnvLabel: "example.com/env", Preset: "django",
-				IdleTimeout: 90 * time.Minute, MaxDuration: 8 * time.Hour, PodRunningTimeout: 45 * time.Second, HeartbeatTimeout: time.Minute}
+				IdleTimeout: 90 * time.Minute, MaxDuration: 8 * time.Hour, PodRunningTimeout: 45 * time.Second, HeartbeatTimeout: time.Minute,
+				Shells: []string{"bash", "sh"}}
 		}},
 		{"some fields keep the others' defaults", "mode: exec\n", func(c *Config) { c.Mode = "exec" }},
 		{"record the command line", "recordCommand: true\n", func(c *Config) { c.RecordCommand = true }},
@@ -71,7 +74,10 @@ preset: django
 		{"recordings", "record:\n  dir: /var/rec\n  required: true\n", func(c *Config) { c.Record = Record{Dir: "/var/rec", Required: true} }},
 		{"record null", "record:\n", func(*Config) {}},
 		{"zero disables the timeouts", "idleTimeout: 0\nmaxDuration: 0s\n", func(c *Config) { c.IdleTimeout, c.MaxDuration = 0, 0 }},
-		{"null and empty keep defaults", "mode:\ndebugImage: ''\nidleTimeout: ~\npreset:\n", func(*Config) {}},
+		{"null and empty keep defaults", "mode:\ndebugImage: ''\nidleTimeout: ~\npreset:\nshells:\n", func(*Config) {}},
+		{"environment status filter", "envStatus: 'deployed,!migrating'\n", func(c *Config) { c.EnvStatus = "deployed,!migrating" }},
+		{"shells in order", "shells: [zsh, fish, /bin/ash]\n", func(c *Config) { c.Shells = []string{"zsh", "fish", "/bin/ash"} }},
+		{"an empty list of shells keeps the default", "shells: []\n", func(*Config) {}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,11 +101,14 @@ func TestLoadErrors(t *testing.T) {
 		want    string // after "<file>:"
 	}{
 		{"syntax", "mode: clone\nidleTimeout: [1m\n", `2: invalid YAML`},
-		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, heartbeatTimeout, idleTimeout, maxDuration, mode, podRunningTimeout, preset, reasonPattern, record, recordCommand, requireReason`},
+		{"unknown field", "mode: clone\n\nidle_timeout: 5m\n", `3: unknown field "idle_timeout" in config; known fields are debugImage, envLabel, envStatus, heartbeatTimeout, idleTimeout, maxDuration, mode, podRunningTimeout, preset, reasonPattern, record, recordCommand, requireReason, shells`},
 		{"bad pattern", "reasonPattern: '[A-Z'\n", `1: reasonPattern: error parsing regexp: missing closing ]`},
 		{"record not a mapping", "record: true\n", `1: expected record as a mapping of key: value, found the value "true"`},
 		{"unknown record field", "record:\n  path: x\n", `2: unknown field "path" in record; known fields are dir, required`},
 		{"bad record boolean", "record:\n  required: sometimes\n", `2: record.required: "sometimes" is not a boolean`},
+		{"bad status filter", "envStatus: deployed,,x\n", `1: envStatus: status filter "deployed,,x": term "" is not a check name`},
+		{"shells as one value", "shells: zsh\n", `1: shells must be a list like [a, b], found the value "zsh"`},
+		{"a shell that is no program name", "shells: [zsh, 'fish; rm']\n", `1: shells: shell "fish; rm" is not a program name`},
 		{"bad boolean", "recordCommand: yes please\n", `1: recordCommand: "yes please" is not a boolean; write true or false`},
 		{"field twice", "mode: exec\nmode: debug\n", `2: field "mode" is set twice in config (first on line 1)`},
 		{"bad mode", "# settings\nmode: attach\n", `2: mode: invalid mode "attach": use one of clone, debug or exec`},
@@ -124,7 +133,7 @@ func TestLoadErrors(t *testing.T) {
 			if want := path + ":" + tt.want; !strings.HasPrefix(err.Error(), want) {
 				t.Errorf("error\n  %v\ndoes not start with\n  %s", err, want)
 			}
-			if cfg != Defaults() {
+			if !cmp.Equal(cfg, Defaults()) {
 				t.Errorf("with the error Load returned %+v, want Defaults()", cfg)
 			}
 		})
@@ -170,7 +179,7 @@ func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		cfg, err := Parse("config.yaml", data)
 		if err != nil {
-			if strings.Contains(err.Error(), "\n") || cfg != Defaults() {
+			if strings.Contains(err.Error(), "\n") || !reflect.DeepEqual(cfg, Defaults()) {
 				t.Fatalf("refusal %q is not one line, or came with %+v", err, cfg)
 			}
 			return
@@ -178,7 +187,8 @@ func FuzzParse(f *testing.F) {
 		for _, c := range []struct {
 			b Bound
 			d time.Duration
-		}{{IdleTimeoutBound, cfg.IdleTimeout}, {MaxDurationBound, cfg.MaxDuration}, {PodRunningTimeoutBound, cfg.PodRunningTimeout}} {
+		}{{IdleTimeoutBound, cfg.IdleTimeout}, {MaxDurationBound, cfg.MaxDuration}, {PodRunningTimeoutBound, cfg.PodRunningTimeout},
+			{HeartbeatTimeoutBound, cfg.HeartbeatTimeout}} {
 			if err := c.b.Check(c.d); err != nil {
 				t.Fatalf("accepted %v", err)
 			}

@@ -26,10 +26,7 @@ import (
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	pod := p.Pod
 	user := d.User(ctx)
-	argv := p.Command
-	if len(argv) == 0 {
-		argv = shell.Detect()
-	}
+	argv := p.Argv(d)
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Progress: d.Progress}
 
 	if !p.DryRun {

@@ -18,10 +18,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if p.DryRun {
 		return d.Print(dryRun(p))
 	}
-	argv, auto := p.Command, len(p.Command) == 0
-	if auto {
-		argv = shell.Detect()
-	}
+	argv, auto := p.Argv(d), len(p.Command) == 0
 	end := d.Audit(ctx, p.Pod.Name, p.Container)
 	defer func() { end(err) }()
 	err = d.Remote.Exec(ctx, p.Streams(d.IO), p.Pod.Namespace, p.Pod.Name, p.Container, argv)

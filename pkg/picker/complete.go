@@ -34,13 +34,14 @@ func Namespaces(ctx context.Context, c target.Clients) ([]Candidate, error) {
 }
 
 // EnvironmentNames lists the environments for --env, each once, as the
-// picker shows them: failing ones only with all (or when all fail).
-func EnvironmentNames(ctx context.Context, c target.Clients, label string, all bool) ([]Candidate, error) {
+// picker shows them: failing ones only with all (or when all fail); with
+// a status filter, those that match it (all: every one).
+func EnvironmentNames(ctx context.Context, c target.Clients, label string, all bool, filter StatusFilter) ([]Candidate, error) {
 	envs, err := ListEnvironments(ctx, c.Typed, label, "")
 	if err != nil || !envs.Labelled {
 		return nil, err
 	}
-	return envs.Show(all).Candidates(time.Now()), nil
+	return envs.ShowFiltered(all, filter).Candidates(time.Now()), nil
 }
 
 // Candidates are the environments as completions of --env, newest first,

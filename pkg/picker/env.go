@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -181,31 +182,101 @@ func sortNewestFirst(list []Environment) {
 	})
 }
 
+// Passed: the check says "true".
+func (c Check) Passed() bool { return strings.EqualFold(strings.TrimSpace(c.Value), "true") }
+
+// StatusFilter is --env-status, written as the ephemeral-envs service's
+// status query: "deployed,!migrating" keeps the environments whose check
+// deployed is true and whose check migrating is not. Every term must hold.
+type StatusFilter []StatusTerm
+
+// StatusTerm is one term of a StatusFilter: Check must be true, or, with
+// Not, anything but true (false, another value, or no such check: an
+// environment that reports no migrating check is not migrating).
+type StatusTerm struct {
+	Check string
+	Not   bool
+}
+
+// ParseStatusFilter reads a StatusFilter; "" is no filter. A term is a
+// check's name (the part of status.envs.sberz.de/<check> after the slash),
+// with "!" before it to negate it.
+func ParseStatusFilter(s string) (StatusFilter, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var f StatusFilter
+	for _, term := range strings.Split(s, ",") {
+		term = strings.TrimSpace(term)
+		name, not := strings.CutPrefix(term, "!")
+		name = strings.TrimSpace(name)
+		if name == "" || strings.ContainsAny(name, "!=/ ") {
+			return nil, fmt.Errorf("status filter %q: term %q is not a check name or !name: write the checks to require, comma-separated, e.g. deployed,!migrating", s, term)
+		}
+		f = append(f, StatusTerm{Check: name, Not: not})
+	}
+	return f, nil
+}
+
+// String is the filter as written: "deployed,!migrating".
+func (f StatusFilter) String() string {
+	terms := make([]string, len(f))
+	for i, t := range f {
+		terms[i] = t.Check
+		if t.Not {
+			terms[i] = "!" + t.Check
+		}
+	}
+	return strings.Join(terms, ",")
+}
+
+// Match reports whether env holds every term of f.
+func (f StatusFilter) Match(env Environment) bool {
+	for _, t := range f {
+		passed := slices.ContainsFunc(env.Checks, func(c Check) bool { return c.Name == t.Check && c.Passed() })
+		if passed == t.Not {
+			return false
+		}
+	}
+	return true
+}
+
 // Shown is what the picker offers of the environments.
 type Shown struct {
 	List []Environment
-	// Hidden is how many environments were left out for failing a check.
+	// Hidden is how many environments were left out: for failing a
+	// check or, with Filter, for not matching it.
 	Hidden int
 	// AllFailing: every environment fails a check, so all are shown
 	// rather than none.
 	AllFailing bool
+	// Filter is the status filter that chose List; nil when failing
+	// environments were hidden instead.
+	Filter StatusFilter
 }
 
 // Show leaves out the environments that fail a status check, unless all
 // is set or every one fails. Unlabelled namespaces have no checks.
-func (e *Environments) Show(all bool) Shown {
+func (e *Environments) Show(all bool) Shown { return e.ShowFiltered(all, nil) }
+
+// ShowFiltered is Show with a status filter in place of the rule that
+// hides failing environments: the user said which states they want, so a
+// check that failed and is not named in it hides nothing. Unlike failing
+// ones, a filter that matches no environment shows none (List is empty
+// and Hidden counts them): the caller says so.
+func (e *Environments) ShowFiltered(all bool, f StatusFilter) Shown {
 	if all {
 		return Shown{List: e.List}
 	}
-	var s Shown
+	s := Shown{Filter: f}
 	for _, env := range e.List {
-		if len(env.Failing()) > 0 {
+		if (f == nil && len(env.Failing()) > 0) || (f != nil && env.Name != "" && !f.Match(env)) {
 			s.Hidden++
 			continue
 		}
 		s.List = append(s.List, env)
 	}
-	if len(s.List) == 0 && s.Hidden > 0 {
+	if f == nil && len(s.List) == 0 && s.Hidden > 0 {
 		return Shown{List: e.List, AllFailing: true}
 	}
 	return s

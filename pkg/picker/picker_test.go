@@ -147,6 +147,81 @@ func TestShowEnvironments(t *testing.T) {
 	}
 }
 
+func TestStatusFilter(t *testing.T) {
+	env := func(name string, checks ...Check) Environment {
+		return Environment{Name: name, Namespace: name + "-ns", Checks: checks}
+	}
+	list := []Environment{
+		env("ready", Check{"deployed", "true"}, Check{"migrating", "false"}),
+		env("moving", Check{"deployed", "True"}, Check{"migrating", "true"}),
+		env("quiet", Check{"deployed", " true "}),                         // no migrating check: not migrating
+		env("down", Check{"deployed", "false"}, Check{"seeded", "false"}), // fails, and is not deployed
+		env("pending", Check{"deployed", "pending"}),                      // neither true nor false
+		env("bare"),
+	}
+	names := func(l []Environment) []string {
+		var out []string
+		for _, e := range l {
+			out = append(out, e.Name)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		filter string
+		all    bool
+		want   []string
+		hidden int
+	}{
+		{filter: "deployed,!migrating", want: []string{"ready", "quiet"}, hidden: 4},
+		{filter: " deployed , ! migrating ", want: []string{"ready", "quiet"}, hidden: 4},
+		{filter: "!deployed", want: []string{"down", "pending", "bare"}, hidden: 3},
+		// A failed check the filter does not name hides nothing.
+		{filter: "!migrating", want: []string{"ready", "quiet", "down", "pending", "bare"}, hidden: 1},
+		// A filter that matches nothing shows nothing, unlike failing ones.
+		{filter: "seeded", want: nil, hidden: 6},
+		{filter: "seeded", all: true, want: names(list), hidden: 0},
+		// No filter: the failing ones are hidden, ready too for its
+		// migrating=false, which the filter above reads as it is meant.
+		{filter: "", want: []string{"moving", "quiet", "pending", "bare"}, hidden: 2},
+	} {
+		t.Run(tc.filter, func(t *testing.T) {
+			f, err := ParseStatusFilter(tc.filter)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := (&Environments{List: list, Labelled: true}).ShowFiltered(tc.all, f)
+			if diff := cmp.Diff(tc.want, names(s.List)); diff != "" || s.Hidden != tc.hidden || s.AllFailing {
+				t.Errorf("hidden %d (want %d), all failing %v, shown (-want +got):\n%s", s.Hidden, tc.hidden, s.AllFailing, diff)
+			}
+		})
+	}
+	if f, _ := ParseStatusFilter("deployed, !migrating"); f.String() != "deployed,!migrating" {
+		t.Errorf("String() = %q", f.String())
+	}
+	for _, bad := range []string{"deployed,", "!", "a=b", "!!x", "status.envs.sberz.de/deployed", "a b"} {
+		if _, err := ParseStatusFilter(bad); err == nil || !strings.Contains(err.Error(), "e.g. deployed,!migrating") {
+			t.Errorf("ParseStatusFilter(%q) = %v, want an error with an example", bad, err)
+		}
+	}
+}
+
+func FuzzParseStatusFilter(f *testing.F) {
+	for _, s := range []string{"deployed,!migrating", "", "!", "a,,b", " x "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		filter, err := ParseStatusFilter(s)
+		if err != nil || filter == nil {
+			return
+		}
+		// What parsed reads back as itself.
+		again, err := ParseStatusFilter(filter.String())
+		if err != nil || !cmp.Equal(filter, again) {
+			t.Fatalf("%q -> %q -> %v, %v", s, filter.String(), again, err)
+		}
+	})
+}
+
 func TestSortNewestFirst(t *testing.T) {
 	list := []Environment{
 		{Name: "old", Namespace: "old", Created: now.Add(-48 * time.Hour)},

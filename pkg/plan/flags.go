@@ -13,9 +13,11 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/record"
 	"github.com/sberz/kubectl-eshell/pkg/session"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -36,12 +38,17 @@ type Flags struct {
 	Pick        PickFlags
 	Limits      Limits
 	Shell       ShellFlags
+	// ShellName is --shell: the one shell to look for when no command is
+	// given (sh when the image lacks it).
+	ShellName string
 }
 
 // PickFlags replace the interactive choices, and choose the preset.
 type PickFlags struct {
 	Env, EnvLabel, Service, Preset string
 	AllEnvs                        bool
+	// EnvStatus is --env-status, e.g. "deployed,!migrating".
+	EnvStatus string
 }
 
 // ShellFlags are the flags of every command that opens a shell: a
@@ -66,11 +73,13 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
 	fs.StringVarP(&f.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
 	f.Shell.AddFlags(fs)
+	fs.StringVar(&f.ShellName, "shell", "", "shell to start when no command is given, e.g. zsh, fish or ash; sh when the image lacks it (default from config shells:, bash then sh)")
 	fs.DurationVar(&f.Limits.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
 	fs.DurationVar(&f.Limits.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
 	fs.DurationVar(&f.Limits.HeartbeatTimeout, "heartbeat-timeout", 0, "clone and debug: end the session on the server once this client sent no heartbeat for this long (frozen, asleep or offline), 10s to 10m (default from config, 20s)")
 	fs.StringVar(&f.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	fs.BoolVar(&f.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
+	fs.StringVar(&f.Pick.EnvStatus, "env-status", "", "show the environments whose status checks match, e.g. deployed,!migrating (check deployed true, migrating not true), in place of hiding failing ones (default from config envStatus)")
 	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
 	fs.StringVar(&f.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
 	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
@@ -227,6 +236,25 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	if askReason {
 		req.AskReason = &policy
 	}
+	envStatus := cfg.EnvStatus
+	if fs.Changed("env-status") {
+		envStatus = f.Pick.EnvStatus
+	}
+	filter, err := picker.ParseStatusFilter(envStatus)
+	if err != nil {
+		return req, fmt.Errorf("--env-status: %w", err)
+	}
+	req.EnvStatus = filter
+	shells := cfg.Shells
+	if fs.Changed("shell") {
+		if len(command) > 0 {
+			return req, errors.New("--shell chooses the shell started when no command is given: drop it, or the command")
+		}
+		if err := shell.CheckName(f.ShellName); err != nil {
+			return req, fmt.Errorf("--shell: %w", err)
+		}
+		shells = []string{f.ShellName}
+	}
 	var given []string
 	fs.Visit(func(fl *pflag.Flag) { given = append(given, fl.Name) })
 	req.Base = Plan{
@@ -234,7 +262,7 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		Limits: f.Limits, SessionID: id, Stdin: stdin, TTY: tty,
 		Debug: f.Debug, Clone: f.Clone, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
 		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given, Reason: why,
-		RecordPath: recording, RecordInput: f.Shell.RecordInput,
+		RecordPath: recording, RecordInput: f.Shell.RecordInput, Shells: shells,
 	}
 	req.ModeGiven, req.ImageGiven = fs.Changed("mode"), fs.Changed("image")
 	req.Service, req.Pod, req.Preset, req.ConfigPreset = f.Pick.Service, f.Pod, f.Pick.Preset, cfg.Preset

@@ -19,6 +19,7 @@ import (
 func TestFlagsRequest(t *testing.T) {
 	file := config.Defaults()
 	file.Mode, file.DebugImage, file.RecordCommand, file.IdleTimeout = mode.Debug, "bash:5.2", true, time.Hour
+	file.Shells = []string{"zsh", "sh"}
 	pipes := genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
 	for _, tc := range []struct {
 		name  string
@@ -53,6 +54,18 @@ func TestFlagsRequest(t *testing.T) {
 				t.Errorf("request %+v", r.Base)
 			}
 		}},
+		{name: "the config's shells", dash: -1, check: func(t *testing.T, r Request) {
+			if !slices.Equal(r.Base.Shells, []string{"zsh", "sh"}) {
+				t.Errorf("shells %q", r.Base.Shells)
+			}
+		}},
+		{name: "--shell wins", flags: []string{"--shell=fish"}, dash: -1, check: func(t *testing.T, r Request) {
+			if !slices.Equal(r.Base.Shells, []string{"fish"}) {
+				t.Errorf("shells %q", r.Base.Shells)
+			}
+		}},
+		{name: "--shell with a command", flags: []string{"--shell=zsh"}, args: []string{"web", "ls"}, dash: 1, err: "--shell chooses the shell started when no command is given"},
+		{name: "--shell that is no program", flags: []string{"--shell=zsh;id"}, dash: -1, err: `--shell: shell "zsh;id" is not a program name`},
 		{name: "two targets", args: []string{"a", "b"}, dash: -1, err: "too many arguments"},
 		{name: "both commands", flags: []string{"--command", "ls"}, args: []string{"web", "ls"}, dash: 1, err: "either after -- or with --command"},
 		{name: "unknown mode", flags: []string{"--mode=shell"}, dash: -1, err: "shell"},

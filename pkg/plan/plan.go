@@ -45,6 +45,10 @@ type Plan struct {
 	Container string
 	// Command is what runs: the user's, or the preset's; nil is the shell.
 	Command []string
+	// Shells is the order in which the shell is looked for in the image
+	// when Command is nil (--shell, the config's shells:); nil is
+	// shell.DefaultShells.
+	Shells []string
 	// Image is the debug container's image.
 	Image  string
 	Limits Limits
@@ -261,6 +265,20 @@ func (l Limits) Check() error {
 		}
 	}
 	return nil
+}
+
+// Argv is what the session runs: the command, or the first shell of
+// Shells the image has. A terminal session that prints progress says which
+// shell started: on a terminal the user meets it, a script only its output.
+func (p Plan) Argv(d Deps) []string {
+	if len(p.Command) > 0 {
+		return p.Command
+	}
+	prefs := p.Shells
+	if len(prefs) == 0 {
+		prefs = shell.DefaultShells
+	}
+	return shell.Choose(prefs, p.TTY && d.Progress != nil)
 }
 
 // Streams is the local end of the session as the plan sets it up.

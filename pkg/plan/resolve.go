@@ -42,6 +42,10 @@ type Request struct {
 	// AllEnvs is --all-envs: the picker shows the environments that fail
 	// a status check too.
 	AllEnvs bool
+	// EnvStatus is --env-status (else the config's envStatus): the
+	// picker shows the environments that match it, in place of hiding
+	// failing ones.
+	EnvStatus picker.StatusFilter
 	// Args is the command line as typed, after the program's name; it
 	// becomes the command that opens a clone instead.
 	Args []string
@@ -119,7 +123,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		r.warnFailing(env)
 		p.Namespace = env.Namespace
 	case !req.NamespaceGiven && ref == "" && req.Pod == "":
-		ns, err := r.pickEnvironment(ctx, label, p.Namespace, req.AllEnvs)
+		ns, err := r.pickEnvironment(ctx, label, p.Namespace, req.AllEnvs, req.EnvStatus)
 		if err != nil {
 			return Plan{}, err
 		}
@@ -369,9 +373,11 @@ func (r *Resolver) applyPreset(p *Plan, req Request, w *target.Workload) error {
 // the labelled namespaces, or, when there are none, among all namespaces
 // (on a terminal; without one the kubeconfig's namespace stays, as in
 // kubectl). A user who may not list namespaces keeps current. Environments
-// that fail a status check are hidden unless all is set: a last option
-// shows them, and without a terminal the list says how many are hidden.
-func (r *Resolver) pickEnvironment(ctx context.Context, label, current string, all bool) (string, error) {
+// that fail a status check, or with filter those that do not match it, are
+// hidden unless all is set: a last option shows them, and without a
+// terminal the list says how many are hidden. A filter that hides every
+// environment is an error that says how to see them.
+func (r *Resolver) pickEnvironment(ctx context.Context, label, current string, all bool, filter picker.StatusFilter) (string, error) {
 	lctx, cancel := context.WithTimeout(ctx, picker.ListTimeout)
 	defer cancel()
 	envs, err := picker.ListEnvironments(lctx, r.Clients.Typed, label, current)
@@ -381,7 +387,11 @@ func (r *Resolver) pickEnvironment(ctx context.Context, label, current string, a
 	if envs.Forbidden || (!envs.Labelled && r.Chooser.Prompter == nil) {
 		return current, nil
 	}
-	shown := envs.Show(all)
+	shown := envs.ShowFiltered(all, filter)
+	if len(shown.List) == 0 && shown.Hidden > 0 {
+		return "", fmt.Errorf("no environment matches --env-status %s: it hides all %d (%s); pass --all-envs to list them all, or another --env-status",
+			shown.Filter, shown.Hidden, strings.Join(envs.Names(), ", "))
+	}
 	c := picker.Choice{
 		What:    "environment",
 		Message: "Which environment?",
@@ -392,6 +402,9 @@ func (r *Resolver) pickEnvironment(ctx context.Context, label, current string, a
 		c.What, c.Message, c.Flag, c.Where = "namespace", "Which namespace? (none is labelled "+label+")", "-n NAMESPACE", ""
 	}
 	switch n := shown.Hidden; {
+	case n > 0 && shown.Filter != nil:
+		c.More = fmt.Sprintf("(show %s)", unmatchedEnvs(n, shown.Filter))
+		c.Note = fmt.Sprintf("Hidden: %s (--all-envs lists them all).", unmatchedEnvs(n, shown.Filter))
 	case n > 0:
 		c.More = fmt.Sprintf("(show %s)", failingEnvs(n, "hidden "))
 		c.Note = fmt.Sprintf("Hidden: %s (--all-envs lists failing ones too).", failingEnvs(n, ""))
@@ -408,6 +421,9 @@ func (r *Resolver) pickEnvironment(ctx context.Context, label, current string, a
 	if err == nil && i == len(shown.List) { // the last option: show them all
 		shown = envs.Show(true)
 		c.More, c.Message = "", "Which environment? (failing ones included)"
+		if shown.Filter != nil {
+			c.Message = "Which environment? (all of them)"
+		}
 		i, err = ask()
 	}
 	if err != nil {
@@ -415,6 +431,15 @@ func (r *Resolver) pickEnvironment(ctx context.Context, label, current string, a
 	}
 	r.warnFailing(shown.List[i])
 	return shown.List[i].Namespace, nil
+}
+
+// unmatchedEnvs counts the environments a filter hides: "2 environments
+// not matching --env-status deployed".
+func unmatchedEnvs(n int, f picker.StatusFilter) string {
+	if n == 1 {
+		return "1 environment not matching --env-status " + f.String()
+	}
+	return fmt.Sprintf("%d environments not matching --env-status %s", n, f)
 }
 
 // failingEnvs counts failing environments: "1 hidden failing environment".

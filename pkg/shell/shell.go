@@ -4,14 +4,55 @@
 package shell
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 )
 
-// detect runs bash where the image has it, else sh, without a round trip.
-const detect = `if command -v bash >/dev/null 2>&1; then exec bash; fi; exec sh`
+// DefaultShells is the preference when neither --shell nor the config
+// file's shells: gives one: bash where the image has it, else sh.
+var DefaultShells = []string{"bash", "sh"}
 
-// Detect is the argv for an auto-detected shell in exec mode.
-func Detect() []string { return []string{"sh", "-c", detect} }
+// Detect is the argv that starts the default shell (see Choose).
+func Detect() []string { return Choose(DefaultShells, false) }
+
+// Choose is the argv that starts the first shell of prefs the image has,
+// decided inside the container by sh in the same exec, so the choice
+// costs no round trip. sh is the last resort whatever prefs say: every
+// image a shell can be opened in has it. With note, the script says on
+// stderr which shell it started and which preferred ones the image
+// lacks: "eshell: starting sh (not in the image: zsh)".
+func Choose(prefs []string, note bool) []string {
+	var b strings.Builder
+	b.WriteString("m=; for s in")
+	for _, p := range prefs {
+		b.WriteString(" " + SingleQuote(p))
+	}
+	b.WriteString("; do if command -v \"$s\" >/dev/null 2>&1; then ")
+	if note {
+		b.WriteString(`echo "eshell: starting $s${m:+ (not in the image:$m)}" >&2; `)
+	}
+	b.WriteString(`exec "$s"; fi; m="$m $s"; done; `)
+	if note {
+		b.WriteString(`echo "eshell: starting sh${m:+ (not in the image:$m)}" >&2; `)
+	}
+	b.WriteString("exec sh")
+	return []string{"sh", "-c", b.String()}
+}
+
+// CheckName refuses a shell name that is not a plain program name or
+// path (letters, digits and -_./+), before it reaches a command line.
+func CheckName(name string) error {
+	if name == "" {
+		return errors.New("a shell name is empty: give a program such as zsh, bash, fish, ash or sh")
+	}
+	for _, r := range name {
+		if !isPlain(r) || strings.ContainsRune(":,@%", r) {
+			return fmt.Errorf("shell %q is not a program name: use letters, digits and -_./+ only, e.g. zsh or /bin/zsh", name)
+		}
+	}
+	return nil
+}
 
 // Gate is what a client sends once attached. A Lifeline waits for it, so
 // a client that never connects is told apart from one that did. On a

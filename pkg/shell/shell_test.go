@@ -46,6 +46,45 @@ func TestDetectPrefersBash(t *testing.T) {
 	}
 }
 
+func TestChooseTakesTheFirstShellTheImageHas(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash on this machine")
+	}
+	for _, tt := range []struct {
+		name  string
+		prefs []string
+		note  bool
+		want  string
+	}{
+		{"missing ones are skipped and named", []string{"eshell-no-such-shell", "bash", "sh"}, true,
+			"eshell: starting bash (not in the image: eshell-no-such-shell)\nbash\n"},
+		{"sh is the last resort", []string{"eshell-no-such-shell", "eshell-nor-this"}, true,
+			"eshell: starting sh (not in the image: eshell-no-such-shell eshell-nor-this)\nsh\n"},
+		{"the first found says nothing missing", []string{"bash"}, true, "eshell: starting bash\nbash\n"},
+		{"without a note, only the shell speaks", []string{"eshell-no-such-shell", "bash"}, false, "bash\n"},
+		{"no preference is sh", nil, false, "sh\n"},
+		{"a quote in a name stays a word", []string{"it's", "bash"}, false, "bash\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := run(t, Choose(tt.prefs, tt.note), `if [ -n "$BASH_VERSION" ]; then echo bash; else echo sh; fi`+"\n")
+			if got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckName(t *testing.T) {
+	for name, ok := range map[string]bool{
+		"zsh": true, "fish": true, "/bin/zsh": true, "busybox-ash": true,
+		"": false, "zsh;rm": false, "z sh": false, "$(id)": false, "a:b": false,
+	} {
+		if err := CheckName(name); (err == nil) != ok {
+			t.Errorf("CheckName(%q) = %v, want ok=%v", name, err, ok)
+		}
+	}
+}
+
 func TestNoShell(t *testing.T) {
 	for msg, want := range map[string]bool{
 		`exec: "sh": executable file not found in $PATH`:                   true,
