@@ -90,11 +90,19 @@ KC
   log "starting the NetworkPolicy enforcer (kube-router $KUBE_ROUTER_VERSION, firewall only)"
   # Nothing listens: health and metrics are off (kube-router's health
   # server binds every address, with no flag to narrow it).
-  setsid "$KUBE_ROUTER_BIN_DIR/kube-router" --kubeconfig "$N/kubeconfig" --hostname-override "$NODE_NAME" \
-    --run-firewall=true --run-router=false --run-service-proxy=false --run-loadbalancer=false \
-    --enable-cni=false --enable-ipv4=true --enable-ipv6=false --health-port 0 --metrics-port 0 \
-    --service-cluster-ip-range 10.96.0.0/24 --iptables-sync-period 5m --v 1 \
-    >"$LOGFILE" 2>&1 </dev/null &
+  # It closes every descriptor it would inherit first: one may hold a lock
+  # (`flock -x LOCK hack/netpol.sh up`) that a daemon would keep forever.
+  (
+    for fd in /proc/self/fd/*; do
+      n="${fd##*/}"
+      if [ "$n" -gt 2 ] 2>/dev/null; then eval "exec $n>&-"; fi
+    done
+    exec setsid "$KUBE_ROUTER_BIN_DIR/kube-router" --kubeconfig "$N/kubeconfig" --hostname-override "$NODE_NAME" \
+      --run-firewall=true --run-router=false --run-service-proxy=false --run-loadbalancer=false \
+      --enable-cni=false --enable-ipv4=true --enable-ipv6=false --health-port 0 --metrics-port 0 \
+      --service-cluster-ip-range 10.96.0.0/24 --iptables-sync-period 5m --v 1 \
+      >"$LOGFILE" 2>&1 </dev/null
+  ) &
   echo $! > "$PIDFILE"
   # Ready when its first full sync has put the jump to its FORWARD chain
   # in place and it still runs.

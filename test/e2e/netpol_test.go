@@ -232,6 +232,7 @@ func row(f *framework.F, subject corev1.Pod, targets []string, sources map[strin
 			out = append(out, "in "+name)
 		}
 	}
+	sort.Strings(out)
 	return out
 }
 
