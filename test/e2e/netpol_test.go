@@ -401,3 +401,31 @@ spec:
 	expectNoClones(f)
 	f.Eventually("the copies and companions to go with the clone", 60*time.Second, func() bool { return sessionPolicies(f, f.Namespace) == 0 })
 }
+
+// Where a companion is needed in a namespace the user may not create
+// NetworkPolicies in, the clone is refused before anything is created, with
+// the policy it could not be admitted by and the missing permissions;
+// --no-network-policies clones without it.
+func TestNetpolCompanionRefused(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	store := framework.NewUnbound(t) // dev holds no Role there
+	listPoliciesEverywhere(f)
+	f.Apply(server("frontend", 8080))
+	store.Apply(fmt.Sprintf(storePolicies, f.Namespace))
+	runningPod(f, f.Namespace, "app=frontend")
+	r := f.Eshell("", "deploy/frontend", "--", "true")
+	for _, want := range []string{store.Namespace + "/store-allow", "nothing was created", "create networkpolicies.networking.k8s.io", `in namespace "` + store.Namespace + `"`, "--no-network-policies"} {
+		if r.Code != 1 || !strings.Contains(r.Stderr, want) {
+			t.Errorf("want a refusal with %q, got exit %d: %s", want, r.Code, r.Stderr)
+		}
+	}
+	if n := len(cloneJobs(f)) + sessionPolicies(f, f.Namespace) + sessionPolicies(store, store.Namespace); n != 0 {
+		t.Errorf("a refused clone created %d objects", n)
+	}
+	r = f.Eshell("", "deploy/frontend", "--no-network-policies", "--", "echo", "unconfined")
+	if r.Code != 0 || !strings.Contains(r.Stdout, "unconfined") {
+		t.Errorf("--no-network-policies should clone: %+v", r)
+	}
+	expectNoClones(f)
+}
