@@ -30,6 +30,9 @@ stop() {
 ctr() { timeout 10 "$CONTAINERD_BIN_DIR/ctr" --address "$C/containerd.sock" -n k8s.io "$@"; }
 tasks() { ctr tasks ls -q 2>/dev/null; }
 
+# The NetworkPolicy enforcer first: its rules and ipsets go while nothing
+# else changes iptables.
+"$ROOT/hack/netpol.sh" down || log "the NetworkPolicy enforcer's host state was not all removed; host-state.sh restore below tries again"
 if alive kubelet && alive kube-apiserver && [ -f "$D/admin.token" ]; then
   # Every pod goes at once, with no grace period: the kubelet stops the
   # containers and their sandboxes, which releases the network and cgroups.

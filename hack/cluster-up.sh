@@ -3,7 +3,8 @@
 # kube-controller-manager, kube-scheduler, containerd (with Debian's runc and
 # CNI plugins) and a real kubelet, secured as in a real cluster (x509 client
 # certificates both ways, webhook authentication and authorization on the
-# kubelet, the Node authorizer and NodeRestriction on the API server).
+# kubelet, the Node authorizer and NodeRestriction on the API server), and
+# a NetworkPolicy enforcer (kube-router's firewall, hack/netpol.sh).
 # Imports the locally built images (hack/images.sh), waits until the node is
 # Ready, and writes .cluster/kubeconfig (admin), .cluster/kubeconfig-dev and
 # .cluster/kubeconfig-newcomer (two users with no rights, for RBAC tests: the
@@ -52,6 +53,7 @@ done
 "$ROOT/hack/install-deps.sh"
 "$ROOT/hack/build-control-plane.sh"
 "$ROOT/hack/build-containerd.sh"
+"$ROOT/hack/build-kube-router.sh"
 IMAGES="$("$ROOT/hack/images.sh")"
 
 mkdir -p "$D"/{pids,logs,etcd,pki,host,kubelet,containerd,cni/net.d,cni/ipam,pod-logs}
@@ -234,4 +236,6 @@ wait_for "the default ServiceAccount" 60 "$D/logs/kube-controller-manager.log" \
   api /api/v1/namespaces/default/serviceaccounts/default -f
 wait_for "the kube-root-ca.crt ConfigMap" 60 "$D/logs/kube-controller-manager.log" \
   api /api/v1/namespaces/default/configmaps/kube-root-ca.crt -f
+# NetworkPolicies are enforced (hack/netpol.sh), as in a real cluster.
+"$ROOT/hack/netpol.sh" up
 log "cluster ready: export KUBECONFIG=$D/kubeconfig  (unprivileged user: $D/kubeconfig-dev)"

@@ -4,7 +4,8 @@
 # cluster directory. `save` records what was there before the node started;
 # `restore` removes what the node added and writes the recorded values back,
 # so that `make cluster-down` leaves the machine as it was:
-#   sysctls the kubelet and the bridge set, iptables chains the kubelet adds,
+#   sysctls the kubelet, the bridge and the NetworkPolicy enforcer set,
+#   iptables chains the kubelet and the enforcer add, the enforcer's ipsets,
 #   the pod bridge, CNI network namespaces, /kubepods cgroups, and the host
 #   paths the node creates (/var/lib/kubelet, /var/lib/cni, /run/containerd,
 #   /var/log/containers, /var/log/pods).
@@ -12,14 +13,19 @@ set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
 # Process names as the kernel keeps them (at most 15 characters).
-PROCS=(kubelet containerd containerd-shim kube-apiserver etcd)
+PROCS=(kubelet containerd containerd-shim kube-apiserver etcd kube-router)
 SYSCTLS=(vm.overcommit_memory kernel.panic kernel.panic_on_oops net.ipv4.ip_forward)
+# The bridge's netfilter switches exist only once br_netfilter is loaded.
+for s in net.bridge.bridge-nf-call-iptables net.bridge.bridge-nf-call-ip6tables; do
+  [ -e "/proc/sys/${s//.//}" ] && SYSCTLS+=("$s")
+done
 PATHS=(/var/lib/kubelet /var/lib/cni /run/containerd /var/log/containers /var/log/pods /run/netns)
 TABLES=(filter nat mangle)
 
 chains() { # IPTABLES TABLE: user chains
   "$1" -w 5 -t "$2" -S 2>/dev/null | awk '$1 == "-N" {print $2}'
 }
+ipsets() { command -v ipset >/dev/null && ipset list -n 2>/dev/null | sort; }
 cgroup_roots() { for h in /sys/fs/cgroup/*/; do echo "${h}kubepods"; done; }
 
 save() {
@@ -30,6 +36,7 @@ save() {
   for ipt in iptables ip6tables; do
     for t in "${TABLES[@]}"; do chains "$ipt" "$t" | sed "s/^/$ipt $t /"; done
   done > "$d/chains"
+  ipsets > "$d/ipsets"
   ip link show "$BRIDGE" >/dev/null 2>&1 && echo yes > "$d/bridge"
   for c in $(cgroup_roots); do [ -d "$c" ] && echo "$c"; done > "$d/cgroups"
   for p in "${PROCS[@]}"; do pgrep -x "$p" >/dev/null && echo "$p"; done > "$d/procs"
@@ -65,6 +72,11 @@ restore() {
       done
     done
   done
+  # ipsets after the chains: a set a rule still references cannot go.
+  local set
+  if [ -f "$d/ipsets" ]; then
+    for set in $(ipsets); do grep -qx -- "$set" "$d/ipsets" || ipset destroy "$set" || status=1; done
+  fi
   for c in $(cgroup_roots); do
     [ -d "$c" ] || continue
     grep -qx "$c" "$d/cgroups" && continue
@@ -95,7 +107,7 @@ restore() {
 # difference the node would have left and exit 1 if there is one.
 check() {
   local d="$1" left=()
-  local line p ns ipt t c
+  local line p ns ipt t c set
   while IFS= read -r line; do
     [ "$(sysctl -n "${line%%=*}")" = "${line#*=}" ] || left+=("sysctl ${line%%=*} is $(sysctl -n "${line%%=*}"), was ${line#*=}")
   done < "$d/sysctl"
@@ -108,6 +120,9 @@ check() {
       for c in $(chains "$ipt" "$t"); do grep -qx "$ipt $t $c" "$d/chains" || left+=("$ipt chain $t/$c"); done
     done
   done
+  if [ -f "$d/ipsets" ]; then
+    for set in $(ipsets); do grep -qx -- "$set" "$d/ipsets" || left+=("ipset $set"); done
+  fi
   [ ! -s "$d/bridge" ] && ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("link $BRIDGE")
   for c in $(cgroup_roots); do [ -d "$c" ] && ! grep -qx "$c" "$d/cgroups" && left+=("cgroup $c"); done
   for p in "${PROCS[@]}"; do

@@ -10,6 +10,8 @@ CACHE_DIR="${ESHELL_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/kubectl-eshell}"
 BIN_DIR="$CACHE_DIR/k8s-$K8S_VERSION/bin"
 CONTAINERD_VERSION="v2.4.2"
 CONTAINERD_BIN_DIR="$CACHE_DIR/containerd-$CONTAINERD_VERSION/bin"
+KUBE_ROUTER_VERSION="v2.1.0"
+KUBE_ROUTER_BIN_DIR="$CACHE_DIR/kube-router-$KUBE_ROUTER_VERSION/bin"
 CLUSTER_DIR="${ESHELL_CLUSTER_DIR:-$ROOT/.cluster}"
 # The node: named by its address (the kubelet refuses a loopback --node-ip,
 # but an IP-shaped hostname becomes the Node's InternalIP), with pods on a

@@ -174,6 +174,18 @@ func IsolationNeeded(namespace string) []Permission {
 	}
 }
 
+// CompanionNeeded lists what a clone needs in a namespace where policies
+// admit the workload's pods as peers: creating the companions that admit
+// the clone alike there and, outside the clone's namespace (where the Job
+// cannot own them), deleting them when the session ends.
+func CompanionNeeded(namespace string, own bool) []Permission {
+	create := Permission{Verb: "create", Group: "networking.k8s.io", Resource: "networkpolicies", Namespace: namespace}
+	if own {
+		return []Permission{create}
+	}
+	return []Permission{create, {Verb: "delete", Group: "networking.k8s.io", Resource: "networkpolicies", Namespace: namespace}}
+}
+
 // EnvNeeded lists what a clone needs on top of Needed when env overrides
 // are given (--set-env, --set-env-file): creating the session's Secret
 // that carries their values, and releasing the pod that waited at a

@@ -36,6 +36,8 @@ var extras = func() []Permission {
 	ps = append(ps,
 		// Only when NetworkPolicies select the workload (IsolationNeeded).
 		IsolationNeeded("")[0], IsolationNeeded("")[1],
+		// Only when policies of other namespaces admit the workload (CompanionNeeded).
+		CompanionNeeded("", false)[1],
 		// Only with env overrides (EnvNeeded).
 		EnvNeeded("")[0],
 		// Optional: deleting a clone's pod beside its Job, which the

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
@@ -86,10 +90,24 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		d.Infof("Would run through exec in container %s: %s", p.Container, display)
 		return printDry(d, job, secret)
 	}
-	prepare, err := prepare(ctx, p, d, w.Template.Labels)
+	elsewhere := &companionsElsewhere{}
+	prepare, err := prepare(ctx, p, d, w.Template.Labels, elsewhere)
 	if err != nil {
 		return err
 	}
+	// Companions outside the clone's namespace cannot be owned by its Job:
+	// they go when the session ends, unless the clone is kept (then with
+	// end or gc, see the README).
+	defer func() {
+		if p.Clone.Keep && err == nil {
+			return
+		}
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if cerr := DeleteCompanions(cctx, d.Remote.Client, elsewhere.list()); cerr != nil && err == nil {
+			err = cerr
+		}
+	}()
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
 		StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Prepare: prepare, Warn: d.Warnf, Image: sessionImage(p)}
 	if d.Progress != nil {
@@ -136,7 +154,7 @@ func printDry(d plan.Deps, job *batchv1.Job, secret *corev1.Secret) error {
 // its Job before its pod starts: the Secret of the env overrides, and the
 // copies of the NetworkPolicies (see isolation). It refuses when the user
 // may not create them; nil is nothing to prepare.
-func prepare(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[string]string) (func(context.Context, *batchv1.Job) error, error) {
+func prepare(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[string]string, elsewhere *companionsElsewhere) (func(context.Context, *batchv1.Job) error, error) {
 	c, ns := d.Remote.Client, p.Workload.Namespace
 	var steps []func(context.Context, *batchv1.Job) error
 	if len(p.Clone.Env) > 0 {
@@ -150,7 +168,7 @@ func prepare(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[string
 			return nil
 		})
 	}
-	isolate, err := isolation(ctx, p, d, podLabels)
+	isolate, err := isolation(ctx, p, d, podLabels, elsewhere)
 	if err != nil {
 		return nil, err
 	}
@@ -170,6 +188,25 @@ func prepare(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[string
 	}, nil
 }
 
+// companionsElsewhere are the companions a session created outside its
+// namespace, for their removal at its end.
+type companionsElsewhere struct {
+	mu       sync.Mutex
+	policies []*networkingv1.NetworkPolicy
+}
+
+func (e *companionsElsewhere) add(np *networkingv1.NetworkPolicy) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.policies = append(e.policies, np)
+}
+
+func (e *companionsElsewhere) list() []*networkingv1.NetworkPolicy {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return append([]*networkingv1.NetworkPolicy(nil), e.policies...)
+}
+
 // named names the user in a report of missing permissions, so it can be
 // forwarded to an admin as it is.
 func named(ctx context.Context, d plan.Deps, err error) error {
@@ -180,41 +217,185 @@ func named(ctx context.Context, d plan.Deps, err error) error {
 	return err
 }
 
-// isolation decides, before anything is created, how the clone keeps the
-// network isolation of the workload's pods: nil when no NetworkPolicy
-// selects them (or --no-network-policies), else what creates the copies.
-// It refuses when copies are needed and the user may not make them.
-func isolation(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[string]string) (func(context.Context, *batchv1.Job) error, error) {
+// isolation decides, before anything is created, how the clone gets the
+// network of the workload's pods, no more and no less (see ComputeParity):
+// copies of the policies that select any of them, and companions wherever
+// a policy admits them as peers. nil is nothing to create (no policy
+// concerns the workload, or --no-network-policies). It refuses, with
+// nothing created, when a policy cannot be evaluated or the user may not
+// create what is needed.
+func isolation(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[string]string, elsewhere *companionsElsewhere) (func(context.Context, *batchv1.Job) error, error) {
 	c, ns := d.Remote.Client, p.Workload.Namespace
-	list, err := c.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
+	policies, err := readPolicies(ctx, p, d)
 	if err != nil {
 		if p.Clone.NoNetworkPolicies {
 			d.Warnf("could not read the NetworkPolicies of namespace %q (%v); the clone may be less isolated than %s (--no-network-policies)", ns, err, p.Workload.Ref())
 			return nil, nil
 		}
-		return nil, fmt.Errorf("reading the NetworkPolicies of namespace %q, to give the clone the isolation of %s: %w; ask for list on networkpolicies.networking.k8s.io (Role eshell-clone in deploy/rbac/ in the kubectl-eshell repository), or pass --no-network-policies to clone without it", ns, p.Workload.Ref(), err)
+		return nil, err
 	}
-	selecting := Selecting(list.Items, podLabels)
-	if len(selecting) == 0 {
+	if len(policies) == 0 {
+		return nil, nil
+	}
+	orig := Original{Namespace: ns, TemplateLabels: podLabels, CloneLabels: sessionPodLabels(p)}
+	if err := livePods(ctx, p, d, &orig); err != nil {
+		if p.Clone.NoNetworkPolicies {
+			d.Warnf("could not read the pods of %s (%v); the clone may be less isolated than they are (--no-network-policies)", p.Workload.Ref(), err)
+			return nil, nil
+		}
+		return nil, fmt.Errorf("reading the pods of %s, whose labels decide which NetworkPolicies apply to the clone: %w; ask for list on pods, or pass --no-network-policies to clone without its policies", p.Workload.Ref(), err)
+	}
+	if n, err := c.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil {
+		orig.NamespaceLabels = n.Labels
+	}
+	parity, err := ComputeParity(orig, policies)
+	if err != nil {
+		if p.Clone.NoNetworkPolicies {
+			d.Warnf("%v; the clone may be less isolated than %s (--no-network-policies)", err, p.Workload.Ref())
+			return nil, nil
+		}
+		return nil, fmt.Errorf("eshell cannot tell the network of the pods of %s, so it cannot give the clone the same: %w; nothing was created (or pass --no-network-policies to clone without NetworkPolicies, less isolated)", p.Workload.Ref(), err)
+	}
+	if len(parity.Governing)+len(parity.Companions) == 0 {
 		return nil, nil
 	}
 	if p.Clone.NoNetworkPolicies {
-		d.Warnf("NetworkPolicies %s confine the pods of %s, but not this clone (--no-network-policies): it may reach and be reached where they may not", PolicyNames(selecting), p.Workload.Ref())
+		if len(parity.Governing) > 0 {
+			d.Warnf("NetworkPolicies %s confine the pods of %s, but not this clone (--no-network-policies): it may reach and be reached where they may not", PolicyNames(parity.Governing), p.Workload.Ref())
+		}
 		return nil, nil
 	}
-	if err := access.Check(ctx, c, access.IsolationNeeded(ns)); err != nil {
-		return nil, fmt.Errorf("NetworkPolicies %s confine the pods of %s, and the clone needs copies of them to be as isolated; nothing was created: %w\n(or pass --no-network-policies to clone without them, less isolated)",
-			PolicyNames(selecting), p.Workload.Ref(), named(ctx, d, err))
+	if err := access.Check(ctx, c, isolationNeeded(ns, parity)); err != nil {
+		return nil, isolationRefused(ctx, p, d, parity, err)
 	}
 	return func(ctx context.Context, job *batchv1.Job) error {
-		for _, np := range PolicyCopies(selecting, job) {
+		for _, np := range PolicyCopies(parity.Governing, job) {
 			if _, err := c.NetworkingV1().NetworkPolicies(ns).Create(ctx, np, metav1.CreateOptions{}); err != nil {
 				return fmt.Errorf("copying NetworkPolicy %s for the clone: %w; nothing of the session runs yet and it is removed", np.Annotations[meta.SourceAnnotation], err)
 			}
 		}
-		d.Infof("Copied NetworkPolicies %s to the clone", PolicyNames(selecting))
+		if len(parity.Governing) > 0 {
+			d.Infof("Copied NetworkPolicies %s to the clone", PolicyNames(parity.Governing))
+		}
+		for _, np := range CompanionPolicies(parity.Companions, job) {
+			if np.Namespace != ns {
+				// Registered before the request, as the Job is: a create
+				// whose response was lost still made a policy.
+				elsewhere.add(np)
+			}
+			if _, err := c.NetworkingV1().NetworkPolicies(np.Namespace).Create(ctx, np, metav1.CreateOptions{}); err != nil {
+				return fmt.Errorf("admitting the clone where NetworkPolicy %s admits %s: %w; nothing of the session runs yet and it is removed", np.Annotations[meta.SourceAnnotation], p.Workload.Ref(), err)
+			}
+		}
+		if len(parity.Companions) > 0 {
+			d.Infof("Admitted the clone where %s admit %s", companionList(parity.Companions), p.Workload.Ref())
+		}
 		return nil
 	}, nil
+}
+
+// readPolicies reads the NetworkPolicies that may concern the workload:
+// those of every namespace when the user may list them cluster-wide (a
+// policy of another namespace may admit the workload's pods as peers),
+// else those of its namespace, with a warning when that namespace has any
+// (the clone may then be refused where the original is admitted, never
+// admitted where it is not).
+func readPolicies(ctx context.Context, p plan.Plan, d plan.Deps) ([]networkingv1.NetworkPolicy, error) {
+	c, ns := d.Remote.Client, p.Workload.Namespace
+	if all, err := c.NetworkingV1().NetworkPolicies(metav1.NamespaceAll).List(ctx, metav1.ListOptions{}); err == nil {
+		return all.Items, nil
+	}
+	list, err := c.NetworkingV1().NetworkPolicies(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("reading the NetworkPolicies of namespace %q, to give the clone the isolation of %s: %w; ask for list on networkpolicies.networking.k8s.io (Role eshell-clone in deploy/rbac/ in the kubectl-eshell repository), or pass --no-network-policies to clone without it", ns, p.Workload.Ref(), err)
+	}
+	if len(list.Items) > 0 && !p.Clone.NoNetworkPolicies {
+		d.Warnf("could not list NetworkPolicies in all namespaces; policies of other namespaces that admit %s are not given to the clone, which may be refused there (ask for list on networkpolicies.networking.k8s.io cluster-wide)", p.Workload.Ref())
+	}
+	return list.Items, nil
+}
+
+// livePods adds the labels of the workload's existing pods to orig (its
+// clones and pods that are done left out): policies match them, including
+// labels that controllers add and the template does not show.
+func livePods(ctx context.Context, p plan.Plan, d plan.Deps, orig *Original) error {
+	w := p.Workload
+	if w.Pod != nil {
+		orig.LivePods = append(orig.LivePods, w.Pod.Labels)
+		return nil
+	}
+	if w.Selector == nil {
+		return nil
+	}
+	pods, err := d.Remote.Client.CoreV1().Pods(w.Namespace).List(ctx, metav1.ListOptions{LabelSelector: w.Selector.String()})
+	if err != nil {
+		return err
+	}
+	for i := range pods.Items {
+		pod := &pods.Items[i]
+		if IsClone(pod) || pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+			continue
+		}
+		if w.Owner != "" && !ownedBy(pod, w.Owner) {
+			continue
+		}
+		orig.LivePods = append(orig.LivePods, pod.Labels)
+	}
+	return nil
+}
+
+func ownedBy(pod *corev1.Pod, uid types.UID) bool {
+	for _, o := range pod.OwnerReferences {
+		if o.UID == uid {
+			return true
+		}
+	}
+	return false
+}
+
+// sessionPodLabels are the labels every clone pod of the session carries
+// (see GeneratePod), for telling whether a peer selector already admits it.
+func sessionPodLabels(p plan.Plan) map[string]string {
+	return map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: p.SessionID}
+}
+
+// isolationNeeded is what creating the copies and companions takes.
+func isolationNeeded(ns string, parity Parity) []access.Permission {
+	var perms []access.Permission
+	if len(parity.Governing) > 0 {
+		perms = append(perms, access.IsolationNeeded(ns)...)
+	}
+	for _, other := range CompanionNamespaces(parity.Companions) {
+		if other == ns {
+			perms = append(perms, access.IsolationNeeded(ns)...)
+			continue
+		}
+		perms = append(perms, access.CompanionNeeded(other, false)...)
+	}
+	return perms
+}
+
+// isolationRefused says what the clone could not be given: the policies
+// that confine the workload, and where it would not be admitted as the
+// workload is.
+func isolationRefused(ctx context.Context, p plan.Plan, d plan.Deps, parity Parity, err error) error {
+	var what []string
+	if len(parity.Governing) > 0 {
+		what = append(what, fmt.Sprintf("NetworkPolicies %s confine the pods of %s, and the clone needs copies of them to be as isolated", PolicyNames(parity.Governing), p.Workload.Ref()))
+	}
+	if len(parity.Companions) > 0 {
+		what = append(what, fmt.Sprintf("%s admit the pods of %s as peers, and the clone needs a companion policy beside each (in namespaces %s) to reach and be reached alike",
+			companionList(parity.Companions), p.Workload.Ref(), strings.Join(CompanionNamespaces(parity.Companions), ", ")))
+	}
+	return fmt.Errorf("%s; nothing was created: %w\n(or pass --no-network-policies to clone without them, less isolated)", strings.Join(what, "; "), named(ctx, d, err))
+}
+
+func companionList(companions []Companion) string {
+	var names []string
+	for _, ns := range CompanionNamespaces(companions) {
+		names = append(names, CompanionSources(companions, ns))
+	}
+	return "NetworkPolicies " + strings.Join(names, ", ")
 }
 
 // claimModes reads the access modes of the claims among volumes, so
