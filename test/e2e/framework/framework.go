@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,6 +102,15 @@ func setup() (*Env, error) {
 	e.Kubeconfig = filepath.Join(clusterDir, "kubeconfig")
 	e.DevKubeconfig = filepath.Join(clusterDir, "kubeconfig-dev")
 	e.NewcomerKubeconfig = filepath.Join(clusterDir, "kubeconfig-newcomer")
+	if !clusterUp(e.Kubeconfig) && clusterRunning(clusterDir) {
+		// A cluster whose processes live is restarting one of them (a
+		// fault test of another run): starting one would tear it down.
+		if err := wait.PollUntilContextTimeout(context.Background(), time.Second, 2*time.Minute, true, func(context.Context) (bool, error) {
+			return clusterUp(e.Kubeconfig), nil
+		}); err != nil {
+			return nil, fmt.Errorf("the cluster in %s runs but its node did not become Ready within 2m; look at %s/logs", clusterDir, clusterDir)
+		}
+	}
 	if !clusterUp(e.Kubeconfig) {
 		// What the host looks like before the node changes it, for the
 		// check after cluster-down.
@@ -144,6 +154,23 @@ func setup() (*Env, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// clusterRunning is true when a process that dir's cluster started still
+// runs (etcd, say, while a test restarts the API server).
+func clusterRunning(dir string) bool {
+	pids, _ := filepath.Glob(filepath.Join(dir, "pids", "*"))
+	for _, f := range pids {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var pid int
+		if _, err := fmt.Sscan(string(b), &pid); err == nil && pid > 0 && syscall.Kill(pid, 0) == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func clusterUp(kubeconfig string) bool {
