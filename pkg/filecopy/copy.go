@@ -44,6 +44,37 @@ func (j Job) warnf(format string, args ...any) {
 	}
 }
 
+// Check refuses, before anything is created in the cluster, what the
+// local side alone shows to be wrong: a missing source, a destination
+// file that exists without Force, a destination whose directory is missing.
+func (j Job) Check() error {
+	if j.Src.Remote() {
+		if j.Dst.Stdio {
+			return nil
+		}
+		fi, err := os.Stat(j.Dst.Path)
+		switch {
+		case err == nil && fi.IsDir():
+			return nil
+		case err == nil && !j.Force:
+			return fmt.Errorf("%s exists; pass --force to replace it", j.Dst.Path)
+		case err == nil:
+			return nil
+		}
+		if _, err := os.Stat(filepath.Dir(j.Dst.Path)); err != nil {
+			return fmt.Errorf("the local directory %s cannot be written to: %w", filepath.Dir(j.Dst.Path), err)
+		}
+		return nil
+	}
+	if j.Src.Stdio {
+		return nil
+	}
+	if _, err := os.Lstat(j.Src.Path); err != nil {
+		return fmt.Errorf("nothing to copy: %w", err)
+	}
+	return nil
+}
+
 // Download copies Src (in the container) to Dst (local path or stdout).
 func (j Job) Download(ctx context.Context) (Stats, error) {
 	var st Stats
@@ -59,6 +90,7 @@ func (j Job) Download(ctx context.Context) (Stats, error) {
 		if !root.Mode.IsRegular() {
 			return st, fmt.Errorf("%s is not a regular file; - takes one file's bytes: name a local directory instead", j.Src)
 		}
+		st.Files++
 		return st, j.readTo(ctx, j.Src.Path, root.Size, j.Stdout, &st)
 	}
 	dest := j.Dst.Path

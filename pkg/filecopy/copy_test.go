@@ -214,3 +214,28 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("output %q: want one line, none for the small transfer", out.String())
 	}
 }
+
+func TestCheckBeforeTheCluster(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "f")
+	if err := os.WriteFile(existing, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	remote := Spec{Target: "pod/x", Path: "/f"}
+	for _, tc := range []struct {
+		job  Job
+		want string
+	}{
+		{Job{Src: remote, Dst: Spec{Path: existing}}, "--force"},
+		{Job{Src: remote, Dst: Spec{Path: filepath.Join(dir, "no", "f")}}, "cannot be written"},
+		{Job{Src: Spec{Path: filepath.Join(dir, "none")}, Dst: remote}, "nothing to copy"},
+		{Job{Src: remote, Dst: Spec{Path: existing}, Force: true}, ""},
+		{Job{Src: remote, Dst: Spec{Path: dir}}, ""},
+		{Job{Src: Spec{Stdio: true}, Dst: remote}, ""},
+	} {
+		err := tc.job.Check()
+		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("Check(%v -> %v) = %v, want %q", tc.job.Src, tc.job.Dst, err, tc.want)
+		}
+	}
+}
