@@ -6,12 +6,15 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/attach"
 	"github.com/sberz/kubectl-eshell/pkg/filecopy"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
+	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
 func newCmdCp(o *Options) *cobra.Command {
@@ -76,13 +79,15 @@ Start and end Events are recorded on the workload (not the paths).`,
 				if err := o.sessionTarget(ctx, remote); err != nil {
 					return err
 				}
+				// Every missing permission is listed before anything is
+				// read or created: a bare name is a pod.
+				if err := o.check(ctx, o.cpPermissions(remote.Target)); err != nil {
+					return err
+				}
 				if err := o.Complete(c, []string{remote.Target}); err != nil {
 					return err
 				}
 				o.plan.Command = []string{"cp"}
-				if err := o.missing(ctx, o.permissions(ctx, o.plan)); err != nil {
-					return err
-				}
 				return o.copyFiles(ctx, job, upload)
 			})(c, args)
 		},
@@ -97,6 +102,17 @@ Start and end Events are recorded on the workload (not the paths).`,
 	f.StringVar((*string)(&o.Mode), "mode", string(mode.Debug), "")
 	_ = f.MarkHidden("mode")
 	return cmd
+}
+
+// cpPermissions is what the copy helper needs: the debug mode's
+// permissions next to the target.
+func (o *Options) cpPermissions(ref string) []access.Permission {
+	ns, _ := o.namespace()
+	gr, name := schema.GroupResource{Resource: "pods"}, ref
+	if r, err := target.ParseRefWith(ref, o.mapper()); err == nil && r.Kind != "" {
+		gr, name = r.Kind.GroupResource(), r.Name
+	}
+	return access.Needed(mode.Debug, ns, gr, name)
 }
 
 // sessionTarget turns a live session's id into its pod and container: a
