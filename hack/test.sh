@@ -20,6 +20,7 @@ go test -race -count=1 -timeout 15m $(go list ./... | grep -v -e /test/dist -e /
 # Fuzz targets of the parsers, each for a bounded time.
 go test -run "^$" -fuzz "^FuzzCheck$" -fuzztime 10s ./pkg/reason
 go test -run "^$" -fuzz "^FuzzReplay$" -fuzztime 15s ./pkg/record
+go test -run "^$" -fuzz "^FuzzParseEntry$" -fuzztime 10s ./pkg/filecopy
 go test -count=1 -timeout 40m -parallel 8 ./test/e2e/...
 # goreleaser check, a snapshot of this machine's archive, the krew manifest
 # rendered against it and installed with krew (mk/dist.mk); the other five

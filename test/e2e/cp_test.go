@@ -160,6 +160,12 @@ func TestCpDistroless(t *testing.T) {
 	if got := sha256.Sum256(b); err != nil || got != sum {
 		t.Fatalf("100 MB back: sha256 %s, want %s (%v)", hex.EncodeToString(got[:]), hex.EncodeToString(sum[:]), err)
 	}
+	// On a terminal, a progress line for a transfer over 4 MiB.
+	term := f.Pty("cp", "--force", big, "nosh:/tmp/big")
+	term.Expect(`100\.0 MiB / 100\.0 MiB  [0-9.]+ MiB/s  ETA 0s`, 60*time.Second)
+	if code := term.Wait(60 * time.Second); code != 0 {
+		t.Fatalf("cp on a terminal: exit %d\n%s", code, term.Output())
+	}
 	// A tree into the distroless container and back.
 	tree := cpTree(t)
 	if r := f.Eshell("", "cp", tree, "nosh:/tmp"); r.Code != 0 {
@@ -174,7 +180,8 @@ func TestCpDistroless(t *testing.T) {
 	}
 	// The audit Events: start and end, naming no path.
 	ev := f.Kubectl("", "get", "events.events.k8s.io", "-o", "jsonpath={range .items[*]}{.reason} {.note}{\"\\n\"}{end}")
-	if !strings.Contains(ev, "cp") || strings.Contains(ev, "/tmp/") {
+	if !strings.Contains(ev, "EshellSessionStarted dev started a debug session (command: cp) in pod nosh container app") ||
+		!strings.Contains(ev, "EshellSessionEnded dev ended a debug session in pod nosh container app") || strings.Contains(ev, "/tmp/") {
 		t.Errorf("Events:\n%s", ev)
 	}
 }
