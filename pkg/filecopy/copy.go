@@ -186,11 +186,12 @@ func (j Job) Download(ctx context.Context) (Stats, error) {
 func replaceWith(p string, write func(tmp string) error) error {
 	tmp := filepath.Join(filepath.Dir(p), fmt.Sprintf(".%s.eshell-cp-%d", filepath.Base(p), time.Now().UnixNano()))
 	if err := write(tmp); err != nil {
-		os.Remove(tmp)
+		// The partial file goes; the copy's own error is the one to report.
+		_ = os.Remove(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, p); err != nil {
-		os.Remove(tmp)
+		_ = os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", p, err)
 	}
 	return nil
@@ -282,7 +283,7 @@ func (j Job) Upload(ctx context.Context) (Stats, error) {
 			if err != nil {
 				return err
 			}
-			defer f.Close()
+			defer func() { _ = f.Close() }() // read only: nothing to flush
 			st.Files++
 			return j.write(ctx, remote, f, info.Size(), info.Mode(), info.ModTime().Unix(), &st)
 		}

@@ -208,7 +208,9 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("Line = %q", got)
 	}
 	small := &Progress{Out: &out}
-	small.Writer(io.Discard, 1<<20).Write(make([]byte, 1<<20))
+	if _, err := small.Writer(io.Discard, 1<<20).Write(make([]byte, 1<<20)); err != nil {
+		t.Fatal(err)
+	}
 	small.Done()
 	if strings.Count(out.String(), "\r") != 1 {
 		t.Errorf("output %q: want one line, none for the small transfer", out.String())
