@@ -241,3 +241,40 @@ func TestCheckBeforeTheCluster(t *testing.T) {
 		}
 	}
 }
+
+// A transfer that breaks halfway leaves no partial file on either side
+// and reports the error.
+func TestBrokenTransferLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	var scripts []string
+	broken := func(ctx context.Context, script string, stdin io.Reader, stdout io.Writer) (string, error) {
+		scripts = append(scripts, script)
+		switch {
+		case strings.Contains(script, "find "):
+			_, err := io.WriteString(stdout, "81a4 1 100 ./data/f\n")
+			return "", err
+		case strings.Contains(script, "cat '"):
+			_, _ = io.WriteString(stdout, "half of it")
+			return "", errors.New("connection lost")
+		case strings.Contains(script, "cat > "):
+			_, _ = io.CopyN(io.Discard, stdin, 3)
+			return "", errors.New("connection lost")
+		}
+		return "", nil
+	}
+	r := Remote{Run: broken, PID: 1}
+	down := Job{Remote: r, Src: Spec{Target: "p", Path: "/data/f"}, Dst: Spec{Path: dir}}
+	if _, err := down.Download(context.Background()); err == nil || !strings.Contains(err.Error(), "connection lost") {
+		t.Fatalf("Download = %v", err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+		t.Errorf("a partial download was left: %v", entries)
+	}
+	up := Job{Remote: r, Src: Spec{Stdio: true}, Dst: Spec{Target: "p", Path: "/data/g"}, Stdin: strings.NewReader("some bytes"), Nonce: "n5"}
+	if _, err := up.Upload(context.Background()); err == nil || !strings.Contains(err.Error(), "connection lost") {
+		t.Fatalf("Upload = %v", err)
+	}
+	if last := scripts[len(scripts)-1]; !strings.Contains(last, "rm -f './data/.eshell-cp-n5'") {
+		t.Errorf("the partial upload was not removed; last script:\n%s", last)
+	}
+}
