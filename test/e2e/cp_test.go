@@ -219,3 +219,32 @@ func TestCpIntoClone(t *testing.T) {
 		t.Errorf("the workload's own pod has the file: %+v", r)
 	}
 }
+
+// Under Pod Security "restricted" the admitted profile is restricted: the
+// helper runs as the user the pod names, which may read that user's
+// process, so the copy works without CAP_SYS_PTRACE.
+func TestCpRestricted(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	f.Kubectl("", "label", "namespace", f.Namespace, "pod-security.kubernetes.io/enforce=restricted")
+	f.Apply(`
+apiVersion: v1
+kind: Pod
+metadata: {name: locked}
+spec:
+  securityContext: {runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: {type: RuntimeDefault}}
+  containers:
+  - name: app
+    image: "gcr.io/distroless/static-debian12:nonroot"
+    command: [/bin/sleep, infinity]
+    securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}
+`)
+	f.Kubectl("", "wait", "--for=condition=Ready", "pod/locked", "--timeout=60s")
+	r := f.Eshell("restricted bytes\n", "cp", "-", "locked:/tmp/in")
+	if r.Code != 0 || !strings.Contains(r.Stderr, "--profile restricted") {
+		t.Fatalf("cp into a restricted pod: %+v", r)
+	}
+	if r := f.Eshell("", "cp", "locked:/tmp/in", "-"); r.Code != 0 || r.Stdout != "restricted bytes\n" {
+		t.Fatalf("cp out of a restricted pod: %+v", r)
+	}
+}
