@@ -231,7 +231,7 @@ func (j Job) Upload(ctx context.Context) (Stats, error) {
 		if kind == "dir" {
 			return st, fmt.Errorf("%s is a directory in the container; name the file to write, e.g. %s:%s", j.Dst, j.Dst.Target, path.Join(dest, "FILE"))
 		}
-		err := j.write(ctx, dest, j.Stdin, -1, 0o644, time.Now().Unix(), &st)
+		err := j.write(ctx, dest, j.Stdin, "", -1, 0o644, time.Now().Unix(), &st)
 		return st, err
 	}
 	fi, err := os.Lstat(j.Src.Path)
@@ -285,7 +285,16 @@ func (j Job) Upload(ctx context.Context) (Stats, error) {
 			}
 			defer func() { _ = f.Close() }() // read only: nothing to flush
 			st.Files++
-			return j.write(ctx, remote, f, info.Size(), info.Mode(), info.ModTime().Unix(), &st)
+			// Hashed first, so the container checks the copy in the same
+			// exec that receives it: one exec per file, not two.
+			h := sha256.New()
+			if _, err := io.Copy(h, f); err != nil {
+				return fmt.Errorf("reading %s: %w", local, err)
+			}
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return fmt.Errorf("reading %s: %w", local, err)
+			}
+			return j.write(ctx, remote, f, hex.EncodeToString(h.Sum(nil)), info.Size(), info.Mode(), info.ModTime().Unix(), &st)
 		}
 		j.warnf("skipped %s: not a regular file, directory or link", local)
 		st.Skipped++
@@ -302,15 +311,16 @@ func (j Job) Upload(ctx context.Context) (Stats, error) {
 	return st, j.Remote.Touch(ctx, times, order)
 }
 
-// write sends src (size bytes, -1: unknown) to the file p.
-func (j Job) write(ctx context.Context, p string, src io.Reader, size int64, mode fs.FileMode, mtime int64, st *Stats) error {
+// write sends src (size bytes, -1: unknown; known: its sha256 when read
+// before) to the file p.
+func (j Job) write(ctx context.Context, p string, src io.Reader, known string, size int64, mode fs.FileMode, mtime int64, st *Stats) error {
 	h := sha256.New()
 	var n countingWriter
 	in := io.TeeReader(src, io.MultiWriter(h, &n))
 	if j.Progress != nil {
 		in = j.Progress.Reader(in, size)
 	}
-	err := j.Remote.Write(ctx, p, in, func() string { return hex.EncodeToString(h.Sum(nil)) }, mode, mtime, j.Force, j.Nonce)
+	err := j.Remote.Write(ctx, p, in, known, func() string { return hex.EncodeToString(h.Sum(nil)) }, mode, mtime, j.Force, j.Nonce)
 	if j.Progress != nil {
 		j.Progress.Done()
 	}

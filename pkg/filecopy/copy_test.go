@@ -185,9 +185,13 @@ func TestChecksumMismatchRemovesPartial(t *testing.T) {
 	r := localBusybox(t)
 	dir := t.TempDir()
 	p := filepath.Join(dir, "f")
-	err := r.Write(context.Background(), p, strings.NewReader("abc"), func() string { return strings.Repeat("0", 64) }, 0o644, 1, false, "n4")
-	if err == nil || !strings.Contains(err.Error(), "differ") {
-		t.Fatalf("Write with a wrong checksum = %v", err)
+	wrong := strings.Repeat("0", 64)
+	// Both ways: the sum known before (a local file), and after (stdin).
+	for _, known := range []string{wrong, ""} {
+		err := r.Write(context.Background(), p, strings.NewReader("abc"), known, func() string { return wrong }, 0o644, 1, false, "n4")
+		if err == nil || !strings.Contains(err.Error(), "differ") {
+			t.Fatalf("Write with a wrong checksum (known %q) = %v", known, err)
+		}
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 0 {

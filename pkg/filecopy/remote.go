@@ -155,27 +155,34 @@ func tmpName(p, nonce string) string {
 
 // Write stores the bytes of src as the file p with mode and mtime, owned by
 // the target's user. They go to a new file next to p (noclobber: never
-// through a link), whose sha256 must equal sum() once src is drained;
-// only then is it renamed over p. Without force an existing p is refused
-// before any byte is sent.
-func (r Remote) Write(ctx context.Context, p string, src io.Reader, sum func() string, mode fs.FileMode, mtime int64, force bool, nonce string) error {
+// through a link), whose sha256 must equal the sender's; only then is it
+// renamed over p. With known (the sha256 of a local file, read before)
+// that is one exec; without (stdin), a second one compares with sum()
+// once src is drained. Without force an existing p is refused before any
+// byte is sent.
+func (r Remote) Write(ctx context.Context, p string, src io.Reader, known string, sum func() string, mode fs.FileMode, mtime int64, force bool, nonce string) error {
 	q, tmp := shell.SingleQuote(rel(p)), shell.SingleQuote(tmpName(p, nonce))
 	check := ""
 	if !force {
 		check = fmt.Sprintf("if [ -e %s ] || [ -L %s ]; then exit %d; fi\n", q, q, exitExists)
 	}
-	script := r.prelude(p) + check + fmt.Sprintf("if [ -d %s ] && [ ! -L %s ]; then echo %s is a directory >&2; exit 1; fi\nset -C\ncat > %s || { rm -f %s; exit 1; }\nsha256sum %s\n",
-		q, q, shell.SingleQuote(p), tmp, tmp, tmp)
-	var out bytes.Buffer
-	if _, err := r.run(ctx, p, script, src, &out); err != nil {
+	finish := func(want string) string {
+		return fmt.Sprintf("s=$(sha256sum %s); s=${s%%%% *}\nif [ \"$s\" != %s ]; then rm -f %s; exit %d; fi\nchmod %s %s && touch -d @%d %s && { chown -h %d:%d %s 2>/dev/null || true; } && mv -f -T %s %s || { rm -f %s; exit 1; }\n",
+			tmp, shell.SingleQuote(want), tmp, exitChecksum, unixMode(mode), tmp, mtime, tmp, r.UID, r.GID, tmp, tmp, q, tmp)
+	}
+	script := r.prelude(p) + check + fmt.Sprintf("if [ -d %s ] && [ ! -L %s ]; then echo %s is a directory >&2; exit 1; fi\nset -C\ncat > %s || { rm -f %s; exit 1; }\n",
+		q, q, shell.SingleQuote(p), tmp, tmp)
+	if known != "" {
+		script += finish(known)
+	}
+	if _, err := r.run(ctx, p, script, src, io.Discard); err != nil {
 		r.discard(ctx, p, nonce)
 		return err
 	}
-	got, _, _ := strings.Cut(out.String(), " ")
-	want := sum()
-	script = r.prelude(p) + fmt.Sprintf("if [ %s != %s ]; then rm -f %s; exit %d; fi\nchmod %s %s && touch -d @%d %s && { chown -h %d:%d %s 2>/dev/null || true; } && mv -f -T %s %s || { rm -f %s; exit 1; }\n",
-		shell.SingleQuote(got), want, tmp, exitChecksum, unixMode(mode), tmp, mtime, tmp, r.UID, r.GID, tmp, tmp, q, tmp)
-	_, err := r.run(ctx, p, script, nil, io.Discard)
+	if known != "" {
+		return nil
+	}
+	_, err := r.run(ctx, p, r.prelude(p)+finish(sum()), nil, io.Discard)
 	return err
 }
 
