@@ -282,3 +282,27 @@ func TestBrokenTransferLeavesNothing(t *testing.T) {
 		t.Errorf("the partial upload was not removed; last script:\n%s", last)
 	}
 }
+
+func TestDownloadSkipsEscapingLink(t *testing.T) {
+	r := localBusybox(t)
+	remote, back := t.TempDir(), t.TempDir()
+	up := strings.Repeat("../", strings.Count(remote, "/")+2)
+	if err := os.Symlink(up+"etc/passwd", filepath.Join(remote, "out")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/passwd", filepath.Join(remote, "abs")); err != nil {
+		t.Fatal(err)
+	}
+	var warn bytes.Buffer
+	st, err := Job{Remote: r, Src: Spec{Target: "p", Path: remote}, Dst: Spec{Path: back}, Warn: &warn}.Download(context.Background())
+	if err != nil || st.Skipped != 1 || st.Links != 1 || !strings.Contains(warn.String(), "outside the container's root") {
+		t.Fatalf("Download = %+v, %v; warnings %q", st, err, warn.String())
+	}
+	got := filepath.Join(back, filepath.Base(remote))
+	if _, err := os.Lstat(filepath.Join(got, "out")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the escaping link was recreated: %v", err)
+	}
+	if l, err := os.Readlink(filepath.Join(got, "abs")); err != nil || l != "/etc/passwd" {
+		t.Errorf("an absolute link (inside the root by definition): %q %v", l, err)
+	}
+}
