@@ -112,7 +112,7 @@ Without a command, bash is started where the image has it, else sh.`,
 	debug.AddFlags(f, &o.Debug, &o.Image)
 	clone.AddFlags(f, &o.Clone)
 
-	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdAttach(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), newCmdReplay(o), completion.NewCmd(o.Out))
+	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdAttach(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), newCmdReplay(o), newCmdCp(o), completion.NewCmd(o.Out))
 	// After every flag is defined: completion looks them up.
 	completion.Register(cmd, o.line())
 	return cmd
