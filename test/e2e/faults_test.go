@@ -3,8 +3,9 @@ package e2e
 // Faults: every session ends on the server whatever happens to its client
 // or to the cluster's components, each within a measured bound. The tests
 // that restart a component or change iptables do not call t.Parallel, so
-// within one run they run alone; across runs they take /work/e2e.lock
-// exclusively (see the developers' guide).
+// within one run they run alone (Go runs the sequential tests before the
+// parallel ones resume); a second run against the same cluster must not
+// overlap them.
 
 import (
 	"bufio"
@@ -277,8 +278,8 @@ func TestCloneIgnoresADecoyPod(t *testing.T) {
 }
 
 // restart restarts one component of the shared cluster with its own flags
-// (hack/restart-component.sh), down for the given time; the caller holds
-// /work/e2e.lock exclusively.
+// (hack/restart-component.sh), down for the given time; the caller runs
+// alone (it does not call t.Parallel).
 func restart(f *framework.F, component string, down time.Duration) {
 	f.T.Helper()
 	cmd := exec.Command(filepath.Join(f.Root, "hack", "restart-component.sh"), component, fmt.Sprint(int(down.Seconds())))
