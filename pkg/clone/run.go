@@ -18,6 +18,7 @@ import (
 
 	"k8s.io/klog/v2"
 
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
@@ -78,7 +79,9 @@ func (s *Session) say(format string, args ...any) {
 		fmt.Fprint(s.Progress, "\r\033[K")
 		s.spinner = ""
 	}
-	fmt.Fprintf(s.Progress, format+"\n", args...)
+	// Pod names, kubelet reasons and API errors come from the cluster;
+	// one line each, so none can fake or hide a line of eshell's.
+	fmt.Fprintln(s.Progress, escape.Line(fmt.Sprintf(format, args...)))
 }
 
 // spin shows a spinner with what the wait is on until stop is closed.
@@ -100,7 +103,9 @@ func (s *Session) spin(pod string, state func() string, stop <-chan struct{}) {
 		case <-t.C:
 		}
 		s.mu.Lock()
-		s.spinner = fmt.Sprintf("%c Starting %s: %s (%.0fs)", frames[i%len(frames)], pod, state(), time.Since(start).Seconds())
+		// The spinner's own "\r\033[K" redraws it; the pod's state
+		// (a kubelet reason) is the cluster's and is escaped.
+		s.spinner = escape.Line(fmt.Sprintf("%c Starting %s: %s (%.0fs)", frames[i%len(frames)], pod, state(), time.Since(start).Seconds()))
 		fmt.Fprint(s.Progress, "\r\033[K"+s.spinner)
 		s.mu.Unlock()
 	}

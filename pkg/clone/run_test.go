@@ -214,3 +214,33 @@ func TestRemoveRetriesThroughAnOutage(t *testing.T) {
 		t.Errorf("warning = %q", w)
 	}
 }
+
+// A kubelet reason or pod name carries whatever the cluster says; the
+// progress lines and the spinner print it escaped, and only the spinner's
+// own redraw sequence reaches the terminal.
+func TestProgressEscapesClusterText(t *testing.T) {
+	const planted = "Pulling\x1b]52;c;aGk=\x07\nerror: fake\u009b"
+	var progress strings.Builder
+	s := &Session{Progress: &progress}
+	s.say("Waiting for %s: %s", "web-x", planted)
+	s.warn("%s", planted)
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		s.spin("web-x", func() string { return planted }, stop)
+		close(done)
+	}()
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	<-done
+	out := strings.ReplaceAll(progress.String(), "\r\x1b[K", "")
+	if strings.ContainsAny(out, "\x1b\x07\u009b") || strings.Contains(out, "\nerror: fake") {
+		t.Errorf("a control character or a forged line reached the terminal: %q", progress.String())
+	}
+	if !strings.Contains(out, `Starting web-x: Pulling^[]52;c;aGk=\x07\nerror: fake\u009b`) {
+		t.Errorf("the spinner does not show the escaped state: %q", progress.String())
+	}
+	if strings.Count(out, "\n") != 2 {
+		t.Errorf("want two progress lines, got %q", out)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -23,6 +24,17 @@ func CheckFormat(format string) error {
 	return fmt.Errorf("-o %s is not supported: use json or yaml, or leave it out for a table", format)
 }
 
+// jsonC1 escapes DEL and the C1 controls, which encoding/json leaves raw
+// (valid UTF-8) but some terminals read as 8-bit CSI and OSC; they can
+// only stand inside JSON strings, where \u00XX means the same.
+var jsonC1 = func() *strings.Replacer {
+	var pairs []string
+	for r := rune(0x7f); r <= 0x9f; r++ {
+		pairs = append(pairs, string(r), fmt.Sprintf(`\u%04x`, r))
+	}
+	return strings.NewReplacer(pairs...)
+}()
+
 // Print writes list in format (json, yaml, or "" for a table, with ages
 // from now); an empty table is a line on errOut instead.
 func Print(out, errOut io.Writer, list []Info, format string, now time.Time) error {
@@ -35,7 +47,7 @@ func Print(out, errOut io.Writer, list []Info, format string, now time.Time) err
 		if err != nil {
 			return err
 		}
-		_, err = fmt.Fprintf(out, "%s\n", b)
+		_, err = fmt.Fprintf(out, "%s\n", jsonC1.Replace(string(b)))
 		return err
 	case "yaml":
 		b, err := yaml.Marshal(list)

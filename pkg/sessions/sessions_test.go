@@ -3,6 +3,7 @@ package sessions
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"strings"
 	"testing"
@@ -184,5 +185,22 @@ func TestEnded(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s: Ended = %v, %v; want %v", tc.name, got, err, tc.want)
 		}
+	}
+}
+
+// -o json leaves no control character a terminal acts on (encoding/json
+// writes DEL and C1 raw) and stays JSON that decodes to the same text.
+func TestPrintJSONEscapesC1(t *testing.T) {
+	const user = "alice\x1b]52;c;aGk=\x07\u009b[2J\x7f"
+	var out strings.Builder
+	if err := Print(&out, io.Discard, []Info{{ID: "x7k2p", User: user}}, "json", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsFunc(out.String(), func(r rune) bool { return r == 0x1b || r == 0x07 || (r >= 0x7f && r <= 0x9f) }) {
+		t.Errorf("a control character in the JSON: %q", out.String())
+	}
+	var back []Info
+	if err := json.Unmarshal([]byte(out.String()), &back); err != nil || len(back) != 1 || back[0].User != user {
+		t.Errorf("the JSON does not decode to the same user: %v %+v", err, back)
 	}
 }
