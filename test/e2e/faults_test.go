@@ -256,8 +256,19 @@ func TestCloneIgnoresADecoyPod(t *testing.T) {
 		if !ok {
 			t.Fatalf("unexpected watch event %v", ev)
 		}
+		// The look-alike of the issue: eshell's labels, not the Job
+		// controller's (a pod with those is adopted by the Job, which then
+		// deletes one of its two pods: Kubernetes' own behaviour).
+		labels := map[string]string{}
+		for k, v := range job.Spec.Template.Labels {
+			switch k {
+			case "controller-uid", "job-name", batchv1.ControllerUidLabel, batchv1.JobNameLabel:
+			default:
+				labels[k] = v
+			}
+		}
 		decoy := &corev1.Pod{
-			ObjectMeta: metav1.ObjectMeta{Name: "a-decoy", Labels: job.Spec.Template.Labels},
+			ObjectMeta: metav1.ObjectMeta{Name: "a-decoy", Labels: labels},
 			Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "busybox:1.37", Command: []string{"sleep", "3600"}}}},
 		}
 		if _, err := f.Client.CoreV1().Pods(f.Namespace).Create(f.Ctx, decoy, metav1.CreateOptions{}); err != nil {

@@ -296,7 +296,10 @@ func NewUnbound(t *testing.T) *F {
 	if env == nil {
 		t.Fatal("framework.Main was not called from TestMain")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	// A bound on the whole test, its parallel subtests included: those
+	// wait for a free slot (-parallel) behind the suite's long fault and
+	// packet tests, so the bound covers the queue as well as the work.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	t.Cleanup(cancel)
 	ns := "e2e-" + strings.ToLower(strings.NewReplacer("/", "-", "_", "-").Replace(t.Name()))
 	if len(ns) > 50 {
