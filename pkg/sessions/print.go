@@ -50,7 +50,17 @@ func Print(out, errOut io.Writer, list []Info, format string, now time.Time) err
 		_, err = fmt.Fprintf(out, "%s\n", jsonC1.Replace(string(b)))
 		return err
 	case "yaml":
-		b, err := yaml.Marshal(list)
+		// YAML has no escape for control characters outside quoted
+		// strings, and its encoder refuses them: the cluster's text is
+		// shown as the table shows it.
+		shown := make([]Info, len(list))
+		for i, in := range list {
+			e := escape.Line
+			in.ID, in.User, in.Namespace, in.Workload = e(in.ID), e(in.User), e(in.Namespace), e(in.Workload)
+			in.Job, in.Pod, in.Container, in.Reason = e(in.Job), e(in.Pod), e(in.Container), e(in.Reason)
+			shown[i] = in
+		}
+		b, err := yaml.Marshal(shown)
 		if err != nil {
 			return err
 		}

@@ -204,3 +204,19 @@ func TestPrintJSONEscapesC1(t *testing.T) {
 		t.Errorf("the JSON does not decode to the same user: %v %+v", err, back)
 	}
 }
+
+// A control character in the cluster's text neither fails -o yaml (its
+// encoder refuses them) nor reaches the terminal: it is shown escaped.
+func TestPrintYAMLEscapesControls(t *testing.T) {
+	const user = "alice\x1b]52;c;aGk=\x07\u009b[2J\x7f"
+	var out strings.Builder
+	if err := Print(&out, io.Discard, []Info{{ID: "x7k2p", User: user, Reason: "OPS-1\nforged"}}, "yaml", time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsFunc(out.String(), func(r rune) bool { return r == 0x1b || r == 0x07 || (r >= 0x7f && r <= 0x9f) }) {
+		t.Errorf("a control character in the YAML: %q", out.String())
+	}
+	if !strings.Contains(out.String(), "user: alice^[]52;c;aGk=") || strings.Contains(out.String(), "\nforged") {
+		t.Errorf("yaml:\n%s", out.String())
+	}
+}
