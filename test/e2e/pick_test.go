@@ -464,7 +464,7 @@ commands:
 		want(append(ns, "pod/"), "pod/solo")
 		want(append(ns, "d"), "deploy/", "ds/", "db")
 		// The subcommands come first (cobra's), then kinds and names.
-		want(append(ns, ""), "attach", "completion", "end", "gc", "help", "presets", "sessions", "version",
+		want(append(ns, ""), "attach", "completion", "cp", "end", "gc", "help", "presets", "replay", "sessions", "version",
 			"deploy/", "sts/", "ds/", "cj/", "job/", "pod/", "svc/", "agent", "db", "migrate", "nightly", "solo", "web")
 		want([]string{"--env-label", key, "--env", envB, "deploy/"}, "deploy/app", "deploy/other")
 		want([]string{"--env-label", key, "--env", envB, "--service", "deploy/o"}, "deploy/other")
