@@ -5,6 +5,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
@@ -17,6 +18,10 @@ import (
 // Complete counts only when it asked about this mode and target.
 func (o *Options) permissions(ctx context.Context, p plan.Plan) error {
 	w := p.Workload
+	if w == nil {
+		// -l alone names no workload: only the pods' permissions apply.
+		return access.Check(ctx, o.client, access.Needed(p.Mode, p.Namespace, schema.GroupResource{}, ""))
+	}
 	gr, name := p.Named()
 	if o.ahead != nil {
 		return o.ahead.Check(ctx, p.Mode, w.Namespace, gr, name)
@@ -37,7 +42,12 @@ func (o *Options) missing(ctx context.Context, err error) error {
 // auditSession records the start of the plan's session in pod and
 // container as Events, and returns what records its end.
 func (o *Options) auditSession(ctx context.Context, pod, container string) func(error) {
-	p := o.plan
+	return o.auditPlan(ctx, o.plan, pod, container)
+}
+
+// auditPlan records the start of p's session in pod and container: the
+// session of the command line, or one pod's part of a fan-out.
+func (o *Options) auditPlan(ctx context.Context, p plan.Plan, pod, container string) func(error) {
 	if p.NoAudit {
 		return func(error) {}
 	}

@@ -167,10 +167,15 @@ func (o *Options) Run(ctx context.Context) (err error) {
 	ctx, cancel, explain := p.Bound(ctx)
 	defer cancel()
 	defer func() { err = explain(err) }()
-	engines := map[mode.Mode]func(context.Context, plan.Plan, plan.Deps) error{
-		mode.Clone: clone.Run, mode.Debug: debug.Run, mode.Exec: exec.Run,
+	if p.FanOut.On() {
+		return o.fanOut(ctx, p, engines[p.Mode])
 	}
 	return access.Advise(engines[p.Mode](ctx, p, o.deps()), o.rest.Host)
+}
+
+// engines run a plan in its mode.
+var engines = map[mode.Mode]func(context.Context, plan.Plan, plan.Deps) error{
+	mode.Clone: clone.Run, mode.Debug: debug.Run, mode.Exec: exec.Run,
 }
 
 // deps is what the engines get from the command line.

@@ -11,6 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/fanout"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
@@ -41,6 +42,8 @@ type Flags struct {
 	// ShellName is --shell: the one shell to look for when no command is
 	// given (sh when the image lacks it).
 	ShellName string
+	// FanOut is -l, --all-pods, --all-containers and --max-parallel.
+	FanOut FanOut
 }
 
 // PickFlags replace the interactive choices, and choose the preset.
@@ -82,6 +85,10 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Pick.EnvStatus, "env-status", "", "show the environments whose status checks match, e.g. deployed,!migrating (check deployed true, migrating not true), in place of hiding failing ones (default from config envStatus)")
 	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
 	fs.StringVar(&f.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
+	fs.StringVarP(&f.FanOut.Selector, "selector", "l", "", "exec, debug: run the command in every running pod that matches this label selector, of the workload if one is named, else of the namespace (e.g. -l app=web)")
+	fs.BoolVar(&f.FanOut.AllPods, "all-pods", false, "exec, debug: run the command in every running pod of the workload, each line of output prefixed by its pod")
+	fs.BoolVar(&f.FanOut.AllContainers, "all-containers", false, "exec, debug: run the command in every container of the pod (or of each pod, with -l or --all-pods)")
+	fs.IntVar(&f.FanOut.MaxParallel, "max-parallel", fanout.DefaultMaxParallel, fmt.Sprintf("with -l, --all-pods or --all-containers: how many pods or containers run the command at once, 1 to %d", fanout.MaxParallelBound))
 	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 }
 
@@ -149,6 +156,31 @@ func (f ShellFlags) Recording(cfg config.Config, dryRun bool, id string) (string
 	return s.Path(id, time.Now())
 }
 
+// check refuses what a fan-out cannot do, before any round trip: a
+// shell, a terminal or input across pods, and a --max-parallel out of
+// bounds.
+func (f FanOut) check(fs *pflag.FlagSet, command []string, preset string) error {
+	flag := f.Flag()
+	example := "e.g. kubectl eshell deploy/web --mode exec " + flag
+	if flag == "-l" {
+		example += " app=web"
+	}
+	example += " -- uptime"
+	given := func(name string) bool {
+		v, _ := fs.GetBool(name)
+		return fs.Changed(name) && v
+	}
+	switch {
+	case len(command) == 0 || preset != "":
+		return fmt.Errorf("%s runs one command in many pods, and a shell or a console cannot span pods: give the command after -- (%s), or drop %s for a shell in one pod", flag, example, flag)
+	case given("tty"):
+		return fmt.Errorf("-t opens a terminal, and one terminal cannot span pods: drop -t (with %s each pod's output comes back as lines prefixed by the pod), or drop %s for a terminal in one pod", flag, flag)
+	case given("stdin"):
+		return fmt.Errorf("-i sends input to one process, and %s starts many: drop -i (the command gets no input), or drop %s", flag, flag)
+	}
+	return fanout.CheckMaxParallel(f.MaxParallel)
+}
+
 // Line is the rest of the command line: the arguments, where -- was in
 // them (-1: nowhere), the whole line as typed (for the commands eshell
 // suggests), and the namespace the kubeconfig and -n give.
@@ -210,6 +242,14 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 			return req, err
 		}
 	}
+	if f.FanOut.On() {
+		if err := f.FanOut.check(fs, command, f.Pick.Preset); err != nil {
+			return req, err
+		}
+		// Many pods share this client's streams: their output comes back
+		// as prefixed lines, and no input goes to any of them.
+		stdin, tty = false, false
+	}
 	if tty && !session.IsTerminal(streams.In) {
 		return req, errors.New("-t needs a terminal on stdin; drop -t when piping input")
 	}
@@ -232,6 +272,9 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	recording, err := f.Shell.Recording(cfg, f.DryRun != "", id)
 	if err != nil {
 		return req, err
+	}
+	if recording != "" && f.FanOut.On() {
+		return req, fmt.Errorf("%s runs the command in many pods, and a recording holds one terminal: drop --record (or set no record.dir in the config file for this run with --config)", f.FanOut.Flag())
 	}
 	if askReason {
 		req.AskReason = &policy
@@ -260,7 +303,7 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	req.Base = Plan{
 		Mode: f.Mode, Namespace: l.Namespace, Container: f.Container, Command: command, Image: f.Image,
 		Limits: f.Limits, SessionID: id, Stdin: stdin, TTY: tty,
-		Debug: f.Debug, Clone: f.Clone, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
+		Debug: f.Debug, Clone: f.Clone, FanOut: f.FanOut, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
 		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given, Reason: why,
 		RecordPath: recording, RecordInput: f.Shell.RecordInput, Shells: shells,
 	}

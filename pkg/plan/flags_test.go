@@ -78,6 +78,19 @@ func TestFlagsRequest(t *testing.T) {
 				t.Errorf("reason %q, ask %v", r.Base.Reason, r.AskReason)
 			}
 		}},
+		{name: "fan-out", flags: []string{"--all-pods", "--max-parallel=3", "-l", "tier=web"}, args: []string{"deploy/web", "uptime"}, dash: 1, check: func(t *testing.T, r Request) {
+			f := r.Base.FanOut
+			if !f.AllPods || f.Selector != "tier=web" || f.MaxParallel != 3 || r.Base.Stdin || r.Base.TTY {
+				t.Errorf("fan-out %+v, stdin %v, tty %v", f, r.Base.Stdin, r.Base.TTY)
+			}
+		}},
+		{name: "fan-out without a command", flags: []string{"--all-pods"}, args: []string{"deploy/web"}, dash: -1,
+			err: "--all-pods runs one command in many pods, and a shell or a console cannot span pods: give the command after --"},
+		{name: "fan-out with a preset", flags: []string{"-l", "app=web", "--preset=django"}, args: []string{"uptime"}, dash: 0, err: "a shell or a console cannot span pods"},
+		{name: "fan-out with -t", flags: []string{"--all-containers", "-t"}, args: []string{"web", "ls"}, dash: 1, err: "-t opens a terminal, and one terminal cannot span pods: drop -t"},
+		{name: "fan-out with -i", flags: []string{"--all-pods", "-i"}, args: []string{"web", "ls"}, dash: 1, err: "-i sends input to one process, and --all-pods starts many"},
+		{name: "fan-out too wide", flags: []string{"--all-pods", "--max-parallel=1000"}, args: []string{"web", "ls"}, dash: 1, err: "--max-parallel 1000 is out of range: give 1 to 100"},
+		{name: "fan-out recorded", flags: []string{"--all-pods", "--record=x.cast"}, args: []string{"web", "ls"}, dash: 1, err: "drop --record"},
 		{name: "reason on two lines", flags: []string{"--reason", "a\nb"}, dash: -1, err: "control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/escape"
+	"github.com/sberz/kubectl-eshell/pkg/fanout"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -58,6 +59,9 @@ type Plan struct {
 	TTY       bool
 	Debug     DebugSettings
 	Clone     CloneSettings
+	// FanOut runs the command in many pods or containers (-l,
+	// --all-pods, --all-containers); its zero value is one pod.
+	FanOut FanOut
 	// DryRun prints what would be created or run in Output (yaml or
 	// json), and creates and runs nothing.
 	DryRun bool
@@ -107,6 +111,11 @@ var modeFlags = map[string][]mode.Mode{
 	"requests":             {mode.Clone},
 	"limits":               {mode.Clone},
 	"pod":                  {mode.Exec, mode.Debug},
+	// A clone is one new pod: there is nothing to fan out over.
+	"selector":       {mode.Exec, mode.Debug},
+	"all-pods":       {mode.Exec, mode.Debug},
+	"all-containers": {mode.Exec, mode.Debug},
+	"max-parallel":   {mode.Exec, mode.Debug},
 }
 
 // checkFlags refuses a flag of Given that does not apply to the plan's mode.
@@ -183,14 +192,43 @@ type CloneSettings struct {
 	Requests, Limits corev1.ResourceList
 }
 
+// FanOut is a command run in many pods or containers at once.
+type FanOut struct {
+	// Selector is -l: the pods of the workload (or, without a target, of
+	// the namespace) whose labels match it.
+	Selector string
+	// AllPods is --all-pods: every running pod of the workload.
+	AllPods bool
+	// AllContainers is --all-containers: every container of each pod.
+	AllContainers bool
+	// MaxParallel bounds the targets running at once (--max-parallel).
+	MaxParallel int
+	// Targets and Skipped are what Resolve found: where the command
+	// runs, and the matched pods it does not run in, with why.
+	Targets []fanout.Target
+	Skipped []fanout.Skipped
+}
+
+// On reports whether the session fans out.
+func (f FanOut) On() bool { return f.Selector != "" || f.AllPods || f.AllContainers }
+
+// Flag names the fan-out flag given, for messages: -l, else --all-pods,
+// else --all-containers.
+func (f FanOut) Flag() string {
+	switch {
+	case f.Selector != "":
+		return "-l"
+	case f.AllPods:
+		return "--all-pods"
+	}
+	return "--all-containers"
+}
+
 // Validate checks what only the resolved plan can tell: the limits the
 // chosen mode needs, and that the mode's pod was found.
 func (p Plan) Validate() error {
 	if err := p.Mode.Check(); err != nil {
 		return err
-	}
-	if p.Workload == nil {
-		return errors.New("no workload resolved: pass TYPE/NAME (e.g. deploy/web)")
 	}
 	if err := p.checkFlags(); err != nil {
 		return err
@@ -204,6 +242,12 @@ func (p Plan) Validate() error {
 		default:
 			return fmt.Errorf("-o %s is not supported: use yaml or json", p.Output)
 		}
+	}
+	if p.FanOut.On() {
+		return p.validateFanOut()
+	}
+	if p.Workload == nil {
+		return errors.New("no workload resolved: pass TYPE/NAME (e.g. deploy/web)")
 	}
 	switch p.Mode {
 	case mode.Clone:
@@ -219,6 +263,21 @@ func (p Plan) Validate() error {
 		if p.Pod == nil {
 			return fmt.Errorf("no running pod resolved for %s: pass --pod NAME", p.Workload.Ref())
 		}
+	}
+	return nil
+}
+
+// validateFanOut checks a fan-out plan: -l alone names no workload, and
+// the pods are in Targets, not Pod.
+func (p Plan) validateFanOut() error {
+	if err := fanout.CheckMaxParallel(p.FanOut.MaxParallel); err != nil {
+		return err
+	}
+	if p.Mode == mode.Debug && p.Image == "" {
+		return errors.New("no debug image: pass --image, e.g. busybox:1.37")
+	}
+	if len(p.FanOut.Targets) == 0 {
+		return fmt.Errorf("%s selected no pod to run in: check the selector and the target", p.FanOut.Flag())
 	}
 	return nil
 }

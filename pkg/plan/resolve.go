@@ -14,7 +14,10 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/sberz/kubectl-eshell/pkg/escape"
+	"github.com/sberz/kubectl-eshell/pkg/fanout"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
@@ -98,6 +101,13 @@ func (r *Resolver) infof(format string, args ...any) {
 // more questions.
 func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	p := req.Base
+	if p.FanOut.On() {
+		// Refused before any question or round trip: clone mode has one
+		// new pod, nothing to fan out over.
+		if err := p.checkFlags(); err != nil {
+			return Plan{}, err
+		}
+	}
 	ref, choice, err := r.target(req)
 	if err != nil {
 		return Plan{}, err
@@ -130,6 +140,9 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		p.Namespace = ns
 	}
 
+	if p.FanOut.On() && ref == "" && req.Pod == "" {
+		return r.fanOut(ctx, p, nil)
+	}
 	picked := false
 	if ref == "" && req.Pod != "" {
 		ref = target.Ref{Kind: target.KindPod, Name: req.Pod}.String()
@@ -179,6 +192,9 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 			if _, _, err := target.Container(w.Template.ObjectMeta, w.Template.Spec, p.Container); err != nil {
 				return Plan{}, err
 			}
+		}
+		if p.FanOut.On() {
+			return r.fanOutOf(ctx, p, w, behind, req.Pod)
 		}
 		if p.Pod, err = r.pickPod(ctx, w, behind, req.Pod, p.Namespace, p.Mode); err != nil {
 			var none *target.NoRunningPodError
@@ -297,6 +313,90 @@ func (r *Resolver) withContainer(p Plan, m metav1.ObjectMeta, spec corev1.PodSpe
 		r.infof("%s", note)
 	}
 	p.Container = c
+	return p, nil
+}
+
+// fanOutOf settles the targets of a fan-out next to workload w: every pod
+// of it that -l matches, or with --all-pods every pod; else (only
+// --all-containers) the one pod exec or debug would take.
+func (r *Resolver) fanOutOf(ctx context.Context, p Plan, w *target.Workload, b *target.Behind, podName string) (Plan, error) {
+	f := p.FanOut
+	switch {
+	case podName != "" && (f.Selector != "" || f.AllPods):
+		return Plan{}, fmt.Errorf("--pod names one pod, and %s selects many: drop one of them", f.Flag())
+	case w.Pod != nil && f.Selector != "":
+		return Plan{}, fmt.Errorf("-l selects pods, and %s names one: drop one of them (-l alone selects among the pods of the namespace)", w.Ref())
+	case w.Pod == nil && (f.Selector != "" || f.AllPods):
+		return r.fanOut(ctx, p, w)
+	}
+	pod, err := r.pickPod(ctx, w, b, podName, p.Namespace, p.Mode)
+	if err != nil {
+		return Plan{}, err
+	}
+	return r.settleFanOut(p, []corev1.Pod{*pod}, w.Ref().String())
+}
+
+// fanOut lists the pods of w (nil: of the namespace) that -l matches, and
+// settles the targets among them. Pods eshell made (clones) are left out,
+// as the picker leaves them out.
+func (r *Resolver) fanOut(ctx context.Context, p Plan, w *target.Workload) (Plan, error) {
+	f := p.FanOut
+	sel, err := labels.Parse(f.Selector)
+	if err != nil {
+		return Plan{}, fmt.Errorf("-l %q is not a label selector (%w): write it as kubectl get -l does, e.g. -l app=web,tier!=cache", f.Selector, err)
+	}
+	where := fmt.Sprintf("namespace %q", p.Namespace)
+	if w == nil {
+		if f.Selector == "" {
+			return Plan{}, fmt.Errorf("%s needs a workload: give TYPE/NAME (e.g. deploy/web %s), or -l SELECTOR for the matching pods of the namespace", f.Flag(), f.Flag())
+		}
+	} else {
+		reqs, _ := sel.Requirements()
+		sel = w.Selector.Add(reqs...)
+		where = w.Ref().String()
+	}
+	l, err := r.Clients.Typed.CoreV1().Pods(p.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return Plan{}, fmt.Errorf("listing the pods of %s: %w", where, err)
+	}
+	pods := slices.DeleteFunc(l.Items, func(pod corev1.Pod) bool {
+		return pod.Labels[meta.ManagedByLabel] == meta.ManagedByValue ||
+			w != nil && w.Owner != "" && !slices.ContainsFunc(pod.OwnerReferences, func(o metav1.OwnerReference) bool { return o.UID == w.Owner })
+	})
+	if len(pods) == 0 {
+		if f.Selector != "" {
+			return Plan{}, fmt.Errorf("no pod of %s matches -l %s: check the labels (kubectl get pods -n %s --show-labels)", where, f.Selector, p.Namespace)
+		}
+		return Plan{}, fmt.Errorf("%s has no pods (scaled to zero?)", where)
+	}
+	return r.settleFanOut(p, pods, where)
+}
+
+// settleFanOut turns pods into the plan's targets: the running ones, in
+// the container -c (or the default) names, or every container with
+// --all-containers. The pods skipped, and why, are said now and again in
+// the summary.
+func (r *Resolver) settleFanOut(p Plan, pods []corev1.Pod, where string) (Plan, error) {
+	f := &p.FanOut
+	f.Targets, f.Skipped = fanout.Select(pods, f.AllContainers, func(pod *corev1.Pod) (string, error) {
+		c, _, err := target.Container(pod.ObjectMeta, pod.Spec, p.Container)
+		return c, err
+	})
+	if len(f.Targets) == 0 {
+		return Plan{}, fmt.Errorf("no pod of %s can run the command: skipped %s; wait until they run, or check -c", where, fanout.SkippedList(f.Skipped))
+	}
+	n := map[string]bool{}
+	for _, t := range f.Targets {
+		n[t.Pod.Name] = true
+	}
+	what := fmt.Sprintf("%d pods", len(n))
+	if len(n) != len(f.Targets) {
+		what = fmt.Sprintf("%d containers of %d pods", len(f.Targets), len(n))
+	}
+	r.infof("Running in %s of %s, at most %d at a time", what, escape.Line(where), f.MaxParallel)
+	if len(f.Skipped) > 0 {
+		r.infof("Skipped %s", fanout.SkippedList(f.Skipped))
+	}
 	return p, nil
 }
 

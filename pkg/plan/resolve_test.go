@@ -509,3 +509,88 @@ func TestServiceTarget(t *testing.T) {
 		t.Errorf("--pod with a Service: %v, %v", pl.Pod, err)
 	}
 }
+
+// A fan-out settles its targets: the running pods of the workload that -l
+// matches, sorted, the others skipped with why; -l alone selects in the
+// namespace; what cannot fan out is refused before any pod is touched.
+func TestResolveFanOut(t *testing.T) {
+	lbl := func(app, tier string) map[string]string { return map[string]string{"app": app, "tier": tier} }
+	pending := runningPod("default", "web-0", lbl("web", "a"), "app")
+	pending.Status.Phase = corev1.PodPending
+	clonePod := runningPod("default", "web-clone", map[string]string{"app": "web", meta.ManagedByLabel: meta.ManagedByValue}, "app")
+	objs := []runtime.Object{
+		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
+		deployment("default", "web", nil, nil, "app", "proxy"),
+		runningPod("default", "web-2", lbl("web", "b"), "app", "proxy"),
+		runningPod("default", "web-1", lbl("web", "a"), "app", "proxy"),
+		pending, clonePod,
+		runningPod("default", "api-1", lbl("api", "a"), "app"),
+	}
+	names := func(p Plan) string {
+		var s []string
+		for _, t := range p.FanOut.Targets {
+			s = append(s, t.Pod.Name+"/"+t.Container)
+		}
+		return strings.Join(s, " ")
+	}
+	for _, tc := range []struct {
+		name   string
+		target string
+		mode   mode.Mode
+		pod    string
+		fan    FanOut
+		want   string
+		info   string
+		err    string
+	}{
+		{name: "every pod", target: "deploy/web", fan: FanOut{AllPods: true}, want: "web-1/app web-2/app", info: "Skipped web-0 (Pending)"},
+		{name: "-l narrows the workload's pods", target: "deploy/web", fan: FanOut{Selector: "tier=a"}, want: "web-1/app"},
+		{name: "-l alone, in the namespace", fan: FanOut{Selector: "tier=a"}, want: "api-1/app web-1/app"},
+		{name: "every container", target: "deploy/web", fan: FanOut{AllPods: true, AllContainers: true}, want: "web-1/app web-1/proxy web-2/app web-2/proxy",
+			info: "Running in 4 containers of 2 pods of deploy/web"},
+		{name: "every container of one pod", target: "pod/web-2", fan: FanOut{AllContainers: true}, want: "web-2/app web-2/proxy"},
+		{name: "debug mode", target: "deploy/web", mode: mode.Debug, fan: FanOut{AllPods: true}, want: "web-1/app web-2/app"},
+		{name: "clone mode", target: "deploy/web", mode: mode.Clone, fan: FanOut{AllPods: true}, err: "--all-pods applies to --mode exec and --mode debug only"},
+		{name: "nothing matches", target: "deploy/web", fan: FanOut{Selector: "tier=z"}, err: "no pod of deploy/web matches -l tier=z"},
+		{name: "-l with a pod", fan: FanOut{Selector: "app=web,tier=a"}, target: "pod/web-0", err: "-l selects pods, and pod/web-0 names one"},
+		{name: "a bad selector", target: "deploy/web", fan: FanOut{Selector: "tier in ("}, err: `-l "tier in (" is not a label selector`},
+		{name: "--all-pods without a workload", fan: FanOut{AllPods: true}, err: "--all-pods needs a workload: give TYPE/NAME"},
+		{name: "--pod and --all-pods", target: "deploy/web", pod: "web-1", fan: FanOut{AllPods: true}, err: "--pod names one pod, and --all-pods selects many"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, req, info := testResolver(t, nil, objs...)
+			req.Base.Mode = cmpMode(tc.mode)
+			req.Base.Command = []string{"uptime"}
+			tc.fan.MaxParallel = 10
+			req.Base.FanOut, req.Target, req.Pod, req.NamespaceGiven = tc.fan, tc.target, tc.pod, true
+			req.Base.Given = []string{"all-pods"}
+			p, err := r.Resolve(context.Background(), req)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := p.Validate(); err != nil {
+				t.Fatal(err)
+			}
+			if got := names(p); got != tc.want {
+				t.Errorf("targets %q, want %q", got, tc.want)
+			}
+			if !strings.Contains(info.String(), tc.info) {
+				t.Errorf("notes %q lack %q", info.String(), tc.info)
+			}
+		})
+	}
+}
+
+// cmpMode is m, exec when not set.
+func cmpMode(m mode.Mode) mode.Mode {
+	if m == "" {
+		return mode.Exec
+	}
+	return m
+}
