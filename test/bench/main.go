@@ -336,6 +336,7 @@ func run() int {
 		b.stream(ctx)
 		b.clone(ctx)
 		b.debug(ctx)
+		b.fanOut(ctx)
 		b.requests(ctx)
 	}
 	b.picker(ctx)

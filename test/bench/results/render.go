@@ -8,22 +8,24 @@ import (
 
 // Phases the driver records and the renderer reads.
 const (
-	PhaseStartup    = "startup"
-	PhaseExec       = "exec"
-	PhaseStreamIn   = "stream-in-counted" // stdin into wc -c, its count checked
-	PhaseStreamOut  = "stream-out"
-	PhaseClone      = "clone"
-	PhaseDebug      = "debug"
-	PhaseLimitExec  = "limit-exec"
-	PhaseLimitPod   = "limit-pod"
-	PhaseLimitEph   = "limit-ephemeral"
-	PhasePickerEnv  = "picker-env"
-	PhasePickerWl   = "picker-workloads"
-	PhaseGoEnv      = "picker-go-env"
-	PhaseGoWl       = "picker-go-workloads"
-	WorkloadKinds   = "deployments,statefulsets,daemonsets,cronjobs,jobs,pods"
-	targetOverhead  = 150.0 // ms over the physical limit the project aims for
-	FirstOutputMark = "ready"
+	PhaseStartup     = "startup"
+	PhaseExec        = "exec"
+	PhaseStreamIn    = "stream-in-counted" // stdin into wc -c, its count checked
+	PhaseStreamOut   = "stream-out"
+	PhaseClone       = "clone"
+	PhaseDebug       = "debug"
+	PhaseLimitExec   = "limit-exec"
+	PhaseLimitPod    = "limit-pod"
+	PhaseLimitEph    = "limit-ephemeral"
+	PhasePickerEnv   = "picker-env"
+	PhasePickerWl    = "picker-workloads"
+	PhaseGoEnv       = "picker-go-env"
+	PhaseGoWl        = "picker-go-workloads"
+	PhaseFanOut      = "fanout"       // eshell --all-pods vs a for loop over kubectl exec
+	PhaseFanOutXargs = "fanout-xargs" // xargs -P over kubectl exec
+	WorkloadKinds    = "deployments,statefulsets,daemonsets,cronjobs,jobs,pods"
+	targetOverhead   = 150.0 // ms over the physical limit the project aims for
+	FirstOutputMark  = "ready"
 )
 
 // Median of xs; false when there are none.
@@ -348,6 +350,7 @@ func (d *Data) mainTable() string {
 	}
 	session("clone mode vs `kubectl run --rm -i`", PhaseClone)
 	session("debug mode vs `kubectl debug -i`", PhaseDebug)
+	d.fanOutRows(t)
 
 	reqRow := func(what, e, k, kcold string) {
 		er, eok := d.request(e)
