@@ -131,6 +131,12 @@ func TestFanOut(t *testing.T) {
 		t.Errorf("debug fan-out: exit %d, stdout %q; want dbg from both picked pods", r.Code, r.Stdout)
 	}
 
+	// A dry run prints what each pod would run, one YAML document each.
+	r = f.Eshell("", "deploy/fan", "--mode", "exec", "--all-pods", "--dry-run=client", "--", "ls")
+	if r.Code != 0 || strings.Count(r.Stdout, "kind: Exec\n") != 5 || strings.Count(r.Stdout, "---\n") != 4 || !strings.Contains(r.Stdout, "pod: "+bad+"\n") {
+		t.Errorf("dry run: exit %d, stdout %q; want 5 Exec documents", r.Code, r.Stdout)
+	}
+
 	// What a fan-out cannot do is one error line that says what to do.
 	for _, tc := range []struct {
 		args []string
