@@ -363,11 +363,11 @@ func TestFaultKubeletRestart(t *testing.T) {
 }
 
 // containerd restarts mid-session: the containers live on in their shims,
-// but the exec stream, which containerd serves, ends. Measured: the client
-// sees the stream end as if the command had exited 0, without its output
-// (the remote command protocol carries no status, and the client cannot
-// tell this end from a real one): an open defect, see the README. What is
-// held here is the bound: the client ends and nothing is left.
+// but every stream containerd serves ends, the exec's and the lifeline's.
+// Through the API server the exec's end reads as a clean exit 0 without
+// the command's output; the client takes a clean end for the command's
+// only once its lifeline answers a ping, and here it cannot: the client
+// says the shell was lost, exits 255, and nothing is left.
 func TestFaultContainerdRestart(t *testing.T) {
 	f := framework.New(t)
 	webApp(f, "busybox:1.37")
@@ -377,8 +377,76 @@ func TestFaultContainerdRestart(t *testing.T) {
 	broke := time.Now()
 	restart(f, "containerd", 0)
 	code := s.wait(f, gone)
-	t.Logf("containerd restart: the client exited %d after %.1fs (output has done-20: %v)", code, time.Since(broke).Seconds(), strings.Contains(s.output(), "done-20"))
+	t.Logf("containerd restart: the client exited %d after %.1fs", code, time.Since(broke).Seconds())
+	expectLostOrKept(f, s, code, "error: lost the connection to the shell in clone pod", "done-20")
 	goneWithin(f, broke, "containerd restart")
+}
+
+// expectLostOrKept checks that a session whose streams a component's
+// restart cut either says so (one error line, exit 255) or kept the
+// command's output and its exit code 0: never a silent exit 0 without the
+// output.
+func expectLostOrKept(f *framework.F, s *session, code int, lostLine, output string) {
+	f.T.Helper()
+	out := s.output()
+	switch {
+	case code == 255 && strings.Contains(out, lostLine) && strings.Contains(out, "exit code 255"):
+	case code == 0 && strings.Contains(out, output):
+		f.T.Logf("the command's output and exit code were kept")
+	default:
+		f.T.Errorf("want %q and exit 255, or the command's output %q and exit 0; got exit %d", lostLine, output, code)
+	}
+}
+
+// runningDebugShell starts a debug session running marker's sleep and
+// waits until the sleep runs in the target's process namespace; it
+// returns the session and the debug container's name.
+func runningDebugShell(f *framework.F, d *debugTarget, script, marker string) (*session, string) {
+	f.T.Helper()
+	s := startSession(f, "deploy/web", "--mode", "debug", "-i=false", "--", "sh", "-c", script)
+	f.Eventually("the debug shell to run", 60*time.Second, func() bool {
+		return strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), marker)
+	})
+	var name string
+	for _, ec := range d.ephemeral() {
+		name = ec.Name
+	}
+	return s, name
+}
+
+// The API server restarts in the middle of a debug session: as in clone
+// mode the command finishes and keeps its output and exit code (the old
+// API server drains its streams), or the client says the shell was lost;
+// either way the debug container ends.
+func TestFaultAPIServerRestartDebug(t *testing.T) {
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	s, name := runningDebugShell(f, d, "sleep 16; echo done-16", "sleep 16")
+	restart(f, "kube-apiserver", 5*time.Second)
+	code := s.wait(f, 90*time.Second)
+	ended := time.Now()
+	expectLostOrKept(f, s, code, "error: lost the connection to the shell in debug container", "done-16")
+	d.expectTerminated(name, gone)
+	t.Logf("API server restart, debug: exit %d; debug container %s terminated %.1fs after the client ended", code, name, time.Since(ended).Seconds())
+}
+
+// containerd restarts in the middle of a debug session: the client says
+// the shell was lost (its lifeline does not answer), exits 255, and the
+// debug container and its exec'd shell end.
+func TestFaultContainerdRestartDebug(t *testing.T) {
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	s, name := runningDebugShell(f, d, "sleep 21; echo done-21", "sleep 21")
+	broke := time.Now()
+	restart(f, "containerd", 0)
+	code := s.wait(f, gone)
+	t.Logf("containerd restart, debug: the client exited %d after %.1fs", code, time.Since(broke).Seconds())
+	expectLostOrKept(f, s, code, "error: lost the connection to the shell in debug container", "done-21")
+	d.expectTerminated(name, gone-time.Since(broke))
+	t.Logf("debug container %s terminated %.1fs after containerd was stopped", name, time.Since(broke).Seconds())
+	f.Eventually("the exec'd shell to die with its container", 10*time.Second, func() bool {
+		return !strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 21")
+	})
 }
 
 // An Unschedulable clone on a cluster that adds nodes on demand: a small
