@@ -104,7 +104,7 @@ func (l *Lifeline) send(line string) error {
 }
 
 // ErrUnconfirmedEnd is why Confirm doubts a clean end of a command's stream.
-var ErrUnconfirmedEnd = errors.New("the command's stream ended without an error, but the session's lifeline beside it no longer answers, so the end may not be the command's (a restarted container runtime ends its streams this way) and its output and exit code are unknown")
+var ErrUnconfirmedEnd = errors.New("the command's stream ended cleanly but the session's lifeline no longer answers, so the command's output and exit code are unknown (a restarted container runtime ends streams this way)")
 
 // Confirm returns err, how the stream of a command running beside this
 // lifeline ended, unless it ended without an error (exit 0) and the
