@@ -10,6 +10,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sberz/kubectl-eshell/pkg/audit"
+	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -588,4 +590,170 @@ func TestFaultKubeletRestartDebug(t *testing.T) {
 	f.Eventually("the exec'd shell to die with its container", 10*time.Second, func() bool {
 		return !strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 473")
 	})
+}
+
+// sessionSecrets lists the env Secrets eshell made in the test's namespace.
+func sessionSecrets(f *framework.F) []corev1.Secret {
+	f.T.Helper()
+	l, err := f.Client.CoreV1().Secrets(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	return l.Items
+}
+
+// nothingLeftWithin checks that no Job, pod, env Secret or NetworkPolicy
+// copy of the session is left within the fault bound of since.
+func nothingLeftWithin(f *framework.F, since time.Time, what string) {
+	f.T.Helper()
+	f.Eventually("no clone Jobs, pods, env Secrets or policy copies left", gone-time.Since(since), func() bool {
+		return len(cloneJobs(f)) == 0 && len(clones(f)) == 0 && len(sessionSecrets(f)) == 0 && len(policyCopies(f)) == 0
+	})
+	f.T.Logf("%s: Job, pod, env Secret and policy copies gone %.1fs after the fault", what, time.Since(since).Seconds())
+}
+
+// A client SIGKILLed the instant its Job appears (before, or just as, the
+// create's response reaches it), at a few small delays across the window
+// in which it prepares the clone (NetworkPolicy copies, env Secret): the
+// Job's start deadline, which no one renews, ends it.
+func TestFaultKilledAsTheCreateReturns(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	netpolApp(f)
+	for _, after := range []time.Duration{0, 30 * time.Millisecond, 150 * time.Millisecond} {
+		t.Run(after.String(), func(t *testing.T) {
+			jobs, err := f.Client.BatchV1().Jobs(f.Namespace).Watch(f.Ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer jobs.Stop()
+			s := startSession(f, "deploy/web", "-i=false", "--", "sleep", "300")
+			select {
+			case <-jobs.ResultChan():
+			case <-time.After(60 * time.Second):
+				t.Fatal("no clone Job within 60s")
+			}
+			time.Sleep(after)
+			killed := s.kill()
+			t.Logf("killed %s after the Job appeared; output so far:\n%s", after, s.output())
+			nothingLeftWithin(f, killed, "killed "+after.String()+" after the create")
+		})
+	}
+}
+
+// A client SIGKILLed while its clone's image is pulled. This node's
+// containerd sends every registry to a closed port (hack/containerd.toml,
+// certs.d/_default); a registry host of its own in certs.d (read at each
+// pull, no restart) points this test's image at a listener that accepts
+// and never answers: a pull that lasts. Both are removed after.
+func TestFaultKilledWhilePulling(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	host := stalledRegistry(f)
+	f.Apply(fmt.Sprintf(`
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  replicas: 0
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers: [{name: web, image: %s/e2e/never:1, command: [sleep, infinity]}]
+`, host))
+	s := startSession(f, "deploy/web", "-i=false", "--pod-running-timeout", "5m", "--", "sleep", "300")
+	f.Eventually("the clone's image pull to begin", 60*time.Second, func() bool {
+		l, err := f.Client.CoreV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{FieldSelector: "reason=Pulling"})
+		return err == nil && len(l.Items) > 0
+	})
+	time.Sleep(time.Second)
+	if len(cloneJobs(f)) != 1 {
+		t.Fatal("no clone Job while the image was pulled")
+	}
+	nothingLeftWithin(f, s.kill(), "killed while pulling")
+}
+
+// stalledRegistry starts a listener on loopback that accepts connections
+// and never answers, points containerd at it for its own host name, and
+// returns that host; both are undone when the test ends.
+func stalledRegistry(f *framework.F) string {
+	f.T.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		f.T.Fatal(err)
+	}
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	host := l.Addr().String()
+	dir := filepath.Join(filepath.Dir(f.Kubeconfig), "containerd", "certs.d", host)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		f.T.Fatal(err)
+	}
+	hosts := fmt.Sprintf("server = %q\n[host.%q]\n  capabilities = [\"pull\", \"resolve\"]\n", "http://"+host, "http://"+host)
+	if err := os.WriteFile(filepath.Join(dir, "hosts.toml"), []byte(hosts), 0o644); err != nil {
+		f.T.Fatal(err)
+	}
+	f.T.Cleanup(func() {
+		_ = os.RemoveAll(dir)
+		_ = l.Close()
+		mu.Lock()
+		for _, c := range held {
+			_ = c.Close()
+		}
+		mu.Unlock()
+	})
+	return host
+}
+
+// A debug client SIGKILLed the instant its ephemeral container is in the
+// pod's spec, before the container runs: no lease bounds that window (an
+// ephemeral container has no deadline and cannot be removed), but nothing
+// of the session runs in it either. Once the container starts, its
+// lifeline, whose client never sent the gate, ends it within the heartbeat
+// bound of its start.
+func TestFaultDebugKilledBeforeItStarts(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	target := d.pod()
+	pods, err := f.Client.CoreV1().Pods(f.Namespace).Watch(f.Ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + target.Name, ResourceVersion: target.ResourceVersion})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pods.Stop()
+	s := startSession(f, "deploy/web", "--mode", "debug", "-i=false", "--", "sleep", "474")
+	var name string
+	timeout := time.After(60 * time.Second)
+	for name == "" {
+		select {
+		case ev := <-pods.ResultChan():
+			if p, ok := ev.Object.(*corev1.Pod); ok && len(p.Spec.EphemeralContainers) > 0 {
+				name = p.Spec.EphemeralContainers[0].Name
+			}
+		case <-timeout:
+			t.Fatal("no ephemeral container within 60s")
+		}
+	}
+	killed := s.kill()
+	if st := d.status(name); st != nil && st.State.Running != nil {
+		t.Logf("the container already ran when the client was killed")
+	}
+	term := d.expectTerminated(name, gone)
+	t.Logf("debug client killed before its container started: container %s terminated %.1fs after the kill, %.1fs after its start (exit %d)",
+		name, time.Since(killed).Seconds(), term.FinishedAt.Sub(term.StartedAt.Time).Seconds(), term.ExitCode)
+	if strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 474") {
+		t.Error("the session's command ran, though its client was killed before the container started")
+	}
 }
