@@ -337,6 +337,7 @@ func run() int {
 		b.clone(ctx)
 		b.debug(ctx)
 		b.requests(ctx)
+		b.concurrency(ctx)
 	}
 	b.picker(ctx)
 	cleanup()
