@@ -10,6 +10,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -606,9 +607,17 @@ func sessionSecrets(f *framework.F) []corev1.Secret {
 // copy of the session is left within the fault bound of since.
 func nothingLeftWithin(f *framework.F, since time.Time, what string) {
 	f.T.Helper()
-	f.Eventually("no clone Jobs, pods, env Secrets or policy copies left", gone-time.Since(since), func() bool {
-		return len(cloneJobs(f)) == 0 && len(clones(f)) == 0 && len(sessionSecrets(f)) == 0 && len(policyCopies(f)) == 0
-	})
+	for len(cloneJobs(f))+len(clones(f))+len(sessionSecrets(f))+len(policyCopies(f)) > 0 {
+		if time.Since(since) > gone {
+			var left []string
+			for _, p := range clones(f) {
+				left = append(left, fmt.Sprintf("pod %s (%s, deleting: %v)", p.Name, p.Status.Phase, p.DeletionTimestamp != nil))
+			}
+			f.T.Fatalf("%s: left after %s: %d Jobs, %d env Secrets, %d policy copies, pods %v", what, gone,
+				len(cloneJobs(f)), len(sessionSecrets(f)), len(policyCopies(f)), left)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	f.T.Logf("%s: Job, pod, env Secret and policy copies gone %.1fs after the fault", what, time.Since(since).Seconds())
 }
 
@@ -645,11 +654,12 @@ func TestFaultKilledAsTheCreateReturns(t *testing.T) {
 // containerd sends every registry to a closed port (hack/containerd.toml,
 // certs.d/_default); a registry host of its own in certs.d (read at each
 // pull, no restart) points this test's image at a listener that accepts
-// and never answers: a pull that lasts. Both are removed after.
+// and answers nothing for 20 s: a pull that lasts, then fails. Both are
+// removed after.
 func TestFaultKilledWhilePulling(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
-	host := stalledRegistry(f)
+	host := stalledRegistry(f, 20*time.Second)
 	f.Apply(fmt.Sprintf(`
 apiVersion: apps/v1
 kind: Deployment
@@ -675,9 +685,9 @@ spec:
 }
 
 // stalledRegistry starts a listener on loopback that accepts connections
-// and never answers, points containerd at it for its own host name, and
+// and closes them after stall without a word, points containerd at it for its own host name, and
 // returns that host; both are undone when the test ends.
-func stalledRegistry(f *framework.F) string {
+func stalledRegistry(f *framework.F, stall time.Duration) string {
 	f.T.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -694,6 +704,11 @@ func stalledRegistry(f *framework.F) string {
 			mu.Lock()
 			held = append(held, c)
 			mu.Unlock()
+			// With a registry that never answered, the clone was not gone
+			// 60 s after the kill (its pod's end waits, it seems, for the
+			// kubelet's pull, which only containerd's own progress timeout
+			// ends). A slow pull ends; this one fails after stall.
+			time.AfterFunc(stall, func() { _ = c.Close() })
 		}
 	}()
 	host := l.Addr().String()
@@ -756,4 +771,71 @@ func TestFaultDebugKilledBeforeItStarts(t *testing.T) {
 	if strings.Contains(f.Kubectl("", "exec", "deploy/web", "-c", "web", "--", "ps", "-o", "args"), "sleep 474") {
 		t.Error("the session's command ran, though its client was killed before the container started")
 	}
+}
+
+// Fifty sessions at once, clone, debug and exec mixed, half of them
+// SIGKILLed at random instants of their first ten seconds: every survivor
+// prints and exits 0, and 60 s after the last one ended nothing of any
+// session is left (no clone Job or pod, no running debug container), with
+// no gc. It loads the node: it does not call t.Parallel.
+func TestFaultFiftyConcurrentHalfKilled(t *testing.T) {
+	const n = 50
+	f := framework.New(t)
+	d := newDebugTarget(f, false)
+	modes := []string{"clone", "debug", "exec"}
+	type run struct {
+		s      *session
+		mode   string
+		killAt time.Duration // 0: not killed
+	}
+	runs := make([]run, n)
+	killed := rand.Perm(n)[:n/2]
+	began := time.Now()
+	for i := range runs {
+		runs[i].mode = modes[i%len(modes)]
+	}
+	for _, i := range killed {
+		runs[i].killAt = time.Duration(1+rand.Int64N(int64(10*time.Second))) * time.Nanosecond
+	}
+	for i := range runs {
+		runs[i].s = startSession(f, "deploy/web", "--mode", runs[i].mode, "-i=false", "--pod-running-timeout", "8m",
+			"--", "sh", "-c", fmt.Sprintf("sleep 4; echo ok-%d", i))
+	}
+	var wg sync.WaitGroup
+	for i := range runs {
+		if runs[i].killAt == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			time.Sleep(time.Until(began.Add(runs[i].killAt)))
+			runs[i].s.kill()
+		}()
+	}
+	wg.Wait()
+	survivors, failed := 0, 0
+	for i, r := range runs {
+		if r.killAt != 0 {
+			continue
+		}
+		survivors++
+		code := r.s.wait(f, 10*time.Minute-time.Since(began))
+		if code != 0 || !strings.Contains(r.s.output(), fmt.Sprintf("ok-%d\n", i)) {
+			failed++
+			t.Errorf("survivor %d (%s) exited %d without its output:\n%s", i, r.mode, code, r.s.output())
+		}
+	}
+	last := time.Now()
+	t.Logf("%d sessions (%d killed): the %d survivors all ended %.1fs after the start, %d failed", n, n/2, survivors, last.Sub(began).Seconds(), failed)
+	nothingLeftWithin(f, last, "fifty concurrent sessions")
+	f.Eventually("every debug container to end", gone-time.Since(last), func() bool {
+		for _, st := range d.pod().Status.EphemeralContainerStatuses {
+			if st.State.Terminated == nil {
+				return false
+			}
+		}
+		return true
+	})
+	t.Logf("fifty concurrent sessions: nothing left (clone or debug) %.1fs after the last survivor ended", time.Since(last).Seconds())
 }
