@@ -704,10 +704,10 @@ func stalledRegistry(f *framework.F, stall time.Duration) string {
 			mu.Lock()
 			held = append(held, c)
 			mu.Unlock()
-			// With a registry that never answered, the clone was not gone
-			// 60 s after the kill (its pod's end waits, it seems, for the
-			// kubelet's pull, which only containerd's own progress timeout
-			// ends). A slow pull ends; this one fails after stall.
+			// With a registry that never answers, the Job and its pod
+			// (Pending, deletion requested) were still there 60 s after the
+			// kill: the pod goes only when the kubelet's pull returns. A
+			// slow pull ends; this one fails after stall.
 			time.AfterFunc(stall, func() { _ = c.Close() })
 		}
 	}()
