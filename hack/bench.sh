@@ -19,7 +19,8 @@
 #   BENCH_WORKLOADS=N      picker workloads  (default 5000, quick 500), 4 pods each
 #   BENCH_STREAM_MIB=N     bytes per throughput run (default 100 MiB)
 #   BENCH_CLEANUP_WAIT=S   seconds to wait for the namespaces to be gone (default 180)
-#   BENCH_ONLY=a,b         only these parts: startup,size,limits,exec,stream,clone,debug,fanout,requests,picker
+#   BENCH_CONCURRENCY=1,10,50  sessions started at once, per mode (clone, exec)
+#   BENCH_ONLY=a,b         only these parts: startup,size,limits,exec,stream,clone,debug,fanout,requests,concurrency,picker
 #                          (a partial run never replaces bench/results/)
 #   BENCH_TIMEOUT=DUR      bound on the whole run (default 30m; timeout(1) syntax)
 set -euo pipefail

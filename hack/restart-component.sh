@@ -35,7 +35,17 @@ log "$name (pid $pid) stopped"
 sleep "$down"
 
 cd "$cwd"
-setsid env -i "${envv[@]}" "${argv[@]}" >>"$D/logs/$name.log" 2>&1 < /dev/null &
+# The component outlives this script: it must not inherit the caller's
+# other descriptors, above all the e2e lock a test run holds (flock passes
+# its descriptor to its command), which a restarted daemon would then hold
+# for good and block every later run.
+(
+  for fd in /proc/$BASHPID/fd/*; do
+    fd="${fd##*/}"
+    [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+  done
+  exec setsid env -i "${envv[@]}" "${argv[@]}" >>"$D/logs/$name.log" 2>&1 < /dev/null
+) &
 new=$!
 echo "$new" > "$pidfile"
 log "$name started again (pid $new)"

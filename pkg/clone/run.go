@@ -129,6 +129,10 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 			return
 		}
 		if reached {
+			var lost *session.LostError
+			if errors.As(err, &lost) && lost.Fate == "" {
+				lost.Fate = "the clone is kept (--keep)"
+			}
 			id := job.Labels[meta.SessionLabel]
 			s.say("Keeping clone job %s (--keep) until its --max-duration ends. Open another shell: kubectl eshell attach %s -n %s; remove it: kubectl eshell end %s -n %s (or kubectl delete job %s -n %s)",
 				name, id, ns, id, ns, name, ns)
@@ -221,7 +225,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 		}
 		reached = true
 	}
-	return s.exec(ctx, ns, running.Name, container)
+	return s.exec(ctx, ns, running.Name, container, life)
 }
 
 // Reattach opens another shell (or runs Command) in container of pod, the
@@ -232,7 +236,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 // with its clone.
 func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, container string) error {
 	s.say("Opening a shell in clone pod %s, container %s", pod.Name, container)
-	err := s.exec(ctx, pod.Namespace, pod.Name, container)
+	err := s.exec(ctx, pod.Namespace, pod.Name, container, nil)
 	var lost *session.LostError
 	if errors.As(err, &lost) {
 		lost.Fate = "the clone lives on, as long as its own session or --keep says"
@@ -242,9 +246,13 @@ func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, container strin
 
 // exec runs Command in the clone; exec returns its exit code itself. A
 // stream lost on the way is a *session.LostError whose fate Run fills in
-// once it knows whether the clone was removed.
-func (s *Session) exec(ctx context.Context, ns, pod, container string) error {
+// once it knows whether the clone was removed. A clean end is confirmed
+// with life, the lifeline this client holds (nil: none).
+func (s *Session) exec(ctx context.Context, ns, pod, container string, life *session.Lifeline) error {
 	err := s.Remote.Exec(ctx, s.Streams, ns, pod, container, s.Command)
+	if life != nil && ctx.Err() == nil {
+		err = life.Confirm(err, s.Heartbeat)
+	}
 	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}

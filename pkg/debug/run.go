@@ -135,7 +135,7 @@ func (s *Session) Run(ctx context.Context, pod *corev1.Pod, ec *corev1.Ephemeral
 		return err
 	}
 	defer life.Release()
-	return s.exec(ctx, running, ec.Name)
+	return s.exec(ctx, running, ec.Name, life)
 }
 
 // Reattach opens another shell in ec, a running container an earlier,
@@ -144,7 +144,7 @@ func (s *Session) Run(ctx context.Context, pod *corev1.Pod, ec *corev1.Ephemeral
 func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, ec *corev1.EphemeralContainer) error {
 	defer s.stays(ec.Name)
 	s.say("Opening a shell in debug container %s in pod %s", ec.Name, pod.Name)
-	return s.exec(ctx, pod, ec.Name)
+	return s.exec(ctx, pod, ec.Name, nil)
 }
 
 func (s *Session) stays(name string) {
@@ -217,8 +217,13 @@ func (s *Session) WaitRunning(ctx context.Context, pod *corev1.Pod, name string)
 }
 
 // exec runs Command in the container; exec returns the exit code itself.
-func (s *Session) exec(ctx context.Context, pod *corev1.Pod, name string) error {
+// A clean end is confirmed with life, the lifeline this client holds (nil:
+// none).
+func (s *Session) exec(ctx context.Context, pod *corev1.Pod, name string, life *session.Lifeline) error {
 	err := s.Remote.Exec(ctx, s.Streams, pod.Namespace, pod.Name, name, s.Command)
+	if life != nil && ctx.Err() == nil {
+		err = life.Confirm(err, s.Heartbeat)
+	}
 	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
 		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,10 @@ type Lifeline struct {
 	stdin  *io.PipeWriter
 	cancel context.CancelFunc
 	done   chan error
+	// ended is closed once the attach ended, endErr then says how.
+	ended  chan struct{}
+	endErr error
+	out    *lineWatcher
 	// mu orders the heartbeats, the keep line and the close on the stream.
 	mu     sync.Mutex
 	closed bool
@@ -38,8 +43,8 @@ var errLifelineEnded = errors.New("the lifeline's stream ended")
 func (r Remote) HoldLifeline(ctx context.Context, ns, pod, container string, timeout, silence time.Duration) (*Lifeline, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	in, stdin := io.Pipe()
-	ready := &readyWriter{ready: make(chan struct{})}
-	l := &Lifeline{stdin: stdin, cancel: cancel, done: make(chan error, 1)}
+	ready := &lineWatcher{ready: make(chan struct{}), pong: make(chan struct{}, 1)}
+	l := &Lifeline{stdin: stdin, cancel: cancel, done: make(chan error, 1), ended: make(chan struct{}), out: ready}
 	s := Streams{IOStreams: genericiooptions.IOStreams{In: in, Out: ready, ErrOut: io.Discard}, Stdin: true, Preamble: shell.Gate(false)}
 	go func() { l.done <- r.Attach(ctx, s, ns, pod, container) }()
 	t := time.NewTimer(timeout)
@@ -49,7 +54,9 @@ func (r Remote) HoldLifeline(ctx context.Context, ns, pod, container string, tim
 		go func() {
 			// Once the attach ended nothing reads the pipe: fail the
 			// writes instead of blocking them.
-			_ = in.CloseWithError(errors.Join(errLifelineEnded, <-l.done))
+			l.endErr = errors.Join(errLifelineEnded, <-l.done)
+			close(l.ended)
+			_ = in.CloseWithError(l.endErr)
 		}()
 		go l.beat(ctx, shell.HeartbeatEvery(silence))
 		return l, nil
@@ -96,6 +103,44 @@ func (l *Lifeline) send(line string) error {
 	return err
 }
 
+// ErrUnconfirmedEnd is why Confirm doubts a clean end of a command's stream.
+var ErrUnconfirmedEnd = errors.New("the command's stream ended cleanly but the session's lifeline no longer answers, so the command's output and exit code are unknown (a restarted container runtime ends streams this way)")
+
+// Confirm returns err, how the stream of a command running beside this
+// lifeline ended, unless it ended without an error (exit 0) and the
+// lifeline does not answer a ping within timeout: then the end is not
+// taken for the command's, and an error wrapping ErrUnconfirmedEnd says
+// so. A stream cut at its source (a restarted container runtime) reaches
+// the client through the API server as a clean exit 0, with no way to tell
+// it from a real one; the lifeline's own stream, from the same source,
+// breaks with it. Costs one round trip per session.
+func (l *Lifeline) Confirm(err error, timeout time.Duration) error {
+	if err != nil {
+		return err
+	}
+	sent := make(chan error, 1)
+	// The write blocks while the stream cannot take it; the timeout
+	// bounds that too.
+	go func() { sent <- l.send(shell.LifelinePing + "\n") }()
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.out.pong:
+			return nil
+		case serr := <-sent:
+			if serr != nil {
+				return fmt.Errorf("%w: %w", ErrUnconfirmedEnd, serr)
+			}
+			sent = nil
+		case <-l.ended:
+			return fmt.Errorf("%w: %w", ErrUnconfirmedEnd, l.endErr)
+		case <-t.C:
+			return fmt.Errorf("%w: no answer within %s", ErrUnconfirmedEnd, timeout)
+		}
+	}
+}
+
 // Keep tells a --keep clone's lifeline that its clone reached its shell:
 // the lifeline stops watching this client and the clone lives until its
 // maximum life. It returns once the line was handed to the stream.
@@ -116,24 +161,38 @@ func (l *Lifeline) Release() {
 	l.mu.Unlock()
 }
 
-// readyWriter closes ready when the lifeline's ready line has been written.
-type readyWriter struct {
+// lineWatcher watches the lifeline's output: it closes ready when the
+// ready line has been written, and signals pong for each pong line.
+type lineWatcher struct {
 	mu    sync.Mutex
-	seen  bytes.Buffer
+	line  bytes.Buffer
 	once  sync.Once
 	ready chan struct{}
+	pong  chan struct{}
 }
 
-func (w *readyWriter) Write(b []byte) (int, error) {
+func (w *lineWatcher) Write(b []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	// Only the start of the output matters: the ready line is the
-	// lifeline's first and only output.
-	if w.seen.Len() < 4*len(shell.LifelineReady) {
-		w.seen.Write(b)
-		if bytes.Contains(w.seen.Bytes(), []byte(shell.LifelineReady)) {
-			w.once.Do(func() { close(w.ready) })
+	for _, c := range b {
+		if c != '\n' {
+			// The lifeline prints only its own short lines; a longer one
+			// is none of them.
+			if w.line.Len() < 64 {
+				w.line.WriteByte(c)
+			}
+			continue
 		}
+		switch strings.TrimSpace(w.line.String()) {
+		case shell.LifelineReady:
+			w.once.Do(func() { close(w.ready) })
+		case shell.LifelinePong:
+			select {
+			case w.pong <- struct{}{}:
+			default:
+			}
+		}
+		w.line.Reset()
 	}
 	return len(b), nil
 }

@@ -16,6 +16,17 @@ const LifelineReady = "eshell-lifeline-ready"
 // with its client like any other, so a failed start keeps nothing.
 const LifelineKeep = "keep"
 
+// LifelinePing is a line a client sends to learn that its lifeline's
+// stream still works both ways: the lifeline answers LifelinePong. A
+// command's exec stream that ended without an error is taken for the
+// command's end only once the lifeline beside it answers: a restarted
+// container runtime ends every stream it serves, and on the way through
+// the API server an exec stream cut that way reads as a clean exit 0.
+const (
+	LifelinePing = "ping"
+	LifelinePong = "eshell-lifeline-pong"
+)
+
 // Exit codes of a lifeline, so a finished session's container says why it
 // ended.
 const (
@@ -50,8 +61,9 @@ func HeartbeatEvery(timeout time.Duration) time.Duration {
 // client ended, or the kubelet closed its stdinOnce stream), when nothing
 // arrived for silence (a client that froze, slept, or lost its network
 // without closing its connections: TCP alone would take minutes), or after
-// maxLife (0: no bound). With keep, the line LifelineKeep stops the
-// watching: the container then lives until maxLife. The user's shell runs
+// maxLife (0: no bound). It answers LifelinePing with LifelinePong. With
+// keep, the line LifelineKeep stops the watching: the container then lives
+// until maxLife, still answering pings. The user's shell runs
 // beside it through exec; when it exits the container ends and takes every
 // exec'd process with it.
 //
@@ -68,24 +80,27 @@ func Lifeline(silence, maxLife time.Duration, keep bool) []string {
 		life = fmt.Sprint(ceilSeconds(maxLife))
 	}
 	bound := ceilSeconds(silence)
-	// The reader: 10 a heartbeat, 11 the keep line (with keep), 12 EOF.
+	// The reader: 10 a heartbeat, 11 the keep line (with keep), 12 EOF,
+	// 13 a ping.
 	isKeep, onKeep := "", ""
 	if keep {
 		isKeep = fmt.Sprintf(`[ "$l" = %s ] && exit 11; `, LifelineKeep)
-		onKeep = "11) exit 0;; "
+		// A kept clone no longer watches its client, but its client
+		// still pings it when its command ends.
+		onKeep = fmt.Sprintf(`11) while read -r l <&3; do [ "$l" = %s ] && echo %s; done; exit 0;; `, LifelinePing, LifelinePong)
 	}
 	script := fmt.Sprintf("exec 3<&0 </dev/null; "+
 		"sleep %s & m=$!; "+
 		"{ n=0; while :; do "+
 		"sleep %d & s=$!; "+
-		"( if read -r l <&3; then kill $s; %sexit 10; fi; kill $s; exit 12 ) & r=$!; "+
+		"( if read -r l <&3; then kill $s; %s[ \"$l\" = %s ] && exit 13; exit 10; fi; kill $s; exit 12 ) & r=$!; "+
 		"if wait $s; then kill $m; [ $n = 0 ] && exit %d; exit %d; fi; "+
 		"wait $r; c=$?; "+
 		"[ $n = 0 ] && echo %s; n=1; "+
-		"case $c in %s12) kill $m; exit %d;; esac; "+
+		"case $c in %s12) kill $m; exit %d;; 13) echo %s;; esac; "+
 		"done; } 2>/dev/null & L=$!; "+
 		"wait $m 2>/dev/null && exit %d; wait $L; exit $?",
-		life, bound, isKeep, LifelineNoClient, LifelineSilent, LifelineReady, onKeep, LifelineClientGone, LifelineMaxLife)
+		life, bound, isKeep, LifelinePing, LifelineNoClient, LifelineSilent, LifelineReady, onKeep, LifelineClientGone, LifelinePong, LifelineMaxLife)
 	return ContainerArgv([]string{"sh", "-c", script, "eshell-lifeline"})
 }
 

@@ -157,3 +157,33 @@ func TestHeartbeatEvery(t *testing.T) {
 		}
 	}
 }
+
+// A ping is answered with a pong, before and after a --keep clone's keep
+// line: a client confirms with it that a clean end of its command's stream
+// was the command's.
+func TestLifelinePing(t *testing.T) {
+	const bound = DefaultHeartbeatTimeout
+	for _, tc := range []struct {
+		name  string
+		argv  []string
+		lines []string
+		code  int
+	}{
+		{"answered", Lifeline(bound, time.Hour, false), []string{LifelinePing}, LifelineClientGone},
+		{"answered with keep before the keep line", Lifeline(bound, time.Hour, true), []string{LifelinePing}, LifelineClientGone},
+		{"answered after the keep line", Lifeline(bound, 10*time.Second, true), []string{LifelineKeep, LifelinePing}, LifelineMaxLife},
+	} {
+		for _, sh := range shells {
+			t.Run(tc.name+"/"+sh[0], func(t *testing.T) {
+				t.Parallel()
+				code, out, _ := runLifeline(t, sh, tc.argv, client(0, tc.lines, true))
+				if code != tc.code {
+					t.Errorf("exit code %d, want %d (output %q)", code, tc.code, out)
+				}
+				if !strings.Contains(out, LifelineReady+"\n") || !strings.Contains(out, LifelinePong+"\n") {
+					t.Errorf("want the ready line and a pong, got %q", out)
+				}
+			})
+		}
+	}
+}

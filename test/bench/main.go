@@ -338,6 +338,7 @@ func run() int {
 		b.debug(ctx)
 		b.fanOut(ctx)
 		b.requests(ctx)
+		b.concurrency(ctx)
 	}
 	b.picker(ctx)
 	cleanup()

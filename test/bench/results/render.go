@@ -215,6 +215,7 @@ func Render(d *Data) string {
 	b.WriteString(d.limitTable())
 	b.WriteString("\n### Side by side\n\n")
 	b.WriteString(d.mainTable())
+	b.WriteString(d.concurrencyTable())
 	if len(m.Notes) > 0 {
 		b.WriteString("\nNotes from the run:\n\n")
 		for _, n := range m.Notes {
