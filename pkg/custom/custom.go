@@ -1,4 +1,4 @@
-// Package custom is `--custom FILE` and `--user`: the user's own changes to
+// Package custom is `--custom FILE` and `--run-as`: the user's own changes to
 // the container eshell builds for a debug or clone session, with the
 // semantics of `kubectl debug --custom` (KEP-4292): the file is a partial
 // container spec, merged over the built container as a strategic merge
@@ -25,7 +25,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 )
 
-// Spec is what --custom and --user ask of the session's container. The
+// Spec is what --custom and --run-as ask of the session's container. The
 // zero Spec (and a nil one) changes nothing.
 type Spec struct {
 	// File is the --custom file as given, to name it in messages; "" for
@@ -39,13 +39,13 @@ type Spec struct {
 	// Container is the same file, typed: it has been checked to be a valid
 	// container spec. Nil without --custom.
 	Container *corev1.Container
-	// User is --user.
+	// User is --run-as.
 	User User
 }
 
-// User is --user: a uid, or the target's own user.
+// User is --run-as: a uid, or the target's own user.
 type User struct {
-	// Given is whether --user was passed at all.
+	// Given is whether --run-as was passed at all.
 	Given bool
 	// UID is the uid to run as, unless Target.
 	UID int64
@@ -59,7 +59,7 @@ func (s *Spec) Empty() bool {
 	return s == nil || (s.Fields == nil && !s.User.Given)
 }
 
-// ParseUser reads --user: a uid, root (0) or target.
+// ParseUser reads --run-as: a uid, root (0) or target.
 func ParseUser(v string) (User, error) {
 	switch v = strings.TrimSpace(v); strings.ToLower(v) {
 	case "root":
@@ -70,7 +70,7 @@ func ParseUser(v string) (User, error) {
 	uid, err := strconv.ParseInt(v, 10, 64)
 	// The API server takes uids of 0 to 2^31-1 (validation of runAsUser).
 	if err != nil || uid < 0 || uid > 1<<31-1 {
-		return User{}, fmt.Errorf("--user %q is not a user: give a numeric uid (0 to 2147483647), root or target (the target container's own user)", v)
+		return User{}, fmt.Errorf("--run-as %q is not a user: give a numeric uid (0 to 2147483647), root or target (the target container's own user)", v)
 	}
 	return User{Given: true, UID: uid}, nil
 }
@@ -101,7 +101,7 @@ func Parse(file string, data []byte) (*Spec, error) {
 	return &Spec{File: file, Fields: fields, Container: c}, nil
 }
 
-// WithUser adds --user to s (nil: no --custom), refusing a field both
+// WithUser adds --run-as to s (nil: no --custom), refusing a field both
 // set, by name, since which one should win is the user's call.
 func (s *Spec) WithUser(u User) (*Spec, error) {
 	out := &Spec{User: u}
@@ -113,10 +113,10 @@ func (s *Spec) WithUser(u User) (*Spec, error) {
 	}
 	sc := out.Container.SecurityContext
 	if sc.RunAsUser != nil {
-		return nil, fmt.Errorf("securityContext.runAsUser is set both by --custom %s (%d) and by --user: drop one of them", out.File, *sc.RunAsUser)
+		return nil, fmt.Errorf("securityContext.runAsUser is set both by --custom %s (%d) and by --run-as: drop one of them", out.File, *sc.RunAsUser)
 	}
 	if !u.Target && u.UID == 0 && sc.RunAsNonRoot != nil && *sc.RunAsNonRoot {
-		return nil, fmt.Errorf("--user root needs securityContext.runAsNonRoot=false, and --custom %s sets it to true: drop one of them", out.File)
+		return nil, fmt.Errorf("--run-as root needs securityContext.runAsNonRoot=false, and --custom %s sets it to true: drop one of them", out.File)
 	}
 	return out, nil
 }
@@ -163,7 +163,7 @@ func (s *Spec) Check(m mode.Mode) error {
 		return nil
 	}
 	if m != mode.Debug && m != mode.Clone {
-		return fmt.Errorf("--custom and --user shape the container of --mode debug or clone, and this session runs in --mode %s: drop them, or pass --mode debug or --mode clone", m)
+		return fmt.Errorf("--custom and --run-as shape the container of --mode debug or clone, and this session runs in --mode %s: drop them, or pass --mode debug or --mode clone", m)
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Fields)) {
 		if r, ok := forbidden[name]; ok && slices.Contains(r.modes, m) {
@@ -177,15 +177,15 @@ func (s *Spec) Check(m mode.Mode) error {
 	return nil
 }
 
-// NeedsTargetUser reports whether --user target asks for the target's
+// NeedsTargetUser reports whether --run-as target asks for the target's
 // user, which only the caller can read from the pod or template.
 func (s *Spec) NeedsTargetUser() bool {
 	return s != nil && s.User.Given && s.User.Target
 }
 
 // patch is the strategic merge patch of a container that s stands for:
-// the file's fields, then --user's. targetUID is the user --user target
-// stands for; nil when the cluster names none, and then --user target
+// the file's fields, then --run-as's. targetUID is the user --run-as target
+// stands for; nil when the cluster names none, and then --run-as target
 // changes nothing (the caller refuses that where it matters).
 func (s *Spec) patch(targetUID *int64) ([]byte, error) {
 	// A copy: the user's fields are set into it below.
@@ -277,7 +277,7 @@ func (s *Spec) source() string {
 	if s.File != "" {
 		return "--custom " + s.File
 	}
-	return "--user"
+	return "--run-as"
 }
 
 // Field is one value the user set, for messages.
@@ -287,7 +287,7 @@ type Field struct {
 	Path string
 	// Value is the value as JSON, e.g. ["NET_ADMIN"].
 	Value string
-	// By is what set it: "--custom FILE" or "--user".
+	// By is what set it: "--custom FILE" or "--run-as".
 	By string
 }
 
@@ -303,9 +303,9 @@ func (s *Spec) Set(targetUID *int64) []Field {
 	var out []Field
 	out = flatten("", s.Fields, "--custom "+s.File, out)
 	if uid, ok := s.uid(targetUID); ok {
-		out = append(out, Field{Path: "securityContext.runAsUser", Value: strconv.FormatInt(uid, 10), By: "--user"})
+		out = append(out, Field{Path: "securityContext.runAsUser", Value: strconv.FormatInt(uid, 10), By: "--run-as"})
 		if uid == 0 {
-			out = append(out, Field{Path: "securityContext.runAsNonRoot", Value: "false", By: "--user"})
+			out = append(out, Field{Path: "securityContext.runAsNonRoot", Value: "false", By: "--run-as"})
 		}
 	}
 	return out

@@ -261,8 +261,8 @@ func TestBlame(t *testing.T) {
 	}{
 		{name: "pod security names every field", err: fmt.Errorf("the API server refused the clone: %w", psa), want: []string{
 			`securityContext.capabilities.add=["NET_ADMIN"] set by --custom cap.yaml`,
-			"securityContext.runAsUser=0 set by --user",
-			"securityContext.runAsNonRoot=false set by --user",
+			"securityContext.runAsUser=0 set by --run-as",
+			"securityContext.runAsNonRoot=false set by --run-as",
 			"are refused", "change or drop them",
 		}},
 		{name: "rbac names nothing", err: apierrors.NewForbidden(gr, "p", errors.New("User cannot patch resource")), want: nil},

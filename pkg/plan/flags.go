@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/custom"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
@@ -41,6 +43,10 @@ type Flags struct {
 	// ShellName is --shell: the one shell to look for when no command is
 	// given (sh when the image lacks it).
 	ShellName string
+	// CustomFile is --custom FILE and RunAs --run-as, of debug and clone
+	// mode (see package custom). (Not --user: kubectl gives every plugin
+	// that flag for the kubeconfig's user.)
+	CustomFile, RunAs string
 }
 
 // PickFlags replace the interactive choices, and choose the preset.
@@ -82,6 +88,8 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Pick.EnvStatus, "env-status", "", "show the environments whose status checks match, e.g. deployed,!migrating (check deployed true, migrating not true), in place of hiding failing ones (default from config envStatus)")
 	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
 	fs.StringVar(&f.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
+	fs.StringVar(&f.CustomFile, "custom", "", "debug and clone: a JSON or YAML file with a partial container spec merged over the session's container as kubectl debug --custom does, e.g. securityContext: {capabilities: {add: [NET_ADMIN]}}")
+	fs.StringVar(&f.RunAs, "run-as", "", "debug and clone: run the session's container as this uid, root (0) or target (the target container's own user); the API server's admission still decides")
 	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 }
 
@@ -255,6 +263,10 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		}
 		shells = []string{f.ShellName}
 	}
+	spec, err := f.custom(fs)
+	if err != nil {
+		return req, err
+	}
 	var given []string
 	fs.Visit(func(fl *pflag.Flag) { given = append(given, fl.Name) })
 	req.Base = Plan{
@@ -262,11 +274,34 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		Limits: f.Limits, SessionID: id, Stdin: stdin, TTY: tty,
 		Debug: f.Debug, Clone: f.Clone, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
 		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given, Reason: why,
-		RecordPath: recording, RecordInput: f.Shell.RecordInput, Shells: shells,
+		RecordPath: recording, RecordInput: f.Shell.RecordInput, Shells: shells, Custom: spec,
 	}
 	req.ModeGiven, req.ImageGiven = fs.Changed("mode"), fs.Changed("image")
 	req.Service, req.Pod, req.Preset, req.ConfigPreset = f.Pick.Service, f.Pod, f.Pick.Preset, cfg.Preset
 	req.Env, req.EnvLabel, req.AllEnvs = f.Pick.Env, f.Pick.EnvLabel, f.Pick.AllEnvs
 	req.Args, req.NamespaceGiven = l.Typed, l.NamespaceGiven
 	return req, nil
+}
+
+// custom reads --custom and --run-as once, before any round trip, into the
+// typed spec the engines apply; nil when neither was given.
+func (f Flags) custom(fs *pflag.FlagSet) (*custom.Spec, error) {
+	var spec *custom.Spec
+	if fs.Changed("custom") {
+		data, err := os.ReadFile(f.CustomFile)
+		if err != nil {
+			return nil, fmt.Errorf("--custom: %w: give a readable JSON or YAML file with a partial container spec", err)
+		}
+		if spec, err = custom.Parse(f.CustomFile, data); err != nil {
+			return nil, err
+		}
+	}
+	if !fs.Changed("run-as") {
+		return spec, nil
+	}
+	u, err := custom.ParseUser(f.RunAs)
+	if err != nil {
+		return nil, err
+	}
+	return spec.WithUser(u)
 }
