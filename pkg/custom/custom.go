@@ -83,7 +83,7 @@ func Parse(file string, data []byte) (*Spec, error) {
 	hint := "it must hold one partial container spec, e.g. securityContext: {capabilities: {add: [NET_ADMIN]}}"
 	var shape any
 	if err := yaml.Unmarshal(data, &shape); err != nil {
-		return nil, fmt.Errorf("--custom %s is neither JSON nor YAML (%w): fix the file; %s", file, err, hint)
+		return nil, fmt.Errorf("--custom %s is neither JSON nor YAML (%s): fix the file; %s", file, strings.TrimPrefix(err.Error(), "error converting YAML to JSON: "), hint)
 	}
 	fields, ok := shape.(map[string]any)
 	if !ok {
