@@ -148,8 +148,12 @@ func applyCustom(ec *corev1.EphemeralContainer, pod *corev1.Pod, target *corev1.
 		// the user's.
 		named = set
 	}
-	return fmt.Errorf("%s breaks --profile %s, which keeps to Pod Security %q (%s): change or drop that, or use --profile %s",
-		custom.Join(named), o.Profile, level, strings.Join(rules, "; "), moreCapable(level))
+	verb := "breaks"
+	if len(named) > 1 {
+		verb = "break"
+	}
+	return fmt.Errorf("%s %s --profile %s, which keeps to Pod Security %q (%s): change or drop that, or use --profile %s",
+		custom.Join(named), verb, o.Profile, level, strings.Join(rules, "; "), moreCapable(level))
 }
 
 // targetUser is the user the target container runs as where the pod spec

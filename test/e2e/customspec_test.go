@@ -110,13 +110,14 @@ func TestCustomSpecRefusedByRestricted(t *testing.T) {
 	}{
 		{"clone", []string{"--mode", "clone"}, []string{"securityContext.runAsUser=0 set by --run-as", "refused", `violates PodSecurity "restricted:latest"`}},
 		{"debug auto", []string{"--mode", "debug"}, []string{"securityContext.runAsUser=0 set by --run-as", "refused", `violates PodSecurity "restricted:latest"`}},
-		{"debug restricted", []string{"--mode", "debug", "--profile", "restricted"}, []string{"securityContext.runAsUser=0 set by --run-as breaks --profile restricted"}},
+		{"debug restricted", []string{"--mode", "debug", "--profile", "restricted"}, []string{"securityContext.runAsUser=0 set by --run-as break --profile restricted"}},
 	} {
 		args := append([]string{"deploy/web", "--no-audit", "--run-as", "0"}, c.args...)
 		r := f.Eshell("", append(args, "--", "id", "-u")...)
 		if r.Code == 0 {
 			t.Fatalf("%s: admitted: %+v", c.name, r)
 		}
+		t.Logf("%s: %s", c.name, r.Stderr)
 		for _, w := range c.want {
 			if !strings.Contains(r.Stderr, w) {
 				t.Errorf("%s: stderr lacks %q:\n%s", c.name, w, r.Stderr)
