@@ -33,6 +33,17 @@ import (
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	w := p.Workload
 	src := Source{Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, Template: w.Template}
+	// A refusal of what --custom or --run-as set names the field, whichever
+	// dry run or create met it.
+	defer func() {
+		var uid *int64
+		for i := range w.Template.Spec.Containers {
+			if c := &w.Template.Spec.Containers[i]; c.Name == p.Container {
+				uid = templateUser(c, &w.Template.Spec)
+			}
+		}
+		err = p.Custom.Blame(err, uid)
+	}()
 	if p.Clone.WithPVC {
 		src.PVCAccessModes = claimModes(ctx, d.Remote.Client, w.Namespace, w.Template.Spec.Volumes)
 	}
@@ -49,6 +60,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		MaxDuration: p.Limits.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: display, Reason: p.Reason, Now: time.Now(),
 		NameSuffix: p.SessionID, // the Job's name carries its session
 		Overrides:  Overrides{Images: p.Clone.SetImage, Requests: p.Clone.Requests, Limits: p.Clone.Limits},
+		Custom:     p.Custom,
 	}
 	if len(p.Clone.Env) > 0 {
 		opts.Overrides.EnvNames, opts.Overrides.EnvSecret = EnvNames(p.Clone.Env), EnvSecretName(p.SessionID)

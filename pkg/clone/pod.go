@@ -18,6 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/sberz/kubectl-eshell/pkg/custom"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 )
 
@@ -48,6 +49,7 @@ type Options struct {
 	Now                time.Time     // expiry = Now + MaxDuration, written RFC 3339 UTC to meta.ExpiresAnnotation
 	NameSuffix         string        // random part chosen by the caller, so the function stays pure
 	Overrides          Overrides     // the user's changes to the template (images, env, resources)
+	Custom             *custom.Spec  // --custom and --run-as, merged over the session's container last (see applyCustom); nil for none
 }
 
 // GeneratePod returns the clone pod (not created), human-readable warnings, or an error.
@@ -170,10 +172,40 @@ func GeneratePod(src Source, o Options) (*corev1.Pod, []string, error) {
 	if err := applyOverrides(&pod.Spec, spec, source, o); err != nil {
 		return nil, nil, err
 	}
+	if err := applyCustom(&pod.Spec.Containers[0], spec, o.Custom); err != nil {
+		return nil, nil, err
+	}
 	warnings = append(warnings, dropResourceClaims(&pod.Spec)...)
 	warnings = append(warnings, keepVolumes(&pod.Spec, spec.Volumes, src.PVCAccessModes, o.WithPVC)...)
 	warnings = append(warnings, podMetadataReaders(&pod.Spec)...)
 	return pod, warnings, nil
+}
+
+// applyCustom merges --custom and --run-as over the session's container
+// once the allow-list and the overrides have built it, as kubectl debug
+// --custom merges its file last: what the user writes wins over what the
+// template gives. It is a step of its own, after the allow-list, so the
+// allow-list stays the one rule of what a clone takes from its template,
+// and what the user adds is on the user's say alone (package custom
+// refuses the fields the lifeline depends on). Before the volume rules,
+// which keep the volumes the mounts use, the user's mounts included.
+func applyCustom(c *corev1.Container, tmpl *corev1.PodSpec, spec *custom.Spec) error {
+	// --run-as target is the template's user; where the template names
+	// none the clone already runs as the image's user, as the workload
+	// does, and nothing needs to change.
+	return spec.ApplyContainer(c, templateUser(c, tmpl))
+}
+
+// templateUser is the user the template runs c as where it names one:
+// the container's own securityContext's, else the pod's.
+func templateUser(c *corev1.Container, tmpl *corev1.PodSpec) *int64 {
+	if sc := c.SecurityContext; sc != nil && sc.RunAsUser != nil {
+		return sc.RunAsUser
+	}
+	if psc := tmpl.SecurityContext; psc != nil && psc.RunAsUser != nil {
+		return psc.RunAsUser
+	}
+	return nil
 }
 
 // PodName returns "<workload>-eshell-<suffix>", truncated so the result is a valid pod name (<= 63 chars, DNS-1123 label, no trailing '-').

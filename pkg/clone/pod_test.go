@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sberz/kubectl-eshell/pkg/custom"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
@@ -309,6 +310,25 @@ spec:
 `
 
 var now = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+
+// customSpec is --custom with file's content ("" for none) and --run-as
+// user (nil for none); the test data is fixed, so an error is a broken
+// test.
+func customSpec(file string, user *custom.User) *custom.Spec {
+	var s *custom.Spec
+	var err error
+	if file != "" {
+		if s, err = custom.Parse("f.yaml", []byte(file)); err != nil {
+			panic(err)
+		}
+	}
+	if user != nil {
+		if s, err = s.WithUser(*user); err != nil {
+			panic(err)
+		}
+	}
+	return s
+}
 
 func defaultOptions() Options {
 	return Options{
@@ -1207,6 +1227,61 @@ var rules = []rule{
 			warned(t, warnings, "annotations", `volume "podinfo"`)
 			warned(t, warnings, "labels", `volume "bundle"`)
 			notWarned(t, warnings, "POD_NAME")
+		},
+	},
+
+	// --custom and --run-as, merged over the session's container last.
+	{
+		name: "--custom adds a capability over the template's securityContext; the lifeline stays",
+		opts: func(o *Options) { o.Custom = customSpec("securityContext: {capabilities: {add: [NET_ADMIN]}}", nil) },
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			c := only(t, pod)
+			eq(t, "capabilities", &corev1.Capabilities{Add: []corev1.Capability{"NET_ADMIN"}, Drop: []corev1.Capability{"ALL"}}, c.SecurityContext.Capabilities)
+			eq(t, "allowPrivilegeEscalation", new(false), c.SecurityContext.AllowPrivilegeEscalation)
+			eq(t, "command", defaultOptions().Command, c.Command)
+			eq(t, "stdin", true, c.Stdin && c.StdinOnce)
+		},
+	},
+	{
+		name: "--custom mounts a template volume no kept container mounts; the volume is kept",
+		opts: func(o *Options) {
+			o.NoSidecars = true
+			o.Custom = customSpec("volumeMounts: [{name: proxy-certs, mountPath: /certs, readOnly: true}]", nil)
+		},
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			c := only(t, pod)
+			want := corev1.VolumeMount{Name: "proxy-certs", MountPath: "/certs", ReadOnly: true}
+			if !slices.ContainsFunc(c.VolumeMounts, func(m corev1.VolumeMount) bool { return cmp.Equal(m, want) }) || len(c.VolumeMounts) != len(templateContainer(t, src, "app").VolumeMounts)+1 {
+				t.Errorf("mounts = %v, want the template's and %v", c.VolumeMounts, want)
+			}
+			if !slices.ContainsFunc(pod.Spec.Volumes, func(v corev1.Volume) bool { return v.Name == "proxy-certs" }) {
+				t.Errorf("volume proxy-certs dropped though --custom mounts it")
+			}
+		},
+	},
+	{
+		name: "--run-as root runs as 0 over the pod's runAsNonRoot",
+		opts: func(o *Options) { o.Custom = customSpec("", &custom.User{Given: true}) },
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			sc := only(t, pod).SecurityContext
+			eq(t, "runAsUser", new(int64(0)), sc.RunAsUser)
+			eq(t, "runAsNonRoot", new(false), sc.RunAsNonRoot)
+			eq(t, "pod runAsNonRoot", new(true), pod.Spec.SecurityContext.RunAsNonRoot)
+		},
+	},
+	{
+		name: "--run-as target is the template's user",
+		src:  func(s *Source) { s.Template.Spec.SecurityContext.RunAsUser = new(int64(2000)) },
+		opts: func(o *Options) { o.Custom = customSpec("", &custom.User{Given: true, Target: true}) },
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			eq(t, "runAsUser", new(int64(2000)), only(t, pod).SecurityContext.RunAsUser)
+		},
+	},
+	{
+		name: "--run-as target leaves the image's user where the template names none",
+		opts: func(o *Options) { o.Custom = customSpec("", &custom.User{Given: true, Target: true}) },
+		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
+			eq(t, "runAsUser", (*int64)(nil), only(t, pod).SecurityContext.RunAsUser)
 		},
 	},
 

@@ -64,6 +64,11 @@ func Register(cmd *cobra.Command, l Line) {
 	}
 	register("mode", fixed(modes...))
 	register("profile", fixed(debug.ProfileNames()...))
+	// A uid is the user's to type; the two words are offered.
+	register("run-as", fixed(cobra.CompletionWithDesc("root", "uid 0"), cobra.CompletionWithDesc("target", "the target container's own user")))
+	register("custom", func(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return []cobra.Completion{"json", "yaml", "yml"}, cobra.ShellCompDirectiveFilterFileExt
+	})
 	register("preset", func(_ *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 		reg, err := preset.Load(preset.DefaultUserDir())
 		if err != nil {

@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 
+	"github.com/sberz/kubectl-eshell/pkg/custom"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 )
 
@@ -29,6 +30,9 @@ type ContainerOptions struct {
 	CopyMounts bool   // copy target's volumeMounts (same paths)
 	Profile    string // a resolved profile name: general|baseline|restricted|netadmin|sysadmin
 	User       string // requesting user, written as env meta.DebugUserEnv so a later session can find its own container
+	// Custom is --custom and --run-as, merged over the container last;
+	// nil for none.
+	Custom *custom.Spec
 }
 
 // GenerateEphemeralContainer builds the container to append to
@@ -81,9 +85,6 @@ func GenerateEphemeralContainer(pod *corev1.Pod, o ContainerOptions) (*corev1.Ep
 	ec.Env = withDebugUser(ec.Env, o.User)
 
 	prof.apply(ec, pod)
-	if err := checkPodOS(pod, ec, o.Profile); err != nil {
-		return nil, nil, err
-	}
 
 	var warnings []string
 	if o.CopyMounts {
@@ -91,7 +92,80 @@ func GenerateEphemeralContainer(pod *corev1.Pod, o ContainerOptions) (*corev1.Ep
 		// the container being privileged.
 		ec.VolumeMounts, warnings = copyMounts(target.VolumeMounts, isPrivileged(ec))
 	}
+	if err := applyCustom(ec, pod, target, o); err != nil {
+		return nil, nil, err
+	}
+	if err := checkPodOS(pod, ec, o.Profile); err != nil {
+		return nil, nil, err
+	}
 	return ec, warnings, nil
+}
+
+// applyCustom merges --custom and --run-as over the container as the
+// profile left it, as kubectl debug --custom does, and refuses what breaks
+// the profile's promise: the Pod Security level it is made for
+// (restricted, baseline), naming the field the user set that breaks it.
+// What the profile alone would break is not the user's doing.
+func applyCustom(ec *corev1.EphemeralContainer, pod *corev1.Pod, target *corev1.Container, o ContainerOptions) error {
+	if o.Custom.Empty() {
+		return nil
+	}
+	uid := targetUser(pod, target)
+	if o.Custom.NeedsTargetUser() && uid == nil {
+		return fmt.Errorf("--run-as target: neither container %q nor pod %s sets securityContext.runAsUser, so it runs as its image's user, which eshell cannot read: pass --run-as UID", target.Name, pod.Name)
+	}
+	before := ec.DeepCopy()
+	if err := o.Custom.ApplyEphemeral(&ec.EphemeralContainerCommon, uid); err != nil {
+		return err
+	}
+	level := profileLevel(o.Profile)
+	if level == levelPrivileged {
+		return nil
+	}
+	had := map[string]bool{}
+	for _, f := range podSecurityFindings(pod, before, level) {
+		had[f.reason] = true
+	}
+	set := o.Custom.Set(uid)
+	var named []custom.Field
+	var rules []string
+	for _, f := range podSecurityFindings(pod, ec, level) {
+		if had[f.reason] {
+			continue
+		}
+		rules = append(rules, f.reason+": "+f.detail)
+		for _, n := range custom.Named(f.detail, set) {
+			if !slices.Contains(named, n) {
+				named = append(named, n)
+			}
+		}
+	}
+	if len(rules) == 0 {
+		return nil
+	}
+	if len(named) == 0 {
+		// A combination no single field explains: the fields are still
+		// the user's.
+		named = set
+	}
+	verb := "breaks"
+	if len(named) > 1 {
+		verb = "break"
+	}
+	return fmt.Errorf("%s %s --profile %s, which keeps to Pod Security %q (%s): change or drop that, or use --profile %s",
+		custom.Join(named), verb, o.Profile, level, strings.Join(rules, "; "), moreCapable(level))
+}
+
+// targetUser is the user the target container runs as where the pod spec
+// names one: its own securityContext's, else the pod's.
+func targetUser(pod *corev1.Pod, target *corev1.Container) *int64 {
+	if sc := target.SecurityContext; sc != nil && sc.RunAsUser != nil {
+		return sc.RunAsUser
+	}
+	if psc := pod.Spec.SecurityContext; psc != nil && psc.RunAsUser != nil {
+		return psc.RunAsUser
+	}
+	return nil
 }
 
 // validateContainerName checks what the API server would reject about the

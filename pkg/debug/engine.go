@@ -29,7 +29,9 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	argv := p.Argv(d)
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Progress: d.Progress}
 
-	if !p.DryRun {
+	// A container made earlier lacks what --custom and --run-as ask for
+	// (plan refuses them with --reuse).
+	if !p.DryRun && p.Custom.Empty() {
 		if ec := FindReusable(pod, user, p.Image, p.Container); ec != nil {
 			if reuse(p, d, pod, ec) {
 				end := d.Audit(ctx, pod.Name, p.Container)
@@ -41,6 +43,15 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		}
 	}
 
+	// A refusal of what --custom or --run-as set names the field, whichever
+	// step below met it.
+	defer func() {
+		var uid *int64
+		if target := findContainer(pod, p.Container); target != nil {
+			uid = targetUser(pod, target)
+		}
+		err = p.Custom.Blame(err, uid)
+	}()
 	name := containerName(pod, p.SessionID)
 	// One expiry for every candidate: the session's bound, from now.
 	expires := time.Now().Add(p.Limits.MaxDuration).UTC().Format(time.RFC3339)
@@ -60,6 +71,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 			CopyMounts: p.Debug.CopyMounts,
 			Profile:    profile,
 			User:       user,
+			Custom:     p.Custom,
 		})
 		warnings[profile] = w
 		if err == nil && p.Limits.MaxDuration > 0 {

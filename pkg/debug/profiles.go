@@ -98,6 +98,28 @@ func profileForLevel(level string) string {
 	}
 }
 
+// profileLevel is the Pod Security level a profile is made to pass: the
+// most restrictive one it keeps to.
+func profileLevel(profile string) string {
+	switch profile {
+	case ProfileRestricted:
+		return levelRestricted
+	case ProfileBaseline:
+		return levelBaseline
+	default:
+		return levelPrivileged
+	}
+}
+
+// moreCapable is the profile to suggest when what the user adds breaks
+// level: the profile made for the next, less restrictive level.
+func moreCapable(level string) string {
+	if level == levelRestricted {
+		return ProfileBaseline
+	}
+	return ProfileGeneral
+}
+
 // enforcedLevel reads the namespace's Pod Security enforce level. A missing
 // label enforces nothing (the cluster's admission config may still set a
 // default, which a namespace does not show). An unknown value is enforced as

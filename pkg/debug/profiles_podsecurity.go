@@ -34,6 +34,19 @@ var evaluator = sync.OnceValues(func() (policy.Evaluator, error) {
 // the API server is not asked (--dry-run=client): the server's dry runs
 // decide everything else.
 func podSecurityViolations(pod *corev1.Pod, ec *corev1.EphemeralContainer, level string) []string {
+	var v []string
+	for _, f := range podSecurityFindings(pod, ec, level) {
+		v = append(v, f.reason)
+	}
+	return v
+}
+
+// finding is one Pod Security rule broken: its name and its detail, which
+// names the fields, as Pod Security Admission reports them.
+type finding struct{ reason, detail string }
+
+// podSecurityFindings is podSecurityViolations with each rule's detail.
+func podSecurityFindings(pod *corev1.Pod, ec *corev1.EphemeralContainer, level string) []finding {
 	lvl, err := api.ParseLevel(level)
 	if err != nil {
 		lvl = api.LevelRestricted
@@ -59,10 +72,10 @@ func podSecurityViolations(pod *corev1.Pod, ec *corev1.EphemeralContainer, level
 	}
 	judged := podLevel
 	judged.EphemeralContainers = []corev1.EphemeralContainer{*ec}
-	var v []string
+	var v []finding
 	for _, r := range e.EvaluatePod(lv, &pod.ObjectMeta, &judged) {
 		if !r.Allowed && (!own[r.ForbiddenReason] || strings.Contains(r.ForbiddenDetail, strconv.Quote(ec.Name))) {
-			v = append(v, r.ForbiddenReason)
+			v = append(v, finding{r.ForbiddenReason, r.ForbiddenDetail})
 		}
 	}
 	return v

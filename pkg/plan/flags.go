@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/custom"
 	"github.com/sberz/kubectl-eshell/pkg/fanout"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
@@ -44,6 +46,10 @@ type Flags struct {
 	ShellName string
 	// FanOut is -l, --all-pods, --all-containers and --max-parallel.
 	FanOut FanOut
+	// CustomFile is --custom FILE and RunAs --run-as, of debug and clone
+	// mode (see package custom). (Not --user: kubectl gives every plugin
+	// that flag for the kubeconfig's user.)
+	CustomFile, RunAs string
 }
 
 // PickFlags replace the interactive choices, and choose the preset.
@@ -89,6 +95,8 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.FanOut.AllPods, "all-pods", false, "exec, debug: run the command in every running pod of the workload, each line of output prefixed by its pod")
 	fs.BoolVar(&f.FanOut.AllContainers, "all-containers", false, "exec, debug: run the command in every container of the pod (or of each pod, with -l or --all-pods)")
 	fs.IntVar(&f.FanOut.MaxParallel, "max-parallel", fanout.DefaultMaxParallel, fmt.Sprintf("with -l, --all-pods or --all-containers: how many pods or containers run the command at once, 1 to %d", fanout.MaxParallelBound))
+	fs.StringVar(&f.CustomFile, "custom", "", "debug and clone: a JSON or YAML file with a partial container spec merged over the session's container as kubectl debug --custom does, e.g. securityContext: {capabilities: {add: [NET_ADMIN]}}")
+	fs.StringVar(&f.RunAs, "run-as", "", "debug and clone: run the session's container as this uid, root (0) or target (the target container's own user); the API server's admission still decides")
 	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 }
 
@@ -298,6 +306,10 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		}
 		shells = []string{f.ShellName}
 	}
+	spec, err := f.custom(fs)
+	if err != nil {
+		return req, err
+	}
 	var given []string
 	fs.Visit(func(fl *pflag.Flag) { given = append(given, fl.Name) })
 	req.Base = Plan{
@@ -305,11 +317,34 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		Limits: f.Limits, SessionID: id, Stdin: stdin, TTY: tty,
 		Debug: f.Debug, Clone: f.Clone, FanOut: f.FanOut, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
 		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given, Reason: why,
-		RecordPath: recording, RecordInput: f.Shell.RecordInput, Shells: shells,
+		RecordPath: recording, RecordInput: f.Shell.RecordInput, Shells: shells, Custom: spec,
 	}
 	req.ModeGiven, req.ImageGiven = fs.Changed("mode"), fs.Changed("image")
 	req.Service, req.Pod, req.Preset, req.ConfigPreset = f.Pick.Service, f.Pod, f.Pick.Preset, cfg.Preset
 	req.Env, req.EnvLabel, req.AllEnvs = f.Pick.Env, f.Pick.EnvLabel, f.Pick.AllEnvs
 	req.Args, req.NamespaceGiven = l.Typed, l.NamespaceGiven
 	return req, nil
+}
+
+// custom reads --custom and --run-as once, before any round trip, into the
+// typed spec the engines apply; nil when neither was given.
+func (f Flags) custom(fs *pflag.FlagSet) (*custom.Spec, error) {
+	var spec *custom.Spec
+	if fs.Changed("custom") {
+		data, err := os.ReadFile(f.CustomFile)
+		if err != nil {
+			return nil, fmt.Errorf("--custom: %w: give a readable JSON or YAML file with a partial container spec", err)
+		}
+		if spec, err = custom.Parse(f.CustomFile, data); err != nil {
+			return nil, err
+		}
+	}
+	if !fs.Changed("run-as") {
+		return spec, nil
+	}
+	u, err := custom.ParseUser(f.RunAs)
+	if err != nil {
+		return nil, err
+	}
+	return spec.WithUser(u)
 }

@@ -91,6 +91,27 @@ func TestFlagsRequest(t *testing.T) {
 		{name: "fan-out with -i", flags: []string{"--all-pods", "-i"}, args: []string{"web", "ls"}, dash: 1, err: "-i sends input to one process, and --all-pods starts many"},
 		{name: "fan-out too wide", flags: []string{"--all-pods", "--max-parallel=1000"}, args: []string{"web", "ls"}, dash: 1, err: "--max-parallel 1000 is out of range: give 1 to 100"},
 		{name: "fan-out recorded", flags: []string{"--all-pods", "--record=x.cast"}, args: []string{"web", "ls"}, dash: 1, err: "drop --record"},
+		{name: "--custom and --run-as", flags: []string{"--custom", "testdata/custom-cap.yaml", "--run-as", "1000"}, dash: -1, check: func(t *testing.T, r Request) {
+			c := r.Base.Custom
+			if c == nil || c.File != "testdata/custom-cap.yaml" || c.Container.SecurityContext.Capabilities.Add[0] != "NET_ADMIN" || c.User.UID != 1000 || !slices.Contains(r.Base.Given, "custom") {
+				t.Errorf("custom %+v", c)
+			}
+		}},
+		{name: "--run-as root alone", flags: []string{"--run-as", "root"}, dash: -1, check: func(t *testing.T, r Request) {
+			if c := r.Base.Custom; c == nil || !c.User.Given || c.User.UID != 0 || c.Container != nil {
+				t.Errorf("custom %+v", c)
+			}
+		}},
+		{name: "neither", dash: -1, check: func(t *testing.T, r Request) {
+			if r.Base.Custom != nil {
+				t.Errorf("custom %+v", r.Base.Custom)
+			}
+		}},
+		{name: "--custom missing", flags: []string{"--custom", "testdata/none.yaml"}, dash: -1, err: "--custom: open testdata/none.yaml"},
+		{name: "--custom malformed names the file and line", flags: []string{"--custom", "testdata/custom-bad.yaml"}, dash: -1, err: "--custom testdata/custom-bad.yaml is neither JSON nor YAML (yaml: line 2: did not find expected"},
+		{name: "--run-as unknown", flags: []string{"--run-as", "nobody"}, dash: -1, err: `--run-as "nobody" is not a user`},
+		{name: "--run-as against the file's user", flags: []string{"--custom", "testdata/custom-user.json", "--run-as", "0"}, dash: -1,
+			err: "securityContext.runAsUser is set both by --custom testdata/custom-user.json (5) and by --run-as"},
 		{name: "reason on two lines", flags: []string{"--reason", "a\nb"}, dash: -1, err: "control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

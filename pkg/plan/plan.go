@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/custom"
 	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/fanout"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
@@ -62,6 +63,9 @@ type Plan struct {
 	// FanOut runs the command in many pods or containers (-l,
 	// --all-pods, --all-containers); its zero value is one pod.
 	FanOut FanOut
+	// Custom is --custom and --run-as: the user's changes to the container
+	// of a debug or clone session, merged over it last; nil for none.
+	Custom *custom.Spec
 	// DryRun prints what would be created or run in Output (yaml or
 	// json), and creates and runs nothing.
 	DryRun bool
@@ -116,6 +120,8 @@ var modeFlags = map[string][]mode.Mode{
 	"all-pods":       {mode.Exec, mode.Debug},
 	"all-containers": {mode.Exec, mode.Debug},
 	"max-parallel":   {mode.Exec, mode.Debug},
+	"custom":         {mode.Debug, mode.Clone},
+	"run-as":         {mode.Debug, mode.Clone},
 }
 
 // checkFlags refuses a flag of Given that does not apply to the plan's mode.
@@ -243,6 +249,9 @@ func (p Plan) Validate() error {
 			return fmt.Errorf("-o %s is not supported: use yaml or json", p.Output)
 		}
 	}
+	if err := p.checkCustom(); err != nil {
+		return err
+	}
 	if p.FanOut.On() {
 		return p.validateFanOut()
 	}
@@ -278,6 +287,31 @@ func (p Plan) validateFanOut() error {
 	}
 	if len(p.FanOut.Targets) == 0 {
 		return fmt.Errorf("%s selected no pod to run in: check the selector and the target", p.FanOut.Flag())
+	}
+	return nil
+}
+
+// checkCustom refuses what --custom sets that cannot apply in the plan's
+// mode, and what it sets that a clone flag sets too, naming both: which
+// one should win is the user's call.
+func (p Plan) checkCustom() error {
+	if err := p.Custom.Check(p.Mode); err != nil {
+		return err
+	}
+	if p.Mode == mode.Debug && p.Debug.Reuse && !p.Custom.Empty() {
+		return errors.New("--reuse attaches to a debug container made earlier, which --custom and --run-as cannot change: drop --reuse, or them")
+	}
+	if p.Custom == nil || p.Custom.Container == nil || p.Mode != mode.Clone {
+		return nil
+	}
+	c := p.Custom.Container
+	if (len(p.Clone.Requests) > 0 || len(p.Clone.Limits) > 0) && (len(c.Resources.Requests) > 0 || len(c.Resources.Limits) > 0) {
+		return fmt.Errorf("resources are set both by --custom %s and by --requests or --limits: set them in one place", p.Custom.File)
+	}
+	for _, e := range p.Clone.Env {
+		if slices.ContainsFunc(c.Env, func(v corev1.EnvVar) bool { return v.Name == e.Name }) {
+			return fmt.Errorf("env %s is set both by --custom %s and by --set-env: set it in one place (--set-env keeps the value out of the pod, in a Secret)", e.Name, p.Custom.File)
+		}
 	}
 	return nil
 }

@@ -8,10 +8,21 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 
+	"github.com/sberz/kubectl-eshell/pkg/custom"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
+
+func customSpec(t *testing.T, file string) *custom.Spec {
+	t.Helper()
+	s, err := custom.Parse("f.yaml", []byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 func TestValidate(t *testing.T) {
 	valid := func(m mode.Mode) Plan {
@@ -59,6 +70,17 @@ func TestValidate(t *testing.T) {
 		{"--limits in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"limits"} }, "--limits applies to --mode clone only"},
 		{"overrides in clone", func(p *Plan) { p.Given = []string{"set-image", "set-env", "set-env-file", "requests", "limits"} }, ""},
 		{"server dry run in exec", func(p *Plan) { p.Mode, p.DryRun, p.ServerDryRun = mode.Exec, true, true }, "--dry-run=server applies to --mode clone and debug only"},
+		{"--custom in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"custom"} }, "--custom applies to --mode debug and --mode clone only"},
+		{"--run-as in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"run-as"} }, "--run-as applies to --mode debug and --mode clone only"},
+		{"--custom ports in debug", func(p *Plan) { p.Mode, p.Custom = mode.Debug, customSpec(t, "ports: [{containerPort: 80}]") }, "--custom f.yaml sets ports, which cannot be changed in --mode debug: ephemeral containers may not have ports"},
+		{"--custom ports in clone", func(p *Plan) { p.Custom = customSpec(t, "ports: [{containerPort: 80}]") }, ""},
+		{"--custom with --reuse", func(p *Plan) { p.Mode, p.Debug.Reuse, p.Custom = mode.Debug, true, customSpec(t, "env: [{name: A}]") }, "--reuse attaches to a debug container made earlier"},
+		{"--custom resources with --limits", func(p *Plan) {
+			p.Custom, p.Clone.Limits = customSpec(t, "resources: {limits: {cpu: 1}}"), corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2")}
+		}, "resources are set both by --custom f.yaml and by --requests or --limits"},
+		{"--custom env with --set-env", func(p *Plan) {
+			p.Custom, p.Clone.Env = customSpec(t, "env: [{name: A, value: x}]"), []EnvOverride{{Name: "A", Value: "y"}}
+		}, "env A is set both by --custom f.yaml and by --set-env"},
 		{"server dry run in debug", func(p *Plan) { p.Mode, p.DryRun, p.ServerDryRun = mode.Debug, true, true }, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
