@@ -12,6 +12,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"testing"
+	"time"
 
 	"k8s.io/client-go/tools/remotecommand"
 	utilexec "k8s.io/client-go/util/exec"
@@ -46,6 +48,8 @@ type Streamer struct {
 
 // Stream implements session.Streamer.
 func (f *Streamer) Stream(ctx context.Context, req session.StreamRequest, opts remotecommand.StreamOptions) error {
+	f.running.Add(1)
+	defer f.running.Done()
 	f.mu.Lock()
 	f.requests = append(f.requests, req)
 	f.mu.Unlock()
@@ -89,9 +93,22 @@ func (f *Streamer) Requests() []session.StreamRequest {
 	return append([]session.StreamRequest(nil), f.requests...)
 }
 
-// Wait returns once every program has returned, so a test can read what
+// Wait returns once every stream and program has returned, so a test can read what
 // they wrote without a race.
 func (f *Streamer) Wait() { f.running.Wait() }
+
+// Ended fails t when a program (a lifeline, above all) still runs 5 s
+// after its session ended: the engine did not release it.
+func (f *Streamer) Ended(t testing.TB) {
+	t.Helper()
+	done := make(chan struct{})
+	go func() { f.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("a remote program still runs after its session ended: its stream (a lifeline's) was not released")
+	}
+}
 
 // Exit is how the API server's executors report a remote exit code other
 // than 0.
