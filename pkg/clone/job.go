@@ -45,7 +45,11 @@ func GenerateJob(pod *corev1.Pod, maxDuration time.Duration) *batchv1.Job {
 
 // jobOwner makes job the owner of what the clone needs beside its pod (the
 // NetworkPolicy copies, the env Secret), so the garbage collector deletes
-// them with it, whoever or whatever deletes the Job.
+// them with it, whoever or whatever deletes the Job. blockOwnerDeletion, as
+// the Job controller sets it on the pod: when the Job is deleted in the
+// foreground (the TTL controller does so), the garbage collector's
+// foregroundDeletion finalizer holds the Job until these are gone too, so
+// a clone's Job never disappears before the rest of it.
 func jobOwner(job *batchv1.Job) metav1.OwnerReference {
-	return metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: job.UID}
+	return metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: job.UID, BlockOwnerDeletion: new(true)}
 }

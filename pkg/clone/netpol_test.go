@@ -248,7 +248,7 @@ func TestPolicyCopies(t *testing.T) {
 		if !cmp.Equal(c.Spec.Ingress, o.Spec.Ingress) || !cmp.Equal(c.Spec.Egress, o.Spec.Egress) || !cmp.Equal(c.Spec.PolicyTypes, o.Spec.PolicyTypes) {
 			t.Errorf("copy %s rules differ from %s", c.Name, o.Name)
 		}
-		want := []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: "uid-1"}}
+		want := []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: job.Name, UID: "uid-1", BlockOwnerDeletion: new(true)}}
 		if !cmp.Equal(c.OwnerReferences, want) {
 			t.Errorf("copy %s owners %v, want the Job", c.Name, c.OwnerReferences)
 		}

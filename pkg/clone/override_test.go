@@ -2,6 +2,7 @@ package clone
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -22,9 +23,9 @@ func TestEnvSecret(t *testing.T) {
 	if s.Labels[meta.ManagedByLabel] != meta.ManagedByValue || s.Labels[meta.SessionLabel] != "x7k2p" || s.Annotations[meta.SourceAnnotation] != "deployment/web" {
 		t.Errorf("labels %v, annotations %v: want the session's, like the clone's other objects", s.Labels, s.Annotations)
 	}
-	want := metav1.OwnerReference{APIVersion: "batch/v1", Kind: "Job", Name: "web-eshell-x7k2p", UID: "job-uid"}
-	if len(s.OwnerReferences) != 1 || s.OwnerReferences[0] != want {
-		t.Errorf("owners %v: want the Job alone, so the garbage collector deletes the Secret with it", s.OwnerReferences)
+	want := []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: "web-eshell-x7k2p", UID: "job-uid", BlockOwnerDeletion: new(true)}}
+	if !reflect.DeepEqual(s.OwnerReferences, want) {
+		t.Errorf("owners %v: want the Job alone, blocking its deletion, so the garbage collector deletes the Secret with it and before it", s.OwnerReferences)
 	}
 	if string(s.Data["PASSWORD"]) != "hunter22" || len(s.Data["EMPTY"]) != 0 || len(s.Data) != 2 || s.StringData != nil {
 		t.Errorf("data %q", s.Data)

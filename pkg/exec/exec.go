@@ -8,6 +8,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
@@ -28,7 +29,9 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		}
 		return fmt.Errorf("cannot run %s in container %q: %w; check the program name and that the image has it", shell.Quote(argv), p.Container, err)
 	}
-	return err
+	// A lost stream exits 255, as in the other modes: no exit code of the
+	// command came, and whether it still runs is the container's affair.
+	return session.Ended(ctx, err, fmt.Sprintf("the command in container %s of pod %s", p.Container, p.Pod.Name), "")
 }
 
 // Request is what --dry-run=client prints for exec: the process that

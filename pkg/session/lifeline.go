@@ -61,7 +61,13 @@ func (r Remote) HoldLifeline(ctx context.Context, ns, pod, container string, tim
 		go l.beat(ctx, shell.HeartbeatEvery(silence))
 		return l, nil
 	case err := <-l.done:
+		interrupted := ctx.Err() != nil // before Release, which ends ctx
 		l.Release()
+		if interrupted {
+			// The executor ends the attach as soon as ctx ends: that
+			// is the interrupt, not a failed attach.
+			return nil, fmt.Errorf("session interrupted: %w", context.Cause(ctx))
+		}
 		if err == nil {
 			err = errors.New("the lifeline ended before it was ready")
 		}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
@@ -42,4 +43,13 @@ func Lost(err error, what, fate string) error {
 		return err
 	}
 	return &LostError{What: what, Fate: fate, Err: err}
+}
+
+// Ended is how a session's stream ended: interrupted when ctx ended (a
+// signal, --max-duration), else as Lost says.
+func Ended(ctx context.Context, err error, what, fate string) error {
+	if ctx.Err() != nil && !errors.Is(err, ErrIdle) {
+		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
+	}
+	return Lost(err, what, fate)
 }

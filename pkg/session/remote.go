@@ -14,36 +14,72 @@ import (
 type Remote struct {
 	Config *rest.Config
 	Client kubernetes.Interface
+	// Streamer connects exec and attach requests; nil is the API server
+	// of Config and Client (WebSocket, falling back to SPDY). Unit tests
+	// give a fake that runs their own remote programs.
+	Streamer Streamer
+}
+
+// StreamRequest is one exec or attach request, as the API server takes it.
+type StreamRequest struct {
+	Namespace, Pod, Container string
+	// Attach connects to the container's main process; else Command is
+	// exec'd beside it.
+	Attach  bool
+	Command []string
+	Stdin   bool
+	TTY     bool
+}
+
+// Streamer streams one exec or attach request until the remote process
+// ends or ctx is cancelled. A remote process's non-zero exit is reported
+// as the API server's executors report it (a utilexec.CodeExitError);
+// any other error is a stream that failed or was lost.
+type Streamer interface {
+	Stream(ctx context.Context, req StreamRequest, opts remotecommand.StreamOptions) error
 }
 
 // Exec runs argv in a container and streams it through Run.
 func (r Remote) Exec(ctx context.Context, s Streams, ns, pod, container string, argv []string) error {
-	u := r.Client.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("exec").
-		VersionedParams(&corev1.PodExecOptions{
-			Container: container, Command: argv, Stdin: s.Stdin || s.Preamble != "", Stdout: true, Stderr: !s.TTY, TTY: s.TTY,
-		}, scheme.ParameterCodec).URL()
-	return r.stream(ctx, s, u.String())
+	return r.stream(ctx, s, StreamRequest{Namespace: ns, Pod: pod, Container: container, Command: argv})
 }
 
 // Attach connects to a container's main process (clone and debug modes).
 func (r Remote) Attach(ctx context.Context, s Streams, ns, pod, container string) error {
-	u := r.Client.CoreV1().RESTClient().Post().Resource("pods").Namespace(ns).Name(pod).SubResource("attach").
-		VersionedParams(&corev1.PodAttachOptions{
-			Container: container, Stdin: s.Stdin || s.Preamble != "", Stdout: true, Stderr: !s.TTY, TTY: s.TTY,
-		}, scheme.ParameterCodec).URL()
-	return r.stream(ctx, s, u.String())
+	return r.stream(ctx, s, StreamRequest{Namespace: ns, Pod: pod, Container: container, Attach: true})
 }
 
-func (r Remote) stream(ctx context.Context, s Streams, rawURL string) error {
+func (r Remote) stream(ctx context.Context, s Streams, req StreamRequest) error {
+	req.Stdin, req.TTY = s.Stdin || s.Preamble != "", s.TTY
+	streamer := r.Streamer
+	if streamer == nil {
+		streamer = apiStreamer{config: r.Config, client: r.Client}
+	}
 	return Run(ctx, s, func(ctx context.Context, opts remotecommand.StreamOptions) error {
-		u, err := parseURL(rawURL)
-		if err != nil {
-			return err
-		}
-		ex, err := NewExecutor(r.Config, u)
-		if err != nil {
-			return err
-		}
-		return ex.StreamWithContext(ctx, opts)
+		return streamer.Stream(ctx, req, opts)
 	})
+}
+
+// apiStreamer is the API server's exec and attach.
+type apiStreamer struct {
+	config *rest.Config
+	client kubernetes.Interface
+}
+
+func (a apiStreamer) Stream(ctx context.Context, req StreamRequest, opts remotecommand.StreamOptions) error {
+	post := a.client.CoreV1().RESTClient().Post().Resource("pods").Namespace(req.Namespace).Name(req.Pod)
+	if req.Attach {
+		post = post.SubResource("attach").VersionedParams(&corev1.PodAttachOptions{
+			Container: req.Container, Stdin: req.Stdin, Stdout: true, Stderr: !req.TTY, TTY: req.TTY,
+		}, scheme.ParameterCodec)
+	} else {
+		post = post.SubResource("exec").VersionedParams(&corev1.PodExecOptions{
+			Container: req.Container, Command: req.Command, Stdin: req.Stdin, Stdout: true, Stderr: !req.TTY, TTY: req.TTY,
+		}, scheme.ParameterCodec)
+	}
+	ex, err := NewExecutor(a.config, post.URL())
+	if err != nil {
+		return err
+	}
+	return ex.StreamWithContext(ctx, opts)
 }

@@ -188,8 +188,6 @@ func NewExecutor(cfg *rest.Config, u *url.URL) (remotecommand.Executor, error) {
 // Stdin is the process's stdin, for callers that need a default.
 var Stdin io.Reader = os.Stdin
 
-func parseURL(s string) (*url.URL, error) { return url.Parse(s) }
-
 const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 // NewID returns 5 random lowercase letters and digits, as kubectl's
