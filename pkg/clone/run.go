@@ -55,6 +55,9 @@ type Session struct {
 	// Image is the image --set-image gave the container, for the words of
 	// its failure to start; "" is the template's.
 	Image string
+	// Tools is the image the static shell was copied from (--static-shell,
+	// or an image known to have no sh); "" when the image's own sh runs.
+	Tools string
 
 	mu      sync.Mutex
 	spinner string // the line the spinner currently shows, to clear it
@@ -259,10 +262,12 @@ func (s *Session) startError(err error, container string) error {
 		return err
 	}
 	switch {
+	case se.Reason == "StartError" && se.MissingProgram() && s.Tools != "":
+		return fmt.Errorf("the static shell copied from %s did not start in container %q: %w; set debugImage in the config to an image with a static busybox (e.g. busybox:1.37)", s.Tools, container, err)
 	case se.Reason == "StartError" && se.MissingProgram() && s.Image != "":
-		return fmt.Errorf("the image %s given with --set-image has no shell (sh), which the clone's lifeline needs to end with its client; pick an image with sh (e.g. busybox:1.37 or bash:5.2)", s.Image)
+		return fmt.Errorf("the image %s given with --set-image has no shell (sh), which the clone's lifeline needs to end with its client; pass --static-shell to bring one from the debug image, or pick an image with sh (e.g. busybox:1.37 or bash:5.2)", s.Image)
 	case se.Reason == "StartError" && se.MissingProgram():
-		return fmt.Errorf("the image of container %q has no shell (sh), which the clone's lifeline needs to end with its client; use --mode debug to bring a shell in a debug container, or --set-image an image with sh", container)
+		return fmt.Errorf("the image of container %q has no shell (sh), which the clone's lifeline needs to end with its client; pass --static-shell to bring one from the debug image, or use --mode debug", container)
 	case se.ImagePull() && s.Image != "":
 		return fmt.Errorf("%w; the image %s was given with --set-image", err, s.Image)
 	}

@@ -106,6 +106,7 @@ var modeFlags = map[string][]mode.Mode{
 	"set-env-file":         {mode.Clone},
 	"requests":             {mode.Clone},
 	"limits":               {mode.Clone},
+	"static-shell":         {mode.Clone},
 	"pod":                  {mode.Exec, mode.Debug},
 }
 
@@ -181,6 +182,10 @@ type CloneSettings struct {
 	// Requests and Limits change the resources of the session's container
 	// (--requests, --limits).
 	Requests, Limits corev1.ResourceList
+	// StaticShell brings a static shell from the debug image into the
+	// clone (--static-shell), for an image without sh that eshell does
+	// not know as such.
+	StaticShell bool
 }
 
 // Validate checks what only the resolved plan can tell: the limits the
