@@ -29,8 +29,11 @@ func Tools(argv []string, first bool) []string {
 
 // CopyTools is the command of the container that fills ToolsMount from an
 // image with a static busybox (the official busybox image's is static):
-// the binary, and a link per applet made by busybox itself.
+// the binary, and a link per applet made by busybox itself. busybox's own
+// sh answers "command -v busybox" with the bare applet name, so the usual
+// places are looked at too.
 func CopyTools() []string {
-	return []string{"sh", "-c", `set -e; b="$(command -v busybox)"; mkdir -p ` + ToolsDir +
-		`; cp "$b" ` + ToolsDir + `/busybox; ` + ToolsDir + `/busybox --install -s ` + ToolsDir}
+	return ContainerArgv([]string{"sh", "-c", `set -e; for b in "$(command -v busybox)" /bin/busybox /usr/bin/busybox /sbin/busybox; do [ -f "$b" ] && break; done; ` +
+		`[ -f "$b" ] || { echo "eshell: no busybox in this image to copy a static shell from" >&2; exit 1; }; ` +
+		`mkdir -p ` + ToolsDir + `; cp "$b" ` + ToolsDir + `/busybox; ` + ToolsDir + `/busybox --install -s ` + ToolsDir})
 }
