@@ -167,7 +167,9 @@ func TestGeneratePodToolsClash(t *testing.T) {
 		src   func(*Source)
 		parts []string
 	}{
-		{"volume name", func(s *Source) { addVolume(s, corev1.Volume{Name: ToolsVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}}) }, []string{`volume named "eshell-tools"`, "--mode debug"}},
+		{"volume name", func(s *Source) {
+			addVolume(s, corev1.Volume{Name: ToolsVolume, VolumeSource: corev1.VolumeSource{EmptyDir: &corev1.EmptyDirVolumeSource{}}})
+		}, []string{`volume named "eshell-tools"`, "--mode debug"}},
 		{"container name", func(s *Source) { s.Template.Spec.InitContainers[1].Name = ToolsContainer }, []string{`container named "eshell-tools"`, "rename it"}},
 		{"mount at the tools", func(s *Source) {
 			s.Template.Spec.Containers[0].VolumeMounts = append(s.Template.Spec.Containers[0].VolumeMounts, corev1.VolumeMount{Name: "tmp", MountPath: "/.eshell"})

@@ -279,11 +279,7 @@ func (p Plan) Argv(d Deps) []string {
 	if len(p.Command) > 0 {
 		return p.Command
 	}
-	prefs := p.Shells
-	if len(prefs) == 0 {
-		prefs = shell.DefaultShells
-	}
-	return shell.Choose(prefs, p.TTY && d.Progress != nil)
+	return shell.Choose(p.Shells, p.TTY && d.Progress != nil)
 }
 
 // Streams is the local end of the session as the plan sets it up.
