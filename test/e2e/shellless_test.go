@@ -106,3 +106,16 @@ func TestShellLessCloneSIGKILL(t *testing.T) {
 	t.Logf("pod ended %.1fs after SIGKILL", time.Since(killed).Seconds())
 	expectNoClonesWithin(f, 60*time.Second-time.Since(killed))
 }
+
+// An attach to a kept shell-less clone runs from its static shell too.
+func TestShellLessAttach(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	distrolessApp(f, false)
+	id := keptID(f, f.Eshell("", "deploy/web", "--keep", "--", "true"))
+	defer f.Eshell("", "end", id)
+	r := f.Eshell("", "attach", id, "--", "ls", "/bin")
+	exWant(t, r, 0, "sleep\n")
+	r = f.Eshell("echo \"uid=$(id -u) $GREETING\"\n", "attach", id)
+	exWant(t, r, 0, "uid=65532 from-template\n")
+}
