@@ -35,7 +35,7 @@ func withTools(spec *corev1.PodSpec, image string) error {
 		}
 	}
 	for _, m := range app.VolumeMounts {
-		if m.MountPath == shell.ToolsMount || strings.HasPrefix(shell.ToolsMount, strings.TrimSuffix(m.MountPath, "/")+"/") {
+		if covers(m.MountPath, shell.ToolsMount) {
 			return fmt.Errorf("container %q mounts a volume at %s, where the clone's static shell goes; drop --static-shell and use --mode debug", app.Name, m.MountPath)
 		}
 	}
@@ -64,6 +64,12 @@ func withTools(spec *corev1.PodSpec, image string) error {
 	mount.ReadOnly = true
 	app.VolumeMounts = append(app.VolumeMounts, mount)
 	return nil
+}
+
+// covers reports whether a mount at dir hides path: path is dir or lies
+// below it.
+func covers(dir, path string) bool {
+	return path == dir || strings.HasPrefix(path, strings.TrimSuffix(dir, "/")+"/")
 }
 
 // toolsSecurity is the copy's security context: the app container's, and
