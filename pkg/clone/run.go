@@ -262,6 +262,8 @@ func (s *Session) startError(err error, container string) error {
 		return err
 	}
 	switch {
+	case se.Container == ToolsContainer:
+		return fmt.Errorf("copying a static shell out of %s into the clone failed: %w; set debugImage in the config to an image the node can pull that holds a static busybox (e.g. busybox:1.37)", s.Tools, err)
 	case se.Reason == "StartError" && se.MissingProgram() && s.Tools != "":
 		return fmt.Errorf("the static shell copied from %s did not start in container %q: %w; set debugImage in the config to an image with a static busybox (e.g. busybox:1.37)", s.Tools, container, err)
 	case se.Reason == "StartError" && se.MissingProgram() && s.Image != "":
@@ -293,6 +295,15 @@ func (s *Session) waitPod(ctx context.Context, ns, job, id string, uid types.UID
 	return nil, fmt.Errorf("waiting for the pod of clone job %s: %w", job, err)
 }
 
+// before names the init container whose failure is the start's: the copy
+// of a shell-less clone's shell.
+func (s *Session) before() []string {
+	if s.Tools == "" {
+		return nil
+	}
+	return []string{ToolsContainer}
+}
+
 // waitRunning waits until container runs, showing the wait as progress
 // lines or, on a terminal, a spinner.
 func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container string) (*corev1.Pod, error) {
@@ -304,7 +315,7 @@ func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container st
 		go s.spin(pod.Name, func() string { return state.Load().(string) }, stop)
 	}
 	return podwatch.Wait{
-		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout, ScaleUpGrace: scaleUpGrace,
+		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout, ScaleUpGrace: scaleUpGrace, Before: s.before(),
 		OnScheduled: func(node string) {
 			state.Store("scheduled")
 			s.say("Scheduled %s on node %s", pod.Name, node)

@@ -6,6 +6,8 @@ package e2e
 // inside the app's own image, environment and user.
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +72,16 @@ func TestShellLessClone(t *testing.T) {
 	// A program the image has runs as it is; one it lacks comes from the tools.
 	if r := f.Eshell("", "deploy/web", "--", "ls", "/bin"); r.Code != 0 || r.Stdout != "sleep\n" {
 		t.Errorf("ls /bin: %+v", r)
+	}
+	// A debug image the node cannot pull fails at once, naming the copy
+	// and the config key, not as a timeout of the app's container.
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("debugImage: eshell-no-such-image:1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := f.Eshell("", "deploy/web", "--config", cfg, "--", "true")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "error: copying a static shell out of eshell-no-such-image:1 into the clone failed") || !strings.Contains(r.Stderr, "debugImage") {
+		t.Errorf("an unpullable debug image: %+v", r)
 	}
 	expectNoClonesWithin(f, 60*time.Second)
 }
