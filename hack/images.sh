@@ -8,15 +8,17 @@
 #   busybox:1.37                                sh and the busybox applets, no bash
 #                                               (Debian's busybox-static; its version is 1.35)
 #   bash:5.2                                    the same plus a static bash 5.2
+#   zsh:5.9                                     busybox plus a static zsh 5.9 (Debian's
+#                                               zsh-static; fish has no static build)
 #   gcr.io/distroless/static-debian12:nonroot   no shell at all: only /bin/sleep, user 65532
 #   (an image tagged :latest or untagged is always pulled, which fails here)
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-for p in busybox-static bash-static; do
+for p in busybox-static bash-static zsh-static; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || die "$p is missing; run hack/install-deps.sh"
 done
-key="$( { cat "$0" "$ROOT"/test/images/*/*.go; dpkg-query -W busybox-static bash-static; go version; } | sha256sum | cut -c1-16)"
+key="$( { cat "$0" "$ROOT"/test/images/*/*.go; dpkg-query -W busybox-static bash-static zsh-static; go version; } | sha256sum | cut -c1-16)"
 out="$CACHE_DIR/images/$key"
 if [ -f "$out/.done" ]; then echo "$out"; exit 0; fi
 
@@ -64,6 +66,10 @@ busybox_root "$work/bash"
 cp /bin/bash-static "$work/bash/bin/bash"
 mkdir -p "$work/bash/usr/local/bin"; ln -s /bin/bash "$work/bash/usr/local/bin/bash"
 img bash docker.io/library/bash:5.2 "$work/bash" -cmd bash -env "$PATHENV"
+
+busybox_root "$work/zsh"
+cp /bin/zsh-static "$work/zsh/bin/zsh"
+img zsh docker.io/library/zsh:5.9 "$work/zsh" -cmd zsh -env "$PATHENV"
 
 base "$work/distroless"; rm -rf "$work/distroless/bin"; mkdir -p "$work/distroless/bin"
 cp "$work/bin/sleep" "$work/distroless/bin/sleep"

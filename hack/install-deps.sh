@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local cluster and the tests need, where
 # missing: runc, the CNI plugins, iptables and ipset (the NetworkPolicy
-# enforcer's address sets) for the node, busybox-static
-# and bash-static for the images, and the tools the scripts call. Quiet and
+# enforcer's address sets) for the node, busybox-static,
+# bash-static and zsh-static for the images, and the tools the scripts call. Quiet and
 # quick when everything is there.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
-pkgs=(runc containernetworking-plugins iptables ipset busybox-static bash-static
+pkgs=(runc containernetworking-plugins iptables ipset busybox-static bash-static zsh-static
       curl openssl util-linux mount hostname procps iproute2 tmux make git)
 missing=()
 for p in "${pkgs[@]}"; do

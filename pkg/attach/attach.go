@@ -65,9 +65,11 @@ func CheckArgs(args []string, dash int) error {
 type Request struct {
 	Namespace string
 	ID        string
-	// Command runs instead of the shell (bash where the image has it,
-	// else sh).
+	// Command runs instead of the shell.
 	Command []string
+	// Shells is the order in which the shell is looked for (--shell, the
+	// config's shells:), as in a session; nil is shell.DefaultShells.
+	Shells  []string
 	Streams session.Streams
 	// AllUsers allows entering a session someone else started.
 	AllUsers bool
@@ -117,10 +119,7 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 	if err := Usable(in, pod); err != nil {
 		return err
 	}
-	argv := req.Command
-	if len(argv) == 0 {
-		argv = shell.Detect()
-	}
+	argv := Argv(req, d.Progress != nil, in.Mode == mode.Clone && clone.HasTools(pod, in.Container))
 	if in.User != user && d.Progress != nil {
 		// Only what is true: with --no-audit nothing records it.
 		record := "the audit Events record that you did"
@@ -143,6 +142,20 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 	}
 	s := &clone.Session{Remote: r, Streams: req.Streams, Command: argv, Progress: d.Progress}
 	return s.Reattach(ctx, pod, in.Container)
+}
+
+// Argv is what an attach runs: the command, or the shell chosen as a
+// session chooses it (the start note on a terminal with progress); in a
+// shell-less clone (tools), from the static shell its session runs.
+func Argv(req Request, progress, tools bool) []string {
+	argv := req.Command
+	if len(argv) == 0 {
+		argv = shell.Choose(req.Shells, req.Streams.TTY && progress)
+	}
+	if tools {
+		argv = shell.Tools(argv, false)
+	}
+	return argv
 }
 
 // Allowed refuses a session that user did not start, unless allUsers: its

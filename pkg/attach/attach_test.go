@@ -15,6 +15,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
+	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 func TestNewRequest(t *testing.T) {
@@ -140,6 +141,33 @@ func TestCheckArgs(t *testing.T) {
 		err := CheckArgs(tc.args, tc.dash)
 		if (tc.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tc.want)) {
 			t.Errorf("CheckArgs(%q, %d) = %v, want %q", tc.args, tc.dash, err, tc.want)
+		}
+	}
+}
+
+// An attach starts the shell a session would: --shell or the config's
+// shells: (bash, sh without either), the note only on a terminal with
+// progress, and in a shell-less clone from its static shell.
+func TestArgv(t *testing.T) {
+	tty := Request{Streams: session.Streams{TTY: true}}
+	zsh := tty
+	zsh.Shells = []string{"zsh"}
+	cmd := Request{Command: []string{"ls", "/"}}
+	for _, tc := range []struct {
+		name            string
+		req             Request
+		progress, tools bool
+		want            []string
+	}{
+		{"default shells", Request{}, true, false, shell.Choose(shell.DefaultShells, false)},
+		{"chosen shell with its note", zsh, true, false, shell.Choose([]string{"zsh"}, true)},
+		{"no note when quiet", zsh, false, false, shell.Choose([]string{"zsh"}, false)},
+		{"a command as it is", cmd, true, false, []string{"ls", "/"}},
+		{"a command in a shell-less clone", cmd, true, true, shell.Tools([]string{"ls", "/"}, false)},
+		{"the shell in a shell-less clone", tty, true, true, shell.Tools(shell.Choose(nil, true), false)},
+	} {
+		if got := Argv(tc.req, tc.progress, tc.tools); strings.Join(got, "\x00") != strings.Join(tc.want, "\x00") {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
 		}
 	}
 }

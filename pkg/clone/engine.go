@@ -52,10 +52,15 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if !p.DryRun || p.ServerDryRun {
 		user = d.User(ctx)
 	}
+	tools := toolsImage(p, d)
+	lifeline := shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, p.Clone.Keep)
+	if tools != "" {
+		lifeline = shell.StaticLifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, p.Clone.Keep)
+	}
 	// The command is not part of the pod: anyone who may read pods would
 	// read it there. It travels in the exec request.
 	opts := Options{
-		Container: p.Container, Command: shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, p.Clone.Keep), Stdin: true,
+		Container: p.Container, Command: lifeline, Stdin: true, ToolsImage: tools,
 		KeepInitContainers: p.Clone.KeepInitContainers, NoSidecars: p.Clone.NoSidecars, WithPVC: p.Clone.WithPVC, KeepPriority: p.Clone.KeepPriority,
 		MaxDuration: p.Limits.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: display, Reason: p.Reason, Now: time.Now(),
 		NameSuffix: p.SessionID, // the Job's name carries its session
@@ -78,6 +83,9 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		secret = EnvSecret(job, p.Clone.Env)
 	}
 	argv := p.Argv(d)
+	if tools != "" {
+		argv = shell.Tools(argv, false)
+	}
 	if p.ServerDryRun {
 		// Admission (Pod Security, quotas, policies) judges the clone's pod,
 		// its Job and its Secret; nothing is stored.
@@ -121,7 +129,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		}
 	}()
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
-		StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Prepare: prepare, Warn: d.Warnf, Image: sessionImage(p)}
+		StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Prepare: prepare, Warn: d.Warnf, Image: sessionImage(p), Tools: tools}
 	if d.Progress != nil {
 		s.Progress = d.Progress
 		s.Spinner = session.IsTerminal(d.Progress)
@@ -129,6 +137,29 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	end := d.Audit(ctx, job.Name, p.Container)
 	defer func() { end(err) }()
 	return s.Run(ctx, job, p.Container)
+}
+
+// toolsImage is the image a static shell is copied from when the clone's
+// image has none: with --static-shell, or for an image known to lack sh
+// (see ShellLess), which the progress says; "" is a clone that runs the
+// image's own sh.
+func toolsImage(p plan.Plan, d plan.Deps) string {
+	image := sessionImage(p)
+	if image == "" {
+		for _, c := range p.Workload.Template.Spec.Containers {
+			if c.Name == p.Container {
+				image = c.Image
+			}
+		}
+	}
+	switch {
+	case p.Clone.StaticShell:
+		return p.Image
+	case ShellLess(image):
+		d.Infof("The image %s has no shell: the clone runs sh and its tools from a static busybox copied out of %s (see --static-shell)", image, p.Image)
+		return p.Image
+	}
+	return ""
 }
 
 // sessionImage is the image --set-image gives the session's container, or

@@ -19,5 +19,6 @@ func AddFlags(fs *pflag.FlagSet, s *plan.CloneSettings) {
 	fs.Var(plan.EnvFlag{List: &s.Env}, "set-env", "clone: set a variable in the session's container, over the template's of that name; repeatable, the later wins. The value goes into a Secret of the session (it needs create on secrets), never into the pod or Job")
 	fs.Var(plan.EnvFlag{List: &s.Env, File: true}, "set-env-file", "clone: --set-env for each NAME=VALUE line of a file (blank lines and # comments skipped, values taken as written); repeatable")
 	fs.Var(plan.ResourcesFlag{List: &s.Requests}, "requests", "clone: resource requests of the session's container over the template's, e.g. cpu=500m,memory=256Mi (cpu, memory, ephemeral-storage)")
+	fs.BoolVar(&s.StaticShell, "static-shell", false, "clone: run the shell and the lifeline from a static busybox copied out of the debug image (config debugImage), inside the app's image: for an image without sh (known distroless images get it without this flag)")
 	fs.Var(plan.ResourcesFlag{List: &s.Limits}, "limits", "clone: resource limits of the session's container over the template's, e.g. cpu=1,memory=512Mi")
 }

@@ -50,6 +50,11 @@ type Options struct {
 	NameSuffix         string        // random part chosen by the caller, so the function stays pure
 	Overrides          Overrides     // the user's changes to the template (images, env, resources)
 	Custom             *custom.Spec  // --custom and --run-as, merged over the session's container last (see applyCustom); nil for none
+	// ToolsImage, when set, makes a shell-less clone: an init container of
+	// this image (with a static busybox) copies a shell and its applets into
+	// an emptyDir the session's container mounts at shell.ToolsMount, and
+	// Command runs from there (the caller built it with shell.StaticLifeline).
+	ToolsImage string
 }
 
 // GeneratePod returns the clone pod (not created), human-readable warnings, or an error.
@@ -178,6 +183,13 @@ func GeneratePod(src Source, o Options) (*corev1.Pod, []string, error) {
 	warnings = append(warnings, dropResourceClaims(&pod.Spec)...)
 	warnings = append(warnings, keepVolumes(&pod.Spec, spec.Volumes, src.PVCAccessModes, o.WithPVC)...)
 	warnings = append(warnings, podMetadataReaders(&pod.Spec)...)
+	// Last: the copy takes the app container's security context and
+	// resources as they will run, and its volume is no template's.
+	if o.ToolsImage != "" {
+		if err := withTools(&pod.Spec, o.ToolsImage); err != nil {
+			return nil, nil, err
+		}
+	}
 	return pod, warnings, nil
 }
 

@@ -55,6 +55,9 @@ type Session struct {
 	// Image is the image --set-image gave the container, for the words of
 	// its failure to start; "" is the template's.
 	Image string
+	// Tools is the image the static shell was copied from (--static-shell,
+	// or an image known to have no sh); "" when the image's own sh runs.
+	Tools string
 
 	mu      sync.Mutex
 	spinner string // the line the spinner currently shows, to clear it
@@ -267,10 +270,14 @@ func (s *Session) startError(err error, container string) error {
 		return err
 	}
 	switch {
+	case se.Container == ToolsContainer:
+		return fmt.Errorf("copying a static shell out of %s into the clone failed: %w; set debugImage in the config to an image the node can pull that holds a static busybox (e.g. busybox:1.37)", s.Tools, err)
+	case se.Reason == "StartError" && se.MissingProgram() && s.Tools != "":
+		return fmt.Errorf("the static shell copied from %s did not start in container %q: %w; set debugImage in the config to an image with a static busybox (e.g. busybox:1.37)", s.Tools, container, err)
 	case se.Reason == "StartError" && se.MissingProgram() && s.Image != "":
-		return fmt.Errorf("the image %s given with --set-image has no shell (sh), which the clone's lifeline needs to end with its client; pick an image with sh (e.g. busybox:1.37 or bash:5.2)", s.Image)
+		return fmt.Errorf("the image %s given with --set-image has no shell (sh), which the clone's lifeline needs to end with its client; pass --static-shell to bring one from the debug image, or pick an image with sh (e.g. busybox:1.37 or bash:5.2)", s.Image)
 	case se.Reason == "StartError" && se.MissingProgram():
-		return fmt.Errorf("the image of container %q has no shell (sh), which the clone's lifeline needs to end with its client; use --mode debug to bring a shell in a debug container, or --set-image an image with sh", container)
+		return fmt.Errorf("the image of container %q has no shell (sh), which the clone's lifeline needs to end with its client; pass --static-shell to bring one from the debug image, or use --mode debug", container)
 	case se.ImagePull() && s.Image != "":
 		return fmt.Errorf("%w; the image %s was given with --set-image", err, s.Image)
 	}
@@ -296,6 +303,15 @@ func (s *Session) waitPod(ctx context.Context, ns, job, id string, uid types.UID
 	return nil, fmt.Errorf("waiting for the pod of clone job %s: %w", job, err)
 }
 
+// before names the init container whose failure is the start's: the copy
+// of a shell-less clone's shell.
+func (s *Session) before() []string {
+	if s.Tools == "" {
+		return nil
+	}
+	return []string{ToolsContainer}
+}
+
 // waitRunning waits until container runs, showing the wait as progress
 // lines or, on a terminal, a spinner.
 func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container string) (*corev1.Pod, error) {
@@ -307,7 +323,7 @@ func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container st
 		go s.spin(pod.Name, func() string { return state.Load().(string) }, stop)
 	}
 	return podwatch.Wait{
-		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout, ScaleUpGrace: scaleUpGrace,
+		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout, ScaleUpGrace: scaleUpGrace, Before: s.before(),
 		OnScheduled: func(node string) {
 			state.Store("scheduled")
 			s.say("Scheduled %s on node %s", pod.Name, node)

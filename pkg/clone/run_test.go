@@ -76,17 +76,19 @@ func TestStartErrorNamesSetImage(t *testing.T) {
 	noShell := &podwatch.StartError{Mode: mode.Clone, Reason: "StartError", Message: `exec: "sh": executable file not found in $PATH`}
 	pull := &podwatch.StartError{Mode: mode.Clone, Reason: "ErrImagePull", Message: "not found"}
 	tests := []struct {
-		image string
-		err   error
-		want  []string
+		image, tools string
+		err          error
+		want         []string
 	}{
-		{"", noShell, []string{`the image of container "web" has no shell (sh)`, "--mode debug"}},
-		{"distroless:1", noShell, []string{"the image distroless:1 given with --set-image has no shell (sh)", "pick an image with sh"}},
-		{"missing:1", pull, []string{"ErrImagePull", "the image missing:1 was given with --set-image"}},
-		{"", pull, []string{"ErrImagePull"}},
+		{"", "", noShell, []string{`the image of container "web" has no shell (sh)`, "pass --static-shell", "--mode debug"}},
+		{"distroless:1", "", noShell, []string{"the image distroless:1 given with --set-image has no shell (sh)", "pass --static-shell", "pick an image with sh"}},
+		{"", "alpine:3", noShell, []string{"the static shell copied from alpine:3 did not start", "executable file not found", "debugImage", "static busybox"}},
+		{"", "nosuch:1", &podwatch.StartError{Mode: mode.Clone, Container: ToolsContainer, Reason: "ErrImagePull", Message: "not found"}, []string{"copying a static shell out of nosuch:1 into the clone failed", "ErrImagePull", "debugImage"}},
+		{"missing:1", "", pull, []string{"ErrImagePull", "the image missing:1 was given with --set-image"}},
+		{"", "", pull, []string{"ErrImagePull"}},
 	}
 	for _, tt := range tests {
-		got := (&Session{Image: tt.image}).startError(tt.err, "web")
+		got := (&Session{Image: tt.image, Tools: tt.tools}).startError(tt.err, "web")
 		if !containsAll(got.Error(), tt.want) {
 			t.Errorf("image %q: %v, want %q", tt.image, got, tt.want)
 		}

@@ -7,11 +7,13 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/attach"
 	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
 func newCmdAttach(o *Options) *cobra.Command {
 	var allUsers bool
+	var shellName string
 	cmd := &cobra.Command{
 		Use:   "attach ID [-- COMMAND [ARGS...]]",
 		Short: "Open another shell in a live session: a kept clone or a running debug container",
@@ -58,6 +60,9 @@ Events name you both.`,
 				}
 				req := attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams)
 				req.Reason = why
+				if req.Shells, err = plan.Shells(c.Flags(), shellName, cfg, req.Command); err != nil {
+					return err
+				}
 				path, err := o.Shell.Recording(cfg, false, session.NewID())
 				if err != nil {
 					return err
@@ -77,6 +82,7 @@ Events name you both.`,
 	f := cmd.Flags()
 	f.BoolVar(&allUsers, "all-users", false, "attach to a session another user started (refused without it; the audit Events name you both)")
 	o.Shell.AddFlags(f)
+	plan.AddShellFlag(f, &shellName)
 	cmd.ValidArgsFunction = o.line().Sessions(&allUsers)
 	return cmd
 }

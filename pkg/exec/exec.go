@@ -25,7 +25,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	err = d.Remote.Exec(ctx, p.Streams(d.IO), p.Pod.Namespace, p.Pod.Name, p.Container, argv)
 	if shell.NoShell(err) {
 		if auto {
-			return fmt.Errorf("container %q of pod %q has no shell (sh): run a program after --, or use --mode debug to bring a shell in a debug container", p.Container, p.Pod.Name)
+			return fmt.Errorf("container %q of pod %q has no shell (sh): run a program after --, use --mode debug to bring a shell in a debug container, or --mode clone --static-shell for a clone with a static shell", p.Container, p.Pod.Name)
 		}
 		return fmt.Errorf("cannot run %s in container %q: %w; check the program name and that the image has it", shell.Quote(argv), p.Container, err)
 	}

@@ -82,7 +82,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
 	fs.StringVarP(&f.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
 	f.Shell.AddFlags(fs)
-	fs.StringVar(&f.ShellName, "shell", "", "shell to start when no command is given, e.g. zsh, fish or ash; sh when the image lacks it (default from config shells:, bash then sh)")
+	AddShellFlag(fs, &f.ShellName)
 	fs.DurationVar(&f.Limits.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
 	fs.DurationVar(&f.Limits.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
 	fs.DurationVar(&f.Limits.HeartbeatTimeout, "heartbeat-timeout", 0, "clone and debug: end the session on the server once this client sent no heartbeat for this long (frozen, asleep or offline), 10s to 10m (default from config, 20s)")
@@ -98,6 +98,27 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.CustomFile, "custom", "", "debug and clone: a JSON or YAML file with a partial container spec merged over the session's container as kubectl debug --custom does, e.g. securityContext: {capabilities: {add: [NET_ADMIN]}}")
 	fs.StringVar(&f.RunAs, "run-as", "", "debug and clone: run the session's container as this uid, root (0) or target (the target container's own user); the API server's admission still decides")
 	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
+}
+
+// AddShellFlag registers --shell into fs, for a session and an attach.
+func AddShellFlag(fs *pflag.FlagSet, name *string) {
+	fs.StringVar(name, "shell", "", "shell to start when no command is given, e.g. zsh, fish or ash; sh when the image lacks it (default from config shells:, bash then sh)")
+}
+
+// Shells is the shell preference of a session or an attach: --shell
+// (name, when fs has it set) over the config's shells:. --shell with a
+// command is refused: it would choose nothing.
+func Shells(fs *pflag.FlagSet, name string, cfg config.Config, command []string) ([]string, error) {
+	if !fs.Changed("shell") {
+		return cfg.Shells, nil
+	}
+	if len(command) > 0 {
+		return nil, errors.New("--shell chooses the shell started when no command is given: drop it, or the command")
+	}
+	if err := shell.CheckName(name); err != nil {
+		return nil, fmt.Errorf("--shell: %w", err)
+	}
+	return []string{name}, nil
 }
 
 // AddFlags registers the shell flags into fs.
@@ -296,15 +317,9 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		return req, fmt.Errorf("--env-status: %w", err)
 	}
 	req.EnvStatus = filter
-	shells := cfg.Shells
-	if fs.Changed("shell") {
-		if len(command) > 0 {
-			return req, errors.New("--shell chooses the shell started when no command is given: drop it, or the command")
-		}
-		if err := shell.CheckName(f.ShellName); err != nil {
-			return req, fmt.Errorf("--shell: %w", err)
-		}
-		shells = []string{f.ShellName}
+	shells, err := Shells(fs, f.ShellName, cfg, command)
+	if err != nil {
+		return req, err
 	}
 	spec, err := f.custom(fs)
 	if err != nil {

@@ -114,6 +114,7 @@ var modeFlags = map[string][]mode.Mode{
 	"set-env-file":         {mode.Clone},
 	"requests":             {mode.Clone},
 	"limits":               {mode.Clone},
+	"static-shell":         {mode.Clone},
 	"pod":                  {mode.Exec, mode.Debug},
 	// A clone is one new pod: there is nothing to fan out over.
 	"selector":       {mode.Exec, mode.Debug},
@@ -196,6 +197,10 @@ type CloneSettings struct {
 	// Requests and Limits change the resources of the session's container
 	// (--requests, --limits).
 	Requests, Limits corev1.ResourceList
+	// StaticShell brings a static shell from the debug image into the
+	// clone (--static-shell), for an image without sh that eshell does
+	// not know as such.
+	StaticShell bool
 }
 
 // FanOut is a command run in many pods or containers at once.
@@ -367,11 +372,7 @@ func (p Plan) Argv(d Deps) []string {
 	if len(p.Command) > 0 {
 		return p.Command
 	}
-	prefs := p.Shells
-	if len(prefs) == 0 {
-		prefs = shell.DefaultShells
-	}
-	return shell.Choose(prefs, p.TTY && d.Progress != nil)
+	return shell.Choose(p.Shells, p.TTY && d.Progress != nil)
 }
 
 // Streams is the local end of the session as the plan sets it up.

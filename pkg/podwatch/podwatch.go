@@ -55,6 +55,11 @@ type Wait struct {
 	OnScheduled func(node string)
 	// OnWaiting is told each new waiting reason (ContainerCreating, ...).
 	OnWaiting func(reason string)
+	// Before names init containers the container waits on whose failure
+	// is the start's (a shell-less clone's copy of its shell): a pull that
+	// fails or a non-zero exit ends the wait at once, naming that container,
+	// instead of a timeout on the container that never gets to start.
+	Before []string
 	// ScaleUpGrace, when set, lets an Unschedulable pod wait for a node an
 	// autoscaler adds: if within it a scale-up is signalled (a
 	// cluster-autoscaler TriggeredScaleUp Event on the pod, or a node
@@ -87,6 +92,22 @@ func (w Wait) ForContainer(ctx context.Context, pod *corev1.Pod, container strin
 			scheduled = true
 			if w.OnScheduled != nil {
 				w.OnScheduled(p.Spec.NodeName)
+			}
+		}
+		for _, name := range w.Before {
+			st := Status(p, name)
+			if st == nil {
+				continue
+			}
+			if t := st.State.Terminated; t != nil && t.ExitCode != 0 {
+				se := fail(p, orDefault(t.Reason, fmt.Sprintf("exited with code %d", t.ExitCode)), t.Message).(*StartError)
+				se.Container = name
+				return false, se
+			}
+			if wt := st.State.Waiting; wt != nil && slices.Contains(waitingFailures, wt.Reason) {
+				se := fail(p, wt.Reason, wt.Message).(*StartError)
+				se.Container = name
+				return false, se
 			}
 		}
 		if st := Status(p, container); st != nil {

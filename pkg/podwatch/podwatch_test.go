@@ -123,6 +123,32 @@ func TestForContainerFailures(t *testing.T) {
 	}
 }
 
+// A failed init container of Before ends the wait at once, named.
+func TestForContainerBefore(t *testing.T) {
+	for _, st := range []corev1.ContainerState{
+		{Waiting: &corev1.ContainerStateWaiting{Reason: "ErrImagePull", Message: "not found"}},
+		{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error", Message: "no busybox"}},
+	} {
+		p := pod(nil, true)
+		p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "copy", State: st}}
+		c := watching(t, nil, []watch.Event{{Type: watch.Modified, Object: p}})
+		_, err := Wait{Client: c, Mode: mode.Clone, Timeout: time.Minute, Before: []string{"copy"}}.ForContainer(context.Background(), pod(nil, true), "c")
+		var se *StartError
+		if !errors.As(err, &se) || se.Container != "copy" {
+			t.Errorf("state %+v: err = %v, want a StartError of container copy", st, err)
+		}
+	}
+	// One that succeeded is no failure.
+	p := pod(nil, true)
+	p.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "copy", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}}}}
+	c := watching(t, nil, []watch.Event{{Type: watch.Modified, Object: p}})
+	_, err := Wait{Client: c, Mode: mode.Clone, Timeout: 300 * time.Millisecond, Before: []string{"copy"}}.ForContainer(context.Background(), pod(nil, true), "c")
+	var se *StartError
+	if errors.As(err, &se) && se.Container == "copy" {
+		t.Errorf("a completed copy: err = %v, want no failure of the copy", err)
+	}
+}
+
 func unschedulablePod() *corev1.Pod {
 	p := pod(nil, false)
 	p.UID = "pod-uid"

@@ -75,6 +75,16 @@ func HeartbeatEvery(timeout time.Duration) time.Duration {
 // what it read. Stdin is read from a duplicate because a background job's
 // own stdin is /dev/null.
 func Lifeline(silence, maxLife time.Duration, keep bool) []string {
+	return ContainerArgv(lifeline(silence, maxLife, keep))
+}
+
+// StaticLifeline is Lifeline run by the static shell of ToolsDir, for an
+// image without sh (see Tools).
+func StaticLifeline(silence, maxLife time.Duration, keep bool) []string {
+	return ContainerArgv(Tools(lifeline(silence, maxLife, keep), true))
+}
+
+func lifeline(silence, maxLife time.Duration, keep bool) []string {
 	life := "2147483647"
 	if maxLife > 0 {
 		life = fmt.Sprint(ceilSeconds(maxLife))
@@ -101,7 +111,7 @@ func Lifeline(silence, maxLife time.Duration, keep bool) []string {
 		"done; } 2>/dev/null & L=$!; "+
 		"wait $m 2>/dev/null && exit %d; wait $L; exit $?",
 		life, bound, isKeep, LifelinePing, LifelineNoClient, LifelineSilent, LifelineReady, onKeep, LifelineClientGone, LifelinePong, LifelineMaxLife)
-	return ContainerArgv([]string{"sh", "-c", script, "eshell-lifeline"})
+	return []string{"sh", "-c", script, "eshell-lifeline"}
 }
 
 // ceilSeconds is d in whole seconds, rounded up, and at least 1.

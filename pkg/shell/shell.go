@@ -21,8 +21,12 @@ func Detect() []string { return Choose(DefaultShells, false) }
 // costs no round trip. sh is the last resort whatever prefs say: every
 // image a shell can be opened in has it. With note, the script says on
 // stderr which shell it started and which preferred ones the image
-// lacks: "eshell: starting sh (not in the image: zsh)".
+// lacks: "eshell: starting sh (not in the image: zsh)". No prefs are
+// DefaultShells.
 func Choose(prefs []string, note bool) []string {
+	if len(prefs) == 0 {
+		prefs = DefaultShells
+	}
 	var b strings.Builder
 	b.WriteString("m=; for s in")
 	for _, p := range prefs {

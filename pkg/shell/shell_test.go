@@ -62,7 +62,7 @@ func TestChooseTakesTheFirstShellTheImageHas(t *testing.T) {
 			"eshell: starting sh (not in the image: eshell-no-such-shell eshell-nor-this)\nsh\n"},
 		{"the first found says nothing missing", []string{"bash"}, true, "eshell: starting bash\nbash\n"},
 		{"without a note, only the shell speaks", []string{"eshell-no-such-shell", "bash"}, false, "bash\n"},
-		{"no preference is sh", nil, false, "sh\n"},
+		{"no preference is the default: bash, then sh", nil, false, "bash\n"},
 		{"a quote in a name stays a word", []string{"it's", "bash"}, false, "bash\n"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,8 @@
 package e2e
 
 // Shell choice end to end: --shell and the config's shells: list, in an
-// image that has the shell (ash in busybox) and one that has not (zsh:
-// no image here has it), so the fallback to sh is shown too.
+// image that has the shell (ash in busybox, zsh in zsh:5.9) and one that
+// has not (zsh in busybox), so the fallback to sh is shown too.
 
 import (
 	"os"
@@ -44,7 +44,7 @@ spec:
 		}
 	})
 
-	// zsh is in no image here: the session falls back to sh and says so.
+	// busybox has no zsh: the session falls back to sh and says so.
 	t.Run("ZshOrFallback", func(t *testing.T) {
 		t.Parallel()
 		f := exSub(f, t)
@@ -84,4 +84,44 @@ spec:
 			t.Errorf("--shell with a command: exit %d, stderr %q", r.Code, r.Stderr)
 		}
 	})
+}
+
+// zsh where the image has it (zsh:5.9, Debian's static zsh on busybox):
+// --shell zsh starts zsh for real, the start note says so, and an attach
+// to a kept clone chooses its shell the same way.
+func TestShellZsh(t *testing.T) {
+	t.Parallel()
+	f := framework.New(t)
+	f.Apply(idleWeb(`
+containers:
+- {name: web, image: "zsh:5.9", command: [sleep, infinity]}
+`))
+	term := f.Pty("deploy/web", "--shell", "zsh")
+	term.Expect(regexp.QuoteMeta("eshell: starting zsh"), 60*time.Second)
+	term.Expect(framework.Prompt, 20*time.Second)
+	term.Type("echo zsh=$ZSH_VERSION; exit 3\r")
+	term.Expect(`zsh=5\.9`, 10*time.Second)
+	if code := term.Wait(30 * time.Second); code != 3 {
+		t.Fatalf("eshell exited %d after `exit 3`, want 3", code)
+	}
+	if strings.Contains(term.Output(), "not in the image") {
+		t.Errorf("zsh is in the image, yet the note says something is missing:\n%s", term.Output())
+	}
+
+	// attach: --shell, and the config's shells:, as a session.
+	id := keptID(f, f.Eshell("", "deploy/web", "--keep", "--", "true"))
+	defer f.Eshell("", "end", id)
+	r := f.Eshell("echo \"zsh=$ZSH_VERSION\"\n", "attach", id, "--shell", "zsh")
+	exWant(t, r, 0, "zsh=5.9\n")
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	if err := os.WriteFile(cfg, []byte("shells: [fish, zsh]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	at := f.Pty("attach", id, "--config", cfg)
+	at.Expect(regexp.QuoteMeta("eshell: starting zsh (not in the image: fish)"), 30*time.Second)
+	at.Expect(framework.Prompt, 20*time.Second)
+	at.Type("exit\r")
+	if code := at.Wait(30 * time.Second); code != 0 {
+		t.Fatalf("attach exited %d, want 0", code)
+	}
 }
