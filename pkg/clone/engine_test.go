@@ -146,8 +146,7 @@ func TestEngineRunsToTheEnd(t *testing.T) {
 	for _, code := range []int{0, 7} {
 		r := &cloneRun{shell: sessiontest.Print("uid=0\n", code)}
 		err := r.run(context.Background(), t)
-		var ee *session.ExitError
-		if code == 0 && err != nil || code != 0 && (!errors.As(err, &ee) || ee.Code != code) {
+		if !sessiontest.Exited(err, code) {
 			t.Errorf("exit %d: Run = %v", code, err)
 		}
 		reqs := r.f.Requests()

@@ -179,3 +179,14 @@ func Lifeline(ctx context.Context, _ session.StreamRequest, pio IO) error {
 		return ctx.Err()
 	}
 }
+
+// Exited reports whether err is how an engine's Run ends for a remote
+// command that exited with code: nil for 0, else a *session.ExitError
+// carrying code.
+func Exited(err error, code int) bool {
+	if code == 0 {
+		return err == nil
+	}
+	var ee *session.ExitError
+	return errors.As(err, &ee) && ee.Code == code
+}
