@@ -86,5 +86,5 @@ func (b *Bench) concurrent(ctx context.Context, mode string, n int) {
 	file := fmt.Sprintf("eshell-%s-x%d", mode, n)
 	_ = os.WriteFile(filepath.Join(b.cfg.out, "requests", file+".txt"), []byte(fmt.Sprintf("# the median of %d concurrent sessions\n%s\n%s\n", len(reqs), med.String(), strings.Join(med.Lines, "\n"))), 0o644)
 	b.reqs = append(b.reqs, results.Requests{Name: file, Tool: results.ToolEshell, OK: true,
-		Total: med.Total, By: med.By, ToStream: med.ToStream, Rounds: med.Rounds})
+		Total: med.Total, By: med.By, ToStream: med.ToStream, Rounds: med.Rounds, BeforeCreate: med.BeforeCreate})
 }

@@ -714,7 +714,7 @@ func (b *Bench) count(ctx context.Context, name string, stdin io.Reader, marker 
 		strings.Join(argv, " "), s.Code, req.String(), strings.Join(req.Lines, "\n"), Timeline(s, marker), s.Stderr)
 	_ = os.WriteFile(file, []byte(content), 0o644)
 	b.reqs = append(b.reqs, results.Requests{Name: name, Tool: toolOf(name), OK: s.Err == nil && (s.Code == 0 || marker == ""),
-		Total: req.Total, By: req.By, ToStream: req.ToStream, Rounds: req.Rounds})
+		Total: req.Total, By: req.By, ToStream: req.ToStream, Rounds: req.Rounds, BeforeCreate: req.BeforeCreate})
 	return req, s
 }
 

@@ -53,10 +53,17 @@ type Requests struct {
 	// Rounds the same over the whole run. On a remote cluster each costs
 	// a network round trip. 0 when the log has no timestamps.
 	ToStream, Rounds int
+	// BeforeCreate is how many waves ran before the one that creates the
+	// session's object (the clone's Job, kubectl run's pod, the PATCH that
+	// adds an ephemeral container; dry runs do not count): the latency a
+	// session pays before the cluster can start anything. 0 when nothing
+	// was created.
+	BeforeCreate int
 }
 
 type call struct {
 	cat        string
+	create     bool
 	start, end time.Duration
 }
 
@@ -80,7 +87,7 @@ func CountRequests(log string) Requests {
 		if !ok || err != nil {
 			timed = false
 		}
-		calls = append(calls, call{cat: cat, start: end - time.Duration(msTook)*time.Millisecond, end: end})
+		calls = append(calls, call{cat: cat, create: IsCreate(verb, raw), start: end - time.Duration(msTook)*time.Millisecond, end: end})
 		r.Total++
 		r.By[cat]++
 		p := raw
@@ -90,7 +97,7 @@ func CountRequests(log string) Requests {
 		r.Lines = append(r.Lines, cat+"\t"+verb+" "+p)
 	}
 	if timed {
-		r.ToStream, r.Rounds = rounds(calls)
+		r.ToStream, r.Rounds, r.BeforeCreate = rounds(calls)
 	}
 	return r
 }
@@ -111,10 +118,12 @@ func lineTime(line string) (time.Duration, bool) {
 // rounds groups calls into waves of concurrent requests: a request that
 // started (its end minus its duration, klog's whole milliseconds) after
 // every request of the current wave had ended begins the next one. It
-// returns the waves up to and including the first stream, and all.
-func rounds(calls []call) (toStream, all int) {
+// returns the waves up to and including the first stream, all, and those
+// before the wave of the first create.
+func rounds(calls []call) (toStream, all, beforeCreate int) {
 	sort.SliceStable(calls, func(i, j int) bool { return calls[i].start < calls[j].start })
 	var waveEnd time.Duration
+	created := false
 	for i, c := range calls {
 		if i == 0 || c.start >= waveEnd {
 			all++
@@ -125,8 +134,30 @@ func rounds(calls []call) (toStream, all int) {
 		if c.cat == catStream && toStream == 0 {
 			toStream = all
 		}
+		if c.create && !created {
+			created, beforeCreate = true, all-1
+		}
 	}
-	return toStream, all
+	return toStream, all, beforeCreate
+}
+
+// IsCreate reports whether a request creates what a session starts: a Job
+// or a pod (POST, not a dry run), or an ephemeral container (PATCH of the
+// ephemeralcontainers subresource, not a dry run).
+func IsCreate(verb, raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil || u.Query().Has("dryRun") {
+		return false
+	}
+	segs := strings.FieldsFunc(u.Path, func(r rune) bool { return r == '/' })
+	switch {
+	case verb == "POST" && len(segs) >= 2:
+		last := segs[len(segs)-1]
+		return last == "pods" || last == "jobs"
+	case verb == "PATCH" && len(segs) >= 3:
+		return segs[len(segs)-1] == "ephemeralcontainers" && segs[len(segs)-3] == "pods"
+	}
+	return false
 }
 
 // Classify puts one request in a category: discovery documents, exec and
@@ -198,6 +229,9 @@ func (r Requests) String() string {
 	out := fmt.Sprintf("%d: %s", r.Total, strings.Join(parts, ", "))
 	if r.ToStream > 0 {
 		out += fmt.Sprintf("; %d in sequence up to the stream, %d in all", r.ToStream, r.Rounds)
+		if r.BeforeCreate > 0 {
+			out += fmt.Sprintf(", %d before the create", r.BeforeCreate)
+		}
 	} else if r.Rounds > 0 {
 		out += fmt.Sprintf("; %d in sequence", r.Rounds)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -69,5 +70,40 @@ func TestRounds(t *testing.T) {
 	r := CountRequests(log)
 	if r.ToStream != 4 || r.Rounds != 5 {
 		t.Errorf("rounds = %d to the stream, %d in all; want 4 and 5", r.ToStream, r.Rounds)
+	}
+}
+
+func TestBeforeCreate(t *testing.T) {
+	at := func(ms int, verb, url string) string {
+		return fmt.Sprintf(`I1123 10:00:00.%06d 1 round_trippers.go:632] "Response" verb="%s" url="%s" status="200 OK" milliseconds=1`, ms*1000, verb, url)
+	}
+	for _, c := range []struct {
+		name string
+		log  []string
+		want int
+	}{
+		{"clone: lookup, dry run, then the Job", []string{
+			at(10, "GET", "https://h/apis/apps/v1/namespaces/b/deployments/x"),
+			at(20, "POST", "https://h/api/v1/namespaces/b/pods?dryRun=All"),
+			at(30, "POST", "https://h/apis/batch/v1/namespaces/b/jobs"),
+			at(40, "GET", "https://h/api/v1/namespaces/b/pods/p/exec?command=echo"),
+		}, 2},
+		{"kubectl run: the pod first", []string{
+			at(10, "POST", "https://h/api/v1/namespaces/b/pods"),
+			at(20, "GET", "https://h/api/v1/namespaces/b/pods/p/attach"),
+		}, 0},
+		{"debug: a dry run of the PATCH is not the create", []string{
+			at(10, "GET", "https://h/api/v1/namespaces/b/pods/p"),
+			at(20, "PATCH", "https://h/api/v1/namespaces/b/pods/p/ephemeralcontainers?dryRun=All"),
+			at(30, "PATCH", "https://h/api/v1/namespaces/b/pods/p/ephemeralcontainers"),
+		}, 2},
+		{"exec creates nothing", []string{
+			at(10, "GET", "https://h/api/v1/namespaces/b/pods"),
+			at(20, "GET", "https://h/api/v1/namespaces/b/pods/p/exec?command=echo"),
+		}, 0},
+	} {
+		if got := CountRequests(strings.Join(c.log, "\n")).BeforeCreate; got != c.want {
+			t.Errorf("%s: %d waves before the create, want %d", c.name, got, c.want)
+		}
 	}
 }

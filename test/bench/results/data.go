@@ -62,6 +62,10 @@ type Requests struct {
 	// ToStream is the waves of requests in sequence up to the exec/attach
 	// stream, Rounds over the whole run.
 	ToStream, Rounds int
+	// BeforeCreate is the waves before the one that creates the session's
+	// object (a Job, a pod, an ephemeral container); 0 when none was
+	// created, or for samples from before it was counted.
+	BeforeCreate int
 }
 
 // Categories of requests, in the order they are shown.
@@ -145,7 +149,11 @@ func WriteSamples(path string, ss []Sample) error {
 	return writeCSV(path, rows)
 }
 
-var requestsHeader = append([]string{"name", "tool", "ok", "total"}, append(append([]string{}, Categories...), "to_stream", "rounds")...)
+var requestsHeader = append([]string{"name", "tool", "ok", "total"}, append(append([]string{}, Categories...), "to_stream", "rounds", "before_create")...)
+
+// requestsHeaderBefore is the header of samples from before the waves
+// before the create were counted.
+var requestsHeaderBefore = requestsHeader[:len(requestsHeader)-1]
 
 // WriteRequests writes request counts as CSV.
 func WriteRequests(path string, rs []Requests) error {
@@ -155,7 +163,7 @@ func WriteRequests(path string, rs []Requests) error {
 		for _, c := range Categories {
 			row = append(row, strconv.Itoa(r.By[c]))
 		}
-		rows = append(rows, append(row, strconv.Itoa(r.ToStream), strconv.Itoa(r.Rounds)))
+		rows = append(rows, append(row, strconv.Itoa(r.ToStream), strconv.Itoa(r.Rounds), strconv.Itoa(r.BeforeCreate)))
 	}
 	return writeCSV(path, rows)
 }
@@ -259,7 +267,9 @@ func Read(dir string) (*Data, error) {
 	}
 	rows, err = readCSV(filepath.Join(dir, RequestsFile), requestsHeader)
 	if err != nil {
-		return nil, err
+		if rows, err = readCSV(filepath.Join(dir, RequestsFile), requestsHeaderBefore); err != nil {
+			return nil, err
+		}
 	}
 	for i, r := range rows {
 		q := Requests{Name: r[0], Tool: r[1], By: map[string]int{}}
@@ -277,6 +287,10 @@ func Read(dir string) (*Data, error) {
 		errs = append(errs, err)
 		q.Rounds, err = strconv.Atoi(r[5+len(Categories)])
 		errs = append(errs, err)
+		if len(r) > 6+len(Categories) {
+			q.BeforeCreate, err = strconv.Atoi(r[6+len(Categories)])
+			errs = append(errs, err)
+		}
 		if err := errors.Join(errs...); err != nil {
 			return nil, fmt.Errorf("%s line %d: %w", RequestsFile, i+2, err)
 		}

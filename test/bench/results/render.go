@@ -169,6 +169,9 @@ func (r Requests) String() string {
 	out := fmt.Sprintf("%d: %s", r.Total, strings.Join(parts, ", "))
 	if r.ToStream > 0 {
 		out += fmt.Sprintf("; %d in sequence up to the stream, %d in all", r.ToStream, r.Rounds)
+		if r.BeforeCreate > 0 {
+			out += fmt.Sprintf(", %d before the create", r.BeforeCreate)
+		}
 	} else if r.Rounds > 0 {
 		out += fmt.Sprintf("; %d in sequence", r.Rounds)
 	}

@@ -49,7 +49,9 @@ const howToRead = `
 - **API requests**: one run of each at ` + "`-v=6`" + `; every klog ` + "`\"Response\" verb=... url=...`" + ` line counts.
   LIST = GET of a collection, WATCH = ` + "`watch=true`" + `, stream = the exec/attach upgrade, discovery =
   ` + "`/api`" + `, ` + "`/apis`" + `, ` + "`/openapi`" + `. **in sequence** = waves of requests where each waits for the one
-  before; on a remote API server each wave costs one network round trip.
+  before; on a remote API server each wave costs one network round trip. **before the create** = the
+  waves before the one that creates the session's Job, pod or ephemeral container (dry runs do not
+  count): what a session waits for before the cluster can start anything (shown when counted).
 - **stream**: %s of zeros into ` + "`sh -c 'wc -c'`" + ` (` + "`exec -i`" + `; a run counts only when the container
   received every byte) and ` + "`head -c %d /dev/zero`" + `
   out, every byte counted; MB = 10⁶ bytes over the whole run including start-up.
