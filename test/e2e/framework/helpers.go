@@ -1,0 +1,57 @@
+package framework
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// Sub is f for a subtest t: the same namespace and context, with failures
+// and cleanups of its own.
+func (f *F) Sub(t *testing.T) *F {
+	return &F{Env: f.Env, T: t, Namespace: f.Namespace, Ctx: f.Ctx}
+}
+
+// Want fails t unless r exited with code and printed exactly stdout.
+func (r Result) Want(t testing.TB, code int, stdout string) {
+	t.Helper()
+	if r.Code != code || r.Stdout != stdout {
+		t.Errorf("exit %d, stdout %q; want exit %d, stdout %q (stderr: %s)", r.Code, r.Stdout, code, stdout, r.Stderr)
+	}
+}
+
+// completeWithin bounds one completion: a shell waits for it at each Tab.
+const completeWithin = 10 * time.Second
+
+// Complete runs `__complete ARGS` as user "dev" (ARGS name the namespace
+// if it matters) and returns the candidates it offers, each "VALUE" or
+// "VALUE\tDESCRIPTION", without cobra's closing ":DIRECTIVE" line. It fails
+// the test unless the command succeeds, and unless it answers within 10 s.
+func (f *F) Complete(args ...string) []string {
+	f.T.Helper()
+	start := time.Now()
+	r := f.Run(f.Cmd(f.Plugin, append([]string{"__complete"}, args...)...), "")
+	if r.Code != 0 {
+		f.T.Fatalf("__complete %q: %+v", args, r)
+	}
+	if d := time.Since(start); d > completeWithin {
+		f.T.Errorf("__complete %q took %s, want at most %s", args, d, completeWithin)
+	}
+	var candidates []string
+	for _, l := range strings.Split(r.Stdout, "\n") {
+		if l != "" && !strings.HasPrefix(l, ":") {
+			candidates = append(candidates, l)
+		}
+	}
+	return candidates
+}
+
+// Values is the completion candidates' values, without descriptions.
+func Values(candidates []string) []string {
+	values := make([]string, 0, len(candidates))
+	for _, c := range candidates {
+		v, _, _ := strings.Cut(c, "\t")
+		values = append(values, v)
+	}
+	return values
+}
