@@ -32,18 +32,18 @@ func TestEnvPick(t *testing.T) {
 	envNew, envMid, envOld := "new-"+rnd, "mid-"+rnd, "old-"+rnd
 	ago := func(d time.Duration) string { return time.Now().Add(-d).UTC().Format(time.RFC3339) }
 	// new: the namespace's own creation (seconds ago), an owner annotation.
-	pkLabel(fNew, map[string]string{key: envNew}, map[string]string{
+	asEnvironment(fNew, map[string]string{key: envNew}, map[string]string{
 		meta.EnvOwnerKey: "ana@example.test",
 		meta.EnvStatusAnnotationPrefix + "deployed": "true",
 	})
 	// mid: created 3h ago by its annotation, owner by label, a failed check.
-	pkLabel(fMid, map[string]string{key: envMid, meta.EnvOwnerKey: "bo"}, map[string]string{
+	asEnvironment(fMid, map[string]string{key: envMid, meta.EnvOwnerKey: "bo"}, map[string]string{
 		meta.EnvCreatedAtAnnotation:                 ago(3 * time.Hour),
 		meta.EnvStatusAnnotationPrefix + "deployed": "true",
 		meta.EnvStatusAnnotationPrefix + "migrated": "false",
 	})
 	// old: created 50h ago, no owner.
-	pkLabel(fOld, map[string]string{key: envOld}, map[string]string{meta.EnvCreatedAtAnnotation: ago(50 * time.Hour)})
+	asEnvironment(fOld, map[string]string{key: envOld}, map[string]string{meta.EnvCreatedAtAnnotation: ago(50 * time.Hour)})
 	fNew.Apply(epZero)
 	fMid.Apply(epZero)
 
@@ -59,7 +59,7 @@ func TestEnvPick(t *testing.T) {
 	rowNew := row(envNew, fNew.Namespace, `ana@example\.test +`+fresh+` +deployed ✓`)
 	rowMid := row(envMid, fMid.Namespace, `bo +3h(?:\d+m)? +failing +deployed ✓ migrated ✗`)
 	rowOld := row(envOld, fOld.Namespace, `- +2d2h`)
-	sub := func(t *testing.T) *framework.F { return exSub(fNew, t) }
+	sub := func(t *testing.T) *framework.F { return fNew.Sub(t) }
 
 	t.Run("Terminal", func(t *testing.T) {
 		t.Parallel()
@@ -147,7 +147,7 @@ func TestEnvPick(t *testing.T) {
 		}
 		cmd := f.Cmd("sh", "-c", strings.Replace(cmdline, "kubectl eshell", f.Plugin, 1))
 		cmd.Env = append(cmd.Env, "KUBECONFIG="+f.DevKubeconfig)
-		exWant(t, f.Run(cmd, ""), 0, "clone-of-web\n")
+		f.Run(cmd, "").Want(t, 0, "clone-of-web\n")
 	})
 
 	// On a terminal, yes opens a clone shell.
@@ -178,7 +178,7 @@ func TestEnvPick(t *testing.T) {
 		f := sub(t)
 		complete := func(args ...string) []string {
 			t.Helper()
-			return pkComplete(f, append([]string{"--env-label", key}, args...)...)
+			return f.Complete(append([]string{"--env-label", key}, args...)...)
 		}
 		want := func(got []string, res ...string) {
 			t.Helper()

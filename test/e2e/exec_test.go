@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -105,29 +103,6 @@ spec:
       - {name: main, image: busybox:1.37, command: [sleep, infinity]}
 `
 
-// exSub is f for a subtest: same namespace, failures and cleanups its own.
-func exSub(f *framework.F, t *testing.T) *framework.F {
-	return &framework.F{Env: f.Env, T: t, Namespace: f.Namespace, Ctx: f.Ctx}
-}
-
-// exPodOf is the name of the one pod labelled app=app in f's namespace.
-func exPodOf(f *framework.F, app string) string {
-	f.T.Helper()
-	l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "app=" + app})
-	if err != nil || len(l.Items) != 1 {
-		f.T.Fatalf("want the one pod of deploy/%s, got %v (err %v)", app, l, err)
-	}
-	return l.Items[0].Name
-}
-
-// exWant fails unless r exited with code and printed exactly stdout.
-func exWant(t *testing.T, r framework.Result, code int, stdout string) {
-	t.Helper()
-	if r.Code != code || r.Stdout != stdout {
-		t.Errorf("exit %d, stdout %q; want exit %d, stdout %q (stderr: %s)", r.Code, r.Stdout, code, stdout, r.Stderr)
-	}
-}
-
 func TestExec(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
@@ -136,12 +111,12 @@ func TestExec(t *testing.T) {
 		f.Rollout("deploy/" + d)
 	}
 	f.Kubectl("", "wait", "--for=condition=Ready", "pod/nosh", "pod/shared", "--timeout=60s")
-	webPod := exPodOf(f, "web")
+	webPod := podOf(f, "web")
 
 	// Through a terminal: a shell in the pod, whose exit code is eshell's.
 	t.Run("InteractiveShell", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		term := f.Pty("deploy/web", "--mode", "exec")
 		term.Expect(regexp.QuoteMeta("Using pod "+webPod+" (newest of 1 running)"), 20*time.Second)
 		term.Expect(framework.Prompt, 20*time.Second)
@@ -154,26 +129,26 @@ func TestExec(t *testing.T) {
 
 	t.Run("PipedStdin", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
-		exWant(t, f.Eshell("echo piped-$((1+1))\n", "deploy/web", "--mode", "exec"), 0, "piped-2\n")
+		f := f.Sub(t)
+		f.Eshell("echo piped-$((1+1))\n", "deploy/web", "--mode", "exec").Want(t, 0, "piped-2\n")
 	})
 
 	t.Run("CommandAfterDash", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
-		exWant(t, f.Eshell("", "deploy/web", "--mode", "exec", "--", "sh", "-c", "echo a-$0", "x"), 0, "a-x\n")
+		f := f.Sub(t)
+		f.Eshell("", "deploy/web", "--mode", "exec", "--", "sh", "-c", "echo a-$0", "x").Want(t, 0, "a-x\n")
 	})
 
 	t.Run("CommandFlag", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
-		exWant(t, f.Eshell("", "deploy/web", "--mode", "exec", "--command", "sh,-c,echo b"), 0, "b\n")
+		f := f.Sub(t)
+		f.Eshell("", "deploy/web", "--mode", "exec", "--command", "sh,-c,echo b").Want(t, 0, "b\n")
 	})
 
 	t.Run("CommandExitCode", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
-		exWant(t, f.Eshell("", "deploy/web", "--mode", "exec", "--", "sh", "-c", "echo out; exit 7"), 7, "out\n")
+		f := f.Sub(t)
+		f.Eshell("", "deploy/web", "--mode", "exec", "--", "sh", "-c", "echo out; exit 7").Want(t, 7, "out\n")
 	})
 
 	// Container selection: the first, unless the default-container
@@ -193,9 +168,9 @@ func TestExec(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				f := exSub(f, t)
+				f := f.Sub(t)
 				r := f.Eshell("", append(tc.args, "--mode", "exec", "--", "sh", "-c", "echo $WHICH")...)
-				exWant(t, r, 0, tc.want)
+				r.Want(t, 0, tc.want)
 				if tc.stderr == "" && strings.Contains(r.Stderr, "Defaulted container") {
 					t.Errorf("an explicit -c must not print a defaulting note; stderr: %s", r.Stderr)
 				}
@@ -209,8 +184,8 @@ func TestExec(t *testing.T) {
 	// The auto shell is bash where the image has it, else sh.
 	t.Run("ShellFallback", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
-		exWant(t, f.Eshell("echo $0; command -v bash || echo nobash\n", "deploy/web", "--mode", "exec"), 0, "sh\nnobash\n")
+		f := f.Sub(t)
+		f.Eshell("echo $0; command -v bash || echo nobash\n", "deploy/web", "--mode", "exec").Want(t, 0, "sh\nnobash\n")
 		r := f.Eshell("echo bash=$BASH_VERSION\n", "deploy/py", "--mode", "exec")
 		if r.Code != 0 || !regexp.MustCompile(`^bash=\d+\.\d+\S*\n$`).MatchString(r.Stdout) {
 			t.Errorf("in a bash image the auto shell should be bash: exit %d, stdout %q (stderr: %s)", r.Code, r.Stdout, r.Stderr)
@@ -220,14 +195,14 @@ func TestExec(t *testing.T) {
 	// A bare NAME is a pod if there is one, else a workload of that name.
 	t.Run("BareName", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		r := f.Eshell("echo $HOSTNAME\n", "shared", "--mode", "exec")
-		exWant(t, r, 0, "shared\n")
+		r.Want(t, 0, "shared\n")
 		if strings.Contains(r.Stderr, "Using pod") {
 			t.Errorf("bare name shared should be the pod, not deploy/shared; stderr: %s", r.Stderr)
 		}
 		r = f.Eshell("echo $HOSTNAME\n", "web", "--mode", "exec")
-		exWant(t, r, 0, webPod+"\n")
+		r.Want(t, 0, webPod+"\n")
 		if !strings.Contains(r.Stderr, "Using pod "+webPod) {
 			t.Errorf("bare name web should resolve to deploy/web; stderr: %s", r.Stderr)
 		}
@@ -264,7 +239,7 @@ func TestExec(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				f := exSub(f, t)
+				f := f.Sub(t)
 				r := f.Eshell("", append([]string{"--mode", "exec"}, tc.args...)...)
 				if r.Code != 1 {
 					t.Errorf("exit %d, want 1", r.Code)

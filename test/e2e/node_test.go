@@ -81,11 +81,6 @@ func agRun(f *framework.F, d time.Duration, stdin string, args ...string) framew
 	return r
 }
 
-// agSub is f for a subtest: same namespace, failures and cleanups its own.
-func agSub(f *framework.F, t *testing.T) *framework.F {
-	return &framework.F{Env: f.Env, T: t, Namespace: f.Namespace, Ctx: f.Ctx}
-}
-
 func agTerminated(p *corev1.Pod, container string) *corev1.ContainerStateTerminated {
 	all := append(append([]corev1.ContainerStatus{}, p.Status.ContainerStatuses...), p.Status.EphemeralContainerStatuses...)
 	for _, cs := range all {
@@ -289,7 +284,7 @@ func TestNode(t *testing.T) {
 	// A container's exit code is its status, and decides the pod's phase.
 	t.Run("ExitCodeAndPhase", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		for _, tc := range []struct {
 			pod   string
 			phase corev1.PodPhase
@@ -316,7 +311,7 @@ func TestNode(t *testing.T) {
 	// the foreground program, and the shell's exit code as kubectl's.
 	t.Run("ExecTTY", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		agWaitReady(f, "full")
 		term := f.PtyCmd(f.Cmd(f.Env.Kubectl, "-n", f.Namespace, "exec", "-it", "full", "--", "env", "PS1=AGENT> ", "sh", "-i"))
 		term.Expect(`AGENT> `, 20*time.Second)
@@ -344,7 +339,7 @@ func TestNode(t *testing.T) {
 	// its shell, whose exit ends the container and the session.
 	t.Run("AttachTTY", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		agWaitReady(f, "tty")
 		term := f.PtyCmd(f.Cmd(f.Env.Kubectl, "-n", f.Namespace, "attach", "-it", "tty"))
 		term.Expect(`If you don't see a command prompt`, 20*time.Second)
@@ -362,7 +357,7 @@ func TestNode(t *testing.T) {
 	// process.
 	t.Run("RunAttachPiped", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		r := agRun(f, 40*time.Second, "hello\n", "run", "agrun", "-i", "--rm", "--restart=Never",
 			"--image=busybox:1.37", "--", "sh", "-c", "read x; echo got-$x")
 		if r.Code != 0 {
@@ -377,7 +372,7 @@ func TestNode(t *testing.T) {
 	// command's exit code is kubectl's, stdout and stderr stay apart.
 	t.Run("ExecPipes", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		agWaitReady(f, "bb")
 		r := agRun(f, 20*time.Second, "x\n", "exec", "-i", "bb", "--", "cat")
 		if r.Code != 0 || r.Stdout != "x\n" {
@@ -399,7 +394,7 @@ func TestNode(t *testing.T) {
 	// the target keeps running.
 	t.Run("DebugEphemeral", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		agWaitReady(f, "app")
 		script := "command -v bash || echo nobash; echo dbg-$((3*3)) $HOSTNAME; ps -o args | grep -c '^sleep " + targetSleep + "'"
 		r := agRun(f, 45*time.Second, "", "debug", "app", "--image=busybox:1.37", "--target=app", "--container=dbg", "--", "sh", "-c", script)
@@ -425,7 +420,7 @@ func TestNode(t *testing.T) {
 	// EndpointSlices with their pod IPs.
 	t.Run("DeploymentEndpoints", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		f.Rollout("deploy/web")
 		pods, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "app=web"})
 		if err != nil {
@@ -471,7 +466,7 @@ func TestNode(t *testing.T) {
 	// keeps a container from starting.
 	t.Run("EnvAndVolumes", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		agWaitReady(f, "envpod")
 		r := agRun(f, 20*time.Second, "", "exec", "envpod", "--", "sh", "-c",
 			`echo "COLOR=$COLOR SIZE=$SIZE PASSWORD=$PASSWORD MY_POD=$MY_POD"; cat `+dir+`/cfg/app.conf`)
@@ -494,7 +489,7 @@ func TestNode(t *testing.T) {
 	// An image that is not on the node really fails to pull, at once.
 	t.Run("MissingImage", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		p := agPod(f, "noimg", "waiting reason ErrImagePull or ImagePullBackOff", 30*time.Second, func(p *corev1.Pod) bool {
 			r := agWaiting(p, "main")
 			return r == "ErrImagePull" || r == "ImagePullBackOff"
@@ -509,7 +504,7 @@ func TestNode(t *testing.T) {
 	// the host, children included.
 	t.Run("IsolationAndDelete", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		agWaitReady(f, "pids")
 		r := agRun(f, 20*time.Second, "", "exec", "pids", "--", "ps", "-o", "pid,args")
 		lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
@@ -539,7 +534,7 @@ func TestNode(t *testing.T) {
 	// capabilities, and runAsNonRoot against an image that runs as root.
 	t.Run("SecurityContext", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		agWaitReady(f, "asuser")
 		r := agRun(f, 20*time.Second, "", "exec", "asuser", "--", "sh", "-c", "id -u; id -g; grep ^CapEff /proc/self/status")
 		if want := "1000\n3000\nCapEff:\t0000000000000000\n"; r.Code != 0 || r.Stdout != want {
@@ -556,7 +551,7 @@ func TestNode(t *testing.T) {
 	// Probes run: a failing readiness probe keeps a running pod unready.
 	t.Run("ReadinessProbe", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		agPod(f, "unready", "phase Running", 30*time.Second, func(p *corev1.Pod) bool { return p.Status.Phase == corev1.PodRunning })
 		time.Sleep(3 * time.Second) // three probe periods
 		p := agPod(f, "unready", "phase Running", time.Second, func(p *corev1.Pod) bool { return true })
@@ -569,7 +564,7 @@ func TestNode(t *testing.T) {
 	// come from the status, so a late check does not blur them.
 	t.Run("ActiveDeadline", func(t *testing.T) {
 		t.Parallel()
-		f := agSub(f, t)
+		f := f.Sub(t)
 		p := agPod(f, "deadline", "phase Failed", 60*time.Second, func(p *corev1.Pod) bool {
 			return p.Status.Phase == corev1.PodFailed && agTerminated(p, "main") != nil
 		})

@@ -6,7 +6,6 @@ package e2e
 // reads the live cluster.
 
 import (
-	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 
@@ -112,34 +110,6 @@ spec:
   containers: [{name: solo, image: busybox:1.37, command: [sleep, infinity]}]
 `
 
-// pkLabel turns f's namespace into an environment: it adds labels (the
-// environment's key=value among them) and sets status and URL annotations.
-func pkLabel(f *framework.F, labels, annotations map[string]string) {
-	f.T.Helper()
-	ns, err := f.Client.CoreV1().Namespaces().Get(f.Ctx, f.Namespace, metav1.GetOptions{})
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	if ns.Labels == nil {
-		ns.Labels = map[string]string{}
-	}
-	maps.Copy(ns.Labels, labels)
-	ns.Annotations = annotations
-	if _, err := f.Client.CoreV1().Namespaces().Update(f.Ctx, ns, metav1.UpdateOptions{}); err != nil {
-		f.T.Fatal(err)
-	}
-}
-
-// pkPod is the name of the one pod of deploy/app in f's namespace.
-func pkPod(f *framework.F) string {
-	f.T.Helper()
-	l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "app=app"})
-	if err != nil || len(l.Items) != 1 {
-		f.T.Fatalf("want the one pod of deploy/app, got %v (err %v)", l, err)
-	}
-	return l.Items[0].Name
-}
-
 // pkPresetDir writes preset files into a fresh config directory and returns
 // the XDG_CONFIG_HOME to point at it.
 func pkPresetDir(t *testing.T, files map[string]string) (xdg, dir string) {
@@ -157,28 +127,6 @@ func pkPresetDir(t *testing.T, files map[string]string) (xdg, dir string) {
 	return xdg, dir
 }
 
-// pkComplete runs __complete with args and returns the candidates it
-// printed, each "VALUE" or "VALUE\tDESCRIPTION"; it fails the test unless
-// they came within 10 s.
-func pkComplete(f *framework.F, args ...string) []string {
-	f.T.Helper()
-	start := time.Now()
-	r := f.Run(f.Cmd(f.Plugin, append([]string{"__complete"}, args...)...), "")
-	if r.Code != 0 {
-		f.T.Fatalf("__complete %v: %+v", args, r)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		f.T.Errorf("__complete %v took %s", args, d)
-	}
-	var c []string
-	for _, l := range strings.Split(r.Stdout, "\n") {
-		if l != "" && !strings.HasPrefix(l, ":") {
-			c = append(c, l)
-		}
-	}
-	return c
-}
-
 func TestPick(t *testing.T) {
 	t.Parallel()
 	fa := framework.New(t) // environment alpha: deploy/app only
@@ -187,18 +135,18 @@ func TestPick(t *testing.T) {
 	rnd := framework.RandSuffix()
 	key := "e2e.eshell/env-" + rnd // this test's own environment label
 	envA, envB := "alpha-"+rnd, "beta-"+rnd
-	pkLabel(fa, map[string]string{key: envA}, map[string]string{
+	asEnvironment(fa, map[string]string{key: envA}, map[string]string{
 		"status.envs.sberz.de/deployed": "true",
 		"status.envs.sberz.de/migrated": "pending", // a failed check hides it (see TestEnvPick)
 		"url.envs.sberz.de/web":         "http://web.alpha.example.test",
 	})
-	pkLabel(fb, map[string]string{key: envB}, nil)
+	asEnvironment(fb, map[string]string{key: envB}, nil)
 	fa.Apply(pkApp)
 	fb.Apply(pkApp + "---" + pkOther)
 	fk.Apply(pkKinds)
 	fa.Rollout("deploy/app")
 	fb.Rollout("deploy/app")
-	podA, podB := pkPod(fa), pkPod(fb)
+	podA, podB := podOf(fa, "app"), podOf(fb, "app")
 
 	// plugin runs the plugin without -n, as the admin, with no terminal.
 	plugin := func(f *framework.F, env []string, args ...string) framework.Result {
@@ -207,7 +155,7 @@ func TestPick(t *testing.T) {
 		cmd.Env = append(cmd.Env, env...)
 		return f.Run(cmd, "")
 	}
-	sub := func(t *testing.T) *framework.F { return exSub(fa, t) }
+	sub := func(t *testing.T) *framework.F { return fa.Sub(t) }
 
 	t.Run("Terminal", func(t *testing.T) {
 		t.Parallel()
@@ -237,13 +185,13 @@ func TestPick(t *testing.T) {
 		t.Parallel()
 		f := sub(t)
 		r := plugin(f, nil, "--env", envB, "--service", "deploy/app", "-c", "second", "--mode", "exec", "--", "sh", "-c", "echo flags-$HOSTNAME-$WHICH")
-		exWant(t, r, 0, "flags-"+podB+"-second\n")
+		r.Want(t, 0, "flags-"+podB+"-second\n")
 		// The TYPE/NAME argument works the same with --env.
 		r = plugin(f, nil, "--env", envB, "deploy/app", "--mode", "exec", "--", "sh", "-c", "echo arg-$HOSTNAME")
-		exWant(t, r, 0, "arg-"+podB+"\n")
+		r.Want(t, 0, "arg-"+podB+"\n")
 		// alpha has one service: taken without asking, and said.
 		r = plugin(f, nil, "--env", envA, "--mode", "exec", "--", "sh", "-c", "echo auto-$HOSTNAME-$WHICH")
-		exWant(t, r, 0, "auto-"+podA+"-first\n")
+		r.Want(t, 0, "auto-"+podA+"-first\n")
 		if !strings.Contains(r.Stderr, "Using service deploy/app") {
 			t.Errorf("the automatic choice was not said: %s", r.Stderr)
 		}
@@ -337,7 +285,7 @@ roleRef: {kind: Role, name: dev-pick, apiGroup: rbac.authorization.k8s.io}
 			t.Fatal("newcomer may list namespaces; this test needs a user who may not")
 		}
 		r := plugin(f, []string{"KUBECONFIG=" + devKubeconfig}, "--mode", "exec", "--no-audit", "--", "sh", "-c", "echo dev-$HOSTNAME")
-		exWant(t, r, 0, "dev-"+podA+"\n")
+		r.Want(t, 0, "dev-"+podA+"\n")
 		if !strings.Contains(r.Stderr, "Using service deploy/app") {
 			t.Errorf("the service was not picked from the current namespace: %s", r.Stderr)
 		}
@@ -399,7 +347,7 @@ commands:
 - [sh, -c, 'echo user-preset-$HOSTNAME']
 `})
 		r = plugin(f, []string{"XDG_CONFIG_HOME=" + xdg}, "--env", envA, "--service", "deploy/app", "--preset", "mine")
-		exWant(t, r, 0, "user-preset-"+podA+"\n") // the preset's mode exec: in the running pod, not a clone
+		r.Want(t, 0, "user-preset-"+podA+"\n") // the preset's mode exec: in the running pod, not a clone
 
 		presets := func(xdg string) framework.Result {
 			cmd := f.Cmd(f.Plugin, "presets")
@@ -440,12 +388,7 @@ commands:
 		f := sub(t)
 		complete := func(args ...string) []string {
 			t.Helper()
-			var values []string
-			for _, c := range pkComplete(f, args...) {
-				v, _, _ := strings.Cut(c, "\t")
-				values = append(values, v)
-			}
-			return values
+			return framework.Values(f.Complete(args...))
 		}
 		want := func(args []string, expect ...string) {
 			t.Helper()

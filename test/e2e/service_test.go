@@ -72,7 +72,7 @@ func TestServiceTarget(t *testing.T) {
 	f.Apply(svcManifests)
 	f.Rollout("deploy/web")
 	f.Rollout("deploy/canary")
-	webPod, canaryPod := exPodOf(f, "web"), exPodOf(f, "canary")
+	webPod, canaryPod := podOf(f, "web"), podOf(f, "canary")
 	// The EndpointSlice controller follows the pods' readiness shortly
 	// after the rollout.
 	ready := func(svc string, want int) func() bool {
@@ -104,14 +104,14 @@ func TestServiceTarget(t *testing.T) {
 	// selector matches still clones.
 	t.Run("Clone", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		r := f.Eshell("", "svc/web", "--", "sh", "-c", "echo clone-$WHICH")
-		exWant(t, r, 0, "clone-web\n")
+		r.Want(t, 0, "clone-web\n")
 		said(t, r, "service web -> deployment/web\n")
 		expectJobRemoved(f, r.Stderr)
 
 		r = f.Eshell("", "svc/idle", "--", "sh", "-c", "echo clone-$WHICH")
-		exWant(t, r, 0, "clone-idle\n")
+		r.Want(t, 0, "clone-idle\n")
 		said(t, r, "service idle -> deployment/idle (no ready endpoints; its pod template matches the selector)")
 		expectJobRemoved(f, r.Stderr)
 
@@ -126,31 +126,31 @@ func TestServiceTarget(t *testing.T) {
 			t.Errorf("the suggested command lost the user's command: %q", m[1])
 		}
 		r = f.Eshell("", "-n", f.Namespace, "svc/idle", "--mode", "clone", "--", "sh", "-c", "echo clone-$WHICH")
-		exWant(t, r, 0, "clone-idle\n")
+		r.Want(t, 0, "clone-idle\n")
 		expectJobRemoved(f, r.Stderr)
 	})
 
 	t.Run("Debug", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		// The debug container shares the pod's hostname: the pod behind the Service.
 		r := f.Eshell("", "service/web", "--mode", "debug", "--image", "busybox:1.37", "--", "sh", "-c", "echo debug-$HOSTNAME")
-		exWant(t, r, 0, "debug-"+webPod+"\n")
+		r.Want(t, 0, "debug-"+webPod+"\n")
 		said(t, r, "service web -> deployment/web\n")
 		said(t, r, "Using pod "+webPod+" (newest of 1 running behind service web)")
 	})
 
 	t.Run("Exec", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		r := f.Eshell("", "services/web", "--mode", "exec", "--", "sh", "-c", "echo exec-$HOSTNAME-$WHICH")
-		exWant(t, r, 0, "exec-"+webPod+"-web\n")
+		r.Want(t, 0, "exec-"+webPod+"-web\n")
 		said(t, r, "service web -> deployment/web\n")
 	})
 
 	t.Run("TwoWorkloadsWithoutTerminal", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		r := f.Eshell("", "svc/front", "--mode", "exec", "--", "sh", "-c", "echo unreachable")
 		if r.Code != 1 || r.Stdout != "" ||
 			!strings.Contains(r.Stderr, "error: which workload? There is no terminal to ask on, so choose it with --service TYPE/NAME (next to svc/front).") ||
@@ -160,7 +160,7 @@ func TestServiceTarget(t *testing.T) {
 			t.Errorf("two workloads, no terminal: %+v", r)
 		}
 		r = f.Eshell("", "svc/front", "--service", "deploy/canary", "--mode", "exec", "--", "sh", "-c", "echo exec-$HOSTNAME-$WHICH")
-		exWant(t, r, 0, "exec-"+canaryPod+"-canary\n")
+		r.Want(t, 0, "exec-"+canaryPod+"-canary\n")
 		said(t, r, "service front -> deployment/canary\n")
 		r = f.Eshell("", "svc/front", "--service", "deploy/idle", "--mode", "exec", "--", "true")
 		if r.Code != 1 || !strings.Contains(r.Stderr, `--service deploy/idle is not behind service "front": pass one of deploy/canary, deploy/web`) {
@@ -170,7 +170,7 @@ func TestServiceTarget(t *testing.T) {
 
 	t.Run("TwoWorkloadsAsked", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		term := f.Pty("svc/front", "--mode", "exec")
 		term.Expect(`Service front selects pods of 2 workloads\. Which one\?`, 20*time.Second)
 		term.Expect(`deploy/web +Deployment +1 ready endpoint`, 5*time.Second)
@@ -186,7 +186,7 @@ func TestServiceTarget(t *testing.T) {
 
 	t.Run("NoSelector", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		for svc, why := range map[string]string{
 			"ext":    `service "ext" has no selector (it is of type ExternalName, an alias of db.example.com)`,
 			"manual": `service "manual" has no selector (its endpoints are set by hand)`,
@@ -203,7 +203,7 @@ func TestServiceTarget(t *testing.T) {
 	// so before anything runs, from the pre-check, with the rule to ask for.
 	t.Run("PreCheck", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		f.Apply(`
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
@@ -237,17 +237,13 @@ roleRef: {kind: Role, name: newcomer-svc, apiGroup: rbac.authorization.k8s.io}
 
 	t.Run("Completion", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		for word, want := range map[string][]string{
 			"svc/":      {"svc/ext", "svc/front", "svc/idle", "svc/manual", "svc/web"},
 			"service/w": {"service/web"},
 			"sv":        {"svc/"},
 		} {
-			var got []string
-			for _, c := range pkComplete(f, "-n", f.Namespace, word) {
-				v, _, _ := strings.Cut(c, "\t")
-				got = append(got, v)
-			}
+			got := framework.Values(f.Complete("-n", f.Namespace, word))
 			if !slices.Equal(got, want) {
 				t.Errorf("__complete %s = %q, want %q", word, got, want)
 			}
