@@ -55,3 +55,22 @@ func Values(candidates []string) []string {
 	}
 	return values
 }
+
+// Case is one behaviour of a test whose cases share objects (of type S),
+// set up once because they are expensive (pods that must start, several
+// namespaces); each case is a small function of its own.
+type Case[S any] struct {
+	Name string
+	Run  func(t *testing.T, f *F, shared S)
+}
+
+// RunCases runs each case as a parallel subtest of f's test, named after
+// the case, with an F of its own on f's namespace.
+func RunCases[S any](f *F, shared S, cases []Case[S]) {
+	for _, c := range cases {
+		f.T.Run(c.Name, func(t *testing.T) {
+			t.Parallel()
+			c.Run(t, f.Sub(t), shared)
+		})
+	}
+}
