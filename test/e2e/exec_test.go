@@ -127,29 +127,25 @@ func TestExec(t *testing.T) {
 		}
 	})
 
-	t.Run("PipedStdin", func(t *testing.T) {
-		t.Parallel()
-		f := f.Sub(t)
-		f.Eshell("echo piped-$((1+1))\n", "deploy/web", "--mode", "exec").Want(t, 0, "piped-2\n")
-	})
-
-	t.Run("CommandAfterDash", func(t *testing.T) {
-		t.Parallel()
-		f := f.Sub(t)
-		f.Eshell("", "deploy/web", "--mode", "exec", "--", "sh", "-c", "echo a-$0", "x").Want(t, 0, "a-x\n")
-	})
-
-	t.Run("CommandFlag", func(t *testing.T) {
-		t.Parallel()
-		f := f.Sub(t)
-		f.Eshell("", "deploy/web", "--mode", "exec", "--command", "sh,-c,echo b").Want(t, 0, "b\n")
-	})
-
-	t.Run("CommandExitCode", func(t *testing.T) {
-		t.Parallel()
-		f := f.Sub(t)
-		f.Eshell("", "deploy/web", "--mode", "exec", "--", "sh", "-c", "echo out; exit 7").Want(t, 7, "out\n")
-	})
+	// Without a terminal: stdin, a command after -- or in --command, and
+	// the command's exit code as eshell's.
+	for _, tc := range []struct {
+		name, stdin string
+		args        []string
+		code        int
+		stdout      string
+	}{
+		{"PipedStdin", "echo piped-$((1+1))\n", nil, 0, "piped-2\n"},
+		{"CommandAfterDash", "", []string{"--", "sh", "-c", "echo a-$0", "x"}, 0, "a-x\n"},
+		{"CommandFlag", "", []string{"--command", "sh,-c,echo b"}, 0, "b\n"},
+		{"CommandExitCode", "", []string{"--", "sh", "-c", "echo out; exit 7"}, 7, "out\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := f.Sub(t)
+			f.Eshell(tc.stdin, append([]string{"deploy/web", "--mode", "exec"}, tc.args...)...).Want(t, tc.code, tc.stdout)
+		})
+	}
 
 	// Container selection: the first, unless the default-container
 	// annotation names another, unless -c does.
