@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"maps"
 	"regexp"
+	"slices"
 	"strings"
+	"testing"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -300,5 +302,21 @@ func labelNamespace(f *framework.F, level string) {
 	ns.Labels["pod-security.kubernetes.io/enforce"] = level
 	if _, err := f.Client.CoreV1().Namespaces().Update(f.Ctx, ns, metav1.UpdateOptions{}); err != nil {
 		f.T.Fatal(err)
+	}
+}
+
+// completes is one completion and the values it must offer, in order.
+type completes struct {
+	args []string
+	want []string
+}
+
+// wantCompletions fails t for each case whose values differ.
+func wantCompletions(t *testing.T, f *framework.F, cases []completes) {
+	t.Helper()
+	for _, c := range cases {
+		if got := framework.Values(f.Complete(c.args...)); !slices.Equal(got, c.want) {
+			t.Errorf("__complete %q = %q, want %q", c.args, got, c.want)
+		}
 	}
 }

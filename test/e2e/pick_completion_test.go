@@ -11,22 +11,6 @@ import (
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
-// completes is one completion and the values it must offer, in order.
-type completes struct {
-	args []string
-	want []string
-}
-
-// wantCompletions fails t for each case whose values differ.
-func wantCompletions(t *testing.T, f *framework.F, cases []completes) {
-	t.Helper()
-	for _, c := range cases {
-		if got := framework.Values(f.Complete(c.args...)); !slices.Equal(got, c.want) {
-			t.Errorf("__complete %q = %q, want %q", c.args, got, c.want)
-		}
-	}
-}
-
 // Completion of TYPE/NAME offers every kind the picker knows, by short
 // and long name; an empty word offers the subcommands (cobra's) first.
 func pickCompletionKinds(t *testing.T, f *framework.F, p pickEnvs) {
