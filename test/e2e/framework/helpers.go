@@ -37,13 +37,19 @@ func (f *F) Complete(args ...string) []string {
 	if d := time.Since(start); d > completeWithin {
 		f.T.Errorf("__complete %q took %s, want at most %s", args, d, completeWithin)
 	}
-	var candidates []string
-	for _, l := range strings.Split(r.Stdout, "\n") {
+	return candidates(r.Stdout)
+}
+
+// candidates are the non-empty lines of __complete's stdout but cobra's
+// closing ":DIRECTIVE" line.
+func candidates(out string) []string {
+	var c []string
+	for _, l := range strings.Split(out, "\n") {
 		if l != "" && !strings.HasPrefix(l, ":") {
-			candidates = append(candidates, l)
+			c = append(c, l)
 		}
 	}
-	return candidates
+	return c
 }
 
 // Values is the completion candidates' values, without descriptions.
