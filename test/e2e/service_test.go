@@ -69,14 +69,6 @@ spec: {ports: [{port: 80}]}
 // expect to reach through a Service.
 type svcPods struct{ webPod, canaryPod string }
 
-// said fails t unless r's stderr says s.
-func said(t *testing.T, r framework.Result, s string) {
-	t.Helper()
-	if !strings.Contains(r.Stderr, s) {
-		t.Errorf("stderr does not say %q: %s", s, r.Stderr)
-	}
-}
-
 func TestServiceTarget(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
@@ -119,13 +111,11 @@ func TestServiceTarget(t *testing.T) {
 // selector matches still clones.
 func serviceClone(t *testing.T, f *framework.F, _ svcPods) {
 	r := f.Eshell("", "svc/web", "--", "sh", "-c", "echo clone-$WHICH")
-	r.Want(t, 0, "clone-web\n")
-	said(t, r, "service web -> deployment/web\n")
+	r.Want(t, 0, "clone-web\n", "service web -> deployment/web\n")
 	expectJobRemoved(f, r.Stderr)
 
 	r = f.Eshell("", "svc/idle", "--", "sh", "-c", "echo clone-$WHICH")
-	r.Want(t, 0, "clone-idle\n")
-	said(t, r, "service idle -> deployment/idle (no ready endpoints; its pod template matches the selector)")
+	r.Want(t, 0, "clone-idle\n", "service idle -> deployment/idle (no ready endpoints; its pod template matches the selector)")
 	expectJobRemoved(f, r.Stderr)
 
 	// Scaled to zero, exec has no pod: the error gives the clone's
@@ -146,15 +136,12 @@ func serviceClone(t *testing.T, f *framework.F, _ svcPods) {
 func serviceDebug(t *testing.T, f *framework.F, p svcPods) {
 	// The debug container shares the pod's hostname: the pod behind the Service.
 	r := f.Eshell("", "service/web", "--mode", "debug", "--image", "busybox:1.37", "--", "sh", "-c", "echo debug-$HOSTNAME")
-	r.Want(t, 0, "debug-"+p.webPod+"\n")
-	said(t, r, "service web -> deployment/web\n")
-	said(t, r, "Using pod "+p.webPod+" (newest of 1 running behind service web)")
+	r.Want(t, 0, "debug-"+p.webPod+"\n", "service web -> deployment/web\n", "Using pod "+p.webPod+" (newest of 1 running behind service web)")
 }
 
 func serviceExec(t *testing.T, f *framework.F, p svcPods) {
 	r := f.Eshell("", "services/web", "--mode", "exec", "--", "sh", "-c", "echo exec-$HOSTNAME-$WHICH")
-	r.Want(t, 0, "exec-"+p.webPod+"-web\n")
-	said(t, r, "service web -> deployment/web\n")
+	r.Want(t, 0, "exec-"+p.webPod+"-web\n", "service web -> deployment/web\n")
 }
 
 func serviceTwoWorkloadsWithoutTerminal(t *testing.T, f *framework.F, p svcPods) {
@@ -167,8 +154,7 @@ func serviceTwoWorkloadsWithoutTerminal(t *testing.T, f *framework.F, p svcPods)
 		t.Errorf("two workloads, no terminal: %+v", r)
 	}
 	r = f.Eshell("", "svc/front", "--service", "deploy/canary", "--mode", "exec", "--", "sh", "-c", "echo exec-$HOSTNAME-$WHICH")
-	r.Want(t, 0, "exec-"+p.canaryPod+"-canary\n")
-	said(t, r, "service front -> deployment/canary\n")
+	r.Want(t, 0, "exec-"+p.canaryPod+"-canary\n", "service front -> deployment/canary\n")
 	r = f.Eshell("", "svc/front", "--service", "deploy/idle", "--mode", "exec", "--", "true")
 	if r.Code != 1 || !strings.Contains(r.Stderr, `--service deploy/idle is not behind service "front": pass one of deploy/canary, deploy/web`) {
 		t.Errorf("--service naming a workload not behind the Service: %+v", r)

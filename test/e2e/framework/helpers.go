@@ -12,11 +12,17 @@ func (f *F) Sub(t *testing.T) *F {
 	return &F{Env: f.Env, T: t, Namespace: f.Namespace, Ctx: f.Ctx}
 }
 
-// Want fails t unless r exited with code and printed exactly stdout.
-func (r Result) Want(t testing.TB, code int, stdout string) {
+// Want fails t unless r exited with code, printed exactly stdout, and
+// said each of says on stderr.
+func (r Result) Want(t testing.TB, code int, stdout string, says ...string) {
 	t.Helper()
 	if r.Code != code || r.Stdout != stdout {
 		t.Errorf("exit %d, stdout %q; want exit %d, stdout %q (stderr: %s)", r.Code, r.Stdout, code, stdout, r.Stderr)
+	}
+	for _, s := range says {
+		if !strings.Contains(r.Stderr, s) {
+			t.Errorf("stderr does not say %q: %s", s, r.Stderr)
+		}
 	}
 }
 

@@ -25,17 +25,20 @@ func TestResultWant(t *testing.T) {
 		r      Result
 		code   int
 		stdout string
+		says   []string
 		fails  bool
 	}{
-		{"match", Result{Stdout: "a\n", Code: 3}, 3, "a\n", false},
-		{"other code", Result{Stdout: "a\n", Code: 1}, 3, "a\n", true},
-		{"other stdout", Result{Stdout: "a\nb\n", Code: 3}, 3, "a\n", true},
-		{"stdout missing its newline", Result{Stdout: "a", Code: 0}, 0, "a\n", true},
+		{"match", Result{Stdout: "a\n", Code: 3}, 3, "a\n", nil, false},
+		{"other code", Result{Stdout: "a\n", Code: 1}, 3, "a\n", nil, true},
+		{"other stdout", Result{Stdout: "a\nb\n", Code: 3}, 3, "a\n", nil, true},
+		{"stdout missing its newline", Result{Stdout: "a", Code: 0}, 0, "a\n", nil, true},
+		{"says what stderr says", Result{Code: 0}, 0, "", []string{"the", "stderr"}, false},
+		{"says what stderr does not", Result{Code: 0}, 0, "", []string{"the", "stdout"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &recorder{TB: t}
 			tc.r.Stderr = "the stderr"
-			tc.r.Want(rec, tc.code, tc.stdout)
+			tc.r.Want(rec, tc.code, tc.stdout, tc.says...)
 			if got := len(rec.errors) > 0; got != tc.fails {
 				t.Fatalf("Want reported %q, want failure %v", rec.errors, tc.fails)
 			}
