@@ -16,26 +16,6 @@ import (
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
-// keptID is the session id a --keep session printed in its hint.
-func keptID(f *framework.F, r framework.Result) string {
-	f.T.Helper()
-	m := regexp.MustCompile(`Open another shell: kubectl eshell attach ([a-z0-9]{5}) -n ` + f.Namespace + `;`).FindStringSubmatch(r.Stderr)
-	if r.Code != 0 || m == nil {
-		f.T.Fatalf("--keep should exit 0 and say how to attach: %+v", r)
-	}
-	return m[1]
-}
-
-// complete returns what `__complete ARGS` offers, value and description.
-func complete(f *framework.F, args ...string) string {
-	f.T.Helper()
-	r := f.Eshell("", append([]string{"__complete"}, args...)...)
-	if r.Code != 0 {
-		f.T.Fatalf("__complete %v: %+v", args, r)
-	}
-	return r.Stdout
-}
-
 func TestAttachKeptClone(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
@@ -65,7 +45,7 @@ func TestAttachKeptClone(t *testing.T) {
 
 	// Completion offers the session, with its mode and workload.
 	for _, sub := range []string{"attach", "end"} {
-		if out := complete(f, "-n", f.Namespace, sub, ""); !strings.Contains(out, id+"\tclone of deployment/web\n") {
+		if out := strings.Join(f.Complete("-n", f.Namespace, sub, ""), "\n") + "\n"; !strings.Contains(out, id+"\tclone of deployment/web\n") {
 			t.Errorf("__complete %s '' lacks %s:\n%s", sub, id, out)
 		}
 	}
@@ -120,10 +100,10 @@ func TestAttachOtherUsersSession(t *testing.T) {
 		!strings.Contains(r.Stderr, "'s, not yours") || !strings.Contains(r.Stderr, "--all-users") {
 		t.Errorf("attach to another user's session: want a refusal naming --all-users, got %+v", r)
 	}
-	if out := complete(f, "-n", f.Namespace, "attach", ""); strings.Contains(out, id) {
+	if out := strings.Join(f.Complete("-n", f.Namespace, "attach", ""), "\n") + "\n"; strings.Contains(out, id) {
 		t.Errorf("__complete attach '' offers another user's session %s:\n%s", id, out)
 	}
-	if out := complete(f, "-n", f.Namespace, "attach", "--all-users", ""); !strings.Contains(out, id+"\tclone of deployment/web by ") {
+	if out := strings.Join(f.Complete("-n", f.Namespace, "attach", "--all-users", ""), "\n") + "\n"; !strings.Contains(out, id+"\tclone of deployment/web by ") {
 		t.Errorf("__complete attach --all-users '' lacks %s:\n%s", id, out)
 	}
 	r = f.Eshell("", "attach", "--all-users", id, "--", "echo", "entered")
@@ -188,7 +168,7 @@ func TestAttachDebugSession(t *testing.T) {
 	if r.Code != 6 || strings.TrimSpace(r.Stdout) != "first-shell" || !strings.Contains(r.Stderr, "Opening a shell in debug container "+name) {
 		t.Errorf("attach %s: want the first shell's file and exit 6, got %+v", id, r)
 	}
-	if out := complete(f, "-n", f.Namespace, "attach", ""); !strings.Contains(out, id+"\tdebug of deployment/web") {
+	if out := strings.Join(f.Complete("-n", f.Namespace, "attach", ""), "\n") + "\n"; !strings.Contains(out, id+"\tdebug of deployment/web") {
 		t.Errorf("__complete attach '' lacks the debug session %s:\n%s", id, out)
 	}
 	// Without a terminal, a second debug session says how to enter the running one.

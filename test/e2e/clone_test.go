@@ -2,150 +2,17 @@ package e2e
 
 import (
 	"fmt"
-
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
-
-// idleWeb is a Deployment web with no replica, whose pod spec is spec
-// (YAML, unindented): a clone needs only the template, and exec and debug
-// find no pod in it.
-func idleWeb(spec string) string {
-	lines := strings.Split(strings.TrimSpace(spec), "\n")
-	for i, l := range lines {
-		lines[i] = "      " + l
-	}
-	return `
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 0
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-` + strings.Join(lines, "\n") + "\n"
-}
-
-// webApp is a Deployment with env from a ConfigMap and a Secret, a Service
-// selecting it, a native sidecar and an init container that leaves a
-// marker in a shared emptyDir (so a clone can tell whether it ran).
-func webApp(f *framework.F, image string) {
-	f.T.Helper()
-	f.Apply(fmt.Sprintf(`
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: web-config}
-data: {GREETING: hello-from-config}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: web-secret}
-stringData: {API_KEY: s3cret-value}
----
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ports: [{port: 80}]}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: web}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: web}}
-  template:
-    metadata: {labels: {app: web}}
-    spec:
-      initContainers:
-      - name: migrate
-        image: %[1]s
-        command: [sh, -c, "echo ran > /shared/init-marker"]
-        volumeMounts: [{name: shared, mountPath: /shared}]
-      - name: proxy
-        image: %[1]s
-        restartPolicy: Always
-        command: [sleep, infinity]
-      containers:
-      - name: web
-        image: %[1]s
-        command: [sleep, infinity]
-        envFrom: [{configMapRef: {name: web-config}}]
-        env: [{name: API_KEY, valueFrom: {secretKeyRef: {name: web-secret, key: API_KEY}}}]
-        readinessProbe: {exec: {command: ["true"]}}
-        volumeMounts: [{name: shared, mountPath: /shared}]
-      volumes: [{name: shared, emptyDir: {}}]
-`, image))
-	f.Rollout("deploy/web")
-}
-
-// cloneJobs lists the clone Jobs in the test's namespace.
-func cloneJobs(f *framework.F) []batchv1.Job {
-	f.T.Helper()
-	l, err := f.Client.BatchV1().Jobs(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
-	if err != nil {
-		f.T.Fatalf("listing clone jobs: %v", err)
-	}
-	return l.Items
-}
-
-func clones(f *framework.F) []corev1.Pod {
-	f.T.Helper()
-	l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
-	if err != nil {
-		f.T.Fatalf("listing clones: %v", err)
-	}
-	return l.Items
-}
-
-// runningClone waits until a clone pod runs and returns it.
-func runningClone(f *framework.F) corev1.Pod {
-	f.T.Helper()
-	var pod corev1.Pod
-	f.Eventually("the clone to run", 30*time.Second, func() bool {
-		for _, p := range clones(f) {
-			if p.Status.Phase == corev1.PodRunning {
-				pod = p
-				return true
-			}
-		}
-		return false
-	})
-	return pod
-}
-
-// expectNoClones waits until no clone Job and no clone pod is left. The
-// session deletes the Job at once; the garbage collector and the kubelet
-// remove the pod within seconds.
-func expectNoClones(f *framework.F) {
-	f.T.Helper()
-	expectNoClonesWithin(f, 60*time.Second)
-}
-
-func expectNoClonesWithin(f *framework.F, d time.Duration) {
-	f.T.Helper()
-	f.Eventually("no clone Jobs or pods left", d, func() bool { return len(cloneJobs(f)) == 0 && len(clones(f)) == 0 })
-}
-
-// expectJobRemoved checks that the session removed its Job before it
-// returned, and that the pod follows.
-func expectJobRemoved(f *framework.F, out string) {
-	f.T.Helper()
-	if n := len(cloneJobs(f)); n != 0 {
-		f.T.Errorf("%d clone Jobs remain after the session returned; output:\n%s", n, out)
-	}
-	expectNoClones(f)
-}
 
 func TestCloneIsolatedCopy(t *testing.T) {
 	t.Parallel()

@@ -34,18 +34,6 @@ roleRef: {kind: Role, name: eshell-debug, apiGroup: rbac.authorization.k8s.io}
 	return f.Run(cmd, stdin)
 }
 
-func labelNamespace(f *framework.F, level string) {
-	f.T.Helper()
-	ns, err := f.Client.CoreV1().Namespaces().Get(f.Ctx, f.Namespace, metav1.GetOptions{})
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	ns.Labels["pod-security.kubernetes.io/enforce"] = level
-	if _, err := f.Client.CoreV1().Namespaces().Update(f.Ctx, ns, metav1.UpdateOptions{}); err != nil {
-		f.T.Fatal(err)
-	}
-}
-
 // --profile auto is decided by the API server's admission, so a user who
 // may not read the namespace still gets the profile its level admits.
 func TestDebugAutoAsDebugOnlyUser(t *testing.T) {

@@ -29,10 +29,10 @@ func TestEnvStatusFilter(t *testing.T) {
 	ready, quiet, moving, down := "ready-"+rnd, "quiet-"+rnd, "moving-"+rnd, "down-"+rnd
 	// ready fails migrating=false, which the default would hide; quiet has
 	// no migrating check at all.
-	pkLabel(fReady, map[string]string{key: ready}, check("deployed", "true", "migrating", "false"))
-	pkLabel(fQuiet, map[string]string{key: quiet}, check("deployed", "true"))
-	pkLabel(fMoving, map[string]string{key: moving}, check("deployed", "true", "migrating", "true"))
-	pkLabel(fDown, map[string]string{key: down}, check("deployed", "false"))
+	asEnvironment(fReady, map[string]string{key: ready}, check("deployed", "true", "migrating", "false"))
+	asEnvironment(fQuiet, map[string]string{key: quiet}, check("deployed", "true"))
+	asEnvironment(fMoving, map[string]string{key: moving}, check("deployed", "true", "migrating", "true"))
+	asEnvironment(fDown, map[string]string{key: down}, check("deployed", "false"))
 	plugin := func(f *framework.F, args ...string) framework.Result {
 		f.T.Helper()
 		return f.Run(f.Cmd(f.Plugin, append([]string{"--env-label", key}, args...)...), "")
@@ -50,7 +50,7 @@ func TestEnvStatusFilter(t *testing.T) {
 
 	t.Run("Picker", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(fReady, t)
+		f := fReady.Sub(t)
 		r := plugin(f, "--env-status", "deployed,!migrating", "--mode", "exec", "--", "true")
 		if got := listed(r); r.Code != 1 || !slices.Equal(got, []string{quiet, ready}) ||
 			!strings.Contains(r.Stderr, "\nHidden: 2 environments not matching --env-status deployed,!migrating (--all-envs lists them all).") {
@@ -69,7 +69,7 @@ func TestEnvStatusFilter(t *testing.T) {
 
 	t.Run("HidesEveryOne", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(fReady, t)
+		f := fReady.Sub(t)
 		r := plugin(f, "--env-status", "seeded", "--mode", "exec", "--", "true")
 		if r.Code != 1 || !strings.Contains(r.Stderr, "error: no environment matches --env-status seeded: it hides all 4 (") ||
 			!strings.Contains(r.Stderr, "pass --all-envs to list them all, or another --env-status") {
@@ -83,11 +83,8 @@ func TestEnvStatusFilter(t *testing.T) {
 
 	t.Run("Completion", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(fReady, t)
-		var got []string
-		for _, c := range pkComplete(f, "--env-label", key, "--env-status", "deployed,!migrating", "--env", "") {
-			got = append(got, strings.SplitN(c, "\t", 2)[0])
-		}
+		f := fReady.Sub(t)
+		got := framework.Values(f.Complete("--env-label", key, "--env-status", "deployed,!migrating", "--env", ""))
 		slices.Sort(got)
 		if !slices.Equal(got, []string{quiet, ready}) {
 			t.Errorf("--env completions %q, want %s and %s", got, ready, quiet)

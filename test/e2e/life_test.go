@@ -285,7 +285,7 @@ func TestGC(t *testing.T) {
 	if r := f.Eshell("", "--mode", "exec", "--", "true"); r.Code != 0 || !strings.Contains(r.Stderr, "Using service deploy/web") {
 		t.Errorf("the picker beside a kept clone: want deploy/web taken without asking, got %+v", r)
 	}
-	if got := pkComplete(f, "-n", f.Namespace, "job/"); len(got) != 0 {
+	if got := f.Complete("-n", f.Namespace, "job/"); len(got) != 0 {
 		t.Errorf("completion of job/ offers eshell's own clone: %q", got)
 	}
 	past := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)

@@ -6,19 +6,13 @@ package e2e
 // reads the live cluster.
 
 import (
-	"maps"
-	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	batchv1 "k8s.io/api/batch/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/yaml"
 
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
@@ -112,196 +106,143 @@ spec:
   containers: [{name: solo, image: busybox:1.37, command: [sleep, infinity]}]
 `
 
-// pkLabel turns f's namespace into an environment: it adds labels (the
-// environment's key=value among them) and sets status and URL annotations.
-func pkLabel(f *framework.F, labels, annotations map[string]string) {
+// pickEnvs is what TestPick's cases share: two environments, labelled with
+// the test's own key, and a namespace with one object of every kind.
+type pickEnvs struct {
+	fa         *framework.F // environment alpha: deploy/app only
+	fb         *framework.F // environment beta: deploy/app and deploy/other
+	fk         *framework.F // no environment: one object of every kind
+	rnd        string       // this test's random suffix
+	key        string       // this test's own environment label
+	envA, envB string       // the environments' names
+	podA, podB string       // the pods of deploy/app in alpha and beta
+}
+
+// plugin runs the plugin as user "dev", without -n, with no terminal; env
+// is added to its environment.
+func (p pickEnvs) plugin(f *framework.F, env []string, args ...string) framework.Result {
 	f.T.Helper()
-	ns, err := f.Client.CoreV1().Namespaces().Get(f.Ctx, f.Namespace, metav1.GetOptions{})
-	if err != nil {
-		f.T.Fatal(err)
-	}
-	if ns.Labels == nil {
-		ns.Labels = map[string]string{}
-	}
-	maps.Copy(ns.Labels, labels)
-	ns.Annotations = annotations
-	if _, err := f.Client.CoreV1().Namespaces().Update(f.Ctx, ns, metav1.UpdateOptions{}); err != nil {
-		f.T.Fatal(err)
-	}
+	cmd := f.Cmd(f.Plugin, append([]string{"--env-label", p.key}, args...)...)
+	cmd.Env = append(cmd.Env, env...)
+	return f.Run(cmd, "")
 }
 
-// pkPod is the name of the one pod of deploy/app in f's namespace.
-func pkPod(f *framework.F) string {
-	f.T.Helper()
-	l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "app=app"})
-	if err != nil || len(l.Items) != 1 {
-		f.T.Fatalf("want the one pod of deploy/app, got %v (err %v)", l, err)
-	}
-	return l.Items[0].Name
-}
-
-// pkPresetDir writes preset files into a fresh config directory and returns
-// the XDG_CONFIG_HOME to point at it.
-func pkPresetDir(t *testing.T, files map[string]string) (xdg, dir string) {
-	t.Helper()
-	xdg = t.TempDir()
-	dir = filepath.Join(xdg, "kubectl-eshell", "plugins")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, body := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return xdg, dir
-}
-
-// pkComplete runs __complete with args and returns the candidates it
-// printed, each "VALUE" or "VALUE\tDESCRIPTION"; it fails the test unless
-// they came within 10 s.
-func pkComplete(f *framework.F, args ...string) []string {
-	f.T.Helper()
-	start := time.Now()
-	r := f.Run(f.Cmd(f.Plugin, append([]string{"__complete"}, args...)...), "")
-	if r.Code != 0 {
-		f.T.Fatalf("__complete %v: %+v", args, r)
-	}
-	if d := time.Since(start); d > 10*time.Second {
-		f.T.Errorf("__complete %v took %s", args, d)
-	}
-	var c []string
-	for _, l := range strings.Split(r.Stdout, "\n") {
-		if l != "" && !strings.HasPrefix(l, ":") {
-			c = append(c, l)
-		}
-	}
-	return c
-}
-
+// TestPick: the pickers that ask for an environment, a service and a
+// container, their flags, presets and completion. The cases run in
+// parallel in alpha's namespace.
 func TestPick(t *testing.T) {
 	t.Parallel()
-	fa := framework.New(t) // environment alpha: deploy/app only
-	fb := framework.New(t) // environment beta: deploy/app and deploy/other
-	fk := framework.New(t) // no environment: one object of every kind
 	rnd := framework.RandSuffix()
-	key := "e2e.eshell/env-" + rnd // this test's own environment label
-	envA, envB := "alpha-"+rnd, "beta-"+rnd
-	pkLabel(fa, map[string]string{key: envA}, map[string]string{
+	p := pickEnvs{fa: framework.New(t), fb: framework.New(t), fk: framework.New(t), rnd: rnd,
+		key: "e2e.eshell/env-" + rnd, envA: "alpha-" + rnd, envB: "beta-" + rnd}
+	asEnvironment(p.fa, map[string]string{p.key: p.envA}, map[string]string{
 		"status.envs.sberz.de/deployed": "true",
 		"status.envs.sberz.de/migrated": "pending", // a failed check hides it (see TestEnvPick)
 		"url.envs.sberz.de/web":         "http://web.alpha.example.test",
 	})
-	pkLabel(fb, map[string]string{key: envB}, nil)
-	fa.Apply(pkApp)
-	fb.Apply(pkApp + "---" + pkOther)
-	fk.Apply(pkKinds)
-	fa.Rollout("deploy/app")
-	fb.Rollout("deploy/app")
-	podA, podB := pkPod(fa), pkPod(fb)
+	asEnvironment(p.fb, map[string]string{p.key: p.envB}, nil)
+	p.fa.Apply(pkApp)
+	p.fb.Apply(pkApp + "---" + pkOther)
+	p.fk.Apply(pkKinds)
+	p.fa.Rollout("deploy/app")
+	p.fb.Rollout("deploy/app")
+	p.podA, p.podB = podOf(p.fa, "app"), podOf(p.fb, "app")
+	framework.RunCases(p.fa, p, []framework.Case[pickEnvs]{
+		{Name: "Terminal", Run: pickTerminal},
+		{Name: "Flags", Run: pickFlags},
+		{Name: "NoTerminalListsChoices", Run: pickNoTerminalListsChoices},
+		{Name: "EveryKindsRow", Run: pickEveryKindsRow},
+		{Name: "CannotListNamespaces", Run: pickCannotListNamespaces},
+		{Name: "PresetsBuiltin", Run: pickPresetsBuiltin},
+		{Name: "PresetsUserDefined", Run: pickPresetsUserDefined},
+		{Name: "PresetsBrokenFile", Run: pickPresetsBrokenFile},
+		{Name: "CompletionKinds", Run: pickCompletionKinds},
+		{Name: "CompletionEnvironments", Run: pickCompletionEnvironments},
+		{Name: "CompletionFlags", Run: pickCompletionFlags},
+		{Name: "CompletionScript", Run: pickCompletionScript},
+	})
+}
 
-	// plugin runs the plugin without -n, as the admin, with no terminal.
-	plugin := func(f *framework.F, env []string, args ...string) framework.Result {
-		f.T.Helper()
-		cmd := f.Cmd(f.Plugin, append([]string{"--env-label", key}, args...)...)
-		cmd.Env = append(cmd.Env, env...)
-		return f.Run(cmd, "")
+func pickTerminal(t *testing.T, f *framework.F, p pickEnvs) {
+	term := f.PtyCmd(f.Cmd(f.Plugin, "--env-label", p.key, "--mode", "exec"))
+	// Both environments, by name, with alpha's checks and URL.
+	term.Expect(`Which environment\?`, 20*time.Second)
+	term.Expect(regexp.QuoteMeta(p.envA)+` +`+regexp.QuoteMeta(p.fa.Namespace)+` +\d+[sm](?:\d+s)? +deployed ✓ migrated=pending +web=http://web\.alpha\.example\.test`, 5*time.Second)
+	term.Expect(regexp.QuoteMeta(p.envB)+` +`+regexp.QuoteMeta(p.fb.Namespace), 5*time.Second)
+	term.Type(p.envB + "\r") // type to filter, Enter
+	term.Expect(`Which service in namespace `+regexp.QuoteMeta(p.fb.Namespace)+`\?`, 20*time.Second)
+	term.Expect(`deploy/app +Deployment +1/1 +\d+[sm](?:\d+s)?`, 5*time.Second)
+	term.Expect(`deploy/other +Deployment +0/0`, 5*time.Second)
+	term.Type("app\r")
+	term.Expect(`Which container of deploy/app\?`, 20*time.Second)
+	term.Expect(`second +busybox:1\.37`, 5*time.Second)
+	term.Type("\x1b[B\r") // arrow down to "second", Enter
+	term.Expect(framework.Prompt, 20*time.Second)
+	term.Type("echo picked-$HOSTNAME-$WHICH; exit 0\r")
+	term.Expect(`(?m)^picked-`+regexp.QuoteMeta(p.podB)+`-second\r?$`, 10*time.Second)
+	if code := term.Wait(15 * time.Second); code != 0 {
+		t.Fatalf("exit code %d, want 0", code)
 	}
-	sub := func(t *testing.T) *framework.F { return exSub(fa, t) }
+}
 
-	t.Run("Terminal", func(t *testing.T) {
-		t.Parallel()
-		f := sub(t)
-		term := f.PtyCmd(f.Cmd(f.Plugin, "--env-label", key, "--mode", "exec"))
-		// Both environments, by name, with alpha's checks and URL.
-		term.Expect(`Which environment\?`, 20*time.Second)
-		term.Expect(regexp.QuoteMeta(envA)+` +`+regexp.QuoteMeta(fa.Namespace)+` +\d+[sm](?:\d+s)? +deployed ✓ migrated=pending +web=http://web\.alpha\.example\.test`, 5*time.Second)
-		term.Expect(regexp.QuoteMeta(envB)+` +`+regexp.QuoteMeta(fb.Namespace), 5*time.Second)
-		term.Type(envB + "\r") // type to filter, Enter
-		term.Expect(`Which service in namespace `+regexp.QuoteMeta(fb.Namespace)+`\?`, 20*time.Second)
-		term.Expect(`deploy/app +Deployment +1/1 +\d+[sm](?:\d+s)?`, 5*time.Second)
-		term.Expect(`deploy/other +Deployment +0/0`, 5*time.Second)
-		term.Type("app\r")
-		term.Expect(`Which container of deploy/app\?`, 20*time.Second)
-		term.Expect(`second +busybox:1\.37`, 5*time.Second)
-		term.Type("\x1b[B\r") // arrow down to "second", Enter
-		term.Expect(framework.Prompt, 20*time.Second)
-		term.Type("echo picked-$HOSTNAME-$WHICH; exit 0\r")
-		term.Expect(`(?m)^picked-`+regexp.QuoteMeta(podB)+`-second\r?$`, 10*time.Second)
-		if code := term.Wait(15 * time.Second); code != 0 {
-			t.Fatalf("exit code %d, want 0", code)
-		}
-	})
+func pickFlags(t *testing.T, f *framework.F, p pickEnvs) {
+	r := p.plugin(f, nil, "--env", p.envB, "--service", "deploy/app", "-c", "second", "--mode", "exec", "--", "sh", "-c", "echo flags-$HOSTNAME-$WHICH")
+	r.Want(t, 0, "flags-"+p.podB+"-second\n")
+	// The TYPE/NAME argument works the same with --env.
+	r = p.plugin(f, nil, "--env", p.envB, "deploy/app", "--mode", "exec", "--", "sh", "-c", "echo arg-$HOSTNAME")
+	r.Want(t, 0, "arg-"+p.podB+"\n")
+	// alpha has one service: taken without asking, and said.
+	r = p.plugin(f, nil, "--env", p.envA, "--mode", "exec", "--", "sh", "-c", "echo auto-$HOSTNAME-$WHICH")
+	r.Want(t, 0, "auto-"+p.podA+"-first\n", "Using service deploy/app") // the automatic choice is said
+	r = p.plugin(f, nil, "--env", "no-such-env-"+p.rnd, "--mode", "exec", "--", "true")
+	if r.Code != 1 || !strings.Contains(r.Stderr, `no environment "no-such-env-`+p.rnd+`"`) || !strings.Contains(r.Stderr, p.envA) || !strings.Contains(r.Stderr, p.envB) {
+		t.Errorf("unknown --env: %+v", r)
+	}
+}
 
-	t.Run("Flags", func(t *testing.T) {
-		t.Parallel()
-		f := sub(t)
-		r := plugin(f, nil, "--env", envB, "--service", "deploy/app", "-c", "second", "--mode", "exec", "--", "sh", "-c", "echo flags-$HOSTNAME-$WHICH")
-		exWant(t, r, 0, "flags-"+podB+"-second\n")
-		// The TYPE/NAME argument works the same with --env.
-		r = plugin(f, nil, "--env", envB, "deploy/app", "--mode", "exec", "--", "sh", "-c", "echo arg-$HOSTNAME")
-		exWant(t, r, 0, "arg-"+podB+"\n")
-		// alpha has one service: taken without asking, and said.
-		r = plugin(f, nil, "--env", envA, "--mode", "exec", "--", "sh", "-c", "echo auto-$HOSTNAME-$WHICH")
-		exWant(t, r, 0, "auto-"+podA+"-first\n")
-		if !strings.Contains(r.Stderr, "Using service deploy/app") {
-			t.Errorf("the automatic choice was not said: %s", r.Stderr)
-		}
-		r = plugin(f, nil, "--env", "no-such-env-"+rnd, "--mode", "exec", "--", "true")
-		if r.Code != 1 || !strings.Contains(r.Stderr, `no environment "no-such-env-`+rnd+`"`) || !strings.Contains(r.Stderr, envA) || !strings.Contains(r.Stderr, envB) {
-			t.Errorf("unknown --env: %+v", r)
-		}
-	})
+func pickNoTerminalListsChoices(t *testing.T, f *framework.F, p pickEnvs) {
+	r := p.plugin(f, nil, "--mode", "exec", "--", "true")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "error: which environment? There is no terminal to ask on, so choose it with --env NAME") ||
+		!regexp.MustCompile(`\n  `+regexp.QuoteMeta(p.envA)+` +`+regexp.QuoteMeta(p.fa.Namespace)).MatchString(r.Stderr) ||
+		!regexp.MustCompile(`\n  `+regexp.QuoteMeta(p.envB)+` +`+regexp.QuoteMeta(p.fb.Namespace)).MatchString(r.Stderr) {
+		t.Errorf("no environment chosen: %+v", r)
+	}
+	r = p.plugin(f, nil, "--env", p.envB, "--mode", "exec", "--", "true")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "error: which service? There is no terminal to ask on, so choose it with TYPE/NAME or --service TYPE/NAME") ||
+		!strings.Contains(r.Stderr, "\n  deploy/app ") || !strings.Contains(r.Stderr, "\n  deploy/other ") {
+		t.Errorf("no service chosen: %+v", r)
+	}
+}
 
-	t.Run("NoTerminalListsChoices", func(t *testing.T) {
-		t.Parallel()
-		f := sub(t)
-		r := plugin(f, nil, "--mode", "exec", "--", "true")
-		if r.Code != 1 || !strings.Contains(r.Stderr, "error: which environment? There is no terminal to ask on, so choose it with --env NAME") ||
-			!regexp.MustCompile(`\n  `+regexp.QuoteMeta(envA)+` +`+regexp.QuoteMeta(fa.Namespace)).MatchString(r.Stderr) ||
-			!regexp.MustCompile(`\n  `+regexp.QuoteMeta(envB)+` +`+regexp.QuoteMeta(fb.Namespace)).MatchString(r.Stderr) {
-			t.Errorf("no environment chosen: %+v", r)
+// One row per kind, from the API server's Tables: the ready column in
+// kubectl get's words, and the age.
+func pickEveryKindsRow(t *testing.T, f *framework.F, p pickEnvs) {
+	r := p.plugin(f, nil, "-n", p.fk.Namespace, "--mode", "exec", "--", "true")
+	if r.Code != 1 || !strings.Contains(r.Stderr, "error: which service? There is no terminal to ask on") {
+		t.Fatalf("no service question: %+v", r)
+	}
+	age := ` +\d+[sm]\d*s?\n`
+	for _, re := range []string{
+		`\n  deploy/web +Deployment +0/0` + age,
+		`\n  sts/db +StatefulSet +0/0` + age,
+		`\n  ds/agent +DaemonSet +0/0` + age,
+		`\n  cj/nightly +CronJob +0 active suspended` + age,
+		`\n  job/migrate +Job +(Suspended|Running) 0/1` + age,
+		`\n  pod/solo +Pod +(1/1|0/1 [A-Za-z]+)` + age,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.Stderr + "\n") {
+			t.Errorf("no row matching %s:\n%s", re, r.Stderr)
 		}
-		r = plugin(f, nil, "--env", envB, "--mode", "exec", "--", "true")
-		if r.Code != 1 || !strings.Contains(r.Stderr, "error: which service? There is no terminal to ask on, so choose it with TYPE/NAME or --service TYPE/NAME") ||
-			!strings.Contains(r.Stderr, "\n  deploy/app ") || !strings.Contains(r.Stderr, "\n  deploy/other ") {
-			t.Errorf("no service chosen: %+v", r)
-		}
-	})
+	}
+	if n := strings.Count(r.Stderr, "\n  "); n != 6 {
+		t.Errorf("%d rows, want 6:\n%s", n, r.Stderr)
+	}
+}
 
-	// One row per kind, from the API server's Tables: the ready column in
-	// kubectl get's words, and the age.
-	t.Run("EveryKindsRow", func(t *testing.T) {
-		t.Parallel()
-		f := sub(t)
-		r := plugin(f, nil, "-n", fk.Namespace, "--mode", "exec", "--", "true")
-		if r.Code != 1 || !strings.Contains(r.Stderr, "error: which service? There is no terminal to ask on") {
-			t.Fatalf("no service question: %+v", r)
-		}
-		age := ` +\d+[sm]\d*s?\n`
-		for _, re := range []string{
-			`\n  deploy/web +Deployment +0/0` + age,
-			`\n  sts/db +StatefulSet +0/0` + age,
-			`\n  ds/agent +DaemonSet +0/0` + age,
-			`\n  cj/nightly +CronJob +0 active suspended` + age,
-			`\n  job/migrate +Job +(Suspended|Running) 0/1` + age,
-			`\n  pod/solo +Pod +(1/1|0/1 [A-Za-z]+)` + age,
-		} {
-			if !regexp.MustCompile(re).MatchString(r.Stderr + "\n") {
-				t.Errorf("no row matching %s:\n%s", re, r.Stderr)
-			}
-		}
-		if n := strings.Count(r.Stderr, "\n  "); n != 6 {
-			t.Errorf("%d rows, want 6:\n%s", n, r.Stderr)
-		}
-	})
-
-	// "newcomer" may not list namespaces: the picker keeps the kubeconfig's
-	// namespace, without an error, and goes on to the services there.
-	t.Run("CannotListNamespaces", func(t *testing.T) {
-		t.Parallel()
-		f := sub(t)
-		f.Apply(`
+// "newcomer" may not list namespaces: the picker keeps the kubeconfig's
+// namespace, without an error, and goes on to the services there.
+func pickCannotListNamespaces(t *testing.T, f *framework.F, p pickEnvs) {
+	f.Apply(`
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
 metadata: {name: dev-pick}
@@ -316,179 +257,29 @@ metadata: {name: dev-pick}
 subjects: [{kind: User, name: newcomer, apiGroup: rbac.authorization.k8s.io}]
 roleRef: {kind: Role, name: dev-pick, apiGroup: rbac.authorization.k8s.io}
 `)
-		// newcomer's kubeconfig, with alpha's namespace as its current one.
-		cfg, err := clientcmd.LoadFromFile(f.NewcomerKubeconfig)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Contexts[cfg.CurrentContext].Namespace = fa.Namespace
-		devKubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-		if err := clientcmd.WriteToFile(*cfg, devKubeconfig); err != nil {
-			t.Fatal(err)
-		}
-		f.Eventually("the dev Role to apply", 10*time.Second, func() bool {
-			cmd := f.Cmd(f.Env.Kubectl, "get", "deploy/app")
-			cmd.Env = append(cmd.Env, "KUBECONFIG="+devKubeconfig)
-			return cmd.Run() == nil
-		})
-		cmd := f.Cmd(f.Env.Kubectl, "get", "namespaces")
+	// newcomer's kubeconfig, with alpha's namespace as its current one.
+	cfg, err := clientcmd.LoadFromFile(f.NewcomerKubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Contexts[cfg.CurrentContext].Namespace = p.fa.Namespace
+	devKubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, devKubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	f.Eventually("the dev Role to apply", 10*time.Second, func() bool {
+		cmd := f.Cmd(f.Env.Kubectl, "get", "deploy/app")
 		cmd.Env = append(cmd.Env, "KUBECONFIG="+devKubeconfig)
-		if cmd.Run() == nil {
-			t.Fatal("newcomer may list namespaces; this test needs a user who may not")
-		}
-		r := plugin(f, []string{"KUBECONFIG=" + devKubeconfig}, "--mode", "exec", "--no-audit", "--", "sh", "-c", "echo dev-$HOSTNAME")
-		exWant(t, r, 0, "dev-"+podA+"\n")
-		if !strings.Contains(r.Stderr, "Using service deploy/app") {
-			t.Errorf("the service was not picked from the current namespace: %s", r.Stderr)
-		}
-		if strings.Contains(strings.ToLower(r.Stderr), "forbidden") || strings.Contains(r.Stderr, "error") || strings.Contains(r.Stderr, "warning") {
-			t.Errorf("a user who may not list namespaces or other kinds got complaints: %s", r.Stderr)
-		}
+		return cmd.Run() == nil
 	})
-
-	t.Run("Presets", func(t *testing.T) {
-		t.Parallel()
-		f := sub(t)
-		// command is the clone's command line, which --dry-run=client says
-		// beside the Job (it travels in the exec request, in no object).
-		command := func(r framework.Result) string {
-			t.Helper()
-			if r.Code != 0 {
-				t.Fatalf("dry run failed: %+v", r)
-			}
-			var job batchv1.Job
-			if err := yaml.Unmarshal([]byte(r.Stdout), &job); err != nil || job.Kind != "Job" {
-				t.Fatalf("dry run printed no Job: %v\n%s", err, r.Stdout)
-			}
-			_, line, ok := strings.Cut(r.Stderr, "Would run through exec in container ")
-			if !ok {
-				t.Fatalf("dry run did not say the command: %s", r.Stderr)
-			}
-			return line // the last thing said; a preset's script spans lines
-		}
-		// --record-command: the dry run says the whole command line, as
-		// it would record it, rather than the program and a count.
-		dry := []string{"--dry-run=client", "-o", "yaml", "--record-command"}
-
-		// Embedded.
-		cmdline := command(plugin(f, nil, append([]string{"--env", envA, "--service", "deploy/app", "--preset", "node"}, dry...)...))
-		if !strings.Contains(cmdline, "exec node") {
-			t.Errorf("--preset node: %s", cmdline)
-		}
-		cmdline = command(plugin(f, nil, append([]string{"--env", envA, "--service", "deploy/app"}, dry...)...))
-		if strings.Contains(cmdline, "exec node") || strings.Contains(cmdline, "preset") {
-			t.Errorf("no preset, yet a preset's script: %s", cmdline)
-		}
-		// Selected by the workload's annotation.
-		r := plugin(f, nil, append([]string{"--env", envB, "--service", "deploy/other"}, dry...)...)
-		if cmdline := command(r); !strings.Contains(cmdline, "manage.py shell") {
-			t.Errorf("annotation django: %s", cmdline)
-		}
-		if !strings.Contains(r.Stderr, "Using preset django (from the annotation eshell.kubectl.io/preset of deploy/other)") {
-			t.Errorf("the annotation's preset was not said: %s", r.Stderr)
-		}
-
-		// User-defined, run for real.
-		xdg, _ := pkPresetDir(t, map[string]string{"mine.yaml": `apiVersion: eshell.kubectl.io/v1alpha1
-kind: Preset
-name: mine
-description: prints where it runs
-mode: exec
-commands:
-- [no-such-program-here]
-- [sh, -c, 'echo user-preset-$HOSTNAME']
-`})
-		r = plugin(f, []string{"XDG_CONFIG_HOME=" + xdg}, "--env", envA, "--service", "deploy/app", "--preset", "mine")
-		exWant(t, r, 0, "user-preset-"+podA+"\n") // the preset's mode exec: in the running pod, not a clone
-
-		presets := func(xdg string) framework.Result {
-			cmd := f.Cmd(f.Plugin, "presets")
-			cmd.Env = append(cmd.Env, "XDG_CONFIG_HOME="+xdg)
-			return f.Run(cmd, "")
-		}
-		r = presets(xdg)
-		lines := strings.Split(strings.TrimRight(r.Stdout, "\n"), "\n")
-		if r.Code != 0 || len(lines) != 6 || !regexp.MustCompile(`^NAME +SOURCE +MODE +COMMANDS$`).MatchString(lines[0]) {
-			t.Fatalf("presets: %+v", r)
-		}
-		for _, re := range []string{
-			`^django +builtin +- +python manage\.py shell_plus \(if .+\), else python manage\.py shell$`,
-			`^mine +` + regexp.QuoteMeta(filepath.Join(xdg, "kubectl-eshell", "plugins", "mine.yaml")) + ` +exec +no-such-program-here, else sh -c 'echo user-preset-\$HOSTNAME'$`,
-			`^node +builtin +- +node$`,
-			`^rails +builtin +- +bin/rails console, else bundle exec rails console$`,
-			`^shell +builtin +- +\(the container's shell\)$`,
-		} {
-			if !slices.ContainsFunc(lines, regexp.MustCompile(re).MatchString) {
-				t.Errorf("presets shows no line matching %s:\n%s", re, r.Stdout)
-			}
-		}
-
-		// A broken file stops eshell, naming file and line.
-		xdg, dir := pkPresetDir(t, map[string]string{"broken.yaml": "apiVersion: eshell.kubectl.io/v1alpha1\nkind: Preset\nname: broken\nmode: sideways\n"})
-		for _, r := range []framework.Result{
-			plugin(f, []string{"XDG_CONFIG_HOME=" + xdg}, append([]string{"--env", envA, "--service", "deploy/app"}, dry...)...),
-			presets(xdg),
-		} {
-			if r.Code != 1 || !strings.Contains(r.Stderr, filepath.Join(dir, "broken.yaml")+":4") || !strings.Contains(r.Stderr, "sideways") {
-				t.Errorf("broken preset file: %+v", r)
-			}
-		}
-	})
-
-	t.Run("Completion", func(t *testing.T) {
-		t.Parallel()
-		f := sub(t)
-		complete := func(args ...string) []string {
-			t.Helper()
-			var values []string
-			for _, c := range pkComplete(f, args...) {
-				v, _, _ := strings.Cut(c, "\t")
-				values = append(values, v)
-			}
-			return values
-		}
-		want := func(args []string, expect ...string) {
-			t.Helper()
-			got := complete(args...)
-			if !slices.Equal(got, expect) {
-				t.Errorf("__complete %q = %q, want %q", args, got, expect)
-			}
-		}
-		ns := []string{"-n", fk.Namespace}
-		want(append(ns, "deploy/"), "deploy/web")
-		want(append(ns, "deployment/w"), "deployment/web")
-		want(append(ns, "sts/"), "sts/db")
-		want(append(ns, "ds/"), "ds/agent")
-		want(append(ns, "job/"), "job/migrate")
-		want(append(ns, "cj/"), "cj/nightly")
-		want(append(ns, "pod/"), "pod/solo")
-		want(append(ns, "d"), "deploy/", "ds/", "db")
-		// The subcommands come first (cobra's), then kinds and names.
-		want(append(ns, ""), "attach", "completion", "cp", "end", "gc", "help", "presets", "replay", "sessions", "version",
-			"deploy/", "sts/", "ds/", "cj/", "job/", "pod/", "svc/", "agent", "db", "migrate", "nightly", "solo", "web")
-		want([]string{"--env-label", key, "--env", envB, "deploy/"}, "deploy/app", "deploy/other")
-		want([]string{"--env-label", key, "--env", envB, "--service", "deploy/o"}, "deploy/other")
-		want([]string{"--env-label", key, "--env", envB, "deploy/app", "-c", ""}, "first", "second")
-		// Newest first, and alpha and beta may share their creation second:
-		// the order is TestEnvPick's, with creation times it sets.
-		if got := complete("--env-label", key, "--env", ""); !slices.Equal(slices.Sorted(slices.Values(got)), []string{envA, envB}) {
-			t.Errorf("__complete --env '' = %q, want %q in either order", got, []string{envA, envB})
-		}
-		want([]string{"--mode", ""}, "clone", "debug", "exec")
-		want([]string{"--preset", ""}, "django", "node", "rails", "shell")
-		want([]string{"--profile", "re"}, "restricted")
-		want([]string{"-n", fk.Namespace}, fk.Namespace)
-		if got := complete("--namespace", "kube-"); !slices.Contains(got, "kube-system") || slices.Contains(got, "default") {
-			t.Errorf("--namespace kube-: %q", got)
-		}
-
-		r := f.Run(f.Cmd(f.Plugin, "completion", "bash"), "")
-		if r.Code != 0 || !strings.Contains(r.Stdout, "__start_kubectl-eshell") || !strings.Contains(r.Stdout, "__complete") {
-			t.Errorf("completion bash: exit %d, %.300s", r.Code, r.Stdout)
-		}
-		r = f.Run(f.Cmd(f.Plugin, "completion", "--help"), "")
-		if r.Code != 0 || !strings.Contains(r.Stdout, "kubectl eshell completion [command]") || !strings.Contains(r.Stdout, "kubectl_complete-eshell") {
-			t.Errorf("completion --help: %+v", r)
-		}
-	})
+	cmd := f.Cmd(f.Env.Kubectl, "get", "namespaces")
+	cmd.Env = append(cmd.Env, "KUBECONFIG="+devKubeconfig)
+	if cmd.Run() == nil {
+		t.Fatal("newcomer may list namespaces; this test needs a user who may not")
+	}
+	r := p.plugin(f, []string{"KUBECONFIG=" + devKubeconfig}, "--mode", "exec", "--no-audit", "--", "sh", "-c", "echo dev-$HOSTNAME")
+	r.Want(t, 0, "dev-"+p.podA+"\n", "Using service deploy/app") // picked from the current namespace
+	if strings.Contains(strings.ToLower(r.Stderr), "forbidden") || strings.Contains(r.Stderr, "error") || strings.Contains(r.Stderr, "warning") {
+		t.Errorf("a user who may not list namespaces or other kinds got complaints: %s", r.Stderr)
+	}
 }

@@ -127,7 +127,7 @@ func TestShellLessAttach(t *testing.T) {
 	id := keptID(f, f.Eshell("", "deploy/web", "--keep", "--", "true"))
 	defer f.Eshell("", "end", id)
 	r := f.Eshell("", "attach", id, "--", "ls", "/bin")
-	exWant(t, r, 0, "sleep\n")
+	r.Want(t, 0, "sleep\n")
 	r = f.Eshell("echo \"uid=$(id -u) $GREETING\"\n", "attach", id)
-	exWant(t, r, 0, "uid=65532 from-template\n")
+	r.Want(t, 0, "uid=65532 from-template\n")
 }

@@ -36,9 +36,9 @@ spec:
 	// is printed: busybox names the shell it runs as in $0.
 	t.Run("FlagPiped", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		r := f.Eshell("echo $0\n", "deploy/web", "--mode", "exec", "--shell", "ash")
-		exWant(t, r, 0, "ash\n")
+		r.Want(t, 0, "ash\n")
 		if strings.Contains(r.Stderr, "eshell: starting") {
 			t.Errorf("a session without a terminal should not note the shell; stderr: %s", r.Stderr)
 		}
@@ -47,7 +47,7 @@ spec:
 	// busybox has no zsh: the session falls back to sh and says so.
 	t.Run("ZshOrFallback", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		term := f.Pty("deploy/web", "--mode", "exec", "--shell", "zsh")
 		term.Expect(regexp.QuoteMeta("eshell: starting sh (not in the image: zsh)"), 30*time.Second)
 		term.Expect(framework.Prompt, 20*time.Second)
@@ -61,7 +61,7 @@ spec:
 	// The config's list is tried in order, in clone mode too.
 	t.Run("ConfigListInClone", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		cfg := filepath.Join(t.TempDir(), "config.yaml")
 		if err := os.WriteFile(cfg, []byte("shells: [zsh, fish, ash, sh]\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -78,7 +78,7 @@ spec:
 
 	t.Run("Refused", func(t *testing.T) {
 		t.Parallel()
-		f := exSub(f, t)
+		f := f.Sub(t)
 		r := f.Eshell("", "deploy/web", "--mode", "exec", "--shell", "zsh", "--", "ls")
 		if r.Code != 1 || !strings.Contains(r.Stderr, "error: --shell chooses the shell started when no command is given") {
 			t.Errorf("--shell with a command: exit %d, stderr %q", r.Code, r.Stderr)
@@ -112,7 +112,7 @@ containers:
 	id := keptID(f, f.Eshell("", "deploy/web", "--keep", "--", "true"))
 	defer f.Eshell("", "end", id)
 	r := f.Eshell("echo \"zsh=$ZSH_VERSION\"\n", "attach", id, "--shell", "zsh")
-	exWant(t, r, 0, "zsh=5.9\n")
+	r.Want(t, 0, "zsh=5.9\n")
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	if err := os.WriteFile(cfg, []byte("shells: [fish, zsh]\n"), 0o600); err != nil {
 		t.Fatal(err)
