@@ -43,6 +43,14 @@ func (o *Options) lookupError(ctx context.Context, req plan.Request, err error) 
 	return err
 }
 
+// refuseBeforeRecording asks, before --record creates its file, what the
+// engine asks first (from the same rules, so it costs nothing more): a
+// session its permissions refuse leaves no file behind, which would refuse
+// the next try ("the file exists").
+func (o *Options) refuseBeforeRecording(ctx context.Context, p plan.Plan) error {
+	return access.Advise(o.check(ctx, p.Needed()), o.rest.Host)
+}
+
 // check asks whether the user may do what perms need (see missing), from
 // the rules of their namespaces, fetched once for the command.
 func (o *Options) check(ctx context.Context, perms []access.Permission) error {

@@ -3,6 +3,8 @@ package cmd
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/rest"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/remotecommand"
 
@@ -29,18 +32,8 @@ import (
 func TestEnginesCheckTheirModeFirst(t *testing.T) {
 	for _, m := range mode.All() {
 		t.Run(string(m), func(t *testing.T) {
-			c := fake.NewClientset()
-			c.PrependReactor("create", "selfsubjectrulesreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
-				review := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectRulesReview).DeepCopy()
-				review.Status.ResourceRules = []authorizationv1.ResourceRule{{Verbs: []string{"get", "list", "watch"}, APIGroups: []string{"", "apps"}, Resources: []string{"*"}}}
-				return true, review, nil
-			})
-			c.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
-				return true, a.(k8stesting.CreateAction).GetObject(), nil // not allowed
-			})
-			pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop"}}
-			p := plan.Plan{Mode: m, Namespace: "shop", Pod: pod, Container: "web", Command: []string{"id"},
-				Workload: &target.Workload{Kind: target.KindDeployment, Name: "web", Namespace: "shop", Pod: pod}}
+			c := readOnly()
+			p := webPlan(m)
 			var streamed bool
 			d := plan.Deps{IO: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &strings.Builder{}, ErrOut: &strings.Builder{}},
 				Remote: session.Remote{Client: c, Streamer: streamerFunc(func() { streamed = true })},
@@ -71,6 +64,44 @@ func TestEnginesCheckTheirModeFirst(t *testing.T) {
 				t.Error("a refused session streamed")
 			}
 		})
+	}
+}
+
+// readOnly is an API server where the user may read and nothing else.
+func readOnly() *fake.Clientset {
+	c := fake.NewClientset()
+	c.PrependReactor("create", "selfsubjectrulesreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		review := a.(k8stesting.CreateAction).GetObject().(*authorizationv1.SelfSubjectRulesReview).DeepCopy()
+		review.Status.ResourceRules = []authorizationv1.ResourceRule{{Verbs: []string{"get", "list", "watch"}, APIGroups: []string{"", "apps"}, Resources: []string{"*"}}}
+		return true, review, nil
+	})
+	c.PrependReactor("create", "selfsubjectaccessreviews", func(a k8stesting.Action) (bool, runtime.Object, error) {
+		return true, a.(k8stesting.CreateAction).GetObject(), nil // not allowed
+	})
+	return c
+}
+
+// webPlan is a session of mode m next to deploy/web in namespace shop.
+func webPlan(m mode.Mode) plan.Plan {
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop"}}
+	return plan.Plan{Mode: m, Namespace: "shop", Pod: pod, Container: "web", Command: []string{"id"},
+		Workload: &target.Workload{Kind: target.KindDeployment, Name: "web", Namespace: "shop", Pod: pod}}
+}
+
+// A session its permissions refuse leaves no recording behind: the file
+// would refuse the next try.
+func TestRefusedSessionRecordsNothing(t *testing.T) {
+	c := readOnly()
+	p := webPlan(mode.Exec)
+	p.RecordPath = filepath.Join(t.TempDir(), "s.cast")
+	o := &Options{IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &strings.Builder{}, ErrOut: &strings.Builder{}},
+		plan: p, rest: &rest.Config{Host: "https://127.0.0.1:6443"}, client: c, whoami: &access.Whoami{Client: c}, access: access.NewReviewer(c)}
+	var me *access.MissingError
+	if err := o.Run(context.Background()); !errors.As(err, &me) {
+		t.Fatalf("Run = %v, want missing permissions", err)
+	}
+	if _, err := os.Stat(p.RecordPath); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused session left %s (%v)", p.RecordPath, err)
 	}
 }
 

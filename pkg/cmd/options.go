@@ -143,6 +143,9 @@ func (o *Options) Run(ctx context.Context) (err error) {
 	defer stop()
 	p := o.plan
 	if p.RecordPath != "" && !p.DryRun {
+		if err := o.refuseBeforeRecording(ctx, p); err != nil {
+			return err
+		}
 		tee, done, err := o.startRecording(p.RecordPath, p.RecordInput, fmt.Sprintf("%s session %s next to %s", p.Mode, p.SessionID, p.Workload.Ref()))
 		if err != nil {
 			return err
