@@ -89,7 +89,7 @@ type Deps struct {
 	// User is the authenticated user; it may wait for the prefetch.
 	User func(context.Context) string
 	// Access answers the permission check (one rules review on the
-	// happy path).
+	// happy path); required.
 	Access *access.Reviewer
 	// Audit records the start of the attach and returns what records its
 	// end; nil records nothing (--no-audit).
