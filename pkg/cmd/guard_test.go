@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -20,6 +21,7 @@ import (
 	"k8s.io/client-go/tools/remotecommand"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
+	"github.com/sberz/kubectl-eshell/pkg/fanout"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -102,6 +104,28 @@ func TestRefusedSessionRecordsNothing(t *testing.T) {
 	}
 	if _, err := os.Stat(p.RecordPath); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the refused session left %s (%v)", p.RecordPath, err)
+	}
+}
+
+// A fan-out asks once, before any pod's part starts: a refusal is one
+// report, and no target runs.
+func TestFanOutRefusedOnce(t *testing.T) {
+	c := readOnly()
+	p := webPlan(mode.Exec)
+	p.FanOut = plan.FanOut{AllPods: true, MaxParallel: 2}
+	for _, name := range []string{"web-1", "web-2", "web-3"} {
+		p.FanOut.Targets = append(p.FanOut.Targets, fanout.Target{Pod: &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"}}, Container: "web"})
+	}
+	o := &Options{IOStreams: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &strings.Builder{}, ErrOut: &strings.Builder{}},
+		plan: p, rest: &rest.Config{Host: "https://127.0.0.1:6443"}, client: c, whoami: &access.Whoami{Client: c}, access: access.NewReviewer(c)}
+	var ran atomic.Int32
+	engine := func(context.Context, plan.Plan, plan.Deps) error { ran.Add(1); return nil }
+	var me *access.MissingError
+	if err := o.fanOut(context.Background(), p, engine); !errors.As(err, &me) {
+		t.Fatalf("fanOut = %v, want missing permissions", err)
+	}
+	if n := ran.Load(); n != 0 {
+		t.Errorf("%d targets ran after the refusal", n)
 	}
 }
 
