@@ -3,8 +3,9 @@
 //
 // Without the pre-check a clone session can get halfway (pod created, attach
 // forbidden) and leave a pod behind, and the user learns about one missing
-// permission per attempt. Asking the API server up front with
-// SelfSubjectAccessReviews reports all of them at once, together with a Role
+// permission per attempt. Asking the API server up front (see Reviewer: the
+// user's rules with one SelfSubjectRulesReview, SelfSubjectAccessReviews for
+// what they do not cover) reports all of them at once, together with a Role
 // that would grant them.
 package access
 
@@ -367,13 +368,33 @@ func quoteList(items []string) string {
 // says nothing about the permissions, and reporting them as missing would
 // send the user to the wrong admin.
 func Check(ctx context.Context, c kubernetes.Interface, perms []Permission) error {
-	if len(perms) == 0 {
+	allowed, err := reviewEach(ctx, c, perms)
+	if err != nil {
+		return err
+	}
+	var missing []Permission
+	for i, ok := range allowed {
+		if !ok {
+			missing = append(missing, perms[i])
+		}
+	}
+	if len(missing) == 0 {
 		return nil
+	}
+	return &MissingError{Missing: missing}
+}
+
+// reviewEach asks a SelfSubjectAccessReview about each of perms, at most
+// maxInFlight at a time, and says which are allowed. It fails as a whole
+// when one review cannot be made (see Check).
+func reviewEach(ctx context.Context, c kubernetes.Interface, perms []Permission) ([]bool, error) {
+	allowed := make([]bool, len(perms))
+	if len(perms) == 0 {
+		return allowed, nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	allowed := make([]bool, len(perms))
 	var (
 		mu       sync.Mutex
 		firstErr error
@@ -417,24 +438,14 @@ feed:
 	wg.Wait()
 
 	if firstErr != nil {
-		return firstErr
+		return nil, firstErr
 	}
 	// The parent context ended before every review ran; a partial answer
 	// could hide missing permissions.
 	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("permission pre-check did not finish: %w", err)
+		return nil, fmt.Errorf("permission pre-check did not finish: %w", err)
 	}
-
-	var missing []Permission
-	for i, ok := range allowed {
-		if !ok {
-			missing = append(missing, perms[i])
-		}
-	}
-	if len(missing) == 0 {
-		return nil
-	}
-	return &MissingError{Missing: missing}
+	return allowed, nil
 }
 
 // review runs one SelfSubjectAccessReview. Denied and "no opinion" both count
@@ -476,51 +487,4 @@ func reviewError(p Permission, err error) error {
 		next = "check that the cluster is reachable and your kubeconfig context is right, then try again"
 	}
 	return fmt.Errorf("could not run the permission pre-check (asking whether you may %s): %w; %s", p, err, next)
-}
-
-// Ahead is a permission check sent before the session's plan is settled,
-// so that it travels alongside the lookup of the target instead of after
-// it. Its answer is only good for the question it asked: a preset may still
-// choose another mode, and then Check asks again.
-type Ahead struct {
-	key   aheadKey
-	done  chan struct{}
-	err   error
-	check func(ctx context.Context, perms []Permission) error
-}
-
-type aheadKey struct {
-	mode      mode.Mode
-	namespace string
-	workload  schema.GroupResource
-	name      string
-}
-
-// CheckAhead starts Check of the permissions mode m needs on the workload.
-func CheckAhead(ctx context.Context, c kubernetes.Interface, m mode.Mode, namespace string, workload schema.GroupResource, name string) *Ahead {
-	a := &Ahead{
-		key:   aheadKey{m, namespace, workload, name},
-		done:  make(chan struct{}),
-		check: func(ctx context.Context, perms []Permission) error { return Check(ctx, c, perms) },
-	}
-	go func() {
-		defer close(a.done)
-		a.err = a.check(ctx, Needed(m, namespace, workload, name))
-	}()
-	return a
-}
-
-// Wait returns the answer to the question asked ahead.
-func (a *Ahead) Wait() error {
-	<-a.done
-	return a.err
-}
-
-// Check returns the answer for mode m on the workload: the one asked ahead
-// when it was this question, else a fresh Check.
-func (a *Ahead) Check(ctx context.Context, m mode.Mode, namespace string, workload schema.GroupResource, name string) error {
-	if a.key == (aheadKey{m, namespace, workload, name}) {
-		return a.Wait()
-	}
-	return a.check(ctx, Needed(m, namespace, workload, name))
 }

@@ -343,28 +343,6 @@ func TestWhoami(t *testing.T) {
 	}
 }
 
-func TestAheadAnswersOnlyItsOwnQuestion(t *testing.T) {
-	c := fake.NewClientset()
-	c.PrependReactor("create", "selfsubjectaccessreviews", allowExcept(Permission{Verb: "create", Group: "batch", Resource: "jobs", Namespace: "shop"}))
-	ctx := context.Background()
-	a := CheckAhead(ctx, c, mode.Clone, "shop", deployments, "web")
-	var missing *MissingError
-	if err := a.Check(ctx, mode.Clone, "shop", deployments, "web"); !errors.As(err, &missing) {
-		t.Fatalf("clone: %v, want the create jobs permission missing", err)
-	}
-	asked := len(c.Actions())
-	if asked != len(Needed(mode.Clone, "shop", deployments, "web")) {
-		t.Errorf("%d reviews for the clone question, want one per permission", asked)
-	}
-	// A preset moved the session to exec: the clone answer does not count.
-	if err := a.Check(ctx, mode.Exec, "shop", deployments, "web"); err != nil {
-		t.Errorf("exec needs no delete: %v", err)
-	}
-	if len(c.Actions()) == asked {
-		t.Error("the exec question was answered from the clone one")
-	}
-}
-
 func TestNamed(t *testing.T) {
 	user := func(context.Context) string { return "dev" }
 	me := &MissingError{Missing: []Permission{{Verb: "get", Resource: "pods"}}}

@@ -69,26 +69,10 @@ func loadRole(t *testing.T, file string) *rbacv1.Role {
 	return &role
 }
 
-// allows reports whether rule grants p, following the RBAC authorizer's
-// matching: "*" matches any group, resource or verb, "*/sub" any resource's
-// subresource, and resourceNames (if set) restrict to those names. The
-// namespace is the Role's, so it is not compared.
+// allows reports whether rule grants p, with the matcher the Reviewer
+// answers from (Covers).
 func allows(rule rbacv1.PolicyRule, p Permission) bool {
-	if !slices.Contains(rule.APIGroups, p.Group) && !slices.Contains(rule.APIGroups, rbacv1.APIGroupAll) {
-		return false
-	}
-	if !slices.Contains(rule.Verbs, p.Verb) && !slices.Contains(rule.Verbs, rbacv1.VerbAll) {
-		return false
-	}
-	resource := p.ruleResource()
-	resourceOK := slices.Contains(rule.Resources, resource) || slices.Contains(rule.Resources, rbacv1.ResourceAll)
-	if p.Subresource != "" && slices.Contains(rule.Resources, "*/"+p.Subresource) {
-		resourceOK = true
-	}
-	if !resourceOK {
-		return false
-	}
-	return len(rule.ResourceNames) == 0 || slices.Contains(rule.ResourceNames, p.Name)
+	return Covers([]rbacv1.PolicyRule{rule}, p)
 }
 
 func roleAllows(role *rbacv1.Role, p Permission) bool {

@@ -88,6 +88,9 @@ type Deps struct {
 	Progress io.Writer
 	// User is the authenticated user; it may wait for the prefetch.
 	User func(context.Context) string
+	// Access answers the permission check (one rules review on the
+	// happy path); required.
+	Access *access.Reviewer
 	// Audit records the start of the attach and returns what records its
 	// end; nil records nothing (--no-audit).
 	Audit func(context.Context, audit.Session) (end func(error))
@@ -102,7 +105,7 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 		return errors.New("-t needs a terminal on stdin; drop -t when piping input")
 	}
 	r := d.Remote
-	if err := access.Named(ctx, access.Check(ctx, r.Client, access.AttachNeeded(req.Namespace)), d.User); err != nil {
+	if err := access.Named(ctx, d.Access.Check(ctx, access.AttachNeeded(req.Namespace)), d.User); err != nil {
 		return err
 	}
 	in, err := sessions.Find(ctx, r, req.Namespace, req.ID)

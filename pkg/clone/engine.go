@@ -31,6 +31,9 @@ import (
 // exit path. With DryRun it prints the Job (and the Secret, values
 // redacted) instead; with ServerDryRun, after admission has judged them.
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
+	if err := checkAccess(ctx, p, d); err != nil {
+		return err
+	}
 	w := p.Workload
 	src := Source{Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, Template: w.Template}
 	// A refusal of what --custom or --run-as set names the field, whichever
@@ -201,7 +204,7 @@ func prepare(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[string
 	c, ns := d.Remote.Client, p.Workload.Namespace
 	var steps []func(context.Context, *batchv1.Job) error
 	if len(p.Clone.Env) > 0 {
-		if err := access.Check(ctx, c, access.EnvNeeded(ns)); err != nil {
+		if err := d.Check(ctx, access.EnvNeeded(ns)); err != nil {
 			return nil, fmt.Errorf("--set-env and --set-env-file put their values in a Secret of the session, so that no pod or Job shows them; nothing was created: %w", named(ctx, d, err))
 		}
 		steps = append(steps, func(ctx context.Context, job *batchv1.Job) error {
@@ -308,7 +311,7 @@ func isolation(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[stri
 		}
 		return nil, nil
 	}
-	if err := access.Check(ctx, c, isolationNeeded(ns, parity)); err != nil {
+	if err := d.Check(ctx, isolationNeeded(ns, parity)); err != nil {
 		return nil, isolationRefused(ctx, p, d, parity, err)
 	}
 	return func(ctx context.Context, job *batchv1.Job) error {

@@ -88,7 +88,7 @@ Events name you both.`,
 }
 
 func (o *Options) attachDeps() attach.Deps {
-	d := attach.Deps{Remote: session.Remote{Config: o.rest, Client: o.client}, User: o.whoami.User}
+	d := attach.Deps{Remote: session.Remote{Config: o.rest, Client: o.client}, User: o.whoami.User, Access: o.access}
 	if !o.Shell.Quiet {
 		d.Progress = o.ErrOut
 	}

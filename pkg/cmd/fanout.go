@@ -26,6 +26,13 @@ func (o *Options) fanOut(ctx context.Context, p plan.Plan, engine func(context.C
 		o.recorder = audit.NewRecorder(o.client, o.ErrOut)
 	}
 	base := o.deps()
+	// Asked once for all targets, as each engine asks it (then from the
+	// same answers): a refusal is one report, before any pod's part starts.
+	if !p.DryRun {
+		if err := base.Check(ctx, p.Needed()); err != nil {
+			return access.Advise(err, o.rest.Host)
+		}
+	}
 	// Questions cannot be answered for many pods at once (debug's offer
 	// to reuse a container): each pod takes the non-interactive answer.
 	base.Confirm = nil

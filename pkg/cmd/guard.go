@@ -11,27 +11,50 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
-// permissions asks the API server, before anything is created, whether the
-// user may do everything the plan's mode needs. The check sent ahead during
-// Complete counts only when it asked about this mode and target.
-func (o *Options) permissions(ctx context.Context, p plan.Plan) error {
-	w := p.Workload
-	if w == nil {
-		// -l alone names no workload: only the pods' permissions apply.
-		return access.Check(ctx, o.client, access.Needed(p.Mode, p.Namespace, schema.GroupResource{}, ""))
+// reviewAhead starts fetching the user's rules in the session's namespace
+// (see access.Reviewer), so that they travel beside the lookup of the
+// target: the engine's permission check then waits for no round trip of
+// its own. A dry run checks nothing, so it asks nothing.
+func (o *Options) reviewAhead(ctx context.Context, req plan.Request) {
+	if !req.Base.DryRun {
+		o.access.Prefetch(ctx, req.Base.Namespace)
 	}
-	gr, name := p.Named()
-	if o.ahead != nil {
-		return o.ahead.Check(ctx, p.Mode, w.Namespace, gr, name)
-	}
-	return access.Check(ctx, o.client, access.Needed(p.Mode, w.Namespace, gr, name))
 }
 
-// check asks whether the user may do what perms need (see missing).
+// lookupError explains a failed lookup of the target: missing permissions
+// for the mode on what was named say more than the lookup's Forbidden,
+// when it was named by TYPE/NAME in the session's namespace (--env may
+// move it elsewhere).
+func (o *Options) lookupError(ctx context.Context, req plan.Request, err error) error {
+	if req.Base.DryRun || req.Env != "" {
+		return err
+	}
+	ref, perr := target.ParseRefWith(req.Target, o.mapper())
+	if perr != nil || ref.Kind == "" {
+		return err
+	}
+	gr := schema.GroupResource{Group: ref.Kind.Group(), Resource: ref.Kind.Resource()}
+	if cerr := o.check(ctx, access.Needed(req.Base.Mode, req.Base.Namespace, gr, ref.Name)); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// refuseBeforeRecording asks, before --record creates its file, what the
+// engine asks first (from the same rules, so it costs nothing more): a
+// session its permissions refuse leaves no file behind, which would refuse
+// the next try ("the file exists").
+func (o *Options) refuseBeforeRecording(ctx context.Context, p plan.Plan) error {
+	return access.Advise(o.check(ctx, p.Needed()), o.rest.Host)
+}
+
+// check asks whether the user may do what perms need (see missing), from
+// the rules of their namespaces, fetched once for the command.
 func (o *Options) check(ctx context.Context, perms []access.Permission) error {
-	return o.missing(ctx, access.Check(ctx, o.client, perms))
+	return o.missing(ctx, o.access.Check(ctx, perms))
 }
 
 // missing names the user in a report of missing permissions (access.Named).

@@ -11,7 +11,6 @@ import (
 
 	"github.com/spf13/cobra"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -55,7 +54,7 @@ type Options struct {
 	metadata metadata.Interface
 	whoami   *access.Whoami
 	recorder *audit.Recorder
-	ahead    *access.Ahead
+	access   *access.Reviewer
 	// redact hides the command's arguments in -v logs and --dry-run
 	// output; nil until the command line is parsed.
 	redact *redact.Redactor
@@ -80,14 +79,8 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	}
 	if !req.Base.DryRun {
 		o.whoami.Prefetch(cmd.Context())
-		// With TYPE/NAME known up front, the permission check needs nothing
-		// from the lookup, so both go out together: one round trip instead
-		// of two. (--env may still move the session to another namespace.)
-		if ref, perr := target.ParseRefWith(req.Target, o.mapper()); perr == nil && ref.Kind != "" && req.Env == "" {
-			gr := schema.GroupResource{Group: ref.Kind.Group(), Resource: ref.Kind.Resource()}
-			o.ahead = access.CheckAhead(cmd.Context(), o.client, req.Base.Mode, req.Base.Namespace, gr, ref.Name)
-		}
 	}
+	o.reviewAhead(cmd.Context(), req)
 	r := &plan.Resolver{
 		Clients: target.Clients{Typed: o.client, Metadata: o.metadata}, Mapper: o.mapper(),
 		Chooser: o.chooser(), Warn: o.ErrOut,
@@ -106,10 +99,8 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	// Missing permissions say more than the lookup's Forbidden, but less
 	// than a namespace that does not exist, where no Role could be.
 	var nsErr *plan.NamespaceNotFoundError
-	if o.ahead != nil && !errors.As(err, &nsErr) {
-		if cerr := o.missing(cmd.Context(), o.ahead.Wait()); cerr != nil {
-			return access.Advise(cerr, o.rest.Host)
-		}
+	if !errors.As(err, &nsErr) {
+		err = o.lookupError(cmd.Context(), req, err)
 	}
 	return access.Advise(err, o.rest.Host)
 }
@@ -144,19 +135,17 @@ func (o *Options) Validate() error {
 	return o.plan.Validate()
 }
 
-// Run checks the permissions of the plan's mode and hands the plan to its
-// engine. SIGTERM and SIGHUP (and SIGINT when no terminal is in raw mode)
+// Run hands the plan to the engine of its mode, which first checks the
+// permissions it needs. SIGTERM and SIGHUP (and SIGINT when no terminal is in raw mode)
 // cancel it, so every engine's cleanup runs.
 func (o *Options) Run(ctx context.Context) (err error) {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	p := o.plan
-	if !p.DryRun {
-		if err := o.missing(ctx, o.permissions(ctx, p)); err != nil {
-			return access.Advise(err, o.rest.Host)
-		}
-	}
 	if p.RecordPath != "" && !p.DryRun {
+		if err := o.refuseBeforeRecording(ctx, p); err != nil {
+			return err
+		}
 		tee, done, err := o.startRecording(p.RecordPath, p.RecordInput, fmt.Sprintf("%s session %s next to %s", p.Mode, p.SessionID, p.Workload.Ref()))
 		if err != nil {
 			return err
@@ -185,6 +174,7 @@ func (o *Options) deps() plan.Deps {
 		IO:     o.IOStreams,
 		User:   o.whoami.User,
 		Audit:  o.auditSession,
+		Access: o.access,
 	}
 	// The printed objects keep the command's arguments only when the user
 	// opted in to recording them.
@@ -237,6 +227,11 @@ func (o *Options) completeClient() error {
 	cl, err := target.NewClients(o.rest)
 	o.client, o.metadata = cl.Typed, cl.Metadata
 	o.whoami = &access.Whoami{Client: o.client}
+	if o.access == nil {
+		// Kept when a subcommand completes twice (cp): the rules it read
+		// still answer.
+		o.access = access.NewReviewer(o.client)
+	}
 	return err
 }
 

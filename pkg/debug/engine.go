@@ -24,6 +24,9 @@ import (
 // container instead: as built (client), or as the API server would store it
 // after admission (server).
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
+	if err := checkAccess(ctx, p, d); err != nil {
+		return err
+	}
 	pod := p.Pod
 	user := d.User(ctx)
 	argv := p.Argv(d)

@@ -19,6 +19,9 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if p.DryRun {
 		return d.Print(dryRun(p))
 	}
+	if err := checkAccess(ctx, p, d); err != nil {
+		return err
+	}
 	argv, auto := p.Argv(d), len(p.Command) == 0
 	end := d.Audit(ctx, p.Pod.Name, p.Container)
 	defer func() { end(err) }()

@@ -20,6 +20,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"sigs.k8s.io/yaml"
 
+	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/custom"
 	"github.com/sberz/kubectl-eshell/pkg/escape"
@@ -396,6 +397,8 @@ type Deps struct {
 	Confirm func(question string) bool
 	// Print writes an object for --dry-run in the plan's format.
 	Print func(obj any) error
+	// Access answers the permission checks of the session (see Check).
+	Access *access.Reviewer
 }
 
 // Infof writes one progress line, unless --quiet.
