@@ -436,3 +436,16 @@ func TestProfileNames(t *testing.T) {
 		}
 	}
 }
+
+// --profile is normalised once: case and space do not matter, empty is
+// auto, and an unknown name is refused with the names to use.
+func TestParseProfile(t *testing.T) {
+	for in, want := range map[string]string{"": ProfileAuto, " General ": ProfileGeneral, "AUTO": ProfileAuto, "netadmin": ProfileNetadmin} {
+		if got, err := ParseProfile(in); err != nil || got != want {
+			t.Errorf("ParseProfile(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	if _, err := ParseProfile("root"); err == nil || !strings.Contains(err.Error(), "use one of auto, general") {
+		t.Errorf("ParseProfile(root) = %v, want the names to use", err)
+	}
+}
