@@ -440,9 +440,9 @@ func TestProfileNames(t *testing.T) {
 // --profile is normalised once: case and space do not matter, empty is
 // auto, and an unknown name is refused with the names to use.
 func TestParseProfile(t *testing.T) {
-	for in, want := range map[string]string{"": ProfileAuto, " General ": ProfileGeneral, "AUTO": ProfileAuto, "netadmin": ProfileNetadmin} {
-		if got, err := ParseProfile(in); err != nil || got != want {
-			t.Errorf("ParseProfile(%q) = %q, %v; want %q", in, got, err, want)
+	for _, c := range []struct{ in, want string }{{"", ProfileAuto}, {" General\t", ProfileGeneral}, {"AUTO", ProfileAuto}, {"netadmin", ProfileNetadmin}} {
+		if got, err := ParseProfile(c.in); err != nil || got != c.want {
+			t.Errorf("ParseProfile(%q) = %q, %v; want %q", c.in, got, err, c.want)
 		}
 	}
 	if _, err := ParseProfile("root"); err == nil || !strings.Contains(err.Error(), "use one of auto, general") {
