@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
+	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -44,6 +45,8 @@ type engineRun struct {
 	profile, dryRun string
 	// heartbeat is the plan's heartbeat timeout (the default when 0).
 	heartbeat time.Duration
+	// reuse is --reuse, and the pod already runs alice's debug container.
+	reuse bool
 
 	out, progress, warnings string
 	printed                 []any
@@ -61,6 +64,11 @@ func (r *engineRun) run(ctx context.Context, t *testing.T) error {
 	// engine's watch from the pod's version (none) sees every later one.
 	pod := runningPod()
 	pod.ResourceVersion = ""
+	if r.reuse {
+		pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{{TargetContainerName: "web", EphemeralContainerCommon: corev1.EphemeralContainerCommon{
+			Name: engineContainer, Image: "busybox:1.37", Stdin: true, Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}}}}}
+		withStatus(pod, engineContainer, running)
+	}
 	c := fake.NewClientset(pod)
 	var mu sync.Mutex
 	c.PrependReactor("patch", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
@@ -115,7 +123,7 @@ func (r *engineRun) run(ctx context.Context, t *testing.T) error {
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	var progress strings.Builder
 	p := plan.Plan{Mode: mode.Debug, Pod: pod, Container: "web", Image: "busybox:1.37", SessionID: "abcde",
-		Command: []string{"sh", "-c", "id"}, Debug: plan.DebugSettings{Profile: r.profile},
+		Command: []string{"sh", "-c", "id"}, Debug: plan.DebugSettings{Profile: r.profile, Reuse: r.reuse},
 		DryRun: r.dryRun != "", ServerDryRun: r.dryRun == "server",
 		Limits: plan.Limits{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour, HeartbeatTimeout: r.heartbeat}}
 	d := plan.Deps{IO: streams, Remote: session.Remote{Client: c, Streamer: r.f}, Progress: &progress,
@@ -291,6 +299,26 @@ func TestEngineDryRuns(t *testing.T) {
 		wantDry := map[string]int{"server": 1, "client": 0}[dry]
 		if r.patches != 0 || r.dryRuns != wantDry || len(r.f.Requests()) != 0 || len(r.stored.Spec.EphemeralContainers) != 0 || len(r.ended) != 0 {
 			t.Errorf("--dry-run=%s: %d patches, %d dry runs, %d streams, audit %v: want nothing but %d dry runs", dry, r.patches, r.dryRuns, len(r.f.Requests()), r.ended, wantDry)
+		}
+	}
+}
+
+// With --reuse, the user's running debug container gets the command: no
+// patch, no lifeline of this session's (the container's is the earlier
+// session's), the exit code kept and the session audited.
+func TestEngineReuses(t *testing.T) {
+	for _, code := range []int{0, 4} {
+		r := &engineRun{reuse: true, shell: sessiontest.Print("again\n", code)}
+		err := r.run(context.Background(), t)
+		reqs := r.f.Requests()
+		if !sessiontest.Exited(err, code) || r.out != "again\n" || len(reqs) != 1 || reqs[0].Attach {
+			t.Errorf("exit %d: Run = %v, stdout %q, requests %+v", code, err, r.out, reqs)
+		}
+		if r.patches+r.dryRuns != 0 || len(r.stored.Spec.EphemeralContainers) != 1 || len(r.ended) != 1 {
+			t.Errorf("exit %d: %d patches, containers %v, audit %v", code, r.patches+r.dryRuns, r.stored.Spec.EphemeralContainers, r.ended)
+		}
+		if !strings.Contains(r.progress, "Opening a shell in debug container "+engineContainer) {
+			t.Errorf("exit %d: progress %q", code, r.progress)
 		}
 	}
 }
