@@ -18,7 +18,6 @@ import (
 
 	"k8s.io/klog/v2"
 
-	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
@@ -59,8 +58,10 @@ type Session struct {
 	// or an image known to have no sh); "" when the image's own sh runs.
 	Tools string
 
-	mu      sync.Mutex
-	spinner string // the line the spinner currently shows, to clear it
+	// notes writes to Progress: made on first use, as a Session is built
+	// as a literal.
+	notesOnce sync.Once
+	notes     *session.Notes
 }
 
 // warn prints a warning, even when Progress is silenced.
@@ -73,45 +74,16 @@ func (s *Session) warn(format string, args ...any) {
 }
 
 func (s *Session) say(format string, args ...any) {
-	if s.Progress == nil {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.spinner != "" {
-		fmt.Fprint(s.Progress, "\r\033[K")
-		s.spinner = ""
-	}
-	// Pod names, kubelet reasons and API errors come from the cluster;
-	// one line each, so none can fake or hide a line of eshell's.
-	fmt.Fprintln(s.Progress, escape.Line(fmt.Sprintf(format, args...)))
+	s.notesOnce.Do(func() { s.notes = &session.Notes{Out: s.Progress} })
+	s.notes.Say(format, args...)
 }
 
 // spin shows a spinner with what the wait is on until stop is closed.
 func (s *Session) spin(pod string, state func() string, stop <-chan struct{}) {
-	frames := `|/-\`
-	start := time.Now()
-	t := time.NewTicker(120 * time.Millisecond)
-	defer t.Stop()
-	for i := 0; ; i++ {
-		select {
-		case <-stop:
-			s.mu.Lock()
-			if s.spinner != "" {
-				fmt.Fprint(s.Progress, "\r\033[K")
-				s.spinner = ""
-			}
-			s.mu.Unlock()
-			return
-		case <-t.C:
-		}
-		s.mu.Lock()
-		// The spinner's own "\r\033[K" redraws it; the pod's state
-		// (a kubelet reason) is the cluster's and is escaped.
-		s.spinner = escape.Line(fmt.Sprintf("%c Starting %s: %s (%.0fs)", frames[i%len(frames)], pod, state(), time.Since(start).Seconds()))
-		fmt.Fprint(s.Progress, "\r\033[K"+s.spinner)
-		s.mu.Unlock()
-	}
+	s.notesOnce.Do(func() { s.notes = &session.Notes{Out: s.Progress} })
+	s.notes.Spin(func(waited time.Duration) string {
+		return fmt.Sprintf("Starting %s: %s (%.0fs)", pod, state(), waited.Seconds())
+	}, stop)
 }
 
 // Run creates job, whose pod's container runs a shell.Lifeline, and runs
@@ -256,10 +228,7 @@ func (s *Session) exec(ctx context.Context, ns, pod, container string, life *ses
 	if life != nil && ctx.Err() == nil {
 		err = life.Confirm(err, s.Heartbeat)
 	}
-	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
-		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
-	}
-	return session.Lost(err, "the shell in clone pod "+pod, "")
+	return session.Ended(ctx, err, "the shell in clone pod "+pod, "")
 }
 
 // startError says what failed to start in the words of the flag that

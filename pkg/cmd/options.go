@@ -112,7 +112,7 @@ func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, erro
 	if err != nil {
 		return plan.Request{}, err
 	}
-	if _, _, err := debug.ResolveProfile(o.Debug.Profile, nil); err != nil {
+	if o.Debug.Profile, err = debug.ParseProfile(o.Debug.Profile); err != nil {
 		return plan.Request{}, err
 	}
 	ns, err := o.namespace()

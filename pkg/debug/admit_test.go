@@ -3,6 +3,7 @@ package debug
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,14 +21,15 @@ import (
 var podsGR = schema.GroupResource{Resource: "pods"}
 
 // refusing answers ephemeral container patches the way a cluster that
-// forbids what deny matches would, and counts them.
-func refusing(deny func(patch string) error, count *atomic.Int32) *fake.Clientset {
+// forbids what deny matches would, and counts them; dry says whether a
+// dry run is expected.
+func refusing(t *testing.T, deny func(patch string) error, count *atomic.Int32, dry bool) *fake.Clientset {
 	client := fake.NewClientset(runningPod())
 	client.PrependReactor("patch", "pods", func(a k8stesting.Action) (bool, runtime.Object, error) {
 		count.Add(1)
 		p := a.(k8stesting.PatchActionImpl)
-		if len(p.GetPatchOptions().DryRun) == 0 {
-			return true, nil, errors.New("a dry run was expected")
+		if got := len(p.GetPatchOptions().DryRun) > 0; got != dry {
+			t.Errorf("a patch with dry run %v, want %v", got, dry)
 		}
 		if err := deny(string(p.GetPatch())); err != nil {
 			return true, nil, err
@@ -37,73 +39,87 @@ func refusing(deny func(patch string) error, count *atomic.Int32) *fake.Clientse
 	return client
 }
 
+func building(t *testing.T) Builder {
+	return func(p string) (*corev1.EphemeralContainer, []string, error) {
+		return debugContainer(t, runningPod(), "eshell-a", p), []string{"warning of " + p}, nil
+	}
+}
+
 func TestAutoFollowsTheServer(t *testing.T) {
 	podSecurity := apierrors.NewForbidden(podsGR, "web-1", errors.New(`violates PodSecurity "baseline:latest": non-default capabilities (container "eshell-a" must not include "SYS_PTRACE")`))
 	vap := apierrors.NewForbidden(podsGR, "web-1", errors.New(`ValidatingAdmissionPolicy 'no-ptrace' with binding 'no-ptrace' denied request: no SYS_PTRACE`))
 	restrictedOnly := apierrors.NewForbidden(podsGR, "web-1", errors.New(`violates PodSecurity "restricted:latest": runAsNonRoot != true`))
 	rbac := apierrors.NewForbidden(podsGR, "web-1", errors.New(`User "dev" cannot patch resource "pods/ephemeralcontainers"`))
 	cases := []struct {
-		name   string
-		deny   func(string) error
-		want   string
-		notes  []string
-		errHas []string
+		name    string
+		deny    func(string) error
+		want    string
+		notes   []string
+		patches int
+		errHas  []string
 	}{
-		{name: "nothing enforced", deny: func(string) error { return nil }, want: ProfileGeneral},
+		{name: "nothing enforced", deny: func(string) error { return nil }, want: ProfileGeneral, patches: 1},
 		{name: "baseline", deny: func(p string) error {
 			if strings.Contains(p, "SYS_PTRACE") {
 				return podSecurity
 			}
 			return nil
-		}, want: ProfileBaseline, notes: []string{"--profile general was refused: violates PodSecurity \"baseline:latest\""}},
+		}, want: ProfileBaseline, patches: 2, notes: []string{"--profile general was refused: violates PodSecurity \"baseline:latest\""}},
 		{name: "a policy", deny: func(p string) error {
 			if strings.Contains(p, "SYS_PTRACE") {
 				return vap
 			}
 			return nil
-		}, want: ProfileBaseline, notes: []string{"ValidatingAdmissionPolicy 'no-ptrace'"}},
+		}, want: ProfileBaseline, patches: 2, notes: []string{"ValidatingAdmissionPolicy 'no-ptrace'"}},
 		{name: "restricted", deny: func(p string) error {
 			if !strings.Contains(p, `"runAsNonRoot":true`) {
 				return restrictedOnly
 			}
 			return nil
-		}, want: ProfileRestricted, notes: []string{"--profile general was refused", "--profile baseline was refused"}},
-		{name: "nothing admitted", deny: func(string) error { return restrictedOnly },
+		}, want: ProfileRestricted, patches: 3, notes: []string{"--profile general was refused", "--profile baseline was refused"}},
+		{name: "nothing admitted", deny: func(string) error { return restrictedOnly }, patches: 3,
 			errHas: []string{"every profile --profile auto tries", "nothing was added", "runAsNonRoot != true"}},
-		{name: "no permission", deny: func(string) error { return rbac }, errHas: []string{"cannot patch"}},
+		// No other profile would fare better: one patch, and what to do.
+		{name: "no permission", deny: func(string) error { return rbac }, patches: 1, errHas: []string{"cannot patch", "you may not add debug containers here"}},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			var n atomic.Int32
-			s := &Session{Remote: session.Remote{Client: refusing(c.deny, &n)}}
-			build := func(p string) (*corev1.EphemeralContainer, error) {
-				return debugContainer(t, runningPod(), "eshell-a", p), nil
-			}
-			chosen, notes, err := Choose(runningPod(), s.Try(context.Background(), runningPod(), build, AutoCandidates()))
-			if got := int(n.Load()); got != len(AutoCandidates()) {
-				t.Errorf("%d dry runs, want one per candidate", got)
-			}
-			if c.errHas != nil {
-				for _, w := range c.errHas {
-					if err == nil || !strings.Contains(err.Error(), w) {
-						t.Errorf("error %v lacks %q", err, w)
+		for _, dry := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/dry=%v", c.name, dry), func(t *testing.T) {
+				var n atomic.Int32
+				s := &Session{Remote: session.Remote{Client: refusing(t, c.deny, &n, dry)}}
+				add := s.Add
+				if dry {
+					add = s.DryRun
+				}
+				chosen, notes, err := add(context.Background(), runningPod(), ProfileAuto, building(t))
+				if got := int(n.Load()); got != c.patches {
+					t.Errorf("%d patches, want %d: one per candidate until one is admitted", got, c.patches)
+				}
+				if c.errHas != nil {
+					for _, w := range c.errHas {
+						if err == nil || !strings.Contains(err.Error(), w) {
+							t.Errorf("error %v lacks %q", err, w)
+						}
+					}
+					return
+				}
+				if err != nil || chosen.Profile != c.want || chosen.EC == nil || chosen.Pod == nil {
+					t.Fatalf("chose %+v (%v), want %q", chosen, err, c.want)
+				}
+				if len(chosen.Warnings) != 1 || chosen.Warnings[0] != "warning of "+c.want {
+					t.Errorf("warnings %q, want the chosen profile's", chosen.Warnings)
+				}
+				joined := strings.Join(notes, "\n")
+				for _, w := range c.notes {
+					if !strings.Contains(joined, w) {
+						t.Errorf("notes lack %q:\n%s", w, joined)
 					}
 				}
-				return
-			}
-			if err != nil || chosen.Profile != c.want || chosen.EC == nil {
-				t.Fatalf("chose %q (%v), want %q", chosen.Profile, err, c.want)
-			}
-			joined := strings.Join(notes, "\n")
-			for _, w := range c.notes {
-				if !strings.Contains(joined, w) {
-					t.Errorf("notes lack %q:\n%s", w, joined)
+				if len(c.notes) == 0 && len(notes) > 0 {
+					t.Errorf("unexpected notes: %s", joined)
 				}
-			}
-			if len(c.notes) == 0 && len(notes) > 0 {
-				t.Errorf("unexpected notes: %s", joined)
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -111,28 +127,30 @@ func TestAutoFollowsTheServer(t *testing.T) {
 // next one is chosen.
 func TestAutoSkipsUnbuildable(t *testing.T) {
 	var n atomic.Int32
-	s := &Session{Remote: session.Remote{Client: refusing(func(string) error { return nil }, &n)}}
-	build := func(p string) (*corev1.EphemeralContainer, error) {
+	s := &Session{Remote: session.Remote{Client: refusing(t, func(string) error { return nil }, &n, false)}}
+	build := func(p string) (*corev1.EphemeralContainer, []string, error) {
 		if p == ProfileGeneral {
-			return nil, errors.New("pod runs Windows")
+			return nil, nil, errors.New("pod runs Windows")
 		}
-		return debugContainer(t, runningPod(), "eshell-a", p), nil
+		return debugContainer(t, runningPod(), "eshell-a", p), nil, nil
 	}
-	chosen, notes, err := Choose(runningPod(), s.Try(context.Background(), runningPod(), build, AutoCandidates()))
-	if err != nil || chosen.Profile != ProfileBaseline || len(notes) != 1 || !strings.Contains(notes[0], "Windows") {
-		t.Fatalf("chose %q, notes %q, err %v; want baseline after general could not be built", chosen.Profile, notes, err)
+	chosen, notes, err := s.Add(context.Background(), runningPod(), ProfileAuto, build)
+	if err != nil || chosen.Profile != ProfileBaseline || len(notes) != 1 || !strings.Contains(notes[0], "Windows") || n.Load() != 1 {
+		t.Fatalf("chose %q, notes %q, err %v, %d patches; want baseline after general could not be built", chosen.Profile, notes, err, n.Load())
+	}
+	// A requested profile that cannot be built says why, as it is.
+	_, _, err = s.Add(context.Background(), runningPod(), ProfileGeneral, build)
+	if err == nil || err.Error() != "pod runs Windows" {
+		t.Errorf("requested general: %v, want the builder's error", err)
 	}
 }
 
 // The advice after a refusal never names the refused profile.
 func TestSuggestSkipsTheRejected(t *testing.T) {
 	var n atomic.Int32
-	s := &Session{Remote: session.Remote{Client: refusing(func(string) error { return nil }, &n)}, Profile: ProfileGeneral,
-		Build: func(p string) (*corev1.EphemeralContainer, error) {
-			return debugContainer(t, runningPod(), "eshell-a", p), nil
-		}}
+	s := &Session{Remote: session.Remote{Client: refusing(t, func(string) error { return nil }, &n, true)}}
 	for _, rejected := range AutoCandidates() {
-		if got := s.suggest(context.Background(), runningPod(), rejected); got == rejected || got == "" {
+		if got := s.suggest(context.Background(), runningPod(), rejected, building(t)); got == rejected || got == "" {
 			t.Errorf("after %s was refused, suggest = %q", rejected, got)
 		}
 	}

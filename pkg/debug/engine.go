@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/klog/v2"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
@@ -16,135 +15,171 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
-// Run is the debug engine: in the plan's pod it attaches to the user's
-// still-running debug container when asked to reuse it, or else settles the
-// profile (for auto: the most capable one a server-side dry run shows the
-// API server admits), adds an ephemeral container next to the plan's
-// container, waits until it runs and attaches. With DryRun it prints the
-// container instead: as built (client), or as the API server would store it
-// after admission (server).
+// Run is the debug engine. It reads as kubectl debug does, in steps that
+// each return what the next one needs and change nothing else: reusable
+// (the user's still-running debug container, when asked to attach to it),
+// container (the Builder of this session's container, everything but the
+// profile settled), then Session.Add (the API server admits the first
+// profile it will take: the requested one, or for auto the most capable)
+// and Session.Open (wait until it runs, exec beside the lifeline). With
+// DryRun it prints the container instead: as built (client), or as the
+// API server would store it after admission (server). The plan's profile
+// is already normalised (see ParseProfile).
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if err := checkAccess(ctx, p, d); err != nil {
 		return err
 	}
 	pod := p.Pod
 	user := d.User(ctx)
-	argv := p.Argv(d)
-	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Progress: d.Progress}
-
-	// A container made earlier lacks what --custom and --run-as ask for
-	// (plan refuses them with --reuse).
-	if !p.DryRun && p.Custom.Empty() {
-		if ec := FindReusable(pod, user, p.Image, p.Container); ec != nil {
-			if reuse(p, d, pod, ec) {
-				end := d.Audit(ctx, pod.Name, p.Container)
-				defer func() { end(err) }()
-				return s.Reattach(ctx, pod, ec)
-			}
-		} else if p.Debug.Reuse {
-			d.Infof("Pod %s has no running debug container of yours with image %s to reuse; adding one", pod.Name, p.Image)
-		}
+	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: p.Argv(d), StartTimeout: p.Limits.PodRunningTimeout,
+		Heartbeat: p.Limits.Heartbeat(), Progress: d.Progress}
+	if ec := reusable(p, d, user); ec != nil {
+		end := d.Audit(ctx, pod.Name, p.Container)
+		defer func() { end(err) }()
+		return s.Reattach(ctx, pod, ec)
 	}
-
 	// A refusal of what --custom or --run-as set names the field, whichever
 	// step below met it.
-	defer func() {
-		var uid *int64
-		if target := findContainer(pod, p.Container); target != nil {
-			uid = targetUser(pod, target)
-		}
-		err = p.Custom.Blame(err, uid)
-	}()
-	name := containerName(pod, p.SessionID)
-	// One expiry for every candidate: the session's bound, from now.
-	expires := time.Now().Add(p.Limits.MaxDuration).UTC().Format(time.RFC3339)
-	// What of the target could not be carried over can depend on the
-	// profile (mounts a privileged container may have): kept per profile.
-	warnings := map[string][]string{}
-	s.Build = func(profile string) (*corev1.EphemeralContainer, error) {
-		ec, w, err := GenerateEphemeralContainer(pod, ContainerOptions{
-			Name:   name,
-			Image:  p.Image,
-			Target: p.Container,
-			// The main process is a lifeline that ends with this client;
-			// the command runs beside it through exec (as in clone mode).
-			Command:    shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, false),
-			Stdin:      true,
-			CopyEnv:    p.Debug.CopyEnv,
-			CopyMounts: p.Debug.CopyMounts,
-			Profile:    profile,
-			User:       user,
-			Custom:     p.Custom,
-		})
-		warnings[profile] = w
-		if err == nil && p.Limits.MaxDuration > 0 {
-			// For `kubectl eshell sessions`: an ephemeral container carries no annotations.
-			ec.Env = append(ec.Env, corev1.EnvVar{Name: meta.DebugExpiresEnv, Value: expires})
-		}
-		if err == nil && p.Reason != "" {
-			// For `kubectl eshell sessions` too; the shell sees it as well.
-			ec.Env = append(ec.Env, corev1.EnvVar{Name: meta.DebugReasonEnv, Value: p.Reason})
-		}
-		return ec, err
-	}
-
-	var ec *corev1.EphemeralContainer
+	defer func() { err = blame(p, err) }()
+	build := container(p, user)
 	switch {
-	case IsAuto(p.Debug.Profile) && p.DryRun && !p.ServerDryRun:
-		if ec, err = clientDryRunAuto(ctx, d, pod, s); err != nil {
+	case p.DryRun && !p.ServerDryRun:
+		ec, err := clientDryRun(ctx, d, pod, p.Debug.Profile, build)
+		if err != nil {
 			return err
 		}
-	case IsAuto(p.Debug.Profile):
-		start := time.Now()
-		chosen, notes, err := Choose(pod, s.Try(ctx, pod, s.Build, AutoCandidates()))
-		klog.V(2).Infof("--profile auto: dry runs of %d profiles took %s", len(AutoCandidates()), time.Since(start).Round(time.Millisecond))
-		for _, n := range notes {
-			d.Infof("%s", n)
-		}
-		if err != nil {
-			return s.addError(ctx, pod, err)
-		}
-		ec, s.Profile = chosen.EC, chosen.Profile
-		if len(notes) == 0 {
-			d.Infof("Using --profile %s: the API server admits it (checked by a server-side dry run)", chosen.Profile)
-		} else {
-			d.Infof("Using --profile %s, the most capable profile the API server admits here", chosen.Profile)
-		}
-	default:
-		s.Profile = strings.ToLower(strings.TrimSpace(p.Debug.Profile))
-		if ec, err = s.Build(s.Profile); err != nil {
+		return d.Print(ec)
+	case p.ServerDryRun:
+		added, notes, err := s.DryRun(ctx, pod, p.Debug.Profile, build)
+		if err := report(d, p.Debug.Profile, added, notes, err); err != nil {
 			return err
 		}
-		d.Infof("Using --profile %s as requested", s.Profile)
-	}
-	for _, msg := range warnings[s.Profile] {
-		d.Warnf("%s", msg)
-	}
-	if p.ServerDryRun {
-		stored, err := s.DryRun(ctx, pod, ec)
-		if err != nil {
-			return s.addError(ctx, pod, err)
-		}
-		for i := range stored.Spec.EphemeralContainers {
-			if stored.Spec.EphemeralContainers[i].Name == ec.Name {
-				ec = &stored.Spec.EphemeralContainers[i]
-			}
-		}
-		return d.Print(ec)
-	}
-	if p.DryRun {
-		return d.Print(ec)
+		return d.Print(stored(added))
 	}
 	end := d.Audit(ctx, pod.Name, p.Container)
 	defer func() { end(err) }()
-	return s.Run(ctx, pod, ec)
+	added, notes, err := s.Add(ctx, pod, p.Debug.Profile, build)
+	if err := report(d, p.Debug.Profile, added, notes, err); err != nil {
+		return err
+	}
+	return s.Open(ctx, added.Pod, added.EC)
 }
 
-// clientDryRunAuto builds the container of --profile auto without asking
-// the API server, as --dry-run=client promises: the namespace's Pod
-// Security label, when the user may read it, is the best guess; the server
-// may still judge otherwise, which --dry-run=server shows.
-func clientDryRunAuto(ctx context.Context, d plan.Deps, pod *corev1.Pod, s *Session) (*corev1.EphemeralContainer, error) {
+// reusable is the user's still-running debug container of the plan's
+// image in the plan's pod that the session attaches to instead of adding
+// another (see reuse); nil for none. A container made earlier lacks what
+// --custom and --run-as ask for (plan refuses them with --reuse).
+func reusable(p plan.Plan, d plan.Deps, user string) *corev1.EphemeralContainer {
+	if p.DryRun || !p.Custom.Empty() {
+		return nil
+	}
+	ec := FindReusable(p.Pod, user, p.Image, p.Container)
+	switch {
+	case ec != nil && reuse(p, d, p.Pod, ec):
+		return ec
+	case ec == nil && p.Debug.Reuse:
+		d.Infof("Pod %s has no running debug container of yours with image %s to reuse; adding one", p.Pod.Name, p.Image)
+	}
+	return nil
+}
+
+// container returns the Builder of the session's debug container: its
+// name, its expiry (the session's bound, from now) and everything but the
+// profile are settled once, here, so every profile tried builds the same
+// container but for its securityContext.
+func container(p plan.Plan, user string) Builder {
+	pod := p.Pod
+	opts := ContainerOptions{
+		Name:   containerName(pod, p.SessionID),
+		Image:  p.Image,
+		Target: p.Container,
+		// The main process is a lifeline that ends with this client;
+		// the command runs beside it through exec (as in clone mode).
+		Command:    shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, false),
+		Stdin:      true,
+		CopyEnv:    p.Debug.CopyEnv,
+		CopyMounts: p.Debug.CopyMounts,
+		User:       user,
+		Custom:     p.Custom,
+	}
+	var env []corev1.EnvVar
+	if p.Limits.MaxDuration > 0 {
+		// For `kubectl eshell sessions`: an ephemeral container carries no annotations.
+		env = append(env, corev1.EnvVar{Name: meta.DebugExpiresEnv, Value: time.Now().Add(p.Limits.MaxDuration).UTC().Format(time.RFC3339)})
+	}
+	if p.Reason != "" {
+		// For `kubectl eshell sessions` too; the shell sees it as well.
+		env = append(env, corev1.EnvVar{Name: meta.DebugReasonEnv, Value: p.Reason})
+	}
+	return func(profile string) (*corev1.EphemeralContainer, []string, error) {
+		o := opts
+		o.Profile = profile
+		ec, warnings, err := GenerateEphemeralContainer(pod, o)
+		if err != nil {
+			return nil, warnings, err
+		}
+		ec.Env = append(ec.Env, env...)
+		return ec, warnings, nil
+	}
+}
+
+// report tells the user which profile the API server admitted for the
+// requested one, why others were not, and what of the target the
+// container could not carry over; it passes on Session.Add's (or
+// DryRun's) error.
+func report(d plan.Deps, requested string, t Trial, notes []string, err error) error {
+	for _, n := range notes {
+		d.Infof("%s", n)
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case !IsAuto(requested):
+		d.Infof("Using --profile %s as requested", t.Profile)
+	case len(notes) == 0:
+		d.Infof("Using --profile %s: the API server admits it", t.Profile)
+	default:
+		d.Infof("Using --profile %s, the most capable profile the API server admits here", t.Profile)
+	}
+	for _, w := range t.Warnings {
+		d.Warnf("%s", w)
+	}
+	return nil
+}
+
+// stored is the admitted container as the API server would store it
+// (defaults and mutating admission applied), for --dry-run=server.
+func stored(t Trial) *corev1.EphemeralContainer {
+	for i := range t.Pod.Spec.EphemeralContainers {
+		if t.Pod.Spec.EphemeralContainers[i].Name == t.EC.Name {
+			return &t.Pod.Spec.EphemeralContainers[i]
+		}
+	}
+	return t.EC
+}
+
+// blame names the field of --custom or --run-as that a refusal is about.
+func blame(p plan.Plan, err error) error {
+	var uid *int64
+	if target := findContainer(p.Pod, p.Container); target != nil {
+		uid = targetUser(p.Pod, target)
+	}
+	return p.Custom.Blame(err, uid)
+}
+
+// clientDryRun builds the container without asking the API server, as
+// --dry-run=client promises. For auto, the namespace's Pod Security label,
+// when the user may read it, is the best guess; the server may still judge
+// otherwise, which --dry-run=server shows.
+func clientDryRun(ctx context.Context, d plan.Deps, pod *corev1.Pod, requested string, build Builder) (*corev1.EphemeralContainer, error) {
+	if !IsAuto(requested) {
+		ec, warnings, err := build(requested)
+		if err != nil {
+			return nil, err
+		}
+		return ec, report(d, requested, Trial{Profile: requested, Warnings: warnings}, nil, nil)
+	}
 	labels := namespaceHint(ctx, d, pod.Namespace)
 	profile, reason, err := ResolveProfile(ProfileAuto, labels)
 	if err != nil {
@@ -154,10 +189,12 @@ func clientDryRunAuto(ctx context.Context, d plan.Deps, pod *corev1.Pod, s *Sess
 		reason = fmt.Sprintf("namespace %q cannot be read, so its Pod Security level is unknown; showing --profile %s", pod.Namespace, profile)
 	}
 	d.Infof("%s%s (--dry-run=server asks the API server which profile it admits)", strings.ToUpper(reason[:1]), reason[1:])
-	s.Profile = profile
-	ec, err := s.Build(profile)
+	ec, warnings, err := build(profile)
 	if err != nil {
 		return nil, err
+	}
+	for _, w := range warnings {
+		d.Warnf("%s", w)
 	}
 	if pserr := CheckPodSecurity(pod, ec, profile, labels); pserr != nil {
 		d.Warnf("%v", pserr)
@@ -165,9 +202,9 @@ func clientDryRunAuto(ctx context.Context, d plan.Deps, pod *corev1.Pod, s *Sess
 	return ec, nil
 }
 
-// IsAuto reports whether the requested profile is left to the namespace.
+// IsAuto reports whether the requested profile, as ParseProfile returned
+// it, is left to the API server.
 func IsAuto(profile string) bool {
-	profile = strings.ToLower(strings.TrimSpace(profile))
 	return profile == "" || profile == ProfileAuto
 }
 

@@ -14,7 +14,7 @@ import (
 func AddFlags(fs *pflag.FlagSet, s *plan.DebugSettings, image *string) {
 	fs.StringVar(image, "image", "", "debug: image of the debug container (default from config, busybox:1.37)")
 	fs.StringVar(&s.Profile, "profile", ProfileAuto,
-		"debug: security profile, one of "+strings.Join(ProfileNames(), ", ")+" (auto: the most capable one the API server admits, found by server-side dry runs)")
+		"debug: security profile, one of "+strings.Join(ProfileNames(), ", ")+" (auto: the most capable one the API server admits, tried in turn)")
 	fs.BoolVar(&s.CopyEnv, "copy-env", true, "debug: give the debug container the target container's env (references, secrets are never read by eshell)")
 	fs.BoolVar(&s.CopyMounts, "copy-mounts", true, "debug: mount the target container's volumes at the same paths")
 	fs.BoolVar(&s.Reuse, "reuse", false, "debug: attach to your still-running debug container of the same image in the pod instead of adding another (asked on a terminal)")

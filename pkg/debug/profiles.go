@@ -137,6 +137,21 @@ func enforcedLevel(nsLabels map[string]string) (level, raw string, set bool) {
 	}
 }
 
+// ParseProfile is the one place --profile is normalised: case and
+// surrounding space do not matter, and empty means ProfileAuto. It refuses
+// a name that is no profile. Everything after it (the plan, the engine,
+// the copy helper) takes its result as it is.
+func ParseProfile(flag string) (string, error) {
+	name := strings.ToLower(strings.TrimSpace(flag))
+	if name == "" {
+		return ProfileAuto, nil
+	}
+	if _, ok := profiles[name]; !ok && name != ProfileAuto {
+		return "", fmt.Errorf("unknown profile %q: use one of %s", name, strings.Join(ProfileNames(), ", "))
+	}
+	return name, nil
+}
+
 // ResolveProfile turns the user's --profile (possibly "auto", or empty,
 // meaning auto) into a concrete profile, given the namespace's labels: the
 // guess of --dry-run=client, which asks the API server nothing, and the
@@ -145,12 +160,9 @@ func enforcedLevel(nsLabels map[string]string) (level, raw string, set bool) {
 // will reject, the reason is that warning; the request is still honoured, as
 // the user may know of an exemption eshell can't see.
 func ResolveProfile(requested string, nsLabels map[string]string) (string, string, error) {
-	requested = strings.ToLower(strings.TrimSpace(requested))
-	if requested == "" {
-		requested = ProfileAuto
-	}
-	if _, ok := profiles[requested]; !ok && requested != ProfileAuto {
-		return "", "", fmt.Errorf("unknown profile %q: use one of %s", requested, strings.Join(ProfileNames(), ", "))
+	requested, err := ParseProfile(requested)
+	if err != nil {
+		return "", "", err
 	}
 
 	ns := "the namespace"

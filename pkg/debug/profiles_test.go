@@ -436,3 +436,16 @@ func TestProfileNames(t *testing.T) {
 		}
 	}
 }
+
+// --profile is normalised once: case and space do not matter, empty is
+// auto, and an unknown name is refused with the names to use.
+func TestParseProfile(t *testing.T) {
+	for _, c := range []struct{ in, want string }{{"", ProfileAuto}, {" General\t", ProfileGeneral}, {"AUTO", ProfileAuto}, {"netadmin", ProfileNetadmin}} {
+		if got, err := ParseProfile(c.in); err != nil || got != c.want {
+			t.Errorf("ParseProfile(%q) = %q, %v; want %q", c.in, got, err, c.want)
+		}
+	}
+	if _, err := ParseProfile("root"); err == nil || !strings.Contains(err.Error(), "use one of auto, general") {
+		t.Errorf("ParseProfile(root) = %v, want the names to use", err)
+	}
+}

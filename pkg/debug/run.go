@@ -1,12 +1,12 @@
 package debug
 
 // run.go is the part of debug mode that talks to the cluster: the Pod
-// Security pre-check, the update of the pod's ephemeral containers, the wait
-// until the container runs, and the attach.
+// Security pre-check, the wait until the container runs, the exec beside
+// the lifeline's attach, and the words of a refusal (admit.go sends the
+// container).
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,7 +16,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
@@ -100,42 +99,27 @@ type Session struct {
 	StartTimeout time.Duration
 	// Heartbeat is the lifeline's silence bound (--heartbeat-timeout).
 	Heartbeat time.Duration
-	// Profile is the profile the container was built with, and Build
-	// builds it with another: when the API server refuses the container,
-	// the advice names a profile a dry run showed it admits, never the
-	// one just refused. A nil Build gives no such advice.
-	Profile string
-	Build   Builder
 }
 
 func (s *Session) say(format string, args ...any) {
-	if s.Progress != nil {
-		fmt.Fprintf(s.Progress, format+"\n", args...)
-	}
+	session.Note(s.Progress, format, args...)
 }
 
-// Run adds ec, whose command is a shell.Lifeline, to pod, waits until it
-// runs, holds its lifeline and execs Command in it; it returns the remote
-// exit code as a *session.ExitError (nil for 0). When this client ends or
-// dies, the lifeline ends and the container with every process in it.
-func (s *Session) Run(ctx context.Context, pod *corev1.Pod, ec *corev1.EphemeralContainer) error {
-	patched, err := s.Add(ctx, pod, ec)
-	if err != nil {
-		return err
-	}
+// Open runs the session in ec, a container whose command is a
+// shell.Lifeline that the API server just added to pod (as Add returned
+// it): it waits until ec runs, then execs Command in it while it attaches
+// to the lifeline (see beside). It returns the remote exit code as a
+// *session.ExitError (nil for 0). When this client ends or dies, the
+// lifeline ends and the container with every process in it.
+func (s *Session) Open(ctx context.Context, pod *corev1.Pod, ec *corev1.EphemeralContainer) error {
 	defer s.stays(ec.Name)
 	s.say("Added debug container %s (image %s) to pod %s, sharing the processes of container %q",
 		ec.Name, ec.Image, pod.Name, ec.TargetContainerName)
-	running, err := s.WaitRunning(ctx, patched, ec.Name)
+	running, err := s.WaitRunning(ctx, pod, ec.Name)
 	if err != nil {
 		return err
 	}
-	life, err := s.Remote.HoldLifeline(ctx, pod.Namespace, running.Name, ec.Name, s.StartTimeout, s.Heartbeat)
-	if err != nil {
-		return err
-	}
-	defer life.Release()
-	return s.exec(ctx, running, ec.Name, life)
+	return s.beside(ctx, running, ec.Name)
 }
 
 // Reattach opens another shell in ec, a running container an earlier,
@@ -144,42 +128,82 @@ func (s *Session) Run(ctx context.Context, pod *corev1.Pod, ec *corev1.Ephemeral
 func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, ec *corev1.EphemeralContainer) error {
 	defer s.stays(ec.Name)
 	s.say("Opening a shell in debug container %s in pod %s", ec.Name, pod.Name)
-	return s.exec(ctx, pod, ec.Name, nil)
+	err := s.Remote.Exec(ctx, s.Streams, pod.Namespace, pod.Name, ec.Name, s.Command)
+	return s.ended(ctx, err, pod.Name, ec.Name)
 }
 
 func (s *Session) stays(name string) {
 	s.say("Note: the ephemeral container %s stays in the pod spec until the pod is replaced (ephemeral containers cannot be removed)", name)
 }
 
-// Add appends ec to the pod's ephemeral containers and returns the pod as
-// the API server stored it. It sends a strategic merge patch of the
-// ephemeralcontainers subresource: ephemeral containers merge by name, so
-// the ones other debuggers add at the same time are kept, where an update
-// of the whole list could drop them.
-func (s *Session) Add(ctx context.Context, pod *corev1.Pod, ec *corev1.EphemeralContainer) (*corev1.Pod, error) {
-	body, err := PatchBody(ec)
-	if err != nil {
-		return nil, err
-	}
-	p, err := s.Remote.Client.CoreV1().Pods(pod.Namespace).Patch(ctx, pod.Name, types.StrategicMergePatchType, body,
-		metav1.PatchOptions{}, "ephemeralcontainers")
-	if err != nil {
-		return nil, s.addError(ctx, pod, err)
-	}
-	return p, nil
+// held is how the attach to a lifeline ended up.
+type held struct {
+	life *session.Lifeline
+	err  error
 }
 
-// PatchBody is the strategic merge patch that appends ec.
-func PatchBody(ec *corev1.EphemeralContainer) ([]byte, error) {
-	return json.Marshal(map[string]any{"spec": map[string]any{"ephemeralContainers": []*corev1.EphemeralContainer{ec}}})
+// beside execs Command in container name of pod, which runs, at once: the
+// command does not need the lifeline, only the session's end does. The
+// attach to the lifeline runs alongside; a container whose lifeline cannot
+// be held ends the exec with the attach's error (the lifeline would end
+// the container on its own within the heartbeat bound). A clean end (exit
+// 0) counts only once the held lifeline answers a ping (see
+// session.Lifeline.Confirm); an interrupt releases the lifeline, which
+// ends the container.
+func (s *Session) beside(ctx context.Context, pod *corev1.Pod, name string) error {
+	execCtx, stopExec := context.WithCancelCause(ctx)
+	defer stopExec(nil)
+	lifeline := make(chan held, 1)
+	go func() {
+		life, err := s.Remote.HoldLifeline(ctx, pod.Namespace, pod.Name, name, s.StartTimeout, s.Heartbeat)
+		if err != nil {
+			stopExec(err)
+		}
+		lifeline <- held{life, err}
+	}()
+	err := s.Remote.Exec(execCtx, s.Streams, pod.Namespace, pod.Name, name, s.Command)
+	// Waited for even after a non-zero exit: released, the lifeline ends
+	// the container now, where one never attached ends it only after the
+	// heartbeat bound.
+	h := <-lifeline
+	if h.life != nil {
+		defer h.life.Release()
+	}
+	var exit *session.ExitError
+	switch {
+	case ctx.Err() != nil:
+	case h.err == nil:
+		err = h.life.Confirm(err, s.Heartbeat)
+	case errors.As(err, &exit):
+		// The command's own exit code, whatever became of the lifeline.
+	case err == nil:
+		// Without its lifeline, a clean end cannot be told from a cut
+		// stream.
+		return fmt.Errorf("%w: %w", session.ErrUnconfirmedEnd, h.err)
+	default:
+		return h.err // what cut the exec, or what failed with it
+	}
+	return s.ended(ctx, err, pod.Name, name)
 }
 
-// addError explains why the API server refused the ephemeral container.
-func (s *Session) addError(ctx context.Context, pod *corev1.Pod, err error) error {
+// ended is how the exec in container name of pod ended: interrupted, a
+// stream lost, or the command's exit code.
+func (s *Session) ended(ctx context.Context, err error, pod, name string) error {
+	return session.Ended(ctx, err, "the shell in debug container "+name+" of pod "+pod,
+		fmt.Sprintf("the debug container ends on the server within %s, when its lifeline hears from this client no more", s.Heartbeat))
+}
+
+// addError explains why the API server refused the ephemeral container
+// built with profile: build makes it with another, so the advice can name
+// a profile a dry run showed the server admits (nil build: no such
+// advice).
+func (s *Session) addError(ctx context.Context, pod *corev1.Pod, profile string, build Builder, err error) error {
 	msg := err.Error()
 	advice := func() string {
-		if p := s.suggest(ctx, pod, s.Profile); p != "" {
-			return fmt.Sprintf("--profile %s is admitted here (checked by a server-side dry run): use it", p)
+		if build != nil {
+			if p := s.suggest(ctx, pod, profile, build); p != "" {
+				return fmt.Sprintf("--profile %s is admitted here (checked by a server-side dry run): use it", p)
+			}
 		}
 		return "no profile eshell offers is admitted here: ask your cluster admin which policy forbids it, or use --mode clone or --mode exec"
 	}
@@ -195,13 +219,13 @@ func (s *Session) addError(ctx context.Context, pod *corev1.Pod, err error) erro
 		return fmt.Errorf("this cluster does not support ephemeral containers: the pods/ephemeralcontainers subresource is missing (%v); "+
 			"they need Kubernetes 1.25 or later%s. Use --mode clone or --mode exec instead", err, version)
 	case apierrors.IsForbidden(err) && strings.Contains(msg, "violates PodSecurity"):
-		return fmt.Errorf("the namespace's Pod Security admission rejected the debug container with --profile %s: %w; nothing was added; %s", s.Profile, err, advice())
+		return fmt.Errorf("the namespace's Pod Security admission rejected the debug container with --profile %s: %w; nothing was added; %s", profile, err, advice())
 	case apierrors.IsForbidden(err) && strings.Contains(msg, "cannot patch"):
 		return fmt.Errorf("you may not add debug containers here: patch pods/ephemeralcontainers in namespace %q is forbidden (%v); "+
 			"ask your cluster admin for it (example Roles are in deploy/rbac/ in the kubectl-eshell repository), or use --mode clone", pod.Namespace, err)
 	case apierrors.IsForbidden(err), apierrors.IsInvalid(err):
 		// A ValidatingAdmissionPolicy denies as Invalid by default.
-		return fmt.Errorf("the API server refused the debug container with --profile %s: %w; nothing was added; %s", s.Profile, err, advice())
+		return fmt.Errorf("the API server refused the debug container with --profile %s: %w; nothing was added; %s", profile, err, advice())
 	}
 	return fmt.Errorf("adding the debug container to pod %s: %w", pod.Name, err)
 }
@@ -214,19 +238,4 @@ func (s *Session) WaitRunning(ctx context.Context, pod *corev1.Pod, name string)
 		Client: s.Remote.Client, Mode: mode.Debug, Timeout: s.StartTimeout,
 		OnWaiting: func(reason string) { s.say("Waiting for debug container %s: %s", name, reason) },
 	}.ForContainer(ctx, pod, name)
-}
-
-// exec runs Command in the container; exec returns the exit code itself.
-// A clean end is confirmed with life, the lifeline this client holds (nil:
-// none).
-func (s *Session) exec(ctx context.Context, pod *corev1.Pod, name string, life *session.Lifeline) error {
-	err := s.Remote.Exec(ctx, s.Streams, pod.Namespace, pod.Name, name, s.Command)
-	if life != nil && ctx.Err() == nil {
-		err = life.Confirm(err, s.Heartbeat)
-	}
-	if ctx.Err() != nil && !errors.Is(err, session.ErrIdle) {
-		return fmt.Errorf("session interrupted: %w", context.Cause(ctx))
-	}
-	return session.Lost(err, "the shell in debug container "+name+" of pod "+pod.Name,
-		fmt.Sprintf("the debug container ends on the server within %s, when its lifeline hears from this client no more", s.Heartbeat))
 }

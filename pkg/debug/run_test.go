@@ -114,10 +114,13 @@ func TestAddMergesByName(t *testing.T) {
 	s := &Session{Remote: session.Remote{Client: client}}
 
 	// pod is the caller's stale copy, without eshell-other.
-	got, err := s.Add(context.Background(), pod, debugContainer(t, pod, "eshell-mine", ProfileGeneral))
+	added, _, err := s.Add(context.Background(), pod, ProfileGeneral, func(p string) (*corev1.EphemeralContainer, []string, error) {
+		return debugContainer(t, pod, "eshell-mine", p), nil, nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	got := added.Pod
 	byName := map[string]corev1.EphemeralContainer{}
 	for _, ec := range got.Spec.EphemeralContainers {
 		byName[ec.Name] = ec
@@ -161,11 +164,8 @@ func TestAddErrors(t *testing.T) {
 				}
 				return true, nil, c.err
 			})
-			build := func(p string) (*corev1.EphemeralContainer, error) {
-				return debugContainer(t, runningPod(), "eshell-a", p), nil
-			}
-			s := &Session{Remote: session.Remote{Client: client}, Profile: ProfileGeneral, Build: build}
-			_, err := s.Add(context.Background(), runningPod(), debugContainer(t, runningPod(), "eshell-a", ProfileGeneral))
+			s := &Session{Remote: session.Remote{Client: client}}
+			_, _, err := s.Add(context.Background(), runningPod(), ProfileGeneral, building(t))
 			for _, w := range c.want {
 				if err == nil || !strings.Contains(err.Error(), w) {
 					t.Errorf("error %v lacks %q", err, w)
@@ -176,7 +176,7 @@ func TestAddErrors(t *testing.T) {
 	t.Run("pod gone", func(t *testing.T) {
 		client := fake.NewClientset()
 		s := &Session{Remote: session.Remote{Client: client}}
-		_, err := s.Add(context.Background(), runningPod(), debugContainer(t, runningPod(), "eshell-a", ProfileGeneral))
+		_, _, err := s.Add(context.Background(), runningPod(), ProfileGeneral, building(t))
 		if err == nil || !strings.Contains(err.Error(), "is gone") {
 			t.Errorf("error %v, want that the pod is gone", err)
 		}

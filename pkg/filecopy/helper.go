@@ -38,8 +38,8 @@ func (h *Helper) Release() {
 }
 
 // StartHelper adds an ephemeral container with the plan's debug image next
-// to the plan's container, with the profile the API server admits (the
-// same server dry runs as the debug mode's --profile auto), waits until it
+// to the plan's container, with the profile the API server admits (chosen
+// as the debug mode's --profile auto chooses), waits until it
 // runs and holds its lifeline. Without a tar or a shell in the target, the
 // helper's busybox does the copying.
 func StartHelper(ctx context.Context, p plan.Plan, d plan.Deps) (*Helper, error) {
@@ -47,33 +47,18 @@ func StartHelper(ctx context.Context, p plan.Plan, d plan.Deps) (*Helper, error)
 	user := d.User(ctx)
 	s := &debug.Session{Remote: d.Remote, StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Progress: d.Progress}
 	name := meta.DebugContainerPrefix + p.SessionID
-	s.Build = func(profile string) (*corev1.EphemeralContainer, error) {
-		ec, _, err := debug.GenerateEphemeralContainer(pod, debug.ContainerOptions{
+	build := func(profile string) (*corev1.EphemeralContainer, []string, error) {
+		return debug.GenerateEphemeralContainer(pod, debug.ContainerOptions{
 			Name: name, Image: p.Image, Target: p.Container,
 			Command: shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, false),
 			Stdin:   true, Profile: profile, User: user,
 		})
-		return ec, err
 	}
-	profile := strings.ToLower(strings.TrimSpace(p.Debug.Profile))
-	var ec *corev1.EphemeralContainer
-	if debug.IsAuto(profile) {
-		chosen, _, err := debug.Choose(pod, s.Try(ctx, pod, s.Build, debug.AutoCandidates()))
-		if err != nil {
-			return nil, fmt.Errorf("no debug profile the API server admits can run the copy helper in pod %s: %w", pod.Name, err)
-		}
-		ec, profile = chosen.EC, chosen.Profile
-	} else {
-		var err error
-		if ec, err = s.Build(profile); err != nil {
-			return nil, err
-		}
-	}
-	s.Profile = profile
-	patched, err := s.Add(ctx, pod, ec)
+	added, _, err := s.Add(ctx, pod, p.Debug.Profile, build)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("adding the copy helper to pod %s: %w", pod.Name, err)
 	}
+	ec, profile, patched := added.EC, added.Profile, added.Pod
 	d.Infof("Added copy helper %s (image %s, --profile %s) to pod %s, next to container %q; it stays in the pod spec (ephemeral containers cannot be removed)",
 		name, ec.Image, profile, pod.Name, p.Container)
 	running, err := s.WaitRunning(ctx, patched, name)

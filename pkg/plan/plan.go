@@ -402,13 +402,7 @@ type Deps struct {
 }
 
 // Infof writes one progress line, unless --quiet.
-func (d Deps) Infof(format string, args ...any) {
-	if d.Progress != nil {
-		// The arguments are often the cluster's text (names, reasons,
-		// annotations): no escape sequence of theirs reaches the terminal.
-		fmt.Fprintln(d.Progress, escape.Terminal(fmt.Sprintf(format, args...)))
-	}
-}
+func (d Deps) Infof(format string, args ...any) { session.Note(d.Progress, format, args...) }
 
 // Warnf writes one warning, even with --quiet.
 func (d Deps) Warnf(format string, args ...any) {
