@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -320,3 +321,9 @@ func wantCompletions(t *testing.T, f *framework.F, cases []completes) {
 		}
 	}
 }
+
+// devGrants orders the tests that grant dev a permission in every
+// namespace (RLock, held until the test ends) against those that need dev
+// to lack it (Lock, around the session that checks): such a grant is
+// cluster-wide, so it reaches every other test's namespace.
+var devGrants sync.RWMutex
