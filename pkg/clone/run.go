@@ -26,8 +26,9 @@ import (
 )
 
 // Session runs one clone: create its Job, wait (watching, not polling)
-// until the pod's lifeline runs, hold the lifeline, exec the command next
-// to it, and delete the Job on every exit path this process lives through.
+// until the pod's lifeline runs, hold the lifeline and exec the command
+// beside it, side by side, and delete the Job on every exit path this
+// process lives through.
 // The paths it does not live through (SIGKILL, a lost machine) end the
 // lifeline, and the cluster removes the rest.
 type Session struct {
