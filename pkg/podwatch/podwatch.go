@@ -134,7 +134,7 @@ func (w Wait) controlled(ctx context.Context, ns, selector string, owner types.U
 			}
 			continue
 		}
-		p, finished, err := w.selected(ctx, wi, func(ev watch.EventType, p *corev1.Pod) (bool, error) {
+		p, finished, err := selected(ctx, wi, func(ev watch.EventType, p *corev1.Pod) (bool, error) {
 			if mine == nil {
 				if ev == watch.Deleted {
 					return false, nil
@@ -365,44 +365,28 @@ func Until(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, done fu
 	}
 }
 
-// drain reads one watch until done is satisfied or fails (finished), or the
-// watch ends or expires (not finished; the last pod seen is returned).
+// drain reads one watch of one pod until done is satisfied or fails
+// (finished; a deletion always finishes it), or the watch ends or expires
+// (not finished; the last pod seen is returned).
 func drain(ctx context.Context, w watch.Interface, done func(*corev1.Pod) (bool, error)) (last *corev1.Pod, finished bool, err error) {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, true, ctx.Err()
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return last, false, nil
-			}
-			switch ev.Type {
-			case watch.Deleted:
-				_, err := done(nil)
-				return nil, true, err
-			case watch.Error:
-				status := apierrors.FromObject(ev.Object)
-				if apierrors.IsResourceExpired(status) || apierrors.IsGone(status) {
-					return nil, false, nil
-				}
-				return nil, true, fmt.Errorf("watching pod: %w", status)
-			}
-			p, isPod := ev.Object.(*corev1.Pod)
-			if !isPod {
-				continue
-			}
-			last = p
-			if ok, err := done(p); ok || err != nil {
-				return p, true, err
-			}
+	p, finished, err := selected(ctx, w, func(ev watch.EventType, p *corev1.Pod) (bool, error) {
+		if ev == watch.Deleted {
+			_, err := done(nil)
+			return true, err
 		}
+		last = p
+		return done(p)
+	})
+	if !finished {
+		return last, false, nil
 	}
+	return p, true, err
 }
 
 // selected reads one watch of several pods, handing each event of a pod to
 // step, until step is satisfied or fails (finished), or the watch ends or
 // expires (not finished).
-func (w Wait) selected(ctx context.Context, wi watch.Interface, step func(watch.EventType, *corev1.Pod) (bool, error)) (last *corev1.Pod, finished bool, err error) {
+func selected(ctx context.Context, wi watch.Interface, step func(watch.EventType, *corev1.Pod) (bool, error)) (last *corev1.Pod, finished bool, err error) {
 	for {
 		select {
 		case <-ctx.Done():
