@@ -113,11 +113,22 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		d.Infof("Would run through exec in container %s: %s", p.Container, display)
 		return printDry(d, job, secret)
 	}
+	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
+		StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Warn: d.Warnf, Image: sessionImage(p), Tools: tools}
+	// The dry run of the clone's pod and the reading of what it needs
+	// beside it (NetworkPolicies) ask different things of the API server:
+	// they go side by side. Neither creates anything.
+	admitted := make(chan error, 1)
+	go func() { admitted <- s.Admit(ctx, job) }()
 	elsewhere := &companionsElsewhere{}
 	prepare, err := prepare(ctx, p, d, w.Template.Labels, elsewhere)
+	if aerr := <-admitted; err == nil {
+		err = aerr
+	}
 	if err != nil {
 		return err
 	}
+	s.Prepare = prepare
 	// Companions outside the clone's namespace cannot be owned by its Job:
 	// they go when the session ends, unless the clone is kept (then with
 	// end or gc, see the README).
@@ -131,14 +142,11 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 			err = cerr
 		}
 	}()
-	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
-		StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Prepare: prepare, Warn: d.Warnf, Image: sessionImage(p), Tools: tools}
 	if d.Progress != nil {
 		s.Progress = d.Progress
 		s.Spinner = session.IsTerminal(d.Progress)
 	}
-	end := d.Audit(ctx, job.Name, p.Container)
-	defer func() { end(err) }()
+	s.Audit = func(pod string) func(error) { return d.Audit(ctx, pod, p.Container) }
 	return s.Run(ctx, job, p.Container)
 }
 

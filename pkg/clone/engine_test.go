@@ -3,7 +3,9 @@ package clone
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,9 +42,11 @@ type cloneRun struct {
 	// lifeline and shell are the remote programs of the attach and the exec.
 	lifeline, shell sessiontest.Program
 
-	out  string
-	left []string // the Jobs and pods left after the session
-	f    *sessiontest.Streamer
+	out     string
+	left    []string // the Jobs and pods left after the session
+	f       *sessiontest.Streamer
+	audited []string // the pods the audit Events named
+	api     []string // the API requests, "verb resource" (a dry run: "dry-run pods")
 }
 
 const cloneJob = "web-eshell-abcde"
@@ -122,10 +126,23 @@ func (r *cloneRun) run(ctx context.Context, t *testing.T) error {
 	p := plan.Plan{Mode: mode.Clone, Container: "web", SessionID: "abcde", Command: []string{"sh", "-c", "id"},
 		Workload: &target.Workload{Kind: target.KindDeployment, Name: "web", Namespace: "shop", Template: template},
 		Limits:   plan.Limits{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour}}
+	var mu sync.Mutex
 	d := plan.Deps{IO: streams, Remote: session.Remote{Client: c, Streamer: r.f},
-		User:  func(context.Context) string { return "alice" },
-		Audit: func(context.Context, string, string) func(error) { return func(error) {} }}
+		User: func(context.Context) string { return "alice" },
+		Audit: func(_ context.Context, pod, _ string) func(error) {
+			mu.Lock()
+			defer mu.Unlock()
+			r.audited = append(r.audited, pod)
+			return func(error) {}
+		}}
 	err := Run(ctx, p, d)
+	for _, a := range c.Actions() {
+		verb := a.GetVerb()
+		if ca, ok := a.(k8stesting.CreateActionImpl); ok && len(ca.GetCreateOptions().DryRun) > 0 {
+			verb = "dry-run"
+		}
+		r.api = append(r.api, verb+" "+a.GetResource().Resource)
+	}
 	r.f.Ended(t)
 	r.out = out.String()
 	jobs, _ := c.BatchV1().Jobs("shop").List(context.Background(), metav1.ListOptions{})
@@ -149,9 +166,27 @@ func TestEngineRunsToTheEnd(t *testing.T) {
 		if !sessiontest.Exited(err, code) {
 			t.Errorf("exit %d: Run = %v", code, err)
 		}
+		// The lifeline's attach and the command's exec start side by side.
 		reqs := r.f.Requests()
-		if r.out != "uid=0\n" || len(reqs) != 2 || !reqs[0].Attach || strings.Join(reqs[1].Command, " ") != "sh -c id" {
+		attach, command := 0, ""
+		for _, req := range reqs {
+			if req.Attach {
+				attach++
+			} else {
+				command = strings.Join(req.Command, " ")
+			}
+		}
+		if r.out != "uid=0\n" || len(reqs) != 2 || attach != 1 || command != "sh -c id" {
 			t.Errorf("exit %d: stdout %q, requests %+v", code, r.out, reqs)
+		}
+		// One watch for the pod and its start; no deadline PATCH for a
+		// session shorter than the lease's turn; the pod goes with its Job.
+		slices.Sort(r.api)
+		if want := "create jobs, delete jobs, dry-run pods, list networkpolicies, watch pods"; strings.Join(r.api, ", ") != want {
+			t.Errorf("exit %d: API requests %v, want %s", code, r.api, want)
+		}
+		if len(r.audited) != 1 || r.audited[0] != cloneJob+"-x1y2z" {
+			t.Errorf("exit %d: the audit named pods %q, want the clone's pod", code, r.audited)
 		}
 		if len(r.left) != 0 {
 			t.Errorf("exit %d: left behind %v", code, r.left)
@@ -232,5 +267,47 @@ func TestEngineInterruptedAtEachStep(t *testing.T) {
 				t.Errorf("left behind %v", r.left)
 			}
 		})
+	}
+}
+
+// The command's exec does not wait for the lifeline: it runs while the
+// lifeline is not ready yet, and its clean end still counts only once the
+// lifeline holds and answers.
+func TestEngineExecRunsBeforeTheLifelineIsReady(t *testing.T) {
+	execStarted := make(chan struct{})
+	r := &cloneRun{
+		shell: func(ctx context.Context, req session.StreamRequest, pio sessiontest.IO) error {
+			close(execStarted)
+			return sessiontest.Print("uid=0\n", 0)(ctx, req, pio)
+		},
+		lifeline: func(ctx context.Context, req session.StreamRequest, pio sessiontest.IO) error {
+			select {
+			case <-execStarted:
+			case <-time.After(5 * time.Second):
+				return errors.New("the exec did not start before the lifeline was ready")
+			}
+			return sessiontest.Lifeline(ctx, req, pio)
+		},
+	}
+	if err := r.run(context.Background(), t); err != nil || r.out != "uid=0\n" || len(r.left) != 0 {
+		t.Errorf("Run = %v, stdout %q, left %v", err, r.out, r.left)
+	}
+}
+
+// A lifeline that never becomes ready fails the session, whether the
+// command ended cleanly first or still runs (it is ended), and the clone
+// is removed.
+func TestEngineLifelineNeverReady(t *testing.T) {
+	for name, shell := range map[string]sessiontest.Program{"clean end": sessiontest.Print("uid=0\n", 0), "running": sessiontest.Block} {
+		r := &cloneRun{shell: shell, lifeline: func(context.Context, session.StreamRequest, sessiontest.IO) error {
+			return nil // ended before it said it is ready
+		}}
+		err := r.run(context.Background(), t)
+		if err == nil || !strings.Contains(err.Error(), "the lifeline ended before it was ready") {
+			t.Errorf("%s: Run = %v, want the lifeline's failure", name, err)
+		}
+		if len(r.left) != 0 {
+			t.Errorf("%s: left behind %v", name, r.left)
+		}
 	}
 }

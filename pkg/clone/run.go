@@ -25,8 +25,9 @@ import (
 )
 
 // Session runs one clone: create its Job, wait (watching, not polling)
-// until the pod's lifeline runs, hold the lifeline, exec the command next
-// to it, and delete the Job on every exit path this process lives through.
+// until the pod's lifeline runs, hold the lifeline and exec the command
+// beside it, side by side, and delete the Job on every exit path this
+// process lives through.
 // The paths it does not live through (SIGKILL, a lost machine) end the
 // lifeline, and the cluster removes the rest.
 type Session struct {
@@ -42,6 +43,9 @@ type Session struct {
 	StartTimeout time.Duration
 	// Heartbeat is the lifeline's silence bound (--heartbeat-timeout).
 	Heartbeat time.Duration
+	// Audit records the start of the session in the clone's pod, once it
+	// is known, and returns what records its end; nil records nothing.
+	Audit func(pod string) (end func(error))
 	// Warn prints a warning line ("warning: ..."), even with --quiet.
 	Warn func(format string, args ...any)
 	// Spinner animates the wait on Progress; set it when Progress is a terminal.
@@ -79,10 +83,10 @@ func (s *Session) say(format string, args ...any) {
 }
 
 // spin shows a spinner with what the wait is on until stop is closed.
-func (s *Session) spin(pod string, state func() string, stop <-chan struct{}) {
+func (s *Session) spin(pod, state func() string, stop <-chan struct{}) {
 	s.notesOnce.Do(func() { s.notes = &session.Notes{Out: s.Progress} })
 	s.notes.Spin(func(waited time.Duration) string {
-		return fmt.Sprintf("Starting %s: %s (%.0fs)", pod, state(), waited.Seconds())
+		return fmt.Sprintf("Starting %s: %s (%.0fs)", pod(), state(), waited.Seconds())
 	}, stop)
 }
 
@@ -93,11 +97,22 @@ func (s *Session) spin(pod string, state func() string, stop <-chan struct{}) {
 // and one that failed before it is removed as without Keep.
 func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (err error) {
 	ns, name := job.Namespace, job.Name
+	// The audit Events name the clone's pod, once the Job controller made
+	// it; a session that ends before that is recorded without a pod. The
+	// end is recorded after the removal, with the session's outcome.
+	var end func(error)
+	if s.Audit != nil {
+		defer func() {
+			if end == nil {
+				end = s.Audit("")
+			}
+			end(err)
+		}()
+	}
 	// The name was chosen before the request, so the removal can be
 	// registered before it: a create whose response was lost (a timeout,
 	// a dropped connection) still made a Job that must go.
 	sent := false
-	pod := ""        // the Job's pod, once known
 	reached := false // the clone reached its shell: --keep keeps it
 	defer func() {
 		if !sent {
@@ -113,7 +128,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 				name, id, ns, id, ns, name, ns)
 			return
 		}
-		cerr := s.remove(ns, name, pod)
+		cerr := s.remove(ns, name)
 		var lost *session.LostError
 		if errors.As(err, &lost) && lost.Fate == "" {
 			lost.Fate = "the clone was removed"
@@ -128,14 +143,6 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 			s.warn("%s", s.leftBehind(ns, name, cerr))
 		}
 	}()
-	// A server-side dry run of the pod first: the Job controller creates
-	// the real pod later, and what admission (Pod Security, quota, policy)
-	// says about it would otherwise reach the user only as a timeout.
-	dry := &corev1.Pod{ObjectMeta: job.Spec.Template.ObjectMeta, Spec: job.Spec.Template.Spec}
-	dry.Name, dry.Namespace = name, ns
-	if _, err := s.Remote.Client.CoreV1().Pods(ns).Create(ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
-		return createError(err)
-	}
 	// The start window is bounded on the server: the Job starts with a
 	// short deadline that this client renews while the clone starts, and
 	// gets the session's bound once the lifeline holds the clone. A client
@@ -160,47 +167,103 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 		return createError(err)
 	}
 	s.say("Created clone job %s", name)
-	lease := s.renewLease(ctx, ns, name, began)
+	// The command's context: the lifeline's failure, or the lease's, ends
+	// the command with the session.
+	cmdCtx, stopCmd := context.WithCancelCause(ctx)
+	defer stopCmd(nil)
+	lease := s.renewLease(ctx, ns, name, began, stopCmd)
 	defer lease.stop()
 	if s.Prepare != nil {
 		if err := s.Prepare(ctx, createdJob); err != nil {
 			return err
 		}
 	}
-	created, err := s.waitPod(ctx, ns, name, job.Labels[meta.SessionLabel], createdJob.UID)
-	if err != nil {
-		return err
-	}
-	pod = created.Name
-	if s.Prepare != nil {
-		if created, err = s.Remote.Client.CoreV1().Pods(ns).Patch(ctx, pod, types.MergePatchType, []byte(`{"spec":{"schedulingGates":null}}`), metav1.PatchOptions{}); err != nil {
-			return fmt.Errorf("releasing clone pod %s after what it needs was in place: %w", pod, err)
+	running, err := s.waitRunning(ctx, ns, name, job.Labels[meta.SessionLabel], createdJob.UID, container, func(p *corev1.Pod) {
+		if s.Audit != nil {
+			end = s.Audit(p.Name)
 		}
-	}
-	running, err := s.waitRunning(ctx, created, container)
+	})
 	if err != nil {
 		return s.startError(err, container)
 	}
-	life, err := s.Remote.HoldLifeline(ctx, ns, running.Name, container, s.StartTimeout, s.Heartbeat)
-	if err != nil {
-		return err
-	}
-	defer life.Release()
-	// From now on the lifeline bounds the clone: the Job gets the
-	// session's own deadline back.
-	lease.stop()
-	if err := s.setDeadline(ns, name, final); err != nil {
-		return fmt.Errorf("giving clone job %s its --max-duration: %w", name, err)
-	}
-	if s.Keep {
-		// The clone reached its shell: only now does its lifeline stop
-		// watching this client, so a failed start keeps nothing.
-		if err := life.Keep(); err != nil {
-			return fmt.Errorf("telling the clone's lifeline to keep it (--keep): %w; the clone ends on the server by itself", err)
+	// The command starts as soon as the container runs, beside the attach
+	// to the lifeline (which it does not need), and the lifeline still
+	// decides: one that does not become ready ends the command and fails
+	// the session, a clean end counts only once it answers (Confirm), and
+	// --keep keeps only a clone whose lifeline holds.
+	holding := make(chan held, 1)
+	go func() {
+		h := s.hold(ctx, running.Name, name, container, lease, final)
+		if h.err != nil {
+			stopCmd(h.err)
 		}
-		reached = true
+		holding <- h
+	}()
+	err = s.Remote.Exec(cmdCtx, s.Streams, ns, running.Name, container, s.Command)
+	h := <-holding
+	if h.life != nil {
+		defer h.life.Release()
 	}
-	return s.exec(ctx, ns, running.Name, container, life)
+	reached = h.kept
+	if h.err != nil {
+		return h.err
+	}
+	if cause := context.Cause(cmdCtx); ctx.Err() == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+		// The lease could not give the Job its session's deadline.
+		return cause
+	}
+	return s.ended(ctx, running.Name, err, h.life)
+}
+
+// held is how the hold of a clone's lifeline went: the lifeline, whether
+// it was told to keep the clone (--keep), or why it failed.
+type held struct {
+	life *session.Lifeline
+	kept bool
+	err  error
+}
+
+// hold attaches to the lifeline of pod and, once it holds the clone, gives
+// Job name its session's deadline through lease and, with Keep, tells the
+// lifeline to keep the clone.
+func (s *Session) hold(ctx context.Context, pod, name, container string, lease *lease, final *int64) held {
+	ns := lease.ns
+	life, err := s.Remote.HoldLifeline(ctx, ns, pod, container, s.StartTimeout, s.Heartbeat)
+	if err != nil {
+		return held{err: err}
+	}
+	if !s.Keep {
+		// From now on the lifeline bounds the clone. The Job gets the
+		// session's own deadline back at the lease's next turn; a session
+		// that ended before has no use for it.
+		lease.settle(final)
+		return held{life: life}
+	}
+	// A kept clone outlives this client: its Job's deadline must be the
+	// session's before the lifeline stops watching the client.
+	lease.stop()
+	if err := s.setDeadline(context.WithoutCancel(ctx), ns, name, final); err != nil {
+		return held{life: life, err: fmt.Errorf("giving clone job %s its --max-duration: %w", name, err)}
+	}
+	// The clone reached its shell: only now does its lifeline stop
+	// watching this client, so a failed start keeps nothing.
+	if err := life.Keep(); err != nil {
+		return held{life: life, err: fmt.Errorf("telling the clone's lifeline to keep it (--keep): %w; the clone ends on the server by itself", err)}
+	}
+	return held{life: life, kept: true}
+}
+
+// Admit has the API server judge the clone's pod in a server-side dry run
+// before anything is created: the Job controller creates the real pod
+// later, and what admission (Pod Security, quota, policy) says about it
+// would otherwise reach the user only as a timeout.
+func (s *Session) Admit(ctx context.Context, job *batchv1.Job) error {
+	dry := &corev1.Pod{ObjectMeta: job.Spec.Template.ObjectMeta, Spec: job.Spec.Template.Spec}
+	dry.Name, dry.Namespace = job.Name, job.Namespace
+	if _, err := s.Remote.Client.CoreV1().Pods(job.Namespace).Create(ctx, dry, metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}); err != nil {
+		return createError(err)
+	}
+	return nil
 }
 
 // Reattach opens another shell (or runs Command) in container of pod, the
@@ -211,7 +274,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 // with its clone.
 func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, container string) error {
 	s.say("Opening a shell in clone pod %s, container %s", pod.Name, container)
-	err := s.exec(ctx, pod.Namespace, pod.Name, container, nil)
+	err := s.exec(ctx, pod.Namespace, pod.Name, container)
 	var lost *session.LostError
 	if errors.As(err, &lost) {
 		lost.Fate = "the clone lives on, as long as its own session or --keep says"
@@ -219,12 +282,19 @@ func (s *Session) Reattach(ctx context.Context, pod *corev1.Pod, container strin
 	return err
 }
 
-// exec runs Command in the clone; exec returns its exit code itself. A
-// stream lost on the way is a *session.LostError whose fate Run fills in
-// once it knows whether the clone was removed. A clean end is confirmed
-// with life, the lifeline this client holds (nil: none).
-func (s *Session) exec(ctx context.Context, ns, pod, container string, life *session.Lifeline) error {
+// exec runs Command in the clone, without a lifeline of this client's
+// (see ended).
+func (s *Session) exec(ctx context.Context, ns, pod, container string) error {
 	err := s.Remote.Exec(ctx, s.Streams, ns, pod, container, s.Command)
+	return s.ended(ctx, pod, err, nil)
+}
+
+// ended says how Command in pod ended, from the exec's err: exec returns
+// its exit code itself. A stream lost on the way is a *session.LostError
+// whose fate Run fills in once it knows whether the clone was removed. A
+// clean end is confirmed with life, the lifeline this client holds (nil:
+// none).
+func (s *Session) ended(ctx context.Context, pod string, err error, life *session.Lifeline) error {
 	if life != nil && ctx.Err() == nil {
 		err = life.Confirm(err, s.Heartbeat)
 	}
@@ -253,25 +323,6 @@ func (s *Session) startError(err error, container string) error {
 	return err
 }
 
-// waitPod waits until the Job controller created the clone's pod: the pod
-// the Job (by UID) controls, never another that carries the session's label.
-func (s *Session) waitPod(ctx context.Context, ns, job, id string, uid types.UID) (*corev1.Pod, error) {
-	wctx, cancel := context.WithTimeout(ctx, s.StartTimeout)
-	defer cancel()
-	sel := labels.SelectorFromSet(labels.Set{meta.SessionLabel: id}).String()
-	p, err := podwatch.Controlled(wctx, s.Remote.Client, ns, sel, uid)
-	switch {
-	case err == nil:
-		s.say("Clone pod %s", p.Name)
-		return p, nil
-	case ctx.Err() != nil:
-		return nil, fmt.Errorf("session interrupted: %w", context.Cause(ctx))
-	case wctx.Err() != nil:
-		return nil, fmt.Errorf("the Job controller created no pod for clone job %s within %s; see why with kubectl describe job %s -n %s", job, s.StartTimeout, job, ns)
-	}
-	return nil, fmt.Errorf("waiting for the pod of clone job %s: %w", job, err)
-}
-
 // before names the init container whose failure is the start's: the copy
 // of a shell-less clone's shell.
 func (s *Session) before() []string {
@@ -281,27 +332,53 @@ func (s *Session) before() []string {
 	return []string{ToolsContainer}
 }
 
-// waitRunning waits until container runs, showing the wait as progress
-// lines or, on a terminal, a spinner.
-func (s *Session) waitRunning(ctx context.Context, pod *corev1.Pod, container string) (*corev1.Pod, error) {
-	var state atomic.Value
+// waitRunning waits, in one watch, until the Job controller created the
+// clone's pod (the pod the Job, by UID, controls, never another that
+// carries the session's label) and until its container runs, showing the
+// wait as progress lines or, on a terminal, a spinner. found is told the
+// pod once it is known; a pod waiting at PrepareGate is released then.
+func (s *Session) waitRunning(ctx context.Context, ns, job, id string, uid types.UID, container string, found func(*corev1.Pod)) (*corev1.Pod, error) {
+	var state, name atomic.Value
 	state.Store("waiting to be scheduled")
+	name.Store(job)
 	if s.Spinner && s.Progress != nil {
 		stop := make(chan struct{})
 		defer close(stop)
-		go s.spin(pod.Name, func() string { return state.Load().(string) }, stop)
+		go s.spin(func() string { return name.Load().(string) }, func() string { return state.Load().(string) }, stop)
 	}
-	return podwatch.Wait{
+	sel := labels.SelectorFromSet(labels.Set{meta.SessionLabel: id}).String()
+	p, err := podwatch.Wait{
 		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout, ScaleUpGrace: scaleUpGrace, Before: s.before(),
 		OnScheduled: func(node string) {
 			state.Store("scheduled")
-			s.say("Scheduled %s on node %s", pod.Name, node)
+			s.say("Scheduled %s on node %s", name.Load(), node)
 		},
 		OnWaiting: func(reason string) {
 			state.Store(reason)
-			s.say("Waiting for %s: %s", pod.Name, reason)
+			s.say("Waiting for %s: %s", name.Load(), reason)
 		},
-	}.ForContainer(ctx, pod, container)
+	}.ForControlled(ctx, ns, sel, uid, container, func(ctx context.Context, p *corev1.Pod) (*corev1.Pod, error) {
+		name.Store(p.Name)
+		s.say("Clone pod %s", p.Name)
+		found(p)
+		if s.Prepare == nil {
+			return p, nil
+		}
+		released, err := s.Remote.Client.CoreV1().Pods(ns).Patch(ctx, p.Name, types.MergePatchType, []byte(`{"spec":{"schedulingGates":null}}`), metav1.PatchOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("releasing clone pod %s after what it needs was in place: %w", p.Name, err)
+		}
+		return released, nil
+	})
+	switch {
+	case err == nil:
+		return p, nil
+	case ctx.Err() != nil:
+		return nil, fmt.Errorf("session interrupted: %w", context.Cause(ctx))
+	case errors.Is(err, podwatch.ErrNoPod):
+		return nil, fmt.Errorf("the Job controller created no pod for clone job %s within %s; see why with kubectl describe job %s -n %s", job, s.StartTimeout, job, ns)
+	}
+	return nil, err
 }
 
 func createError(err error) error {
@@ -315,28 +392,21 @@ func createError(err error) error {
 	return fmt.Errorf("creating the clone: %w", err)
 }
 
-// remove deletes the clone's Job, and its pod (when known) alongside: the
-// garbage collector would delete the pod too, but on a busy cluster its
-// queue can hold it for many seconds. The NetworkPolicy copies go with the
-// Job through the garbage collector. It does not wait until they are gone:
-// the end of the session must not wait on the cluster's housekeeping, and
-// once the exec returned the exit code is already known. It runs on a
-// fresh context because the session's may be cancelled by a signal, and
-// retries while the API server cannot be reached (a restart), up to
-// session.CleanupBound or until the user presses Ctrl+C again.
-func (s *Session) remove(ns, name, pod string) error {
+// remove deletes the clone's Job; its pod and the NetworkPolicy copies go
+// with it through the garbage collector (background propagation). No
+// request of its own deletes the pod: a released lifeline has already
+// ended its container, and the collector's delete of the pod does what
+// this client's would, about a second later on the local cluster (a busy
+// collector's queue may take longer). It does not wait
+// until they are gone: the end of the session must not wait on the
+// cluster's housekeeping, and once the exec returned the exit code is
+// already known. It runs on a fresh context because the session's may be
+// cancelled by a signal, and retries while the API server cannot be reached
+// (a restart), up to session.CleanupBound or until the user presses Ctrl+C
+// again.
+func (s *Session) remove(ns, name string) error {
 	ctx, cancel := session.CleanupContext()
 	defer cancel()
-	podDone := make(chan struct{})
-	go func() {
-		defer close(podDone)
-		if pod != "" {
-			// A failure here is covered by the Job's deletion.
-			_ = session.Retry(ctx, func(ctx context.Context) error {
-				return s.Remote.Client.CoreV1().Pods(ns).Delete(ctx, pod, metav1.DeleteOptions{})
-			}, nil)
-		}
-	}()
 	err := session.Retry(ctx, func(ctx context.Context) error {
 		err := s.Remote.Client.BatchV1().Jobs(ns).Delete(ctx, name, metav1.DeleteOptions{PropagationPolicy: new(metav1.DeletePropagationBackground)})
 		if apierrors.IsNotFound(err) {
@@ -346,7 +416,6 @@ func (s *Session) remove(ns, name, pod string) error {
 	}, func(err error) {
 		s.say("Cannot reach the API server to remove clone job %s (%v); retrying for up to %s (Ctrl+C stops)", name, err, session.CleanupBound)
 	})
-	<-podDone
 	if err != nil {
 		return err
 	}
@@ -378,8 +447,12 @@ const scaleUpGrace = 5 * time.Second
 const PrepareGate = "eshell.kubectl.io/prepare"
 
 type lease struct {
-	cancel context.CancelFunc
-	done   chan struct{}
+	ns, name string
+	cancel   context.CancelFunc
+	done     chan struct{}
+	// final, once set, is the session's deadline (itself nil: none) that
+	// the next turn gives the Job in place of a renewal.
+	final chan *int64
 }
 
 // stop ends the renewals and returns once none is in flight.
@@ -388,21 +461,41 @@ func (l *lease) stop() {
 	<-l.done
 }
 
+// settle has the next turn give the Job final, the session's deadline,
+// and end the renewals: the lifeline holds the clone from now on. A
+// session that ends before that turn sends no request for it.
+func (l *lease) settle(final *int64) {
+	l.final <- final
+}
+
 // renewLease moves the Job's deadline to startLease from now every
-// startLeaseRenew, counting from began, until stopped. A renewal that fails
-// (an API server restart) is tried again at the next one.
-func (s *Session) renewLease(ctx context.Context, ns, name string, began time.Time) *lease {
+// startLeaseRenew, counting from began, until stopped or settled. A
+// renewal that fails (an API server restart) is tried again at the next
+// one. The session's deadline, once settled, is retried within startLease;
+// if it cannot be set, fail is told why (the Job would end at the start's
+// deadline).
+func (s *Session) renewLease(ctx context.Context, ns, name string, began time.Time, fail func(error)) *lease {
 	ctx, cancel := context.WithCancel(ctx)
-	l := &lease{cancel: cancel, done: make(chan struct{})}
+	l := &lease{ns: ns, name: name, cancel: cancel, done: make(chan struct{}), final: make(chan *int64, 1)}
 	go func() {
 		defer close(l.done)
 		t := time.NewTicker(startLeaseRenew)
 		defer t.Stop()
+		settled, final := false, (*int64)(nil)
 		for {
 			select {
 			case <-ctx.Done():
 				return
+			case final = <-l.final:
+				settled = true
+				continue
 			case <-t.C:
+			}
+			if settled {
+				if err := s.setDeadline(ctx, ns, name, final); err != nil && ctx.Err() == nil {
+					fail(fmt.Errorf("giving clone job %s its --max-duration: %w", name, err))
+				}
+				return
 			}
 			deadline := ceilSeconds(time.Since(began) + startLease)
 			body := fmt.Sprintf(`{"spec":{"activeDeadlineSeconds":%d}}`, deadline)
@@ -414,15 +507,14 @@ func (s *Session) renewLease(ctx context.Context, ns, name string, began time.Ti
 	return l
 }
 
-// setDeadline gives the Job its deadline for the session (nil: none), on a
-// context of its own: a session that is being interrupted still passes it.
-// It retries while the API server cannot be reached, within startLease.
-func (s *Session) setDeadline(ns, name string, seconds *int64) error {
+// setDeadline gives the Job its deadline for the session (nil: none). It
+// retries while the API server cannot be reached, within startLease.
+func (s *Session) setDeadline(ctx context.Context, ns, name string, seconds *int64) error {
 	body := `{"spec":{"activeDeadlineSeconds":null}}`
 	if seconds != nil {
 		body = fmt.Sprintf(`{"spec":{"activeDeadlineSeconds":%d}}`, *seconds)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), startLease)
+	ctx, cancel := context.WithTimeout(ctx, startLease)
 	defer cancel()
 	return session.Retry(ctx, func(ctx context.Context) error {
 		_, err := s.Remote.Client.BatchV1().Jobs(ns).Patch(ctx, name, types.MergePatchType, []byte(body), metav1.PatchOptions{})

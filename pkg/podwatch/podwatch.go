@@ -75,6 +75,103 @@ var errUnschedulable = errors.New("unschedulable")
 // *StartError as soon as the kubelet or the scheduler reports a reason the
 // container will not start, or when Timeout has passed.
 func (w Wait) ForContainer(ctx context.Context, pod *corev1.Pod, container string) (*corev1.Pod, error) {
+	return w.forContainer(ctx, pod, container, func(ctx context.Context, done func(*corev1.Pod) (bool, error)) (*corev1.Pod, error) {
+		return Until(ctx, w.Client, pod, done)
+	})
+}
+
+// ErrNoPod is why ForControlled failed when no pod of its owner appeared
+// within Timeout.
+var ErrNoPod = errors.New("no pod of its controller appeared")
+
+// ForControlled waits, in one watch, until ns holds the pod that the
+// object with UID owner controls (among those selector matches) and until
+// container of that pod runs, and returns the pod as it was then. A pod
+// that only carries the same labels is never taken for it. found is told
+// the pod once, when it is first seen, and returns the pod to go on from
+// (it may release a scheduling gate); an error from it ends the wait. The
+// wait fails as ForContainer's does, and with an error wrapping ErrNoPod
+// when no such pod appeared within Timeout.
+func (w Wait) ForControlled(ctx context.Context, ns, selector string, owner types.UID, container string, found func(context.Context, *corev1.Pod) (*corev1.Pod, error)) (*corev1.Pod, error) {
+	// Until the pod is known, a pod of that name: the messages name the
+	// owner's pod, not one that does not exist.
+	named := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: ns}}
+	p, err := w.forContainer(ctx, named, container, func(ctx context.Context, done func(*corev1.Pod) (bool, error)) (*corev1.Pod, error) {
+		return w.controlled(ctx, ns, selector, owner, found, named, done)
+	})
+	if err != nil && named.Name == "" && ctx.Err() == nil {
+		var se *StartError
+		if errors.As(err, &se) && se.Reason == "Timeout" {
+			return nil, fmt.Errorf("%w within %s", ErrNoPod, w.Timeout)
+		}
+	}
+	return p, err
+}
+
+// controlled watches the pods selector matches until the one owner
+// controls appears, hands it to found and then to done, and goes on with
+// that pod's changes on the same watch until done is satisfied or fails.
+// Before the pod is found, an ended watch is started again (it begins with
+// the pods that exist, so none is missed), and retried while the API
+// server cannot be reached; after, Until resumes from the pod's version.
+// named gets the found pod's name.
+func (w Wait) controlled(ctx context.Context, ns, selector string, owner types.UID, found func(context.Context, *corev1.Pod) (*corev1.Pod, error), named *corev1.Pod, done func(*corev1.Pod) (bool, error)) (*corev1.Pod, error) {
+	pods := w.Client.CoreV1().Pods(ns)
+	var mine *corev1.Pod // the owner's pod, once found: its latest version
+	for {
+		wi, err := pods.Watch(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if !session.Unreachable(err) {
+				return nil, fmt.Errorf("watching pods (%s): %w", selector, err)
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		p, finished, err := selected(ctx, wi, func(ev watch.EventType, p *corev1.Pod) (bool, error) {
+			if mine == nil {
+				if ev == watch.Deleted {
+					return false, nil
+				}
+				if ref := metav1.GetControllerOf(p); ref == nil || ref.UID != owner {
+					return false, nil
+				}
+				named.Name = p.Name
+				fp, err := found(ctx, p)
+				if err != nil {
+					return false, err
+				}
+				mine = fp
+				return done(fp)
+			}
+			if p.UID != mine.UID {
+				return false, nil
+			}
+			if ev == watch.Deleted {
+				return done(nil)
+			}
+			mine = p
+			return done(p)
+		})
+		wi.Stop()
+		if finished || err != nil {
+			return p, err
+		}
+		if mine != nil {
+			// The rest of the wait follows that pod alone, resumed from
+			// the version last seen.
+			return Until(ctx, w.Client, mine, done)
+		}
+	}
+}
+
+func (w Wait) forContainer(ctx context.Context, pod *corev1.Pod, container string, watchUntil func(context.Context, func(*corev1.Pod) (bool, error)) (*corev1.Pod, error)) (*corev1.Pod, error) {
 	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
@@ -156,7 +253,7 @@ func (w Wait) ForContainer(ctx context.Context, pod *corev1.Pod, container strin
 		}
 		return false, nil
 	}
-	p, err := Until(ctx, w.Client, pod, done)
+	p, err := watchUntil(ctx, done)
 	if errors.Is(err, errUnschedulable) {
 		if w.scaleUpSignalled(ctx, unschedulable) {
 			scaling = true
@@ -268,34 +365,51 @@ func Until(ctx context.Context, c kubernetes.Interface, pod *corev1.Pod, done fu
 	}
 }
 
-// drain reads one watch until done is satisfied or fails (finished), or the
-// watch ends or expires (not finished; the last pod seen is returned).
+// drain reads one watch of one pod until done is satisfied or fails
+// (finished; a deletion always finishes it), or the watch ends or expires
+// (not finished; the last pod seen is returned).
 func drain(ctx context.Context, w watch.Interface, done func(*corev1.Pod) (bool, error)) (last *corev1.Pod, finished bool, err error) {
+	p, finished, err := selected(ctx, w, func(ev watch.EventType, p *corev1.Pod) (bool, error) {
+		if ev == watch.Deleted {
+			_, err := done(nil)
+			return true, err
+		}
+		last = p
+		return done(p)
+	})
+	if !finished {
+		return last, false, nil
+	}
+	return p, true, err
+}
+
+// selected reads one watch of several pods, handing each event of a pod to
+// step, until step is satisfied or fails (finished), or the watch ends or
+// expires (not finished).
+func selected(ctx context.Context, wi watch.Interface, step func(watch.EventType, *corev1.Pod) (bool, error)) (last *corev1.Pod, finished bool, err error) {
 	for {
 		select {
 		case <-ctx.Done():
 			return nil, true, ctx.Err()
-		case ev, ok := <-w.ResultChan():
+		case ev, ok := <-wi.ResultChan():
 			if !ok {
-				return last, false, nil
+				return nil, false, nil
 			}
-			switch ev.Type {
-			case watch.Deleted:
-				_, err := done(nil)
-				return nil, true, err
-			case watch.Error:
+			if ev.Type == watch.Error {
 				status := apierrors.FromObject(ev.Object)
 				if apierrors.IsResourceExpired(status) || apierrors.IsGone(status) {
 					return nil, false, nil
 				}
-				return nil, true, fmt.Errorf("watching pod: %w", status)
+				return nil, true, fmt.Errorf("watching pods: %w", status)
 			}
 			p, isPod := ev.Object.(*corev1.Pod)
-			if !isPod {
+			if !isPod || (ev.Type != watch.Added && ev.Type != watch.Modified && ev.Type != watch.Deleted) {
 				continue
 			}
-			last = p
-			if ok, err := done(p); ok || err != nil {
+			if ok, err := step(ev.Type, p); ok || err != nil {
+				if ev.Type == watch.Deleted {
+					p = nil
+				}
 				return p, true, err
 			}
 		}
@@ -374,64 +488,4 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
-}
-
-// Controlled waits until ns holds a pod, among those selector matches,
-// whose controller is the object with UID owner, and returns it. A pod
-// that only carries the same labels (made by anyone who may create pods)
-// is never taken for it. The watch is resumed when the server ends it,
-// and retried while the API server cannot be reached, until ctx ends;
-// each new watch starts with the pods that exist, so none is missed. It
-// needs watch on pods, nothing more.
-func Controlled(ctx context.Context, c kubernetes.Interface, ns, selector string, owner types.UID) (*corev1.Pod, error) {
-	pods := c.CoreV1().Pods(ns)
-	for {
-		w, err := pods.Watch(ctx, metav1.ListOptions{LabelSelector: selector})
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			if !session.Unreachable(err) {
-				return nil, fmt.Errorf("watching pods (%s): %w", selector, err)
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		p, err := controlled(ctx, w, owner)
-		w.Stop()
-		if p != nil || err != nil {
-			return p, err
-		}
-	}
-}
-
-func controlled(ctx context.Context, w watch.Interface, owner types.UID) (*corev1.Pod, error) {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				return nil, nil
-			}
-			if ev.Type == watch.Error {
-				status := apierrors.FromObject(ev.Object)
-				if apierrors.IsResourceExpired(status) || apierrors.IsGone(status) {
-					return nil, nil
-				}
-				return nil, fmt.Errorf("watching pods: %w", status)
-			}
-			p, isPod := ev.Object.(*corev1.Pod)
-			if !isPod || (ev.Type != watch.Added && ev.Type != watch.Modified) {
-				continue
-			}
-			if ref := metav1.GetControllerOf(p); ref != nil && ref.UID == owner {
-				return p, nil
-			}
-		}
-	}
 }

@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -189,5 +190,39 @@ func TestForContainerWaitsForAScaleUp(t *testing.T) {
 	}
 	if len(states) != 1 || !strings.Contains(states[0], "waiting for one the autoscaler adds") || !strings.Contains(states[0], "node affinity") {
 		t.Errorf("states = %q, want one that says a node is being added, with the scheduler's words", states)
+	}
+}
+
+// ForControlled finds, in one watch, the pod its owner controls (a decoy
+// with the same labels is not taken), tells found once, and follows that
+// pod until its container runs, resuming from its version when the watch
+// ends; with no pod of the owner's, it fails with ErrNoPod.
+func TestForControlled(t *testing.T) {
+	owned := func(name, uid string, state *corev1.ContainerState) *corev1.Pod {
+		p := pod(state, false)
+		p.Name, p.UID = name, types.UID(name+"-uid")
+		p.OwnerReferences = []metav1.OwnerReference{{Kind: "Job", Name: "j", UID: types.UID(uid), Controller: new(true)}}
+		return p
+	}
+	mine := owned("clone", "job-uid", waiting("ContainerCreating"))
+	c := watching(t, nil, []watch.Event{
+		{Type: watch.Added, Object: owned("decoy", "other-uid", running)},
+		{Type: watch.Added, Object: mine},
+	}, []watch.Event{{Type: watch.Modified, Object: owned("clone", "job-uid", running)}})
+	var found []string
+	got, err := Wait{Client: c, Mode: mode.Clone, Timeout: 5 * time.Second}.ForControlled(context.Background(), "shop", "s=x", "job-uid", "c",
+		func(_ context.Context, p *corev1.Pod) (*corev1.Pod, error) {
+			found = append(found, p.Name)
+			return p, nil
+		})
+	if err != nil || got.Name != "clone" || Status(got, "c").State.Running == nil || strings.Join(found, ",") != "clone" {
+		t.Errorf("ForControlled = %v, %v; found %v", got, err, found)
+	}
+
+	c = watching(t, nil, []watch.Event{{Type: watch.Added, Object: owned("decoy", "other-uid", running)}})
+	_, err = Wait{Client: c, Mode: mode.Clone, Timeout: 200 * time.Millisecond}.ForControlled(context.Background(), "shop", "s=x", "job-uid", "c",
+		func(_ context.Context, p *corev1.Pod) (*corev1.Pod, error) { return p, nil })
+	if !errors.Is(err, ErrNoPod) {
+		t.Errorf("no pod of the owner's: %v, want ErrNoPod", err)
 	}
 }
