@@ -23,8 +23,8 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/debug"
 	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
-	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
+	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -33,8 +33,8 @@ import (
 
 // NewRequest settles an attach in namespace: args are the session ID and
 // the command; sh are the shell flags over the config file, and stdin and
-// tty what they decided (see plan.ShellFlags.Settle).
-func NewRequest(namespace string, args []string, sh plan.ShellFlags, stdin, tty, allUsers bool, streams genericiooptions.IOStreams) Request {
+// tty what they decided (see resolve.ShellFlags.Settle).
+func NewRequest(namespace string, args []string, sh resolve.ShellFlags, stdin, tty, allUsers bool, streams genericiooptions.IOStreams) Request {
 	req := Request{
 		Namespace: namespace, AllUsers: allUsers, RecordCommand: sh.RecordCommand,
 		Streams: session.Streams{IOStreams: streams, Stdin: stdin, TTY: tty, IdleTimeout: sh.IdleTimeout},

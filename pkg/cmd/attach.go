@@ -7,7 +7,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/attach"
 	"github.com/sberz/kubectl-eshell/pkg/config"
-	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -60,7 +60,7 @@ Events name you both.`,
 				}
 				req := attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams)
 				req.Reason = why
-				if req.Shells, err = plan.Shells(c.Flags(), shellName, cfg, req.Command); err != nil {
+				if req.Shells, err = resolve.Shells(c.Flags(), shellName, cfg, req.Command); err != nil {
 					return err
 				}
 				path, err := o.Shell.Recording(cfg, false, session.NewID())
@@ -82,7 +82,7 @@ Events name you both.`,
 	f := cmd.Flags()
 	f.BoolVar(&allUsers, "all-users", false, "attach to a session another user started (refused without it; the audit Events name you both)")
 	o.Shell.AddFlags(f)
-	plan.AddShellFlag(f, &shellName)
+	resolve.AddShellFlag(f, &shellName)
 	cmd.ValidArgsFunction = o.line().Sessions(&allUsers)
 	return cmd
 }

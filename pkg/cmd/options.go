@@ -30,6 +30,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/redact"
+	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -41,7 +42,7 @@ import (
 type Options struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
-	plan.Flags
+	resolve.Flags
 
 	// argv is the command line as typed, for the commands eshell suggests.
 	argv []string
@@ -88,7 +89,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 			o.ahead = access.CheckAhead(cmd.Context(), o.client, req.Base.Mode, req.Base.Namespace, gr, ref.Name)
 		}
 	}
-	r := &plan.Resolver{
+	r := &resolve.Resolver{
 		Clients: target.Clients{Typed: o.client, Metadata: o.metadata}, Mapper: o.mapper(),
 		Chooser: o.chooser(), Warn: o.ErrOut,
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
@@ -105,7 +106,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	}
 	// Missing permissions say more than the lookup's Forbidden, but less
 	// than a namespace that does not exist, where no Role could be.
-	var nsErr *plan.NamespaceNotFoundError
+	var nsErr *resolve.NamespaceNotFoundError
 	if o.ahead != nil && !errors.As(err, &nsErr) {
 		if cerr := o.missing(cmd.Context(), o.ahead.Wait()); cerr != nil {
 			return access.Advise(cerr, o.rest.Host)
@@ -116,19 +117,19 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 
 // request reads the flags, the config file and the kubeconfig's namespace:
 // everything Complete needs before it asks the cluster.
-func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, error) {
+func (o *Options) request(cmd *cobra.Command, args []string) (resolve.Request, error) {
 	cfg, err := config.Load(config.Path(o.Shell.ConfigPath))
 	if err != nil {
-		return plan.Request{}, err
+		return resolve.Request{}, err
 	}
 	if _, _, err := debug.ResolveProfile(o.Debug.Profile, nil); err != nil {
-		return plan.Request{}, err
+		return resolve.Request{}, err
 	}
 	ns, err := o.namespace()
 	if err != nil {
-		return plan.Request{}, err
+		return resolve.Request{}, err
 	}
-	line := plan.Line{Args: args, Dash: cmd.ArgsLenAtDash(), Typed: o.argv, Namespace: ns, NamespaceGiven: o.namespaceFlagGiven()}
+	line := resolve.Line{Args: args, Dash: cmd.ArgsLenAtDash(), Typed: o.argv, Namespace: ns, NamespaceGiven: o.namespaceFlagGiven()}
 	return o.Request(cmd.Flags(), line, cfg, o.IOStreams, o.mapper())
 }
 

@@ -14,6 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/resolve"
 )
 
 // kubeconfig writes a kubeconfig pointing at an address nothing listens on:
@@ -40,10 +41,10 @@ func TestOptionsComplete(t *testing.T) {
 	tests := []struct {
 		name    string
 		args    []string
-		check   func(t *testing.T, r plan.Request)
+		check   func(t *testing.T, r resolve.Request)
 		wantErr string
 	}{
-		{name: "defaults", args: []string{"deploy/web"}, check: func(t *testing.T, r plan.Request) {
+		{name: "defaults", args: []string{"deploy/web"}, check: func(t *testing.T, r resolve.Request) {
 			b := r.Base
 			if b.Mode != "clone" || b.Namespace != "shop" || b.Limits != (plan.Limits{MaxDuration: 2 * time.Hour, PodRunningTimeout: 2 * time.Minute, IdleTimeout: 30 * time.Minute, HeartbeatTimeout: 20 * time.Second}) || b.Image != "busybox:1.37" {
 				t.Errorf("defaults not applied: mode=%s ns=%s limits=%+v image=%s", b.Mode, b.Namespace, b.Limits, b.Image)
@@ -55,22 +56,22 @@ func TestOptionsComplete(t *testing.T) {
 				t.Errorf("nothing was given: %+v", r)
 			}
 		}},
-		{name: "command after dash", args: []string{"deploy/web", "--", "python", "manage.py", "shell_plus"}, check: func(t *testing.T, r plan.Request) {
+		{name: "command after dash", args: []string{"deploy/web", "--", "python", "manage.py", "shell_plus"}, check: func(t *testing.T, r resolve.Request) {
 			if strings.Join(r.Base.Command, " ") != "python manage.py shell_plus" || r.Target != "deploy/web" {
 				t.Errorf("command = %q target = %q", r.Base.Command, r.Target)
 			}
 		}},
-		{name: "command flag", args: []string{"deploy/web", "--command", "python,manage.py,shell_plus"}, check: func(t *testing.T, r plan.Request) {
+		{name: "command flag", args: []string{"deploy/web", "--command", "python,manage.py,shell_plus"}, check: func(t *testing.T, r resolve.Request) {
 			if strings.Join(r.Base.Command, " ") != "python manage.py shell_plus" {
 				t.Errorf("command = %q", r.Base.Command)
 			}
 		}},
-		{name: "namespace flag wins", args: []string{"-n", "env-pr-42", "web", "--mode", "exec", "--image", "tools:1"}, check: func(t *testing.T, r plan.Request) {
+		{name: "namespace flag wins", args: []string{"-n", "env-pr-42", "web", "--mode", "exec", "--image", "tools:1"}, check: func(t *testing.T, r resolve.Request) {
 			if r.Base.Namespace != "env-pr-42" || r.Base.Mode != "exec" || !r.NamespaceGiven || !r.ModeGiven || r.Base.Image != "tools:1" || !r.ImageGiven {
 				t.Errorf("ns=%s mode=%s image=%s: %+v", r.Base.Namespace, r.Base.Mode, r.Base.Image, r)
 			}
 		}},
-		{name: "stdin off", args: []string{"web", "-i=false"}, check: func(t *testing.T, r plan.Request) {
+		{name: "stdin off", args: []string{"web", "-i=false"}, check: func(t *testing.T, r resolve.Request) {
 			if r.Base.Stdin {
 				t.Error("-i=false ignored")
 			}
@@ -81,12 +82,12 @@ func TestOptionsComplete(t *testing.T) {
 		{name: "bad type", args: []string{"cm/web"}, wantErr: `unknown resource type "cm"`},
 		{name: "tty without terminal", args: []string{"web", "-t"}, wantErr: "-t needs a terminal"},
 		{name: "bad dry-run", args: []string{"web", "--dry-run=yes"}, wantErr: "use --dry-run=client"},
-		{name: "server dry-run", args: []string{"web", "--dry-run=server", "--keep"}, check: func(t *testing.T, r plan.Request) {
+		{name: "server dry-run", args: []string{"web", "--dry-run=server", "--keep"}, check: func(t *testing.T, r resolve.Request) {
 			if !r.Base.DryRun || !r.Base.ServerDryRun || !slices.Contains(r.Base.Given, "keep") {
 				t.Errorf("dry run %v server %v given %q", r.Base.DryRun, r.Base.ServerDryRun, r.Base.Given)
 			}
 		}},
-		{name: "record the command", args: []string{"web", "--record-command"}, check: func(t *testing.T, r plan.Request) {
+		{name: "record the command", args: []string{"web", "--record-command"}, check: func(t *testing.T, r resolve.Request) {
 			if !r.Base.RecordCommand {
 				t.Error("--record-command not in the plan")
 			}
@@ -137,12 +138,12 @@ func TestConfigFileAndFlags(t *testing.T) {
 
 // run parses args like the real command and stops before Complete asks
 // the cluster: it returns the request the cluster would be asked about.
-func run(t *testing.T, args []string) (plan.Request, error) {
+func run(t *testing.T, args []string) (resolve.Request, error) {
 	t.Helper()
 	streams := genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
 	o := NewOptions(streams)
 	cmd := newCmdEshell(o)
-	var req plan.Request
+	var req resolve.Request
 	cmd.RunE = func(c *cobra.Command, a []string) (err error) {
 		req, err = o.request(c, a)
 		return err

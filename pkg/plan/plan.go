@@ -1,8 +1,9 @@
 // Package plan holds what one `kubectl eshell` session will do, settled
 // before anything is done: the namespace, the workload, the pod, the
-// container, the mode, the command, the image and the limits. The command
-// line resolves a Plan once (picking and presets included); the engines of
-// the modes run it and never change it.
+// container, the mode, the command, the image and the limits. It is data
+// only: it asks the cluster nothing and prompts for nothing. Package
+// resolve turns a command line into a Plan once (picking and presets
+// included); the engines of the modes run it and never change it.
 package plan
 
 import (
@@ -126,7 +127,7 @@ var modeFlags = map[string][]mode.Mode{
 }
 
 // checkFlags refuses a flag of Given that does not apply to the plan's mode.
-func (p Plan) checkFlags() error {
+func (p Plan) CheckFlags() error {
 	for _, name := range p.Given {
 		modes, ok := modeFlags[name]
 		if !ok || slices.Contains(modes, p.Mode) {
@@ -241,7 +242,7 @@ func (p Plan) Validate() error {
 	if err := p.Mode.Check(); err != nil {
 		return err
 	}
-	if err := p.checkFlags(); err != nil {
+	if err := p.CheckFlags(); err != nil {
 		return err
 	}
 	if err := p.Limits.Check(); err != nil {

@@ -1,4 +1,4 @@
-package plan
+package resolve
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 	"github.com/sberz/kubectl-eshell/pkg/target/targettest"
@@ -41,8 +42,8 @@ func testResolver(t *testing.T, p picker.Prompter, objs ...runtime.Object) (*Res
 		Info: &errOut, Warn: &errOut,
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
 	}
-	req := Request{Base: Plan{Mode: mode.Clone, Namespace: "default", Image: "busybox:1.37",
-		Limits: Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}}
+	req := Request{Base: plan.Plan{Mode: mode.Clone, Namespace: "default", Image: "busybox:1.37",
+		Limits: plan.Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}}
 	return r, req, &errOut
 }
 
@@ -254,7 +255,7 @@ func TestPresets(t *testing.T) {
 		return cmd[2]
 	}
 	xdg := t.TempDir()
-	resolve := func(edit func(*Request)) (Plan, string, error) {
+	resolve := func(edit func(*Request)) (plan.Plan, string, error) {
 		r, req, errOut := testResolver(t, nil, objs...)
 		t.Setenv("XDG_CONFIG_HOME", xdg) // where writePlugin writes
 		edit(&req)
@@ -526,7 +527,7 @@ func TestResolveFanOut(t *testing.T) {
 		pending, clonePod,
 		runningPod("default", "api-1", lbl("api", "a"), "app"),
 	}
-	names := func(p Plan) string {
+	names := func(p plan.Plan) string {
 		var s []string
 		for _, t := range p.FanOut.Targets {
 			s = append(s, t.Pod.Name+"/"+t.Container)
@@ -538,24 +539,24 @@ func TestResolveFanOut(t *testing.T) {
 		target string
 		mode   mode.Mode
 		pod    string
-		fan    FanOut
+		fan    plan.FanOut
 		want   string
 		info   string
 		err    string
 	}{
-		{name: "every pod", target: "deploy/web", fan: FanOut{AllPods: true}, want: "web-1/app web-2/app", info: "Skipped web-0 (Pending)"},
-		{name: "-l narrows the workload's pods", target: "deploy/web", fan: FanOut{Selector: "tier=a"}, want: "web-1/app"},
-		{name: "-l alone, in the namespace", fan: FanOut{Selector: "tier=a"}, want: "api-1/app web-1/app"},
-		{name: "every container", target: "deploy/web", fan: FanOut{AllPods: true, AllContainers: true}, want: "web-1/app web-1/proxy web-2/app web-2/proxy",
+		{name: "every pod", target: "deploy/web", fan: plan.FanOut{AllPods: true}, want: "web-1/app web-2/app", info: "Skipped web-0 (Pending)"},
+		{name: "-l narrows the workload's pods", target: "deploy/web", fan: plan.FanOut{Selector: "tier=a"}, want: "web-1/app"},
+		{name: "-l alone, in the namespace", fan: plan.FanOut{Selector: "tier=a"}, want: "api-1/app web-1/app"},
+		{name: "every container", target: "deploy/web", fan: plan.FanOut{AllPods: true, AllContainers: true}, want: "web-1/app web-1/proxy web-2/app web-2/proxy",
 			info: "Running in 4 containers of 2 pods of deploy/web"},
-		{name: "every container of one pod", target: "pod/web-2", fan: FanOut{AllContainers: true}, want: "web-2/app web-2/proxy"},
-		{name: "debug mode", target: "deploy/web", mode: mode.Debug, fan: FanOut{AllPods: true}, want: "web-1/app web-2/app"},
-		{name: "clone mode", target: "deploy/web", mode: mode.Clone, fan: FanOut{AllPods: true}, err: "--all-pods applies to --mode exec and --mode debug only"},
-		{name: "nothing matches", target: "deploy/web", fan: FanOut{Selector: "tier=z"}, err: "no pod of deploy/web matches -l tier=z"},
-		{name: "-l with a pod", fan: FanOut{Selector: "app=web,tier=a"}, target: "pod/web-0", err: "-l selects pods, and pod/web-0 names one"},
-		{name: "a bad selector", target: "deploy/web", fan: FanOut{Selector: "tier in ("}, err: `-l "tier in (" is not a label selector`},
-		{name: "--all-pods without a workload", fan: FanOut{AllPods: true}, err: "--all-pods needs a workload: give TYPE/NAME"},
-		{name: "--pod and --all-pods", target: "deploy/web", pod: "web-1", fan: FanOut{AllPods: true}, err: "--pod names one pod, and --all-pods selects many"},
+		{name: "every container of one pod", target: "pod/web-2", fan: plan.FanOut{AllContainers: true}, want: "web-2/app web-2/proxy"},
+		{name: "debug mode", target: "deploy/web", mode: mode.Debug, fan: plan.FanOut{AllPods: true}, want: "web-1/app web-2/app"},
+		{name: "clone mode", target: "deploy/web", mode: mode.Clone, fan: plan.FanOut{AllPods: true}, err: "--all-pods applies to --mode exec and --mode debug only"},
+		{name: "nothing matches", target: "deploy/web", fan: plan.FanOut{Selector: "tier=z"}, err: "no pod of deploy/web matches -l tier=z"},
+		{name: "-l with a pod", fan: plan.FanOut{Selector: "app=web,tier=a"}, target: "pod/web-0", err: "-l selects pods, and pod/web-0 names one"},
+		{name: "a bad selector", target: "deploy/web", fan: plan.FanOut{Selector: "tier in ("}, err: `-l "tier in (" is not a label selector`},
+		{name: "--all-pods without a workload", fan: plan.FanOut{AllPods: true}, err: "--all-pods needs a workload: give TYPE/NAME"},
+		{name: "--pod and --all-pods", target: "deploy/web", pod: "web-1", fan: plan.FanOut{AllPods: true}, err: "--pod names one pod, and --all-pods selects many"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, req, info := testResolver(t, nil, objs...)

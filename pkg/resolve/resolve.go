@@ -1,4 +1,7 @@
-package plan
+// Package resolve turns a command line into a plan.Plan: Flags.Request
+// parses and checks what needs no cluster, then Resolver.Resolve asks the
+// cluster (and, on a terminal, the user) for the rest.
+package resolve
 
 import (
 	"context"
@@ -21,6 +24,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -32,7 +36,7 @@ type Request struct {
 	// Base carries what resolution passes through (limits, streams, the
 	// flags of the modes, dry-run) and the namespace, container, mode,
 	// command and debug image as flags and the config file give them.
-	Base Plan
+	Base plan.Plan
 	// ModeGiven and ImageGiven: --mode and --image were given, so a
 	// preset's mode and debug image do not apply.
 	ModeGiven, ImageGiven bool
@@ -99,25 +103,25 @@ func (r *Resolver) infof(format string, args ...any) {
 // service and container), applies the preset, and then chooses the pod
 // (exec, debug) and the container. The result is complete: engines ask no
 // more questions.
-func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
+func (r *Resolver) Resolve(ctx context.Context, req Request) (plan.Plan, error) {
 	p := req.Base
 	if p.FanOut.On() {
 		// Refused before any question or round trip: clone mode has one
 		// new pod, nothing to fan out over.
-		if err := p.checkFlags(); err != nil {
-			return Plan{}, err
+		if err := p.CheckFlags(); err != nil {
+			return plan.Plan{}, err
 		}
 	}
 	ref, choice, err := r.target(req)
 	if err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 	label := strings.TrimSpace(req.EnvLabel)
 	if label == "" {
 		label = meta.EnvNameLabel
 	}
 	if msgs := content.IsLabelKey(label); len(msgs) > 0 {
-		return Plan{}, fmt.Errorf("--env-label %q is not a valid label key: %s", label, strings.Join(msgs, "; "))
+		return plan.Plan{}, fmt.Errorf("--env-label %q is not a valid label key: %s", label, strings.Join(msgs, "; "))
 	}
 	switch {
 	case req.Env != "":
@@ -125,17 +129,17 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		env, err := picker.FindEnvironment(lctx, r.Clients.Typed, label, req.Env)
 		cancel()
 		if err != nil {
-			return Plan{}, err
+			return plan.Plan{}, err
 		}
 		if req.NamespaceGiven && env.Namespace != p.Namespace {
-			return Plan{}, fmt.Errorf("--env %s is namespace %q, but -n says %q: give one of them", req.Env, env.Namespace, p.Namespace)
+			return plan.Plan{}, fmt.Errorf("--env %s is namespace %q, but -n says %q: give one of them", req.Env, env.Namespace, p.Namespace)
 		}
 		r.warnFailing(env)
 		p.Namespace = env.Namespace
 	case !req.NamespaceGiven && ref == "" && req.Pod == "":
 		ns, err := r.pickEnvironment(ctx, label, p.Namespace, req.AllEnvs, req.EnvStatus)
 		if err != nil {
-			return Plan{}, err
+			return plan.Plan{}, err
 		}
 		p.Namespace = ns
 	}
@@ -150,13 +154,13 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	if ref == "" {
 		var err error
 		if ref, err = r.pickService(ctx, p.Namespace); err != nil {
-			return Plan{}, err
+			return plan.Plan{}, err
 		}
 		picked = true
 	}
 	parsed, err := target.ParseRefWith(ref, r.Mapper)
 	if err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 	var (
 		w      *target.Workload
@@ -168,7 +172,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		w, err = target.Resolve(ctx, r.Clients, p.Namespace, parsed)
 	}
 	if err != nil {
-		return Plan{}, r.notFound(ctx, p.Namespace, err)
+		return plan.Plan{}, r.notFound(ctx, p.Namespace, err)
 	}
 	p.Workload = w
 	if behind != nil {
@@ -178,11 +182,11 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	// explicit target it defaults as it always has (annotation, else first).
 	if picked && p.Container == "" && r.Chooser.Prompter != nil {
 		if p.Container, err = r.pickContainer(w); err != nil {
-			return Plan{}, err
+			return plan.Plan{}, err
 		}
 	}
 	if err := r.applyPreset(&p, req, w); err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 
 	switch p.Mode {
@@ -190,7 +194,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		// An unknown -c is rejected before a pod is chosen and named.
 		if p.Container != "" {
 			if _, _, err := target.Container(w.Template.ObjectMeta, w.Template.Spec, p.Container); err != nil {
-				return Plan{}, err
+				return plan.Plan{}, err
 			}
 		}
 		if p.FanOut.On() {
@@ -201,7 +205,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 			if errors.As(err, &none) {
 				return r.offerClone(p, req, none)
 			}
-			return Plan{}, err
+			return plan.Plan{}, err
 		}
 		return r.withContainer(p, p.Pod.ObjectMeta, p.Pod.Spec)
 	}
@@ -296,17 +300,17 @@ func (r *Resolver) notFound(ctx context.Context, ns string, err error) error {
 // is a container exec can open a shell in, but clone copies and debug
 // targets only the main containers: it is refused here, once, in words
 // that do not contradict the list of containers -c accepts.
-func (r *Resolver) withContainer(p Plan, m metav1.ObjectMeta, spec corev1.PodSpec) (Plan, error) {
+func (r *Resolver) withContainer(p plan.Plan, m metav1.ObjectMeta, spec corev1.PodSpec) (plan.Plan, error) {
 	c, note, err := target.Container(m, spec, p.Container)
 	if err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 	if p.Mode != mode.Exec && !slices.ContainsFunc(spec.Containers, func(x corev1.Container) bool { return x.Name == c }) {
 		var main []string
 		for _, x := range spec.Containers {
 			main = append(main, x.Name)
 		}
-		return Plan{}, fmt.Errorf("container %q is a native sidecar, and --mode %s works next to the main containers only: pass -c with one of %s, or use --mode exec for a shell in the sidecar",
+		return plan.Plan{}, fmt.Errorf("container %q is a native sidecar, and --mode %s works next to the main containers only: pass -c with one of %s, or use --mode exec for a shell in the sidecar",
 			c, p.Mode, strings.Join(main, ", "))
 	}
 	if note != "" {
@@ -319,19 +323,19 @@ func (r *Resolver) withContainer(p Plan, m metav1.ObjectMeta, spec corev1.PodSpe
 // fanOutOf settles the targets of a fan-out next to workload w: every pod
 // of it that -l matches, or with --all-pods every pod; else (only
 // --all-containers) the one pod exec or debug would take.
-func (r *Resolver) fanOutOf(ctx context.Context, p Plan, w *target.Workload, b *target.Behind, podName string) (Plan, error) {
+func (r *Resolver) fanOutOf(ctx context.Context, p plan.Plan, w *target.Workload, b *target.Behind, podName string) (plan.Plan, error) {
 	f := p.FanOut
 	switch {
 	case podName != "" && (f.Selector != "" || f.AllPods):
-		return Plan{}, fmt.Errorf("--pod names one pod, and %s selects many: drop one of them", f.Flag())
+		return plan.Plan{}, fmt.Errorf("--pod names one pod, and %s selects many: drop one of them", f.Flag())
 	case w.Pod != nil && f.Selector != "":
-		return Plan{}, fmt.Errorf("-l selects pods, and %s names one: drop one of them (-l alone selects among the pods of the namespace)", w.Ref())
+		return plan.Plan{}, fmt.Errorf("-l selects pods, and %s names one: drop one of them (-l alone selects among the pods of the namespace)", w.Ref())
 	case w.Pod == nil && (f.Selector != "" || f.AllPods):
 		return r.fanOut(ctx, p, w)
 	}
 	pod, err := r.pickPod(ctx, w, b, podName, p.Namespace, p.Mode)
 	if err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 	return r.settleFanOut(p, []corev1.Pod{*pod}, w.Ref().String())
 }
@@ -339,16 +343,16 @@ func (r *Resolver) fanOutOf(ctx context.Context, p Plan, w *target.Workload, b *
 // fanOut lists the pods of w (nil: of the namespace) that -l matches, and
 // settles the targets among them. Pods eshell made (clones) are left out,
 // as the picker leaves them out.
-func (r *Resolver) fanOut(ctx context.Context, p Plan, w *target.Workload) (Plan, error) {
+func (r *Resolver) fanOut(ctx context.Context, p plan.Plan, w *target.Workload) (plan.Plan, error) {
 	f := p.FanOut
 	sel, err := labels.Parse(f.Selector)
 	if err != nil {
-		return Plan{}, fmt.Errorf("-l %q is not a label selector (%w): write it as kubectl get -l does, e.g. -l app=web,tier!=cache", f.Selector, err)
+		return plan.Plan{}, fmt.Errorf("-l %q is not a label selector (%w): write it as kubectl get -l does, e.g. -l app=web,tier!=cache", f.Selector, err)
 	}
 	where := fmt.Sprintf("namespace %q", p.Namespace)
 	if w == nil {
 		if f.Selector == "" {
-			return Plan{}, fmt.Errorf("%s needs a workload: give TYPE/NAME (e.g. deploy/web %s), or -l SELECTOR for the matching pods of the namespace", f.Flag(), f.Flag())
+			return plan.Plan{}, fmt.Errorf("%s needs a workload: give TYPE/NAME (e.g. deploy/web %s), or -l SELECTOR for the matching pods of the namespace", f.Flag(), f.Flag())
 		}
 	} else {
 		reqs, _ := sel.Requirements()
@@ -357,7 +361,7 @@ func (r *Resolver) fanOut(ctx context.Context, p Plan, w *target.Workload) (Plan
 	}
 	l, err := r.Clients.Typed.CoreV1().Pods(p.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
-		return Plan{}, fmt.Errorf("listing the pods of %s: %w", where, err)
+		return plan.Plan{}, fmt.Errorf("listing the pods of %s: %w", where, err)
 	}
 	pods := slices.DeleteFunc(l.Items, func(pod corev1.Pod) bool {
 		return pod.Labels[meta.ManagedByLabel] == meta.ManagedByValue ||
@@ -365,9 +369,9 @@ func (r *Resolver) fanOut(ctx context.Context, p Plan, w *target.Workload) (Plan
 	})
 	if len(pods) == 0 {
 		if f.Selector != "" {
-			return Plan{}, fmt.Errorf("no pod of %s matches -l %s: check the labels (kubectl get pods -n %s --show-labels)", where, f.Selector, p.Namespace)
+			return plan.Plan{}, fmt.Errorf("no pod of %s matches -l %s: check the labels (kubectl get pods -n %s --show-labels)", where, f.Selector, p.Namespace)
 		}
-		return Plan{}, fmt.Errorf("%s has no pods (scaled to zero?)", where)
+		return plan.Plan{}, fmt.Errorf("%s has no pods (scaled to zero?)", where)
 	}
 	return r.settleFanOut(p, pods, where)
 }
@@ -376,14 +380,14 @@ func (r *Resolver) fanOut(ctx context.Context, p Plan, w *target.Workload) (Plan
 // the container -c (or the default) names, or every container with
 // --all-containers. The pods skipped, and why, are said now and again in
 // the summary.
-func (r *Resolver) settleFanOut(p Plan, pods []corev1.Pod, where string) (Plan, error) {
+func (r *Resolver) settleFanOut(p plan.Plan, pods []corev1.Pod, where string) (plan.Plan, error) {
 	f := &p.FanOut
 	f.Targets, f.Skipped = fanout.Select(pods, f.AllContainers, func(pod *corev1.Pod) (string, error) {
 		c, _, err := target.Container(pod.ObjectMeta, pod.Spec, p.Container)
 		return c, err
 	})
 	if len(f.Targets) == 0 {
-		return Plan{}, fmt.Errorf("no pod of %s can run the command: skipped %s; wait until they run, or check -c", where, fanout.SkippedList(f.Skipped))
+		return plan.Plan{}, fmt.Errorf("no pod of %s can run the command: skipped %s; wait until they run, or check -c", where, fanout.SkippedList(f.Skipped))
 	}
 	n := map[string]bool{}
 	for _, t := range f.Targets {
@@ -433,7 +437,7 @@ func (r *Resolver) pickPod(ctx context.Context, w *target.Workload, b *target.Be
 
 // applyPreset settles command, mode and debug image by the precedence of
 // presets (see preset.Choose); --mode and --image still win.
-func (r *Resolver) applyPreset(p *Plan, req Request, w *target.Workload) error {
+func (r *Resolver) applyPreset(p *plan.Plan, req Request, w *target.Workload) error {
 	if len(p.Command) > 0 && req.Preset == "" {
 		return nil // nothing of a preset would apply
 	}
@@ -563,11 +567,11 @@ func (r *Resolver) warnFailing(env picker.Environment) {
 // clone plan; without one, or on no, the error gives the command that
 // would. A clone that would be refused (a flag of the mode asked for) is
 // not offered.
-func (r *Resolver) offerClone(p Plan, req Request, none *target.NoRunningPodError) (Plan, error) {
+func (r *Resolver) offerClone(p plan.Plan, req Request, none *target.NoRunningPodError) (plan.Plan, error) {
 	c := p
 	c.Mode, c.Pod = mode.Clone, nil
 	if err := c.Validate(); err != nil {
-		return Plan{}, fmt.Errorf("%w (a clone would not do either: %w)", none, err)
+		return plan.Plan{}, fmt.Errorf("%w (a clone would not do either: %w)", none, err)
 	}
 	args := req.Args
 	if len(args) == 0 {
@@ -575,14 +579,14 @@ func (r *Resolver) offerClone(p Plan, req Request, none *target.NoRunningPodErro
 	}
 	none.CloneCommand = "kubectl eshell " + shell.Quote(CloneArgs(args))
 	if r.Chooser.Prompter == nil {
-		return Plan{}, none
+		return plan.Plan{}, none
 	}
 	yes, err := r.Chooser.Confirm(none.Summary()+". Open a clone instead?", true)
 	if err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 	if !yes {
-		return Plan{}, none
+		return plan.Plan{}, none
 	}
 	return r.withContainer(c, p.Workload.Template.ObjectMeta, p.Workload.Template.Spec)
 }

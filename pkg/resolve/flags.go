@@ -1,4 +1,4 @@
-package plan
+package resolve
 
 import (
 	"errors"
@@ -17,6 +17,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/record"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -36,16 +37,16 @@ type Flags struct {
 	DryRun      string
 	Output      string
 	Image       string
-	Debug       DebugSettings
-	Clone       CloneSettings
+	Debug       plan.DebugSettings
+	Clone       plan.CloneSettings
 	Pick        PickFlags
-	Limits      Limits
+	Limits      plan.Limits
 	Shell       ShellFlags
 	// ShellName is --shell: the one shell to look for when no command is
 	// given (sh when the image lacks it).
 	ShellName string
 	// FanOut is -l, --all-pods, --all-containers and --max-parallel.
-	FanOut FanOut
+	FanOut plan.FanOut
 	// CustomFile is --custom FILE and RunAs --run-as, of debug and clone
 	// mode (see package custom). (Not --user: kubectl gives every plugin
 	// that flag for the kubeconfig's user.)
@@ -188,7 +189,7 @@ func (f ShellFlags) Recording(cfg config.Config, dryRun bool, id string) (string
 // check refuses what a fan-out cannot do, before any round trip: a
 // shell, a terminal or input across pods, and a --max-parallel out of
 // bounds.
-func (f FanOut) check(fs *pflag.FlagSet, command []string, preset string) error {
+func checkFanOut(f plan.FanOut, fs *pflag.FlagSet, command []string, preset string) error {
 	flag := f.Flag()
 	example := "e.g. kubectl eshell deploy/web --mode exec " + flag
 	if flag == "-l" {
@@ -272,7 +273,7 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		}
 	}
 	if f.FanOut.On() {
-		if err := f.FanOut.check(fs, command, f.Pick.Preset); err != nil {
+		if err := checkFanOut(f.FanOut, fs, command, f.Pick.Preset); err != nil {
 			return req, err
 		}
 		// Many pods share this client's streams: their output comes back
@@ -327,7 +328,7 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	}
 	var given []string
 	fs.Visit(func(fl *pflag.Flag) { given = append(given, fl.Name) })
-	req.Base = Plan{
+	req.Base = plan.Plan{
 		Mode: f.Mode, Namespace: l.Namespace, Container: f.Container, Command: command, Image: f.Image,
 		Limits: f.Limits, SessionID: id, Stdin: stdin, TTY: tty,
 		Debug: f.Debug, Clone: f.Clone, FanOut: f.FanOut, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,

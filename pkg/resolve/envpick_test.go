@@ -1,4 +1,4 @@
-package plan
+package resolve
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -135,7 +136,7 @@ func scaledToZero() []runtime.Object {
 }
 
 func TestNoReadyPodOffersAClone(t *testing.T) {
-	exec := func(p picker.Prompter, args ...string) (Plan, error) {
+	exec := func(p picker.Prompter, args ...string) (plan.Plan, error) {
 		t.Helper()
 		r, req, _ := testResolver(t, p, scaledToZero()...)
 		req.Target, req.Base.Mode, req.Args = "deploy/web", mode.Exec, args
