@@ -83,7 +83,7 @@ func TestOptionsComplete(t *testing.T) {
 		{name: "tty without terminal", args: []string{"web", "-t"}, wantErr: "-t needs a terminal"},
 		{name: "bad dry-run", args: []string{"web", "--dry-run=yes"}, wantErr: "use --dry-run=client"},
 		{name: "server dry-run", args: []string{"web", "--dry-run=server", "--keep"}, check: func(t *testing.T, r resolve.Request) {
-			if !r.Base.DryRun || !r.Base.ServerDryRun || !slices.Contains(r.Base.Given, "keep") {
+			if !r.Base.DryRun || !r.Base.ServerDryRun || !slices.ContainsFunc(r.Base.Given, func(f plan.GivenFlag) bool { return f.Name == "keep" }) {
 				t.Errorf("dry run %v server %v given %q", r.Base.DryRun, r.Base.ServerDryRun, r.Base.Given)
 			}
 		}},
@@ -109,6 +109,59 @@ func TestOptionsComplete(t *testing.T) {
 				t.Fatal(err)
 			}
 			tt.check(t, r)
+		})
+	}
+}
+
+// Each flag of one mode or two, as its registration marks it, is refused
+// in the other modes, in words that say which modes it applies to.
+func TestFlagsOfOtherModesAreRefused(t *testing.T) {
+	kc := kubeconfig(t)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	dir := t.TempDir()
+	envFile, customFile := filepath.Join(dir, "vars.env"), filepath.Join(dir, "custom.yaml")
+	if err := os.WriteFile(envFile, []byte("A=b\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(customFile, []byte("env: [{name: A, value: b}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--image", "tools:1"}, "--image applies to --mode debug only, and this session runs in --mode clone: drop it, or pass --mode debug"},
+		{[]string{"--mode", "exec", "--profile", "general"}, "--profile applies to --mode debug only"},
+		{[]string{"--reuse"}, "--reuse applies to --mode debug only"},
+		{[]string{"--mode", "debug", "--keep"}, "--keep applies to --mode clone only, and this session runs in --mode debug"},
+		{[]string{"--mode", "exec", "--with-pvc"}, "--with-pvc applies to --mode clone only"},
+		{[]string{"--mode", "exec", "--no-sidecars"}, "--no-sidecars applies to --mode clone only"},
+		{[]string{"--pod", "web-1"}, "--pod applies to --mode exec and --mode debug only, and this session runs in --mode clone: to clone a pod, give it as pod/NAME"},
+		{[]string{"--mode", "exec", "--pod", "web-1"}, ""},
+		{[]string{"--mode", "debug", "--image", "tools:1", "--profile", "general", "--reuse", "--pod", "web-1"}, ""},
+		{[]string{"--keep", "--with-pvc", "--max-duration", "1h"}, ""},
+		{[]string{"--mode", "exec", "--set-env", "A=b"}, "--set-env applies to --mode clone only, and this session runs in --mode exec"},
+		{[]string{"--mode", "debug", "--set-image", "tools:1"}, "--set-image applies to --mode clone only"},
+		{[]string{"--mode", "debug", "--set-env-file", envFile}, "--set-env-file applies to --mode clone only"},
+		{[]string{"--mode", "exec", "--requests", "cpu=1"}, "--requests applies to --mode clone only"},
+		{[]string{"--mode", "debug", "--limits", "cpu=1"}, "--limits applies to --mode clone only"},
+		{[]string{"--set-image", "tools:1", "--set-env", "A=b", "--set-env-file", envFile, "--requests", "cpu=1", "--limits", "cpu=1", "--static-shell", "--keep-priority", "--no-network-policies", "--keep-init-containers"}, ""},
+		{[]string{"--mode", "exec", "--custom", customFile}, "--custom applies to --mode debug and --mode clone only"},
+		{[]string{"--mode", "exec", "--run-as", "root"}, "--run-as applies to --mode debug and --mode clone only"},
+		{[]string{"--all-pods", "--", "uptime"}, "--all-pods applies to --mode exec and --mode debug only"},
+		{[]string{"--max-parallel", "2"}, "--max-parallel applies to --mode exec and --mode debug only"},
+	} {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			r, err := run(t, append([]string{"--kubeconfig", kc, "web"}, tt.args...))
+			if err == nil {
+				err = r.Base.CheckFlags()
+			}
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
+			}
 		})
 	}
 }

@@ -89,48 +89,25 @@ type Plan struct {
 	// Tee copies the session's streams into its recording, once the
 	// command line has created it; zero: none.
 	Tee session.Tee
-	// Given names the flags the user set on the command line; Validate
+	// Given are the flags the user set on the command line; Validate
 	// refuses those that belong to another mode than the plan's.
-	Given []string
+	Given []GivenFlag
 }
 
-// modeFlags are the flags that mean something in some modes only. Giving
-// one in another mode is refused, since silently ignoring it would run a
-// session other than the one asked for (an exec where --keep was meant to
-// keep a clone, say).
-var modeFlags = map[string][]mode.Mode{
-	"image":                {mode.Debug},
-	"profile":              {mode.Debug},
-	"reuse":                {mode.Debug},
-	"copy-env":             {mode.Debug},
-	"copy-mounts":          {mode.Debug},
-	"keep":                 {mode.Clone},
-	"keep-init-containers": {mode.Clone},
-	"no-sidecars":          {mode.Clone},
-	"with-pvc":             {mode.Clone},
-	"keep-priority":        {mode.Clone},
-	"no-network-policies":  {mode.Clone},
-	"set-image":            {mode.Clone},
-	"set-env":              {mode.Clone},
-	"set-env-file":         {mode.Clone},
-	"requests":             {mode.Clone},
-	"limits":               {mode.Clone},
-	"static-shell":         {mode.Clone},
-	"pod":                  {mode.Exec, mode.Debug},
-	// A clone is one new pod: there is nothing to fan out over.
-	"selector":       {mode.Exec, mode.Debug},
-	"all-pods":       {mode.Exec, mode.Debug},
-	"all-containers": {mode.Exec, mode.Debug},
-	"max-parallel":   {mode.Exec, mode.Debug},
-	"custom":         {mode.Debug, mode.Clone},
-	"run-as":         {mode.Debug, mode.Clone},
+// GivenFlag is a flag set on the command line, with the modes it applies
+// to as its registration declared them (see mode.Only); nil: every mode.
+type GivenFlag struct {
+	Name  string
+	Modes []mode.Mode
 }
 
-// checkFlags refuses a flag of Given that does not apply to the plan's mode.
+// CheckFlags refuses a flag of Given that does not apply to the plan's
+// mode: silently ignored, it would run a session other than the one asked
+// for (an exec where --keep was meant to keep a clone, say).
 func (p Plan) CheckFlags() error {
-	for _, name := range p.Given {
-		modes, ok := modeFlags[name]
-		if !ok || slices.Contains(modes, p.Mode) {
+	for _, f := range p.Given {
+		name, modes := f.Name, f.Modes
+		if len(modes) == 0 || slices.Contains(modes, p.Mode) {
 			continue
 		}
 		names := make([]string, len(modes))
@@ -437,9 +414,6 @@ func Printer(out io.Writer, format string, r interface{ Replace(string) string }
 		return err
 	}
 }
-
-// ModesOf lists the modes flag applies to; nil when it applies to all.
-func ModesOf(flag string) []mode.Mode { return modeFlags[flag] }
 
 // Heartbeat is the session's heartbeat timeout: the default when none was
 // settled (a plan not made from flags).

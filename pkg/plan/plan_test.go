@@ -53,25 +53,17 @@ func TestValidate(t *testing.T) {
 		{"negative max-duration", func(p *Plan) { p.Limits.MaxDuration = -time.Minute }, "--max-duration -1m0s is negative"},
 		{"negative max-duration in exec", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Exec, -time.Minute }, "is negative"},
 		{"negative idle-timeout", func(p *Plan) { p.Limits.IdleTimeout = -time.Second }, "--idle-timeout -1s is negative"},
-		{"--image in clone", func(p *Plan) { p.Given = []string{"namespace", "image"} }, "--image applies to --mode debug only, and this session runs in --mode clone: drop it, or pass --mode debug"},
-		{"--profile in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"profile"} }, "--profile applies to --mode debug only"},
-		{"--reuse in clone", func(p *Plan) { p.Given = []string{"reuse"} }, "--reuse applies to --mode debug only"},
-		{"--keep in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"keep"} }, "--keep applies to --mode clone only, and this session runs in --mode debug"},
-		{"--with-pvc in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"with-pvc"} }, "--with-pvc applies to --mode clone only"},
-		{"--no-sidecars in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"no-sidecars"} }, "--no-sidecars applies to --mode clone only"},
-		{"--pod in clone", func(p *Plan) { p.Given = []string{"pod"} }, "--pod applies to --mode exec and --mode debug only, and this session runs in --mode clone: to clone a pod, give it as pod/NAME"},
-		{"--pod in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"pod"} }, ""},
-		{"--image in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"image", "profile", "reuse"} }, ""},
-		{"--keep in clone", func(p *Plan) { p.Given = []string{"keep", "with-pvc", "max-duration"} }, ""},
-		{"--set-env in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"set-env"} }, "--set-env applies to --mode clone only, and this session runs in --mode exec"},
-		{"--set-image in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"set-image"} }, "--set-image applies to --mode clone only"},
-		{"--set-env-file in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"set-env-file"} }, "--set-env-file applies to --mode clone only"},
-		{"--requests in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"requests"} }, "--requests applies to --mode clone only"},
-		{"--limits in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"limits"} }, "--limits applies to --mode clone only"},
-		{"overrides in clone", func(p *Plan) { p.Given = []string{"set-image", "set-env", "set-env-file", "requests", "limits"} }, ""},
+		{"flag of another mode", func(p *Plan) {
+			p.Given = []GivenFlag{{Name: "namespace"}, {Name: "image", Modes: []mode.Mode{mode.Debug}}}
+		}, "--image applies to --mode debug only, and this session runs in --mode clone: drop it, or pass --mode debug"},
+		{"flag of two other modes", func(p *Plan) {
+			p.Mode, p.Given = mode.Exec, []GivenFlag{{Name: "custom", Modes: []mode.Mode{mode.Debug, mode.Clone}}}
+		}, "--custom applies to --mode debug and --mode clone only"},
+		{"--pod in clone", func(p *Plan) { p.Given = []GivenFlag{{Name: "pod", Modes: []mode.Mode{mode.Exec, mode.Debug}}} }, "--pod applies to --mode exec and --mode debug only, and this session runs in --mode clone: to clone a pod, give it as pod/NAME"},
+		{"flag of this mode", func(p *Plan) {
+			p.Mode, p.Given = mode.Debug, []GivenFlag{{Name: "image", Modes: []mode.Mode{mode.Debug}}}
+		}, ""},
 		{"server dry run in exec", func(p *Plan) { p.Mode, p.DryRun, p.ServerDryRun = mode.Exec, true, true }, "--dry-run=server applies to --mode clone and debug only"},
-		{"--custom in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"custom"} }, "--custom applies to --mode debug and --mode clone only"},
-		{"--run-as in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"run-as"} }, "--run-as applies to --mode debug and --mode clone only"},
 		{"--custom ports in debug", func(p *Plan) { p.Mode, p.Custom = mode.Debug, customSpec(t, "ports: [{containerPort: 80}]") }, "--custom f.yaml sets ports, which cannot be changed in --mode debug: ephemeral containers may not have ports"},
 		{"--custom ports in clone", func(p *Plan) { p.Custom = customSpec(t, "ports: [{containerPort: 80}]") }, ""},
 		{"--custom with --reuse", func(p *Plan) { p.Mode, p.Debug.Reuse, p.Custom = mode.Debug, true, customSpec(t, "env: [{name: A}]") }, "--reuse attaches to a debug container made earlier"},

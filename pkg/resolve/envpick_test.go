@@ -180,7 +180,7 @@ func TestNoReadyPodOffersAClone(t *testing.T) {
 	// A clone the flags rule out is not offered.
 	p = &picker.Scripted{}
 	r, req, _ = testResolver(t, p, scaledToZero()...)
-	req.Target, req.Base.Mode, req.Base.Given = "deploy/web", mode.Debug, []string{"image"}
+	req.Target, req.Base.Mode, req.Base.Given = "deploy/web", mode.Debug, []plan.GivenFlag{{Name: "image", Modes: []mode.Mode{mode.Debug}}}
 	if _, err := r.Resolve(context.Background(), req); err == nil || len(p.Asked) != 0 ||
 		!strings.Contains(err.Error(), "deploy/web in namespace \"default\" has no running pod (scaled to zero?)") || !strings.Contains(err.Error(), "a clone would not do either: --image applies to --mode debug only") {
 		t.Errorf("debug with --image: %v; asked %+v", err, p.Asked)

@@ -79,7 +79,6 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	fs.StringVar((*string)(&f.Mode), "mode", string(mode.Clone), "clone, debug or exec")
 	fs.StringSliceVar(&f.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
-	fs.StringVar(&f.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
 	fs.StringVar(&f.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
 	fs.StringVarP(&f.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
 	f.Shell.AddFlags(fs)
@@ -92,13 +91,21 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Pick.EnvStatus, "env-status", "", "show the environments whose status checks match, e.g. deployed,!migrating (check deployed true, migrating not true), in place of hiding failing ones (default from config envStatus)")
 	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
 	fs.StringVar(&f.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
-	fs.StringVarP(&f.FanOut.Selector, "selector", "l", "", "exec, debug: run the command in every running pod that matches this label selector, of the workload if one is named, else of the namespace (e.g. -l app=web)")
-	fs.BoolVar(&f.FanOut.AllPods, "all-pods", false, "exec, debug: run the command in every running pod of the workload, each line of output prefixed by its pod")
-	fs.BoolVar(&f.FanOut.AllContainers, "all-containers", false, "exec, debug: run the command in every container of the pod (or of each pod, with -l or --all-pods)")
-	fs.IntVar(&f.FanOut.MaxParallel, "max-parallel", fanout.DefaultMaxParallel, fmt.Sprintf("with -l, --all-pods or --all-containers: how many pods or containers run the command at once, 1 to %d", fanout.MaxParallelBound))
-	fs.StringVar(&f.CustomFile, "custom", "", "debug and clone: a JSON or YAML file with a partial container spec merged over the session's container as kubectl debug --custom does, e.g. securityContext: {capabilities: {add: [NET_ADMIN]}}")
-	fs.StringVar(&f.RunAs, "run-as", "", "debug and clone: run the session's container as this uid, root (0) or target (the target container's own user); the API server's admission still decides")
 	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
+
+	// A clone is one new pod: there is nothing to fan out over, and no
+	// running pod to name.
+	running := pflag.NewFlagSet("exec and debug", pflag.ContinueOnError)
+	running.StringVar(&f.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
+	running.StringVarP(&f.FanOut.Selector, "selector", "l", "", "exec, debug: run the command in every running pod that matches this label selector, of the workload if one is named, else of the namespace (e.g. -l app=web)")
+	running.BoolVar(&f.FanOut.AllPods, "all-pods", false, "exec, debug: run the command in every running pod of the workload, each line of output prefixed by its pod")
+	running.BoolVar(&f.FanOut.AllContainers, "all-containers", false, "exec, debug: run the command in every container of the pod (or of each pod, with -l or --all-pods)")
+	running.IntVar(&f.FanOut.MaxParallel, "max-parallel", fanout.DefaultMaxParallel, fmt.Sprintf("with -l, --all-pods or --all-containers: how many pods or containers run the command at once, 1 to %d", fanout.MaxParallelBound))
+	fs.AddFlagSet(mode.Only(running, mode.Exec, mode.Debug))
+	changing := pflag.NewFlagSet("debug and clone", pflag.ContinueOnError)
+	changing.StringVar(&f.CustomFile, "custom", "", "debug and clone: a JSON or YAML file with a partial container spec merged over the session's container as kubectl debug --custom does, e.g. securityContext: {capabilities: {add: [NET_ADMIN]}}")
+	changing.StringVar(&f.RunAs, "run-as", "", "debug and clone: run the session's container as this uid, root (0) or target (the target container's own user); the API server's admission still decides")
+	fs.AddFlagSet(mode.Only(changing, mode.Debug, mode.Clone))
 }
 
 // AddShellFlag registers --shell into fs, for a session and an attach.
@@ -326,8 +333,8 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	if err != nil {
 		return req, err
 	}
-	var given []string
-	fs.Visit(func(fl *pflag.Flag) { given = append(given, fl.Name) })
+	var given []plan.GivenFlag
+	fs.Visit(func(fl *pflag.Flag) { given = append(given, plan.GivenFlag{Name: fl.Name, Modes: mode.Of(fl)}) })
 	req.Base = plan.Plan{
 		Mode: f.Mode, Namespace: l.Namespace, Container: f.Container, Command: command, Image: f.Image,
 		Limits: f.Limits, SessionID: id, Stdin: stdin, TTY: tty,

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
 
 // The flags the user gave win over the config file; the file fills the
@@ -40,7 +41,7 @@ func TestFlagsRequest(t *testing.T) {
 			args: []string{"web", "ls", "-l"}, dash: 1, check: func(t *testing.T, r Request) {
 				b := r.Base
 				if b.Mode != mode.Exec || b.RecordCommand || b.Limits.IdleTimeout != 0 || b.Limits.MaxDuration != 5*time.Minute || !r.ModeGiven ||
-					b.Container != "app" || !slices.Equal(b.Command, []string{"ls", "-l"}) || !slices.Contains(b.Given, "container") {
+					b.Container != "app" || !slices.Equal(b.Command, []string{"ls", "-l"}) || !gave(b, "container") {
 					t.Errorf("request %+v", r)
 				}
 			}},
@@ -93,7 +94,7 @@ func TestFlagsRequest(t *testing.T) {
 		{name: "fan-out recorded", flags: []string{"--all-pods", "--record=x.cast"}, args: []string{"web", "ls"}, dash: 1, err: "drop --record"},
 		{name: "--custom and --run-as", flags: []string{"--custom", "testdata/custom-cap.yaml", "--run-as", "1000"}, dash: -1, check: func(t *testing.T, r Request) {
 			c := r.Base.Custom
-			if c == nil || c.File != "testdata/custom-cap.yaml" || c.Container.SecurityContext.Capabilities.Add[0] != "NET_ADMIN" || c.User.UID != 1000 || !slices.Contains(r.Base.Given, "custom") {
+			if c == nil || c.File != "testdata/custom-cap.yaml" || c.Container.SecurityContext.Capabilities.Add[0] != "NET_ADMIN" || c.User.UID != 1000 || !gave(r.Base, "custom") {
 				t.Errorf("custom %+v", c)
 			}
 		}},
@@ -179,4 +180,9 @@ func TestFlagsRequestReasonPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gave reports whether p's flags given include name.
+func gave(p plan.Plan, name string) bool {
+	return slices.ContainsFunc(p.Given, func(f plan.GivenFlag) bool { return f.Name == name })
 }

@@ -564,7 +564,7 @@ func TestResolveFanOut(t *testing.T) {
 			req.Base.Command = []string{"uptime"}
 			tc.fan.MaxParallel = 10
 			req.Base.FanOut, req.Target, req.Pod, req.NamespaceGiven = tc.fan, tc.target, tc.pod, true
-			req.Base.Given = []string{"all-pods"}
+			req.Base.Given = []plan.GivenFlag{{Name: "all-pods", Modes: []mode.Mode{mode.Exec, mode.Debug}}}
 			p, err := r.Resolve(context.Background(), req)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
