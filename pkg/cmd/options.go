@@ -84,7 +84,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		// With TYPE/NAME known up front, the permission check needs nothing
 		// from the lookup, so both go out together: one round trip instead
 		// of two. (--env may still move the session to another namespace.)
-		if ref, perr := target.ParseRefWith(req.Target, o.mapper()); perr == nil && ref.Kind != "" && req.Env == "" {
+		if ref := req.Target; ref.Kind != "" && req.Env == "" {
 			gr := schema.GroupResource{Group: ref.Kind.Group(), Resource: ref.Kind.Resource()}
 			o.ahead = access.CheckAhead(cmd.Context(), o.client, req.Base.Mode, req.Base.Namespace, gr, ref.Name)
 		}

@@ -57,8 +57,8 @@ func TestOptionsComplete(t *testing.T) {
 			}
 		}},
 		{name: "command after dash", args: []string{"deploy/web", "--", "python", "manage.py", "shell_plus"}, check: func(t *testing.T, r resolve.Request) {
-			if strings.Join(r.Base.Command, " ") != "python manage.py shell_plus" || r.Target != "deploy/web" {
-				t.Errorf("command = %q target = %q", r.Base.Command, r.Target)
+			if strings.Join(r.Base.Command, " ") != "python manage.py shell_plus" || r.Target.String() != "deploy/web" {
+				t.Errorf("command = %q target = %s", r.Base.Command, r.Target)
 			}
 		}},
 		{name: "command flag", args: []string{"deploy/web", "--command", "python,manage.py,shell_plus"}, check: func(t *testing.T, r resolve.Request) {
@@ -92,7 +92,7 @@ func TestOptionsComplete(t *testing.T) {
 				t.Error("--record-command not in the plan")
 			}
 		}},
-		{name: "zero wait", args: []string{"web", "--pod-running-timeout=0s"}, wantErr: "must be positive"},
+		{name: "zero wait", args: []string{"web", "--pod-running-timeout=0s"}, wantErr: "--pod-running-timeout 0s is too short"},
 		{name: "heartbeat too short", args: []string{"web", "--heartbeat-timeout=2s"}, wantErr: "--heartbeat-timeout 2s is too short: use a duration from 10s to 10m0s"},
 		{name: "bad profile", args: []string{"web", "--profile", "root"}, wantErr: `unknown profile "root"`},
 	}

@@ -134,13 +134,15 @@ func withPrefix(comps []cobra.Completion, prefix string) []cobra.Completion {
 	return out
 }
 
-// envLabel is --env-label, else the config file's, without failing on a
+// envLabel is --env-label, else the config file's (also for a label that
+// is none: the session itself says what is wrong), without failing on a
 // broken config file.
 func (l Line) envLabel() string {
-	if v := strings.TrimSpace(*l.EnvLabel); v != "" {
+	cfg := l.config()
+	if v, err := cfg.EnvLabelOr(*l.EnvLabel); err == nil {
 		return v
 	}
-	return l.config().EnvLabel
+	return cfg.EnvLabel
 }
 
 // envStatus is --env-status, else the config file's; a filter that does

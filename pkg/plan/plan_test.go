@@ -38,21 +38,12 @@ func TestValidate(t *testing.T) {
 		{"debug", func(p *Plan) { p.Mode = mode.Debug }, ""},
 		{"exec unbounded", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Exec, 0 }, ""},
 		{"clone needs a bound", func(p *Plan) { p.Limits.MaxDuration = 0 }, "clone mode needs a positive --max-duration"},
-		{"max-duration under a second", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Debug, time.Millisecond }, "--max-duration 1ms is too short: use a duration from 1s to 168h0m0s, or 0 for none"},
-		{"max-duration over a week", func(p *Plan) { p.Limits.MaxDuration = 8 * 24 * time.Hour }, "--max-duration 192h0m0s is too long"},
-		{"nanosecond idle-timeout", func(p *Plan) { p.Limits.IdleTimeout = 5 * time.Nanosecond }, "--idle-timeout 5ns is too short: use a duration from 1s to 24h0m0s, or 0 for none"},
-		{"idle-timeout off", func(p *Plan) { p.Limits.IdleTimeout = 0 }, ""},
-		{"day-long pod wait", func(p *Plan) { p.Limits.PodRunningTimeout = 24 * time.Hour }, "--pod-running-timeout 24h0m0s is too long: use a duration from 1s to 1h0m0s"},
 		{"debug needs an image", func(p *Plan) { p.Mode, p.Image = mode.Debug, "" }, "--image"},
 		{"exec needs a pod", func(p *Plan) { p.Mode, p.Pod = mode.Exec, nil }, "no running pod resolved for deploy/web"},
-		{"no wait", func(p *Plan) { p.Limits.PodRunningTimeout = 0 }, "--pod-running-timeout"},
 		{"bad mode", func(p *Plan) { p.Mode = "ssh" }, `invalid mode "ssh"`},
 		{"bad output for dry-run", func(p *Plan) { p.DryRun, p.Output = true, "xml" }, "-o xml"},
 		{"output ignored without dry-run", func(p *Plan) { p.Output = "xml" }, ""},
 		{"no workload", func(p *Plan) { p.Workload = nil }, "no workload"},
-		{"negative max-duration", func(p *Plan) { p.Limits.MaxDuration = -time.Minute }, "--max-duration -1m0s is negative"},
-		{"negative max-duration in exec", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Exec, -time.Minute }, "is negative"},
-		{"negative idle-timeout", func(p *Plan) { p.Limits.IdleTimeout = -time.Second }, "--idle-timeout -1s is negative"},
 		{"flag of another mode", func(p *Plan) {
 			p.Given = []GivenFlag{{Name: "namespace"}, {Name: "image", Modes: []mode.Mode{mode.Debug}}}
 		}, "--image applies to --mode debug only, and this session runs in --mode clone: drop it, or pass --mode debug"},
@@ -81,6 +72,34 @@ func TestValidate(t *testing.T) {
 			err := p.Validate()
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 				t.Errorf("Validate() = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// The bounds of the durations hold in every mode, and are checked once,
+// before anything is asked of the cluster.
+func TestLimitsCheck(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(*Limits)
+		want string
+	}{
+		{"max-duration under a second", func(l *Limits) { l.MaxDuration = time.Millisecond }, "--max-duration 1ms is too short: use a duration from 1s to 168h0m0s, or 0 for none"},
+		{"max-duration over a week", func(l *Limits) { l.MaxDuration = 8 * 24 * time.Hour }, "--max-duration 192h0m0s is too long"},
+		{"nanosecond idle-timeout", func(l *Limits) { l.IdleTimeout = 5 * time.Nanosecond }, "--idle-timeout 5ns is too short: use a duration from 1s to 24h0m0s, or 0 for none"},
+		{"idle-timeout off", func(l *Limits) { l.IdleTimeout = 0 }, ""},
+		{"day-long pod wait", func(l *Limits) { l.PodRunningTimeout = 24 * time.Hour }, "--pod-running-timeout 24h0m0s is too long: use a duration from 1s to 1h0m0s"},
+		{"no wait", func(l *Limits) { l.PodRunningTimeout = 0 }, "--pod-running-timeout"},
+		{"negative max-duration", func(l *Limits) { l.MaxDuration = -time.Minute }, "--max-duration -1m0s is negative"},
+		{"negative idle-timeout", func(l *Limits) { l.IdleTimeout = -time.Second }, "--idle-timeout -1s is negative"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}
+			tt.edit(&l)
+			err := l.Check()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("Check() = %v, want %q", err, tt.want)
 			}
 		})
 	}

@@ -238,11 +238,8 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		command, args = args[l.Dash:], args[:l.Dash]
 	}
 	var req Request
-	switch {
-	case len(args) > 1:
+	if len(args) > 1 {
 		return req, fmt.Errorf("too many arguments %q: give one TYPE/NAME, and put the command after -- (e.g. kubectl eshell deploy/web -- ls /)", args)
-	case len(args) == 1:
-		req.Target = args[0]
 	}
 	if len(f.CommandFlag) > 0 {
 		if len(command) > 0 {
@@ -265,19 +262,18 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	if !fs.Changed("image") {
 		f.Image = cfg.DebugImage
 	}
-	if f.Pick.EnvLabel = strings.TrimSpace(f.Pick.EnvLabel); f.Pick.EnvLabel == "" {
-		f.Pick.EnvLabel = cfg.EnvLabel
-	}
 	shellFlags, stdin, tty := f.Shell.Settle(fs, cfg, streams)
 	f.Limits.IdleTimeout = shellFlags.IdleTimeout
 
 	if err := f.Mode.Check(); err != nil {
 		return req, err
 	}
-	if req.Target != "" {
-		if _, err := target.ParseRefWith(req.Target, mapper); err != nil {
-			return req, err
-		}
+	var err error
+	if req.Target, req.Workload, err = targets(args, f.Pick.Service, mapper); err != nil {
+		return req, err
+	}
+	if req.EnvLabel, err = cfg.EnvLabelOr(f.Pick.EnvLabel); err != nil {
+		return req, err
 	}
 	if f.FanOut.On() {
 		if err := checkFanOut(f.FanOut, fs, command, f.Pick.Preset); err != nil {
@@ -295,10 +291,7 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	default:
 		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client (nothing is sent) or --dry-run=server (admission judges, nothing is stored)", f.DryRun)
 	}
-	if f.Limits.PodRunningTimeout <= 0 {
-		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
-	}
-	if err := config.HeartbeatTimeoutBound.Check(f.Limits.HeartbeatTimeout); err != nil {
+	if err := f.Limits.Check(); err != nil {
 		return req, err
 	}
 	why, policy, askReason, err := f.Shell.SettleReason(cfg, f.DryRun != "", streams)
@@ -343,8 +336,8 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		RecordPath: recording, RecordInput: f.Shell.RecordInput, Shells: shells, Custom: spec,
 	}
 	req.ModeGiven, req.ImageGiven = fs.Changed("mode"), fs.Changed("image")
-	req.Service, req.Pod, req.Preset, req.ConfigPreset = f.Pick.Service, f.Pod, f.Pick.Preset, cfg.Preset
-	req.Env, req.EnvLabel, req.AllEnvs = f.Pick.Env, f.Pick.EnvLabel, f.Pick.AllEnvs
+	req.Pod, req.Preset, req.ConfigPreset = f.Pod, f.Pick.Preset, cfg.Preset
+	req.Env, req.AllEnvs = f.Pick.Env, f.Pick.AllEnvs
 	req.Args, req.NamespaceGiven = l.Typed, l.NamespaceGiven
 	return req, nil
 }
@@ -370,4 +363,31 @@ func (f Flags) custom(fs *pflag.FlagSet) (*custom.Spec, error) {
 		return nil, err
 	}
 	return spec.WithUser(u)
+}
+
+// targets parses the target, from the argument or --service, and the
+// workload --service chooses among those behind a Service argument
+// (svc/web --service deploy/web-canary): once, before the cluster is asked,
+// so a typo costs no round trip. mapper (nil: kubectl's usual names) knows
+// the server's type names.
+func targets(args []string, service string, mapper apimeta.RESTMapper) (ref, behind target.Ref, err error) {
+	var arg target.Ref
+	if len(args) == 1 {
+		if arg, err = target.ParseRefWith(args[0], mapper); err != nil {
+			return ref, behind, err
+		}
+	}
+	if service == "" {
+		return arg, behind, nil
+	}
+	given, err := target.ParseRefWith(service, mapper)
+	switch {
+	case err != nil:
+		return ref, behind, fmt.Errorf("--service: %w", err)
+	case arg.Name == "" || arg == given:
+		return given, behind, nil
+	case arg.Kind == target.KindService:
+		return arg, given, nil
+	}
+	return ref, behind, fmt.Errorf("the target is given twice, as %q and with --service %q: give one of them (--service chooses among the workloads behind a svc/NAME target only)", args[0], service)
 }

@@ -15,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -40,11 +39,17 @@ type Request struct {
 	// ModeGiven and ImageGiven: --mode and --image were given, so a
 	// preset's mode and debug image do not apply.
 	ModeGiven, ImageGiven bool
-	// Target is TYPE/NAME or NAME; Service is --service, the same thing.
-	Target, Service string
+	// Target is the workload to open the shell next to, from the argument
+	// (TYPE/NAME or NAME) or --service, parsed once; its Name is "" when
+	// none was given.
+	Target target.Ref
+	// Workload is --service next to a svc/NAME target: which of the
+	// workloads behind the Service; its Name is "" when not given.
+	Workload target.Ref
 	// Pod is --pod.
 	Pod string
-	// Env is --env; EnvLabel the namespace label of environments.
+	// Env is --env; EnvLabel the namespace label of environments
+	// (--env-label, else the config file's), checked.
 	Env, EnvLabel string
 	// AllEnvs is --all-envs: the picker shows the environments that fail
 	// a status check too.
@@ -112,17 +117,8 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (plan.Plan, error) 
 			return plan.Plan{}, err
 		}
 	}
-	ref, choice, err := r.target(req)
-	if err != nil {
-		return plan.Plan{}, err
-	}
-	label := strings.TrimSpace(req.EnvLabel)
-	if label == "" {
-		label = meta.EnvNameLabel
-	}
-	if msgs := content.IsLabelKey(label); len(msgs) > 0 {
-		return plan.Plan{}, fmt.Errorf("--env-label %q is not a valid label key: %s", label, strings.Join(msgs, "; "))
-	}
+	ref := req.Target
+	label := req.EnvLabel
 	switch {
 	case req.Env != "":
 		lctx, cancel := context.WithTimeout(ctx, picker.ListTimeout)
@@ -136,7 +132,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (plan.Plan, error) 
 		}
 		r.warnFailing(env)
 		p.Namespace = env.Namespace
-	case !req.NamespaceGiven && ref == "" && req.Pod == "":
+	case !req.NamespaceGiven && ref.Name == "" && req.Pod == "":
 		ns, err := r.pickEnvironment(ctx, label, p.Namespace, req.AllEnvs, req.EnvStatus)
 		if err != nil {
 			return plan.Plan{}, err
@@ -144,32 +140,29 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (plan.Plan, error) 
 		p.Namespace = ns
 	}
 
-	if p.FanOut.On() && ref == "" && req.Pod == "" {
+	if p.FanOut.On() && ref.Name == "" && req.Pod == "" {
 		return r.fanOut(ctx, p, nil)
 	}
 	picked := false
-	if ref == "" && req.Pod != "" {
-		ref = target.Ref{Kind: target.KindPod, Name: req.Pod}.String()
+	if ref.Name == "" && req.Pod != "" {
+		ref = target.Ref{Kind: target.KindPod, Name: req.Pod}
 	}
-	if ref == "" {
+	if ref.Name == "" {
 		var err error
-		if ref, err = r.pickService(ctx, p.Namespace); err != nil {
+		if ref, err = r.pickWorkload(ctx, p.Namespace); err != nil {
 			return plan.Plan{}, err
 		}
 		picked = true
 	}
-	parsed, err := target.ParseRefWith(ref, r.Mapper)
-	if err != nil {
-		return plan.Plan{}, err
-	}
 	var (
 		w      *target.Workload
 		behind *target.Behind // what a svc/NAME target leads to
+		err    error
 	)
-	if parsed.Kind == target.KindService {
-		w, behind, err = r.behindService(ctx, p.Namespace, parsed.Name, choice)
+	if ref.Kind == target.KindService {
+		w, behind, err = r.behindService(ctx, p.Namespace, ref.Name, req.Workload)
 	} else {
-		w, err = target.Resolve(ctx, r.Clients, p.Namespace, parsed)
+		w, err = target.Resolve(ctx, r.Clients, p.Namespace, ref)
 	}
 	if err != nil {
 		return plan.Plan{}, r.notFound(ctx, p.Namespace, err)
@@ -212,49 +205,17 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (plan.Plan, error) 
 	return r.withContainer(p, w.Template.ObjectMeta, w.Template.Spec)
 }
 
-// target is the TYPE/NAME to resolve, from the argument or --service, and
-// the workload --service chooses among those behind a Service argument
-// (svc/web --service deploy/web-canary); both are checked for typos before
-// the cluster is asked.
-func (r *Resolver) target(req Request) (ref, choice string, err error) {
-	ref = req.Target
-	if req.Service != "" {
-		switch {
-		case ref == "" || ref == req.Service:
-			ref = req.Service
-		case isService(ref, r.Mapper):
-			choice = req.Service
-		default:
-			return "", "", fmt.Errorf("the target is given twice, as %q and with --service %q: give one of them (--service chooses among the workloads behind a svc/NAME target only)", ref, req.Service)
-		}
-	}
-	for _, s := range []string{ref, choice} {
-		if s != "" {
-			if _, err := target.ParseRefWith(s, r.Mapper); err != nil {
-				return "", "", err
-			}
-		}
-	}
-	return ref, choice, nil
-}
-
-func isService(ref string, mapper apimeta.RESTMapper) bool {
-	parsed, err := target.ParseRefWith(ref, mapper)
-	return err == nil && parsed.Kind == target.KindService
-}
-
 // behindService resolves Service name to the workload behind it: the only
 // one, the one --service (choice) names, or the one asked for on a
 // terminal. It says where the Service led.
-func (r *Resolver) behindService(ctx context.Context, ns, name, choice string) (*target.Workload, *target.Behind, error) {
+func (r *Resolver) behindService(ctx context.Context, ns, name string, choice target.Ref) (*target.Workload, *target.Behind, error) {
 	b, err := target.ResolveService(ctx, r.Clients, ns, name)
 	if err != nil {
 		return nil, nil, err
 	}
 	var i int
-	if choice != "" {
-		ref, _ := target.ParseRefWith(choice, r.Mapper) // r.target parsed it already
-		i, err = b.Find(ref)
+	if choice.Name != "" {
+		i, err = b.Find(choice)
 	} else {
 		i, err = r.Chooser.Choose(picker.Choice{
 			What:    "workload",
@@ -611,8 +572,8 @@ func CloneArgs(args []string) []string {
 	return append(append(out, "--mode", string(mode.Clone)), rest...)
 }
 
-// pickService returns the TYPE/NAME of the workload chosen in ns.
-func (r *Resolver) pickService(ctx context.Context, ns string) (string, error) {
+// pickWorkload returns the workload chosen in ns.
+func (r *Resolver) pickWorkload(ctx context.Context, ns string) (target.Ref, error) {
 	l := picker.ListWorkloads(ctx, r.Clients.Typed, ns, picker.ListTimeout)
 	if len(l.Failed) > 0 {
 		fmt.Fprintf(r.Warn, "warning: could not list %s in namespace %q\n", l.FailedKinds(), ns)
@@ -620,11 +581,11 @@ func (r *Resolver) pickService(ctx context.Context, ns string) (string, error) {
 	if len(l.Workloads) == 0 {
 		switch {
 		case len(l.Failed) > 0:
-			return "", fmt.Errorf("could not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web)", ns)
+			return target.Ref{}, fmt.Errorf("could not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web)", ns)
 		case len(l.Forbidden) == len(picker.ServiceKinds):
-			return "", fmt.Errorf("you may not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web), or -n/--env for another namespace", ns)
+			return target.Ref{}, fmt.Errorf("you may not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web), or -n/--env for another namespace", ns)
 		}
-		return "", fmt.Errorf("namespace %q has no Deployment, StatefulSet, DaemonSet, CronJob, Job or bare Pod to open a shell next to; pass -n NAMESPACE or --env NAME for another namespace", ns)
+		return target.Ref{}, fmt.Errorf("namespace %q has no Deployment, StatefulSet, DaemonSet, CronJob, Job or bare Pod to open a shell next to; pass -n NAMESPACE or --env NAME for another namespace", ns)
 	}
 	i, err := r.Chooser.Choose(picker.Choice{
 		What:    "service",
@@ -635,9 +596,9 @@ func (r *Resolver) pickService(ctx context.Context, ns string) (string, error) {
 		Auto:    func(i int) string { return "Using service " + l.Workloads[i].Ref().String() },
 	})
 	if err != nil {
-		return "", err
+		return target.Ref{}, err
 	}
-	return l.Workloads[i].Ref().String(), nil
+	return l.Workloads[i].Ref(), nil
 }
 
 // pickContainer asks for the container when the template has more than one.
