@@ -134,7 +134,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		s.Progress = d.Progress
 		s.Spinner = session.IsTerminal(d.Progress)
 	}
-	end := d.Audit(ctx, job.Name, p.Container)
+	end := d.Audit(ctx, p, job.Name, p.Container)
 	defer func() { end(err) }()
 	return s.Run(ctx, job, p.Container)
 }

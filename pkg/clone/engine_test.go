@@ -19,6 +19,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/plan/plantest"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/session/sessiontest"
 	"github.com/sberz/kubectl-eshell/pkg/target"
@@ -123,8 +124,7 @@ func (r *cloneRun) run(ctx context.Context, t *testing.T) error {
 		Workload: &target.Workload{Kind: target.KindDeployment, Name: "web", Namespace: "shop", Template: template},
 		Limits:   plan.Limits{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour}}
 	d := plan.Deps{IO: streams, Remote: session.Remote{Client: c, Streamer: r.f},
-		User:  func(context.Context) string { return "alice" },
-		Audit: func(context.Context, string, string) func(error) { return func(error) {} }}
+		Whoami: plantest.User("alice")}
 	err := Run(ctx, p, d)
 	r.f.Ended(t)
 	r.out = out.String()

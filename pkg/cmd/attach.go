@@ -88,12 +88,12 @@ Events name you both.`,
 }
 
 func (o *Options) attachDeps() attach.Deps {
-	d := attach.Deps{Remote: session.Remote{Config: o.rest, Client: o.client}, User: o.whoami.User}
+	d := attach.Deps{Remote: session.Remote{Config: o.rest, Client: o.client}, Whoami: o.whoami}
 	if !o.Shell.Quiet {
 		d.Progress = o.ErrOut
 	}
 	if !o.Shell.NoAudit {
-		d.Audit = o.begin
+		d.Recorder = o.auditor()
 	}
 	return d
 }

@@ -160,7 +160,7 @@ func (o *Options) copyFiles(ctx context.Context, job filecopy.Job, upload bool) 
 	if job.Remote, err = filecopy.Locate(ctx, h.Run, h.TargetID); err != nil {
 		return err
 	}
-	end := o.auditSession(ctx, p.Pod.Name, p.Container)
+	end := d.Audit(ctx, p, p.Pod.Name, p.Container)
 	defer func() { end(err) }()
 	if session.IsTerminal(o.ErrOut) && !o.Shell.Quiet {
 		job.Progress = &filecopy.Progress{Out: o.ErrOut}

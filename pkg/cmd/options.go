@@ -184,8 +184,7 @@ func (o *Options) deps() plan.Deps {
 	d := plan.Deps{
 		Remote: session.Remote{Config: o.rest, Client: o.client},
 		IO:     o.IOStreams,
-		User:   o.whoami.User,
-		Audit:  o.auditSession,
+		Whoami: o.whoami, Recorder: o.auditor(),
 	}
 	// The printed objects keep the command's arguments only when the user
 	// opted in to recording them.
@@ -199,6 +198,15 @@ func (o *Options) deps() plan.Deps {
 		d.Confirm = func(q string) bool { return picker.Confirm(o.In, o.ErrOut, q) }
 	}
 	return d
+}
+
+// auditor records the audit Events; made once, the targets of a fan-out
+// share it.
+func (o *Options) auditor() *audit.Recorder {
+	if o.recorder == nil {
+		o.recorder = audit.NewRecorder(o.client, o.ErrOut)
+	}
+	return o.recorder
 }
 
 // chooser asks on the terminal, if any (see picker.NewChooser).

@@ -34,7 +34,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if !p.DryRun && p.Custom.Empty() {
 		if ec := FindReusable(pod, user, p.Image, p.Container); ec != nil {
 			if reuse(p, d, pod, ec) {
-				end := d.Audit(ctx, pod.Name, p.Container)
+				end := d.Audit(ctx, p, pod.Name, p.Container)
 				defer func() { end(err) }()
 				return s.Reattach(ctx, pod, ec)
 			}
@@ -132,7 +132,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if p.DryRun {
 		return d.Print(ec)
 	}
-	end := d.Audit(ctx, pod.Name, p.Container)
+	end := d.Audit(ctx, p, pod.Name, p.Container)
 	defer func() { end(err) }()
 	return s.Run(ctx, pod, ec)
 }

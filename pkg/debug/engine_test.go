@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/plan/plantest"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/session/sessiontest"
 )
@@ -85,16 +85,14 @@ func (r *engineRun) run(ctx context.Context, t *testing.T) error {
 		r.lifeline = sessiontest.Lifeline
 	}
 	streams, _, out, _ := genericiooptions.NewTestIOStreams()
-	var mu sync.Mutex
+	rec := &plantest.Recorder{}
 	p := plan.Plan{Mode: mode.Debug, Pod: pod, Container: "web", Image: "busybox:1.37", SessionID: "abcde",
 		Command: []string{"sh", "-c", "id"}, Debug: plan.DebugSettings{Profile: ProfileGeneral},
 		Limits: plan.Limits{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour}}
 	d := plan.Deps{IO: streams, Remote: session.Remote{Client: c, Streamer: r.f},
-		User: func(context.Context) string { return "alice" },
-		Audit: func(context.Context, string, string) func(error) {
-			return func(err error) { mu.Lock(); r.ended = append(r.ended, err); mu.Unlock() }
-		}}
+		Whoami: plantest.User("alice"), Recorder: rec}
 	err := Run(ctx, p, d)
+	r.ended = rec.Ended()
 	r.f.Ended(t)
 	r.out = out.String()
 	r.stored, _ = c.CoreV1().Pods("shop").Get(context.Background(), "web-1", metav1.GetOptions{})

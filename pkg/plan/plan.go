@@ -363,11 +363,12 @@ type Deps struct {
 	IO     genericiooptions.IOStreams
 	// Progress receives status lines; nil when --quiet.
 	Progress io.Writer
-	// User is the authenticated user; it may wait for the prefetch.
-	User func(context.Context) string
-	// Audit records the start of the session in pod and container and
-	// returns what records its end.
-	Audit func(ctx context.Context, pod, container string) (end func(error))
+	// Whoami names the authenticated user (*access.Whoami, which may
+	// wait for its prefetch); nil: unknown.
+	Whoami Identity
+	// Recorder records sessions as Events (*audit.Recorder); nil records
+	// nothing.
+	Recorder Recorder
 	// Confirm asks a yes/no question on the terminal; nil without one.
 	Confirm func(question string) bool
 	// Print writes an object for --dry-run in the plan's format.
