@@ -35,14 +35,15 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
-// Options is one `kubectl eshell` invocation. The flags land in Flags;
+// Options is one `kubectl eshell` invocation. The flags land in flags;
 // Complete turns them, the config file and the cluster's answers into one
 // plan.Plan; Validate checks the plan; Run hands it to the engine of its
 // mode, which changes nothing in it.
 type Options struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
-	resolve.Flags
+	// flags are the session's command line as cobra parsed it.
+	flags resolve.Flags
 
 	// argv is the command line as typed, for the commands eshell suggests.
 	argv []string
@@ -94,7 +95,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		Chooser: o.chooser(), Warn: o.ErrOut,
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
 	}
-	if !o.Shell.Quiet {
+	if !o.flags.Shell.Quiet {
 		r.Info = o.ErrOut
 	}
 	o.plan, err = r.Resolve(cmd.Context(), req)
@@ -118,11 +119,11 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 // request reads the flags, the config file and the kubeconfig's namespace:
 // everything Complete needs before it asks the cluster.
 func (o *Options) request(cmd *cobra.Command, args []string) (resolve.Request, error) {
-	cfg, err := config.Load(config.Path(o.Shell.ConfigPath))
+	cfg, err := config.Load(config.Path(o.flags.Shell.ConfigPath))
 	if err != nil {
 		return resolve.Request{}, err
 	}
-	if _, _, err := debug.ResolveProfile(o.Debug.Profile, nil); err != nil {
+	if _, _, err := debug.ResolveProfile(o.flags.Debug.Profile, nil); err != nil {
 		return resolve.Request{}, err
 	}
 	ns, err := o.namespace()
@@ -130,7 +131,7 @@ func (o *Options) request(cmd *cobra.Command, args []string) (resolve.Request, e
 		return resolve.Request{}, err
 	}
 	line := resolve.Line{Args: args, Dash: cmd.ArgsLenAtDash(), Typed: o.argv, Namespace: ns, NamespaceGiven: o.namespaceFlagGiven()}
-	return o.Request(cmd.Flags(), line, cfg, o.IOStreams, o.mapper())
+	return o.flags.Request(cmd.Flags(), line, cfg, o.IOStreams, o.mapper())
 }
 
 // askReason asks on the terminal for the reason the config requires and
@@ -191,7 +192,7 @@ func (o *Options) deps() plan.Deps {
 	if d.Print = plan.Printer(o.Out, o.plan.Output, o.redact); o.plan.RecordCommand {
 		d.Print = plan.Printer(o.Out, o.plan.Output, nil)
 	}
-	if !o.Shell.Quiet {
+	if !o.flags.Shell.Quiet {
 		d.Progress = o.ErrOut
 	}
 	if session.IsTerminal(o.In) {
@@ -212,7 +213,7 @@ func (o *Options) auditor() *audit.Recorder {
 // chooser asks on the terminal, if any (see picker.NewChooser).
 func (o *Options) chooser() *picker.Chooser {
 	var info io.Writer
-	if !o.Shell.Quiet {
+	if !o.flags.Shell.Quiet {
 		info = o.ErrOut
 	}
 	ch := picker.NewChooser(o.IOStreams, info)

@@ -55,8 +55,11 @@ type Flags struct {
 
 // PickFlags replace the interactive choices, and choose the preset.
 type PickFlags struct {
-	Env, EnvLabel, Service, Preset string
-	AllEnvs                        bool
+	Env, EnvLabel, Preset string
+	// Workload is --service: the workload (not a Kubernetes Service) to
+	// open the shell next to, as TYPE/NAME.
+	Workload string
+	AllEnvs  bool
 	// EnvStatus is --env-status, e.g. "deployed,!migrating".
 	EnvStatus string
 }
@@ -90,7 +93,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.BoolVar(&f.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
 	fs.StringVar(&f.Pick.EnvStatus, "env-status", "", "show the environments whose status checks match, e.g. deployed,!migrating (check deployed true, migrating not true), in place of hiding failing ones (default from config envStatus)")
 	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
-	fs.StringVar(&f.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
+	fs.StringVar(&f.Pick.Workload, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
 	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 
 	// A clone is one new pod: there is nothing to fan out over, and no
@@ -269,7 +272,7 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		return req, err
 	}
 	var err error
-	if req.Target, req.Workload, err = targets(args, f.Pick.Service, mapper); err != nil {
+	if req.Target, req.Workload, err = targets(args, f.Pick.Workload, mapper); err != nil {
 		return req, err
 	}
 	if req.EnvLabel, err = cfg.EnvLabelOr(f.Pick.EnvLabel); err != nil {

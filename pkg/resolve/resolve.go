@@ -582,7 +582,7 @@ func (r *Resolver) pickWorkload(ctx context.Context, ns string) (target.Ref, err
 		switch {
 		case len(l.Failed) > 0:
 			return target.Ref{}, fmt.Errorf("could not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web)", ns)
-		case len(l.Forbidden) == len(picker.ServiceKinds):
+		case len(l.Forbidden) == len(picker.WorkloadKinds):
 			return target.Ref{}, fmt.Errorf("you may not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web), or -n/--env for another namespace", ns)
 		}
 		return target.Ref{}, fmt.Errorf("namespace %q has no Deployment, StatefulSet, DaemonSet, CronJob, Job or bare Pod to open a shell next to; pass -n NAMESPACE or --env NAME for another namespace", ns)
