@@ -122,7 +122,7 @@ func (r *cloneRun) run(ctx context.Context, t *testing.T) error {
 	streams, _, out, _ := genericiooptions.NewTestIOStreams()
 	p := plan.Plan{Mode: mode.Clone, Container: "web", SessionID: "abcde", Command: []string{"sh", "-c", "id"},
 		Workload: &target.Workload{Kind: target.KindDeployment, Name: "web", Namespace: "shop", Template: template},
-		Limits:   plan.Limits{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour}}
+		Timeouts: plan.Timeouts{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour}}
 	d := plan.Deps{IO: streams, Remote: session.Remote{Client: c, Streamer: r.f},
 		Whoami: plantest.User("alice")}
 	err := Run(ctx, p, d)

@@ -46,8 +46,8 @@ func TestOptionsComplete(t *testing.T) {
 	}{
 		{name: "defaults", args: []string{"deploy/web"}, check: func(t *testing.T, r resolve.Request) {
 			b := r.Base
-			if b.Mode != "clone" || b.Namespace != "shop" || b.Limits != (plan.Limits{MaxDuration: 2 * time.Hour, PodRunningTimeout: 2 * time.Minute, IdleTimeout: 30 * time.Minute, HeartbeatTimeout: 20 * time.Second}) || b.Image != "busybox:1.37" {
-				t.Errorf("defaults not applied: mode=%s ns=%s limits=%+v image=%s", b.Mode, b.Namespace, b.Limits, b.Image)
+			if b.Mode != "clone" || b.Namespace != "shop" || b.Timeouts != (plan.Timeouts{MaxDuration: 2 * time.Hour, PodRunningTimeout: 2 * time.Minute, IdleTimeout: 30 * time.Minute, HeartbeatTimeout: 20 * time.Second}) || b.Image != "busybox:1.37" {
+				t.Errorf("defaults not applied: mode=%s ns=%s limits=%+v image=%s", b.Mode, b.Namespace, b.Timeouts, b.Image)
 			}
 			if !b.Stdin || b.TTY {
 				t.Errorf("without a terminal: stdin=%v tty=%v, want stdin on and no tty", b.Stdin, b.TTY)
@@ -174,12 +174,12 @@ func TestConfigFileAndFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	r, err := run(t, []string{"--kubeconfig", kc, "--config", cfg, "web"})
-	if err != nil || r.Base.Mode != "exec" || r.Base.Limits.MaxDuration != 15*time.Minute {
-		t.Fatalf("config file not applied: %v mode=%s max=%s", err, r.Base.Mode, r.Base.Limits.MaxDuration)
+	if err != nil || r.Base.Mode != "exec" || r.Base.Timeouts.MaxDuration != 15*time.Minute {
+		t.Fatalf("config file not applied: %v mode=%s max=%s", err, r.Base.Mode, r.Base.Timeouts.MaxDuration)
 	}
 	r, err = run(t, []string{"--kubeconfig", kc, "--config", cfg, "web", "--mode", "clone", "--max-duration", "1h"})
-	if err != nil || r.Base.Mode != "clone" || r.Base.Limits.MaxDuration != time.Hour {
-		t.Fatalf("flags must win over the config file: %v mode=%s max=%s", err, r.Base.Mode, r.Base.Limits.MaxDuration)
+	if err != nil || r.Base.Mode != "clone" || r.Base.Timeouts.MaxDuration != time.Hour {
+		t.Fatalf("flags must win over the config file: %v mode=%s max=%s", err, r.Base.Mode, r.Base.Timeouts.MaxDuration)
 	}
 	if err := os.WriteFile(cfg, []byte("mode: exec\nbogus: 1\n"), 0o600); err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	pod := p.Pod
 	user := d.User(ctx)
 	argv := p.Argv(d)
-	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Progress: d.Progress}
+	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, StartTimeout: p.Timeouts.PodRunningTimeout, Heartbeat: p.Timeouts.Heartbeat(), Progress: d.Progress}
 
 	// A container made earlier lacks what --custom and --run-as ask for
 	// (plan refuses them with --reuse).
@@ -54,7 +54,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	}()
 	name := containerName(pod, p.SessionID)
 	// One expiry for every candidate: the session's bound, from now.
-	expires := time.Now().Add(p.Limits.MaxDuration).UTC().Format(time.RFC3339)
+	expires := time.Now().Add(p.Timeouts.MaxDuration).UTC().Format(time.RFC3339)
 	// What of the target could not be carried over can depend on the
 	// profile (mounts a privileged container may have): kept per profile.
 	warnings := map[string][]string{}
@@ -65,7 +65,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 			Target: p.Container,
 			// The main process is a lifeline that ends with this client;
 			// the command runs beside it through exec (as in clone mode).
-			Command:    shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, false),
+			Command:    shell.Lifeline(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, false),
 			Stdin:      true,
 			CopyEnv:    p.Debug.CopyEnv,
 			CopyMounts: p.Debug.CopyMounts,
@@ -74,7 +74,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 			Custom:     p.Custom,
 		})
 		warnings[profile] = w
-		if err == nil && p.Limits.MaxDuration > 0 {
+		if err == nil && p.Timeouts.MaxDuration > 0 {
 			// For `kubectl eshell sessions`: an ephemeral container carries no annotations.
 			ec.Env = append(ec.Env, corev1.EnvVar{Name: meta.DebugExpiresEnv, Value: expires})
 		}

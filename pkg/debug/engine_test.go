@@ -88,7 +88,7 @@ func (r *engineRun) run(ctx context.Context, t *testing.T) error {
 	rec := &plantest.Recorder{}
 	p := plan.Plan{Mode: mode.Debug, Pod: pod, Container: "web", Image: "busybox:1.37", SessionID: "abcde",
 		Command: []string{"sh", "-c", "id"}, Debug: plan.DebugSettings{Profile: ProfileGeneral},
-		Limits: plan.Limits{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour}}
+		Timeouts: plan.Timeouts{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour}}
 	d := plan.Deps{IO: streams, Remote: session.Remote{Client: c, Streamer: r.f},
 		Whoami: plantest.User("alice"), Recorder: rec}
 	err := Run(ctx, p, d)

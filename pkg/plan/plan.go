@@ -53,8 +53,8 @@ type Plan struct {
 	// shell.DefaultShells.
 	Shells []string
 	// Image is the debug container's image.
-	Image  string
-	Limits Limits
+	Image    string
+	Timeouts Timeouts
 	// SessionID names the session in pods, containers and Events.
 	SessionID string
 	Stdin     bool
@@ -135,8 +135,9 @@ func (p Plan) Named() (schema.GroupResource, string) {
 	return p.Workload.Kind.GroupResource(), p.Workload.Name
 }
 
-// Limits bound a session.
-type Limits struct {
+// Timeouts bound a session in time. (The resources of a clone's container
+// are CloneSettings.Requests and Limits.)
+type Timeouts struct {
 	// MaxDuration ends the session; 0 is no bound.
 	MaxDuration time.Duration
 	// PodRunningTimeout bounds the wait for a pod or container to start.
@@ -241,7 +242,7 @@ func (p Plan) Validate() error {
 	}
 	switch p.Mode {
 	case mode.Clone:
-		if p.Limits.MaxDuration <= 0 {
+		if p.Timeouts.MaxDuration <= 0 {
 			return errors.New("clone mode needs a positive --max-duration (it bounds a forgotten clone on the server), e.g. 2h")
 		}
 	case mode.Debug:
@@ -310,17 +311,17 @@ const maxDurationGrace = 15 * time.Second
 // after a grace. Exec has no server-side bound, so the client's timer is
 // the bound. A dry run is not bounded.
 func (p Plan) Bound(ctx context.Context) (context.Context, context.CancelFunc, func(error) error) {
-	if p.Limits.MaxDuration <= 0 || p.DryRun {
+	if p.Timeouts.MaxDuration <= 0 || p.DryRun {
 		return ctx, func() {}, func(err error) error { return err }
 	}
-	limit := p.Limits.MaxDuration
+	limit := p.Timeouts.MaxDuration
 	if p.Mode != mode.Exec {
 		limit += maxDurationGrace
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, errMaxDuration)
 	return ctx, cancel, func(err error) error {
 		if err != nil && errors.Is(context.Cause(ctx), errMaxDuration) {
-			return fmt.Errorf("the session reached its --max-duration of %s and was ended", p.Limits.MaxDuration)
+			return fmt.Errorf("the session reached its --max-duration of %s and was ended", p.Timeouts.MaxDuration)
 		}
 		return err
 	}
@@ -328,7 +329,7 @@ func (p Plan) Bound(ctx context.Context) (context.Context, context.CancelFunc, f
 
 // Check refuses a duration outside its bound (config.Bound), before
 // anything is created: the same bounds as in the config file.
-func (l Limits) Check() error {
+func (l Timeouts) Check() error {
 	for _, c := range []struct {
 		b config.Bound
 		d time.Duration
@@ -353,7 +354,7 @@ func (p Plan) Argv(d Deps) []string {
 
 // Streams is the local end of the session as the plan sets it up.
 func (p Plan) Streams(io genericiooptions.IOStreams) session.Streams {
-	return session.Streams{IOStreams: io, Stdin: p.Stdin, TTY: p.TTY, IdleTimeout: p.Limits.IdleTimeout, Tee: p.Tee}
+	return session.Streams{IOStreams: io, Stdin: p.Stdin, TTY: p.TTY, IdleTimeout: p.Timeouts.IdleTimeout, Tee: p.Tee}
 }
 
 // Deps is what an engine needs from the outside: the cluster, the local
@@ -416,7 +417,7 @@ func Printer(out io.Writer, format string, r interface{ Replace(string) string }
 
 // Heartbeat is the session's heartbeat timeout: the default when none was
 // settled (a plan not made from flags).
-func (l Limits) Heartbeat() time.Duration {
+func (l Timeouts) Heartbeat() time.Duration {
 	if l.HeartbeatTimeout <= 0 {
 		return shell.DefaultHeartbeatTimeout
 	}

@@ -27,7 +27,7 @@ func customSpec(t *testing.T, file string) *custom.Spec {
 func TestValidate(t *testing.T) {
 	valid := func(m mode.Mode) Plan {
 		return Plan{Mode: m, Workload: &target.Workload{Kind: target.KindDeployment, Name: "web"}, Pod: &corev1.Pod{}, Image: "busybox:1.37",
-			Limits: Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}
+			Timeouts: Timeouts{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}
 	}
 	for _, tt := range []struct {
 		name string
@@ -36,8 +36,8 @@ func TestValidate(t *testing.T) {
 	}{
 		{"clone", func(p *Plan) { p.Mode, p.Pod = mode.Clone, nil }, ""},
 		{"debug", func(p *Plan) { p.Mode = mode.Debug }, ""},
-		{"exec unbounded", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Exec, 0 }, ""},
-		{"clone needs a bound", func(p *Plan) { p.Limits.MaxDuration = 0 }, "clone mode needs a positive --max-duration"},
+		{"exec unbounded", func(p *Plan) { p.Mode, p.Timeouts.MaxDuration = mode.Exec, 0 }, ""},
+		{"clone needs a bound", func(p *Plan) { p.Timeouts.MaxDuration = 0 }, "clone mode needs a positive --max-duration"},
 		{"debug needs an image", func(p *Plan) { p.Mode, p.Image = mode.Debug, "" }, "--image"},
 		{"exec needs a pod", func(p *Plan) { p.Mode, p.Pod = mode.Exec, nil }, "no running pod resolved for deploy/web"},
 		{"bad mode", func(p *Plan) { p.Mode = "ssh" }, `invalid mode "ssh"`},
@@ -79,23 +79,23 @@ func TestValidate(t *testing.T) {
 
 // The bounds of the durations hold in every mode, and are checked once,
 // before anything is asked of the cluster.
-func TestLimitsCheck(t *testing.T) {
+func TestTimeoutsCheck(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		edit func(*Limits)
+		edit func(*Timeouts)
 		want string
 	}{
-		{"max-duration under a second", func(l *Limits) { l.MaxDuration = time.Millisecond }, "--max-duration 1ms is too short: use a duration from 1s to 168h0m0s, or 0 for none"},
-		{"max-duration over a week", func(l *Limits) { l.MaxDuration = 8 * 24 * time.Hour }, "--max-duration 192h0m0s is too long"},
-		{"nanosecond idle-timeout", func(l *Limits) { l.IdleTimeout = 5 * time.Nanosecond }, "--idle-timeout 5ns is too short: use a duration from 1s to 24h0m0s, or 0 for none"},
-		{"idle-timeout off", func(l *Limits) { l.IdleTimeout = 0 }, ""},
-		{"day-long pod wait", func(l *Limits) { l.PodRunningTimeout = 24 * time.Hour }, "--pod-running-timeout 24h0m0s is too long: use a duration from 1s to 1h0m0s"},
-		{"no wait", func(l *Limits) { l.PodRunningTimeout = 0 }, "--pod-running-timeout"},
-		{"negative max-duration", func(l *Limits) { l.MaxDuration = -time.Minute }, "--max-duration -1m0s is negative"},
-		{"negative idle-timeout", func(l *Limits) { l.IdleTimeout = -time.Second }, "--idle-timeout -1s is negative"},
+		{"max-duration under a second", func(l *Timeouts) { l.MaxDuration = time.Millisecond }, "--max-duration 1ms is too short: use a duration from 1s to 168h0m0s, or 0 for none"},
+		{"max-duration over a week", func(l *Timeouts) { l.MaxDuration = 8 * 24 * time.Hour }, "--max-duration 192h0m0s is too long"},
+		{"nanosecond idle-timeout", func(l *Timeouts) { l.IdleTimeout = 5 * time.Nanosecond }, "--idle-timeout 5ns is too short: use a duration from 1s to 24h0m0s, or 0 for none"},
+		{"idle-timeout off", func(l *Timeouts) { l.IdleTimeout = 0 }, ""},
+		{"day-long pod wait", func(l *Timeouts) { l.PodRunningTimeout = 24 * time.Hour }, "--pod-running-timeout 24h0m0s is too long: use a duration from 1s to 1h0m0s"},
+		{"no wait", func(l *Timeouts) { l.PodRunningTimeout = 0 }, "--pod-running-timeout"},
+		{"negative max-duration", func(l *Timeouts) { l.MaxDuration = -time.Minute }, "--max-duration -1m0s is negative"},
+		{"negative idle-timeout", func(l *Timeouts) { l.IdleTimeout = -time.Second }, "--idle-timeout -1s is negative"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			l := Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}
+			l := Timeouts{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}
 			tt.edit(&l)
 			err := l.Check()
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
@@ -106,7 +106,7 @@ func TestLimitsCheck(t *testing.T) {
 }
 
 func TestBound(t *testing.T) {
-	p := Plan{Mode: mode.Exec, Limits: Limits{MaxDuration: 20 * time.Millisecond}}
+	p := Plan{Mode: mode.Exec, Timeouts: Timeouts{MaxDuration: 20 * time.Millisecond}}
 	ctx, cancel, explain := p.Bound(context.Background())
 	defer cancel()
 	<-ctx.Done()

@@ -40,7 +40,7 @@ type Flags struct {
 	Debug       plan.DebugSettings
 	Clone       plan.CloneSettings
 	Pick        PickFlags
-	Limits      plan.Limits
+	Timeouts    plan.Timeouts
 	Shell       ShellFlags
 	// ShellName is --shell: the one shell to look for when no command is
 	// given (sh when the image lacks it).
@@ -86,9 +86,9 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
 	f.Shell.AddFlags(fs)
 	AddShellFlag(fs, &f.ShellName)
-	fs.DurationVar(&f.Limits.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
-	fs.DurationVar(&f.Limits.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
-	fs.DurationVar(&f.Limits.HeartbeatTimeout, "heartbeat-timeout", 0, "clone and debug: end the session on the server once this client sent no heartbeat for this long (frozen, asleep or offline), 10s to 10m (default from config, 20s)")
+	fs.DurationVar(&f.Timeouts.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
+	fs.DurationVar(&f.Timeouts.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
+	fs.DurationVar(&f.Timeouts.HeartbeatTimeout, "heartbeat-timeout", 0, "clone and debug: end the session on the server once this client sent no heartbeat for this long (frozen, asleep or offline), 10s to 10m (default from config, 20s)")
 	fs.StringVar(&f.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	fs.BoolVar(&f.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
 	fs.StringVar(&f.Pick.EnvStatus, "env-status", "", "show the environments whose status checks match, e.g. deployed,!migrating (check deployed true, migrating not true), in place of hiding failing ones (default from config envStatus)")
@@ -254,19 +254,19 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		f.Mode = cfg.Mode
 	}
 	if !fs.Changed("max-duration") {
-		f.Limits.MaxDuration = cfg.MaxDuration
+		f.Timeouts.MaxDuration = cfg.MaxDuration
 	}
 	if !fs.Changed("pod-running-timeout") {
-		f.Limits.PodRunningTimeout = cfg.PodRunningTimeout
+		f.Timeouts.PodRunningTimeout = cfg.PodRunningTimeout
 	}
 	if !fs.Changed("heartbeat-timeout") {
-		f.Limits.HeartbeatTimeout = cfg.HeartbeatTimeout
+		f.Timeouts.HeartbeatTimeout = cfg.HeartbeatTimeout
 	}
 	if !fs.Changed("image") {
 		f.Image = cfg.DebugImage
 	}
 	shellFlags, stdin, tty := f.Shell.Settle(fs, cfg, streams)
-	f.Limits.IdleTimeout = shellFlags.IdleTimeout
+	f.Timeouts.IdleTimeout = shellFlags.IdleTimeout
 
 	if err := f.Mode.Check(); err != nil {
 		return req, err
@@ -294,7 +294,7 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	default:
 		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client (nothing is sent) or --dry-run=server (admission judges, nothing is stored)", f.DryRun)
 	}
-	if err := f.Limits.Check(); err != nil {
+	if err := f.Timeouts.Check(); err != nil {
 		return req, err
 	}
 	why, policy, askReason, err := f.Shell.SettleReason(cfg, f.DryRun != "", streams)
@@ -333,7 +333,7 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	fs.Visit(func(fl *pflag.Flag) { given = append(given, plan.GivenFlag{Name: fl.Name, Modes: mode.Of(fl)}) })
 	req.Base = plan.Plan{
 		Mode: f.Mode, Namespace: l.Namespace, Container: f.Container, Command: command, Image: f.Image,
-		Limits: f.Limits, SessionID: id, Stdin: stdin, TTY: tty,
+		Timeouts: f.Timeouts, SessionID: id, Stdin: stdin, TTY: tty,
 		Debug: f.Debug, Clone: f.Clone, FanOut: f.FanOut, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
 		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given, Reason: why,
 		RecordPath: recording, RecordInput: f.Shell.RecordInput, Shells: shells, Custom: spec,

@@ -33,15 +33,15 @@ func TestFlagsRequest(t *testing.T) {
 	}{
 		{name: "the file fills what is not given", args: []string{"deploy/web"}, dash: -1, check: func(t *testing.T, r Request) {
 			b := r.Base
-			if b.Mode != mode.Debug || b.Image != "bash:5.2" || !b.RecordCommand || b.Limits.IdleTimeout != time.Hour ||
-				b.Limits.MaxDuration != 2*time.Hour || b.Limits.PodRunningTimeout != 2*time.Minute || r.ModeGiven || r.ImageGiven || r.Target.String() != "deploy/web" {
+			if b.Mode != mode.Debug || b.Image != "bash:5.2" || !b.RecordCommand || b.Timeouts.IdleTimeout != time.Hour ||
+				b.Timeouts.MaxDuration != 2*time.Hour || b.Timeouts.PodRunningTimeout != 2*time.Minute || r.ModeGiven || r.ImageGiven || r.Target.String() != "deploy/web" {
 				t.Errorf("request %+v", r)
 			}
 		}},
 		{name: "given flags win", flags: []string{"--mode=exec", "--record-command=false", "--idle-timeout=0", "--max-duration=5m", "-c", "app"},
 			args: []string{"web", "ls", "-l"}, dash: 1, check: func(t *testing.T, r Request) {
 				b := r.Base
-				if b.Mode != mode.Exec || b.RecordCommand || b.Limits.IdleTimeout != 0 || b.Limits.MaxDuration != 5*time.Minute || !r.ModeGiven ||
+				if b.Mode != mode.Exec || b.RecordCommand || b.Timeouts.IdleTimeout != 0 || b.Timeouts.MaxDuration != 5*time.Minute || !r.ModeGiven ||
 					b.Container != "app" || !slices.Equal(b.Command, []string{"ls", "-l"}) || !gave(b, "container") {
 					t.Errorf("request %+v", r)
 				}

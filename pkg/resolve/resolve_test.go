@@ -43,7 +43,7 @@ func testResolver(t *testing.T, p picker.Prompter, objs ...runtime.Object) (*Res
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
 	}
 	req := Request{EnvLabel: meta.EnvNameLabel, Base: plan.Plan{Mode: mode.Clone, Namespace: "default", Image: "busybox:1.37",
-		Limits: plan.Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}}
+		Timeouts: plan.Timeouts{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}}
 	return r, req, &errOut
 }
 
