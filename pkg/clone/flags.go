@@ -8,8 +8,8 @@ import (
 )
 
 // AddFlags registers the flags of --mode clone into s, their values parsed
-// by the flag types of flagvalues.go. Each is marked as
-// clone's (mode.Only), so the other modes refuse it.
+// by the flag types of flagvalues.go. Each is marked as clone's
+// (mode.Only), so the other modes refuse it.
 func AddFlags(fs *pflag.FlagSet, s *plan.CloneSettings) {
 	own := pflag.NewFlagSet(string(mode.Clone), pflag.ContinueOnError)
 	own.BoolVar(&s.Keep, "keep", false, "clone: leave the pod running at the end and print how to reconnect and remove it")
