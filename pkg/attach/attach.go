@@ -23,8 +23,8 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/debug"
 	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
-	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
+	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -33,8 +33,8 @@ import (
 
 // NewRequest settles an attach in namespace: args are the session ID and
 // the command; sh are the shell flags over the config file, and stdin and
-// tty what they decided (see plan.ShellFlags.Settle).
-func NewRequest(namespace string, args []string, sh plan.ShellFlags, stdin, tty, allUsers bool, streams genericiooptions.IOStreams) Request {
+// tty what they decided (see resolve.ShellFlags.Settle).
+func NewRequest(namespace string, args []string, sh resolve.ShellFlags, stdin, tty, allUsers bool, streams genericiooptions.IOStreams) Request {
 	req := Request{
 		Namespace: namespace, AllUsers: allUsers, RecordCommand: sh.RecordCommand,
 		Streams: session.Streams{IOStreams: streams, Stdin: stdin, TTY: tty, IdleTimeout: sh.IdleTimeout},
@@ -86,14 +86,14 @@ type Deps struct {
 	Remote session.Remote
 	// Progress receives status lines; nil when --quiet.
 	Progress io.Writer
-	// User is the authenticated user; it may wait for the prefetch.
-	User func(context.Context) string
+	// Whoami is the authenticated user; it may wait for the prefetch.
+	Whoami *access.Whoami
 	// Access answers the permission check (one rules review on the
 	// happy path); required.
 	Access *access.Reviewer
-	// Audit records the start of the attach and returns what records its
-	// end; nil records nothing (--no-audit).
-	Audit func(context.Context, audit.Session) (end func(error))
+	// Recorder records the start and end of the attach as Events; nil
+	// records nothing (--no-audit).
+	Recorder *audit.Recorder
 }
 
 // Run checks the permissions an attach needs, finds the live session
@@ -105,14 +105,14 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 		return errors.New("-t needs a terminal on stdin; drop -t when piping input")
 	}
 	r := d.Remote
-	if err := access.Named(ctx, d.Access.Check(ctx, access.AttachNeeded(req.Namespace)), d.User); err != nil {
+	if err := access.Named(ctx, d.Access.Check(ctx, access.AttachNeeded(req.Namespace)), d.Whoami.User); err != nil {
 		return err
 	}
 	in, err := sessions.Find(ctx, r, req.Namespace, req.ID)
 	if err != nil {
 		return err
 	}
-	user := d.User(ctx)
+	user := d.Whoami.User(ctx)
 	if err := Allowed(in, user, req.AllUsers); err != nil {
 		return err
 	}
@@ -126,13 +126,13 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 	if in.User != user && d.Progress != nil {
 		// Only what is true: with --no-audit nothing records it.
 		record := "the audit Events record that you did"
-		if d.Audit == nil {
+		if d.Recorder == nil {
 			record = "--no-audit: no Event records that you did"
 		}
 		fmt.Fprintf(d.Progress, "Attaching to %s's %s session %s (--all-users); %s\n", escape.Line(in.User), in.Mode, escape.Line(in.ID), record)
 	}
-	if d.Audit != nil {
-		end := d.Audit(ctx, audit.Session{
+	if d.Recorder != nil {
+		end := d.Recorder.Begin(ctx, audit.Session{
 			ID: in.ID, Attach: session.NewID(), User: user, Owner: in.User, Mode: in.Mode, Namespace: in.Namespace,
 			Command: req.Command, RecordCommand: req.RecordCommand, Workload: Regarding(ctx, r, in.Namespace, in.Workload),
 			Pod: in.Pod, Container: in.Container, Started: time.Now(), Reason: req.Reason, Recorded: req.Recorded,

@@ -12,7 +12,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
-	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/sessions"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -23,13 +23,13 @@ func TestNewRequest(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
 		args     []string
-		sh       plan.ShellFlags
+		sh       resolve.ShellFlags
 		allUsers bool
 		want     Request
 	}{
-		{"shell", []string{"x7k2p"}, plan.ShellFlags{IdleTimeout: 30 * time.Minute}, false,
+		{"shell", []string{"x7k2p"}, resolve.ShellFlags{IdleTimeout: 30 * time.Minute}, false,
 			Request{Namespace: "shop", ID: "x7k2p", Command: []string{}, Streams: streams(pipes, true, false, 30*time.Minute)}},
-		{"command, recorded, everyone's", []string{"x7k2p", "cat", "/marker"}, plan.ShellFlags{RecordCommand: true, IdleTimeout: time.Minute}, true,
+		{"command, recorded, everyone's", []string{"x7k2p", "cat", "/marker"}, resolve.ShellFlags{RecordCommand: true, IdleTimeout: time.Minute}, true,
 			Request{Namespace: "shop", ID: "x7k2p", Command: []string{"cat", "/marker"}, AllUsers: true, RecordCommand: true, Streams: streams(pipes, true, false, time.Minute)}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

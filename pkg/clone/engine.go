@@ -56,16 +56,16 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		user = d.User(ctx)
 	}
 	tools := toolsImage(p, d)
-	lifeline := shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, p.Clone.Keep)
+	lifeline := shell.Lifeline(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, p.Clone.Keep)
 	if tools != "" {
-		lifeline = shell.StaticLifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, p.Clone.Keep)
+		lifeline = shell.StaticLifeline(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, p.Clone.Keep)
 	}
 	// The command is not part of the pod: anyone who may read pods would
 	// read it there. It travels in the exec request.
 	opts := Options{
 		Container: p.Container, Command: lifeline, Stdin: true, ToolsImage: tools,
 		KeepInitContainers: p.Clone.KeepInitContainers, NoSidecars: p.Clone.NoSidecars, WithPVC: p.Clone.WithPVC, KeepPriority: p.Clone.KeepPriority,
-		MaxDuration: p.Limits.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: display, Reason: p.Reason, Now: time.Now(),
+		MaxDuration: p.Timeouts.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: display, Reason: p.Reason, Now: time.Now(),
 		NameSuffix: p.SessionID, // the Job's name carries its session
 		Overrides:  Overrides{Images: p.Clone.SetImage, Requests: p.Clone.Requests, Limits: p.Clone.Limits},
 		Custom:     p.Custom,
@@ -80,7 +80,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	for _, msg := range warnings {
 		d.Warnf("%s", msg)
 	}
-	job := GenerateJob(pod, p.Limits.MaxDuration)
+	job := GenerateJob(pod, p.Timeouts.MaxDuration)
 	var secret *corev1.Secret
 	if len(p.Clone.Env) > 0 {
 		secret = EnvSecret(job, p.Clone.Env)
@@ -114,7 +114,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		return printDry(d, job, secret)
 	}
 	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
-		StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Warn: d.Warnf, Image: sessionImage(p), Tools: tools}
+		StartTimeout: p.Timeouts.PodRunningTimeout, Heartbeat: p.Timeouts.Heartbeat(), Warn: d.Warnf, Image: sessionImage(p), Tools: tools}
 	// The dry run of the clone's pod and the reading of what it needs
 	// beside it (NetworkPolicies) ask different things of the API server:
 	// they go side by side. Neither creates anything.
@@ -146,7 +146,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		s.Progress = d.Progress
 		s.Spinner = session.IsTerminal(d.Progress)
 	}
-	s.Audit = func(pod string) func(error) { return d.Audit(ctx, pod, p.Container) }
+	s.Audit = func(pod string) func(error) { return d.Audit(ctx, p, pod, p.Container) }
 	return s.Run(ctx, job, p.Container)
 }
 

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/plan/plantest"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/session/sessiontest"
 	"github.com/sberz/kubectl-eshell/pkg/target"
@@ -125,17 +125,14 @@ func (r *cloneRun) run(ctx context.Context, t *testing.T) error {
 	streams, _, out, _ := genericiooptions.NewTestIOStreams()
 	p := plan.Plan{Mode: mode.Clone, Container: "web", SessionID: "abcde", Command: []string{"sh", "-c", "id"},
 		Workload: &target.Workload{Kind: target.KindDeployment, Name: "web", Namespace: "shop", Template: template},
-		Limits:   plan.Limits{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour}}
-	var mu sync.Mutex
+		Timeouts: plan.Timeouts{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour}}
+	rec := &plantest.Recorder{}
 	d := plan.Deps{IO: streams, Remote: session.Remote{Client: c, Streamer: r.f},
-		User: func(context.Context) string { return "alice" },
-		Audit: func(_ context.Context, pod, _ string) func(error) {
-			mu.Lock()
-			defer mu.Unlock()
-			r.audited = append(r.audited, pod)
-			return func(error) {}
-		}}
+		Whoami: plantest.User("alice"), Recorder: rec}
 	err := Run(ctx, p, d)
+	for _, s := range rec.Started() {
+		r.audited = append(r.audited, s.Pod)
+	}
 	for _, a := range c.Actions() {
 		verb := a.GetVerb()
 		if ca, ok := a.(k8stesting.CreateActionImpl); ok && len(ca.GetCreateOptions().DryRun) > 0 {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/attach"
 	"github.com/sberz/kubectl-eshell/pkg/config"
-	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
 
@@ -37,7 +37,7 @@ Events name you both.`,
 		RunE: func(c *cobra.Command, args []string) error {
 			return o.withClient(func(ctx context.Context) error {
 				o.whoami.Prefetch(ctx)
-				cfg, err := config.Load(config.Path(o.Shell.ConfigPath))
+				cfg, err := config.Load(config.Path(o.flags.Shell.ConfigPath))
 				if err != nil {
 					return err
 				}
@@ -45,11 +45,11 @@ Events name you both.`,
 				if err != nil {
 					return err
 				}
-				sh, stdin, tty := o.Shell.Settle(c.Flags(), cfg, o.IOStreams)
+				sh, stdin, tty := o.flags.Shell.Settle(c.Flags(), cfg, o.IOStreams)
 				if err := config.IdleTimeoutBound.Check(sh.IdleTimeout); err != nil {
 					return err
 				}
-				why, pol, pending, err := o.Shell.SettleReason(cfg, false, o.IOStreams)
+				why, pol, pending, err := o.flags.Shell.SettleReason(cfg, false, o.IOStreams)
 				if err != nil {
 					return err
 				}
@@ -60,15 +60,15 @@ Events name you both.`,
 				}
 				req := attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams)
 				req.Reason = why
-				if req.Shells, err = plan.Shells(c.Flags(), shellName, cfg, req.Command); err != nil {
+				if req.Shells, err = resolve.Shells(c.Flags(), shellName, cfg, req.Command); err != nil {
 					return err
 				}
-				path, err := o.Shell.Recording(cfg, false, session.NewID())
+				path, err := o.flags.Shell.Recording(cfg, false, session.NewID())
 				if err != nil {
 					return err
 				}
 				if path != "" {
-					tee, done, err := o.startRecording(path, o.Shell.RecordInput, "attach to session "+req.ID)
+					tee, done, err := o.startRecording(path, o.flags.Shell.RecordInput, "attach to session "+req.ID)
 					if err != nil {
 						return err
 					}
@@ -81,19 +81,19 @@ Events name you both.`,
 	}
 	f := cmd.Flags()
 	f.BoolVar(&allUsers, "all-users", false, "attach to a session another user started (refused without it; the audit Events name you both)")
-	o.Shell.AddFlags(f)
-	plan.AddShellFlag(f, &shellName)
+	o.flags.Shell.AddFlags(f)
+	resolve.AddShellFlag(f, &shellName)
 	cmd.ValidArgsFunction = o.line().Sessions(&allUsers)
 	return cmd
 }
 
 func (o *Options) attachDeps() attach.Deps {
-	d := attach.Deps{Remote: session.Remote{Config: o.rest, Client: o.client}, User: o.whoami.User, Access: o.access}
-	if !o.Shell.Quiet {
+	d := attach.Deps{Remote: session.Remote{Config: o.rest, Client: o.client}, Whoami: o.whoami, Access: o.access}
+	if !o.flags.Shell.Quiet {
 		d.Progress = o.ErrOut
 	}
-	if !o.Shell.NoAudit {
-		d.Audit = o.begin
+	if !o.flags.Shell.NoAudit {
+		d.Recorder = o.auditor()
 	}
 	return d
 }

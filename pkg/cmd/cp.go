@@ -93,13 +93,13 @@ Start and end Events are recorded on the workload (not the paths).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&o.Container, "container", "c", "", "container whose files to copy (default: the default-container annotation, else the first)")
+	f.StringVarP(&o.flags.Container, "container", "c", "", "container whose files to copy (default: the default-container annotation, else the first)")
 	f.BoolVar(&force, "force", false, "replace existing files (refused without it)")
-	f.BoolVarP(&o.Shell.Quiet, "quiet", "q", false, "print no progress messages")
-	f.BoolVar(&o.Shell.NoAudit, "no-audit", false, "record no start/end Events on the workload")
-	f.StringVar(&o.Shell.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
+	f.BoolVarP(&o.flags.Shell.Quiet, "quiet", "q", false, "print no progress messages")
+	f.BoolVar(&o.flags.Shell.NoAudit, "no-audit", false, "record no start/end Events on the workload")
+	f.StringVar(&o.flags.Shell.ConfigPath, "config", "", "config file (default $XDG_CONFIG_HOME/kubectl-eshell/config.yaml)")
 	// The session machinery reads --mode; cp is always the debug mode's.
-	f.StringVar((*string)(&o.Mode), "mode", string(mode.Debug), "")
+	f.StringVar((*string)(&o.flags.Mode), "mode", string(mode.Debug), "")
 	_ = f.MarkHidden("mode")
 	return cmd
 }
@@ -144,7 +144,7 @@ func (o *Options) sessionTarget(ctx context.Context, s *filecopy.Spec) error {
 		}
 	}
 	s.Target = "pod/" + in.Pod
-	o.Container = container
+	o.flags.Container = container
 	return nil
 }
 
@@ -160,9 +160,9 @@ func (o *Options) copyFiles(ctx context.Context, job filecopy.Job, upload bool) 
 	if job.Remote, err = filecopy.Locate(ctx, h.Run, h.TargetID); err != nil {
 		return err
 	}
-	end := o.auditSession(ctx, p.Pod.Name, p.Container)
+	end := d.Audit(ctx, p, p.Pod.Name, p.Container)
 	defer func() { end(err) }()
-	if session.IsTerminal(o.ErrOut) && !o.Shell.Quiet {
+	if session.IsTerminal(o.ErrOut) && !o.flags.Shell.Quiet {
 		job.Progress = &filecopy.Progress{Out: o.ErrOut}
 	}
 	job.Nonce = p.SessionID
@@ -172,7 +172,7 @@ func (o *Options) copyFiles(ctx context.Context, job filecopy.Job, upload bool) 
 	} else {
 		st, err = job.Download(ctx)
 	}
-	if err == nil && !o.Shell.Quiet {
+	if err == nil && !o.flags.Shell.Quiet {
 		fmt.Fprintf(o.ErrOut, "Copied %d files, %d directories, %d links (%d bytes)", st.Files, st.Dirs, st.Links, st.Bytes)
 		if st.Skipped > 0 {
 			fmt.Fprintf(o.ErrOut, "; skipped %d", st.Skipped)

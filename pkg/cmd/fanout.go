@@ -8,7 +8,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
-	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/fanout"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -18,13 +17,10 @@ import (
 // fanOut runs p's command in each of its targets with the engine of its
 // mode, one session per target: its own session id (so its debug
 // container, its Events and `kubectl eshell end` name that pod's part),
-// its own audit Events, its output prefixed. It prints the summary and
+// its own audit Events (the engine audits the plan it is given), its output
+// prefixed. It prints the summary and
 // ends with the highest exit code as a *session.ExitError.
 func (o *Options) fanOut(ctx context.Context, p plan.Plan, engine func(context.Context, plan.Plan, plan.Deps) error) error {
-	if o.recorder == nil {
-		// Created once here: the targets' goroutines share it.
-		o.recorder = audit.NewRecorder(o.client, o.ErrOut)
-	}
 	base := o.deps()
 	// Asked once for all targets, as each engine asks it (then from the
 	// same answers): a refusal is one report, before any pod's part starts.
@@ -48,9 +44,6 @@ func (o *Options) fanOut(ctx context.Context, p plan.Plan, engine func(context.C
 		d.IO = genericiooptions.IOStreams{In: strings.NewReader(""), Out: out, ErrOut: errOut}
 		if d.Progress != nil {
 			d.Progress = errOut
-		}
-		d.Audit = func(ctx context.Context, pod, container string) func(error) {
-			return o.auditPlan(ctx, sub, pod, container)
 		}
 		return access.Advise(engine(ctx, sub, d), o.rest.Host)
 	}

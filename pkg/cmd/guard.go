@@ -2,23 +2,19 @@ package cmd
 
 import (
 	"context"
-	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
-	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
-	"github.com/sberz/kubectl-eshell/pkg/target"
+	"github.com/sberz/kubectl-eshell/pkg/resolve"
 )
 
 // reviewAhead starts fetching the user's rules in the session's namespace
 // (see access.Reviewer), so that they travel beside the lookup of the
 // target: the engine's permission check then waits for no round trip of
 // its own. A dry run checks nothing, so it asks nothing.
-func (o *Options) reviewAhead(ctx context.Context, req plan.Request) {
+func (o *Options) reviewAhead(ctx context.Context, req resolve.Request) {
 	if !req.Base.DryRun {
 		o.access.Prefetch(ctx, req.Base.Namespace)
 	}
@@ -28,12 +24,9 @@ func (o *Options) reviewAhead(ctx context.Context, req plan.Request) {
 // for the mode on what was named say more than the lookup's Forbidden,
 // when it was named by TYPE/NAME in the session's namespace (--env may
 // move it elsewhere).
-func (o *Options) lookupError(ctx context.Context, req plan.Request, err error) error {
-	if req.Base.DryRun || req.Env != "" {
-		return err
-	}
-	ref, perr := target.ParseRefWith(req.Target, o.mapper())
-	if perr != nil || ref.Kind == "" {
+func (o *Options) lookupError(ctx context.Context, req resolve.Request, err error) error {
+	ref := req.Target
+	if req.Base.DryRun || req.Env != "" || ref.Kind == "" {
 		return err
 	}
 	gr := schema.GroupResource{Group: ref.Kind.Group(), Resource: ref.Kind.Resource()}
@@ -60,33 +53,4 @@ func (o *Options) check(ctx context.Context, perms []access.Permission) error {
 // missing names the user in a report of missing permissions (access.Named).
 func (o *Options) missing(ctx context.Context, err error) error {
 	return access.Named(ctx, err, o.whoami.User)
-}
-
-// auditSession records the start of the plan's session in pod and
-// container as Events, and returns what records its end.
-func (o *Options) auditSession(ctx context.Context, pod, container string) func(error) {
-	return o.auditPlan(ctx, o.plan, pod, container)
-}
-
-// auditPlan records the start of p's session in pod and container: the
-// session of the command line, or one pod's part of a fan-out.
-func (o *Options) auditPlan(ctx context.Context, p plan.Plan, pod, container string) func(error) {
-	if p.NoAudit {
-		return func(error) {}
-	}
-	w := p.Workload
-	return o.begin(ctx, audit.Session{
-		ID: p.SessionID, User: o.whoami.User(ctx), Mode: p.Mode, Namespace: w.Namespace, Command: p.Command, RecordCommand: p.RecordCommand,
-		Workload: corev1.ObjectReference{Kind: w.Kind.Name(), Name: w.Name, Namespace: w.Namespace, APIVersion: w.APIVersion, UID: types.UID(w.UID)},
-		Pod:      pod, Container: container, Started: time.Now(), Reason: p.Reason,
-		Recorded: p.RecordPath != "",
-	})
-}
-
-// begin records the start of s as Events and returns what records its end.
-func (o *Options) begin(ctx context.Context, s audit.Session) func(error) {
-	if o.recorder == nil {
-		o.recorder = audit.NewRecorder(o.client, o.ErrOut)
-	}
-	return o.recorder.Begin(ctx, s)
 }

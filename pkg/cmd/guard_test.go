@@ -24,6 +24,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/fanout"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/plan/plantest"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -37,15 +38,15 @@ func TestEnginesCheckTheirModeFirst(t *testing.T) {
 			c := readOnly()
 			p := webPlan(m)
 			var streamed bool
+			rec := &plantest.Recorder{}
 			d := plan.Deps{IO: genericiooptions.IOStreams{In: strings.NewReader(""), Out: &strings.Builder{}, ErrOut: &strings.Builder{}},
 				Remote: session.Remote{Client: c, Streamer: streamerFunc(func() { streamed = true })},
-				User:   func(context.Context) string { return "dev" },
-				Audit: func(context.Context, string, string) func(error) {
-					t.Error("a refused session was audited")
-					return func(error) {}
-				},
+				Whoami: plantest.User("dev"), Recorder: rec,
 				Access: access.NewReviewer(c)}
 			err := engines[m](context.Background(), p, d)
+			if started := rec.Started(); len(started) > 0 {
+				t.Errorf("a refused session was audited: %v", started)
+			}
 			var me *access.MissingError
 			if !errors.As(err, &me) || me.User != "dev" || len(me.Missing) == 0 {
 				t.Fatalf("Run = %v, want the missing permissions of user dev", err)

@@ -29,18 +29,20 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/redact"
+	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
-// Options is one `kubectl eshell` invocation. The flags land in Flags;
+// Options is one `kubectl eshell` invocation. The flags land in flags;
 // Complete turns them, the config file and the cluster's answers into one
 // plan.Plan; Validate checks the plan; Run hands it to the engine of its
 // mode, which changes nothing in it.
 type Options struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 	genericiooptions.IOStreams
-	plan.Flags
+	// flags are the session's command line as cobra parsed it.
+	flags resolve.Flags
 
 	// argv is the command line as typed, for the commands eshell suggests.
 	argv []string
@@ -81,12 +83,12 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		o.whoami.Prefetch(cmd.Context())
 	}
 	o.reviewAhead(cmd.Context(), req)
-	r := &plan.Resolver{
+	r := &resolve.Resolver{
 		Clients: target.Clients{Typed: o.client, Metadata: o.metadata}, Mapper: o.mapper(),
 		Chooser: o.chooser(), Warn: o.ErrOut,
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
 	}
-	if !o.Shell.Quiet {
+	if !o.flags.Shell.Quiet {
 		r.Info = o.ErrOut
 	}
 	o.plan, err = r.Resolve(cmd.Context(), req)
@@ -98,7 +100,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	}
 	// Missing permissions say more than the lookup's Forbidden, but less
 	// than a namespace that does not exist, where no Role could be.
-	var nsErr *plan.NamespaceNotFoundError
+	var nsErr *resolve.NamespaceNotFoundError
 	if !errors.As(err, &nsErr) {
 		err = o.lookupError(cmd.Context(), req, err)
 	}
@@ -107,20 +109,20 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 
 // request reads the flags, the config file and the kubeconfig's namespace:
 // everything Complete needs before it asks the cluster.
-func (o *Options) request(cmd *cobra.Command, args []string) (plan.Request, error) {
-	cfg, err := config.Load(config.Path(o.Shell.ConfigPath))
+func (o *Options) request(cmd *cobra.Command, args []string) (resolve.Request, error) {
+	cfg, err := config.Load(config.Path(o.flags.Shell.ConfigPath))
 	if err != nil {
-		return plan.Request{}, err
+		return resolve.Request{}, err
 	}
-	if o.Debug.Profile, err = debug.ParseProfile(o.Debug.Profile); err != nil {
-		return plan.Request{}, err
+	if o.flags.Debug.Profile, err = debug.ParseProfile(o.flags.Debug.Profile); err != nil {
+		return resolve.Request{}, err
 	}
 	ns, err := o.namespace()
 	if err != nil {
-		return plan.Request{}, err
+		return resolve.Request{}, err
 	}
-	line := plan.Line{Args: args, Dash: cmd.ArgsLenAtDash(), Typed: o.argv, Namespace: ns, NamespaceGiven: o.namespaceFlagGiven()}
-	return o.Request(cmd.Flags(), line, cfg, o.IOStreams, o.mapper())
+	line := resolve.Line{Args: args, Dash: cmd.ArgsLenAtDash(), Typed: o.argv, Namespace: ns, NamespaceGiven: o.namespaceFlagGiven()}
+	return o.flags.Request(cmd.Flags(), line, cfg, o.IOStreams, o.mapper())
 }
 
 // askReason asks on the terminal for the reason the config requires and
@@ -172,8 +174,7 @@ func (o *Options) deps() plan.Deps {
 	d := plan.Deps{
 		Remote: session.Remote{Config: o.rest, Client: o.client},
 		IO:     o.IOStreams,
-		User:   o.whoami.User,
-		Audit:  o.auditSession,
+		Whoami: o.whoami, Recorder: o.auditor(),
 		Access: o.access,
 	}
 	// The printed objects keep the command's arguments only when the user
@@ -181,7 +182,7 @@ func (o *Options) deps() plan.Deps {
 	if d.Print = plan.Printer(o.Out, o.plan.Output, o.redact); o.plan.RecordCommand {
 		d.Print = plan.Printer(o.Out, o.plan.Output, nil)
 	}
-	if !o.Shell.Quiet {
+	if !o.flags.Shell.Quiet {
 		d.Progress = o.ErrOut
 	}
 	if session.IsTerminal(o.In) {
@@ -190,10 +191,19 @@ func (o *Options) deps() plan.Deps {
 	return d
 }
 
+// auditor records the audit Events; made once, the targets of a fan-out
+// share it.
+func (o *Options) auditor() *audit.Recorder {
+	if o.recorder == nil {
+		o.recorder = audit.NewRecorder(o.client, o.ErrOut)
+	}
+	return o.recorder
+}
+
 // chooser asks on the terminal, if any (see picker.NewChooser).
 func (o *Options) chooser() *picker.Chooser {
 	var info io.Writer
-	if !o.Shell.Quiet {
+	if !o.flags.Shell.Quiet {
 		info = o.ErrOut
 	}
 	ch := picker.NewChooser(o.IOStreams, info)

@@ -41,7 +41,7 @@ func (o *Options) startRecording(path string, input bool, title string) (session
 			fmt.Fprintf(o.ErrOut, "warning: the recording %s is incomplete: %v\n", path, err)
 			return
 		}
-		if !o.Shell.Quiet {
+		if !o.flags.Shell.Quiet {
 			fmt.Fprintf(o.ErrOut, "Recorded the session in %s (play it with: kubectl eshell replay %s)\n", path, path)
 		}
 	}, nil

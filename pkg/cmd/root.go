@@ -100,17 +100,17 @@ Without a command, bash is started where the image has it, else sh.`,
 	o.ConfigFlags.AddFlags(cmd.PersistentFlags())
 	logTo := redact.AddVerbosity(cmd.PersistentFlags())
 	cmd.PersistentPreRun = func(c *cobra.Command, args []string) {
-		secrets := redact.CommandArgs(o.CommandFlag, args, c.ArgsLenAtDash())
+		secrets := redact.CommandArgs(o.flags.CommandFlag, args, c.ArgsLenAtDash())
 		o.redact = redact.Replacer(secrets)
 		// The --set-env values go to the log only: in --dry-run output the
 		// env Secret prints them as placeholders already, and replacing a
 		// short value there would garble the rest (a value "bash" in
 		// "image: bash:5.2").
-		logTo(o.ErrOut, secrets, o.Clone.EnvValues())
+		logTo(o.ErrOut, secrets, o.flags.Clone.EnvValues())
 	}
-	o.AddFlags(f)
-	debug.AddFlags(f, &o.Debug, &o.Image)
-	clone.AddFlags(f, &o.Clone)
+	o.flags.AddFlags(f)
+	debug.AddFlags(f, &o.flags.Debug, &o.flags.Image)
+	clone.AddFlags(f, &o.flags.Clone)
 
 	cmd.AddCommand(newCmdGC(o), newCmdSessions(o), newCmdAttach(o), newCmdEnd(o), newCmdVersion(o), newCmdPresets(o), newCmdReplay(o), newCmdCp(o), completion.NewCmd(o.Out))
 	// After every flag is defined: completion looks them up.
@@ -120,8 +120,8 @@ Without a command, bash is started where the image has it, else sh.`,
 
 // line is what completion reads of the command line.
 func (o *Options) line() completion.Line {
-	return completion.Line{ConfigFlags: o.ConfigFlags, Env: &o.Pick.Env, EnvLabel: &o.Pick.EnvLabel,
-		ConfigPath: &o.Shell.ConfigPath, Service: &o.Pick.Service, Pod: &o.Pod, AllEnvs: &o.Pick.AllEnvs, EnvStatus: &o.Pick.EnvStatus}
+	return completion.Line{ConfigFlags: o.ConfigFlags, Env: &o.flags.Pick.Env, EnvLabel: &o.flags.Pick.EnvLabel,
+		ConfigPath: &o.flags.Shell.ConfigPath, Workload: &o.flags.Pick.Workload, Pod: &o.flags.Pod, AllEnvs: &o.flags.Pick.AllEnvs, EnvStatus: &o.flags.Pick.EnvStatus}
 }
 
 // Main runs the command and returns the process exit code: the remote

@@ -112,10 +112,7 @@ func (o *Options) end(ctx context.Context, id string, allUsers, noAudit bool) er
 	}
 	ended, waitErr := sessions.Ended(ctx, r, s, endWait)
 	if !noAudit {
-		if o.recorder == nil {
-			o.recorder = audit.NewRecorder(o.client, o.ErrOut)
-		}
-		o.recorder.Terminated(ctx, audit.Session{ID: s.ID, User: user, Owner: s.User, Mode: s.Mode, Namespace: s.Namespace,
+		o.auditor().Terminated(ctx, audit.Session{ID: s.ID, User: user, Owner: s.User, Mode: s.Mode, Namespace: s.Namespace,
 			Workload: attach.Regarding(ctx, r, s.Namespace, s.Workload), Pod: s.Pod, Container: s.Container}, ended)
 	}
 	what := fmt.Sprintf("session %s (%s of %s, %s)", escape.Line(s.ID), s.Mode, escape.Line(s.User), escape.Line(s.String()))

@@ -30,7 +30,7 @@ const Timeout = 3 * time.Second
 type Line struct {
 	ConfigFlags *genericclioptions.ConfigFlags
 	// The values of --env, --env-label, --config, --service and --pod.
-	Env, EnvLabel, ConfigPath, Service, Pod *string
+	Env, EnvLabel, ConfigPath, Workload, Pod *string
 	// AllEnvs is --all-envs: failing environments are offered too.
 	AllEnvs *bool
 	// EnvStatus is --env-status: the environments that match it are
@@ -99,7 +99,7 @@ func Register(cmd *cobra.Command, l Line) {
 		return out, err
 	}))
 	register("container", func(c *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		ref := *l.Service
+		ref := *l.Workload
 		if len(args) > 0 {
 			ref = args[0]
 		}
@@ -134,13 +134,15 @@ func withPrefix(comps []cobra.Completion, prefix string) []cobra.Completion {
 	return out
 }
 
-// envLabel is --env-label, else the config file's, without failing on a
+// envLabel is --env-label, else the config file's (also for a label that
+// is none: the session itself says what is wrong), without failing on a
 // broken config file.
 func (l Line) envLabel() string {
-	if v := strings.TrimSpace(*l.EnvLabel); v != "" {
+	cfg := l.config()
+	if v, err := cfg.EnvLabelOr(*l.EnvLabel); err == nil {
 		return v
 	}
-	return l.config().EnvLabel
+	return cfg.EnvLabel
 }
 
 // envStatus is --env-status, else the config file's; a filter that does

@@ -326,6 +326,20 @@ func checkStatusFilter(s string) error {
 	return err
 }
 
+// EnvLabelOr is the namespace label that marks an environment: flag
+// (--env-label) when given, else the file's envLabel, which Load checked.
+// Both go through checkLabelKey, so the label is settled in one place.
+func (c Config) EnvLabelOr(flag string) (string, error) {
+	flag = strings.TrimSpace(flag)
+	if flag == "" {
+		return c.EnvLabel, nil
+	}
+	if err := checkLabelKey(flag); err != nil {
+		return "", fmt.Errorf("--env-label %w", err)
+	}
+	return flag, nil
+}
+
 // checkLabelKey rejects an envLabel the API server would refuse in a label
 // selector, so the mistake shows up here, with a line number, rather than as
 // a server error later.

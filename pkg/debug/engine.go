@@ -31,10 +31,10 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	}
 	pod := p.Pod
 	user := d.User(ctx)
-	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: p.Argv(d), StartTimeout: p.Limits.PodRunningTimeout,
-		Heartbeat: p.Limits.Heartbeat(), Progress: d.Progress}
+	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: p.Argv(d), StartTimeout: p.Timeouts.PodRunningTimeout,
+		Heartbeat: p.Timeouts.Heartbeat(), Progress: d.Progress}
 	if ec := reusable(p, d, user); ec != nil {
-		end := d.Audit(ctx, pod.Name, p.Container)
+		end := d.Audit(ctx, p, pod.Name, p.Container)
 		defer func() { end(err) }()
 		return s.Reattach(ctx, pod, ec)
 	}
@@ -56,7 +56,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		}
 		return d.Print(stored(added))
 	}
-	end := d.Audit(ctx, pod.Name, p.Container)
+	end := d.Audit(ctx, p, pod.Name, p.Container)
 	defer func() { end(err) }()
 	added, notes, err := s.Add(ctx, pod, p.Debug.Profile, build)
 	if err := report(d, p.Debug.Profile, added, notes, err); err != nil {
@@ -95,7 +95,7 @@ func container(p plan.Plan, user string) Builder {
 		Target: p.Container,
 		// The main process is a lifeline that ends with this client;
 		// the command runs beside it through exec (as in clone mode).
-		Command:    shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, false),
+		Command:    shell.Lifeline(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, false),
 		Stdin:      true,
 		CopyEnv:    p.Debug.CopyEnv,
 		CopyMounts: p.Debug.CopyMounts,
@@ -103,9 +103,9 @@ func container(p plan.Plan, user string) Builder {
 		Custom:     p.Custom,
 	}
 	var env []corev1.EnvVar
-	if p.Limits.MaxDuration > 0 {
+	if p.Timeouts.MaxDuration > 0 {
 		// For `kubectl eshell sessions`: an ephemeral container carries no annotations.
-		env = append(env, corev1.EnvVar{Name: meta.DebugExpiresEnv, Value: time.Now().Add(p.Limits.MaxDuration).UTC().Format(time.RFC3339)})
+		env = append(env, corev1.EnvVar{Name: meta.DebugExpiresEnv, Value: time.Now().Add(p.Timeouts.MaxDuration).UTC().Format(time.RFC3339)})
 	}
 	if p.Reason != "" {
 		// For `kubectl eshell sessions` too; the shell sees it as well.

@@ -21,6 +21,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/plan/plantest"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/session/sessiontest"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -122,17 +123,16 @@ func (r *engineRun) run(ctx context.Context, t *testing.T) error {
 	}
 	streams, _, out, errOut := genericiooptions.NewTestIOStreams()
 	var progress strings.Builder
+	rec := &plantest.Recorder{}
 	p := plan.Plan{Mode: mode.Debug, Pod: pod, Container: "web", Image: "busybox:1.37", SessionID: "abcde",
 		Command: []string{"sh", "-c", "id"}, Debug: plan.DebugSettings{Profile: r.profile, Reuse: r.reuse},
 		DryRun: r.dryRun != "", ServerDryRun: r.dryRun == "server",
-		Limits: plan.Limits{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour, HeartbeatTimeout: r.heartbeat}}
+		Timeouts: plan.Timeouts{PodRunningTimeout: 10 * time.Second, MaxDuration: time.Hour, HeartbeatTimeout: r.heartbeat}}
 	d := plan.Deps{IO: streams, Remote: session.Remote{Client: c, Streamer: r.f}, Progress: &progress,
-		User: func(context.Context) string { return "alice" },
-		Audit: func(context.Context, string, string) func(error) {
-			return func(err error) { mu.Lock(); r.ended = append(r.ended, err); mu.Unlock() }
-		},
+		Whoami: plantest.User("alice"), Recorder: rec,
 		Print: func(obj any) error { r.printed = append(r.printed, obj); return nil }}
 	err := Run(ctx, p, d)
+	r.ended = rec.Ended()
 	r.f.Ended(t)
 	r.out, r.progress, r.warnings = out.String(), progress.String(), errOut.String()
 	r.stored, _ = c.CoreV1().Pods("shop").Get(context.Background(), "web-1", metav1.GetOptions{})

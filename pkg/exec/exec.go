@@ -23,7 +23,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		return err
 	}
 	argv, auto := p.Argv(d), len(p.Command) == 0
-	end := d.Audit(ctx, p.Pod.Name, p.Container)
+	end := d.Audit(ctx, p, p.Pod.Name, p.Container)
 	defer func() { end(err) }()
 	err = d.Remote.Exec(ctx, p.Streams(d.IO), p.Pod.Namespace, p.Pod.Name, p.Container, argv)
 	if shell.NoShell(err) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/plan/plantest"
 )
 
 // A dry run prints the process it would start, runs nothing (the Deps
@@ -20,10 +21,13 @@ func TestDryRunRunsNothing(t *testing.T) {
 		Pod:     &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop"}},
 		Command: []string{"psql", "postgres://app:hunter2@db/app"}}
 	var printed any
-	d := plan.Deps{IO: genericiooptions.NewTestIOStreamsDiscard(), Print: func(obj any) error { printed = obj; return nil },
-		Audit: func(context.Context, string, string) func(error) { t.Fatal("a dry run was audited"); return nil }}
+	rec := &plantest.Recorder{}
+	d := plan.Deps{IO: genericiooptions.NewTestIOStreamsDiscard(), Print: func(obj any) error { printed = obj; return nil }, Recorder: rec}
 	if err := Run(context.Background(), p, d); err != nil {
 		t.Fatal(err)
+	}
+	if len(rec.Started()) != 0 {
+		t.Error("a dry run was audited")
 	}
 	r, ok := printed.(Request)
 	if !ok || r.Pod != "web-1" || r.Container != "web" || r.Command != "psql (1 argument, not recorded)" || strings.Contains(r.Command, "hunter2") {

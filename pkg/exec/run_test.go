@@ -12,6 +12,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -25,10 +26,10 @@ type audited struct {
 	ends   []error
 }
 
-func (a *audited) audit(_ context.Context, pod, container string) func(error) {
+func (a *audited) Begin(_ context.Context, s audit.Session) func(error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.starts = append(a.starts, pod+"/"+container)
+	a.starts = append(a.starts, s.Pod+"/"+s.Container)
 	return func(err error) {
 		a.mu.Lock()
 		defer a.mu.Unlock()
@@ -50,7 +51,7 @@ func run(ctx context.Context, t *testing.T, program sessiontest.Program) (string
 		}
 		return nil
 	}}
-	d := plan.Deps{IO: streams, Remote: session.Remote{Client: fake.NewClientset(), Streamer: f}, Audit: a.audit}
+	d := plan.Deps{IO: streams, Remote: session.Remote{Client: fake.NewClientset(), Streamer: f}, Recorder: a}
 	err := Run(ctx, p, d)
 	f.Wait()
 	return out.String(), a, f, err

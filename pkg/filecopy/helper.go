@@ -45,12 +45,12 @@ func (h *Helper) Release() {
 func StartHelper(ctx context.Context, p plan.Plan, d plan.Deps) (*Helper, error) {
 	pod := p.Pod
 	user := d.User(ctx)
-	s := &debug.Session{Remote: d.Remote, StartTimeout: p.Limits.PodRunningTimeout, Heartbeat: p.Limits.Heartbeat(), Progress: d.Progress}
+	s := &debug.Session{Remote: d.Remote, StartTimeout: p.Timeouts.PodRunningTimeout, Heartbeat: p.Timeouts.Heartbeat(), Progress: d.Progress}
 	name := meta.DebugContainerPrefix + p.SessionID
 	build := func(profile string) (*corev1.EphemeralContainer, []string, error) {
 		return debug.GenerateEphemeralContainer(pod, debug.ContainerOptions{
 			Name: name, Image: p.Image, Target: p.Container,
-			Command: shell.Lifeline(p.Limits.Heartbeat(), p.Limits.MaxDuration, false),
+			Command: shell.Lifeline(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, false),
 			Stdin:   true, Profile: profile, User: user,
 		})
 	}
@@ -65,7 +65,7 @@ func StartHelper(ctx context.Context, p plan.Plan, d plan.Deps) (*Helper, error)
 	if err != nil {
 		return nil, err
 	}
-	life, err := d.Remote.HoldLifeline(ctx, pod.Namespace, running.Name, name, p.Limits.PodRunningTimeout, p.Limits.Heartbeat())
+	life, err := d.Remote.HoldLifeline(ctx, pod.Namespace, running.Name, name, p.Timeouts.PodRunningTimeout, p.Timeouts.Heartbeat())
 	if err != nil {
 		return nil, err
 	}

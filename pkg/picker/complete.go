@@ -108,7 +108,7 @@ func Targets(ctx context.Context, c target.Clients, ns, word string) (out []Cand
 		first error
 	)
 	seen := map[string]bool{}
-	for _, k := range ServiceKinds {
+	for _, k := range WorkloadKinds {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -138,11 +138,11 @@ func Targets(ctx context.Context, c target.Clients, ns, word string) (out []Cand
 }
 
 // KindPrefixes are the "TYPE/" prefixes that complete word: those of the
-// kinds the service question offers, and svc/, a Service naming the
+// kinds the question for a workload offers, and svc/, a Service naming the
 // workload behind it.
 func KindPrefixes(word string) []Candidate {
 	var out []Candidate
-	for _, k := range slices.Concat(ServiceKinds, []target.Kind{target.KindService}) {
+	for _, k := range slices.Concat(WorkloadKinds, []target.Kind{target.KindService}) {
 		if p := k.Short() + "/"; strings.HasPrefix(p, word) {
 			out = append(out, Candidate{Value: p})
 		}

@@ -470,7 +470,7 @@ func slowList(t *testing.T, d time.Duration, kinds ...target.Kind) {
 
 func TestListWorkloadsConcurrent(t *testing.T) {
 	c := targettest.NewClientset(workloadObjects(time.Now())...)
-	slowList(t, 300*time.Millisecond, ServiceKinds...)
+	slowList(t, 300*time.Millisecond, WorkloadKinds...)
 	start := time.Now()
 	l := ListWorkloads(context.Background(), c, "ns", 5*time.Second)
 	if took := time.Since(start); took > 1200*time.Millisecond {

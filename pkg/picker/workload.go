@@ -15,9 +15,10 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
-// ServiceKinds are the kinds the service question offers, in the order they
-// are listed. ReplicaSets are left out: their Deployments stand for them.
-var ServiceKinds = []target.Kind{
+// WorkloadKinds are the kinds the question for a workload (--service)
+// offers, in the order they are listed. ReplicaSets are left out: their
+// Deployments stand for them.
+var WorkloadKinds = []target.Kind{
 	target.KindDeployment, target.KindStatefulSet, target.KindDaemonSet,
 	target.KindCronJob, target.KindJob, target.KindPod,
 }
@@ -62,11 +63,11 @@ func ListWorkloads(ctx context.Context, c kubernetes.Interface, ns string, timeo
 		ws   []Workload
 		err  error
 	}
-	results := make(chan result, len(ServiceKinds))
+	results := make(chan result, len(WorkloadKinds))
 	// Read once: a list abandoned at the deadline may still be running
 	// when the caller (a test) swaps the function back.
 	list := listKindFunc
-	for _, k := range ServiceKinds {
+	for _, k := range WorkloadKinds {
 		go func() {
 			ctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
@@ -76,7 +77,7 @@ func ListWorkloads(ctx context.Context, c kubernetes.Interface, ns string, timeo
 	}
 	l := Listing{Failed: map[target.Kind]error{}}
 	pending := map[target.Kind]bool{}
-	for _, k := range ServiceKinds {
+	for _, k := range WorkloadKinds {
 		pending[k] = true
 	}
 	// A call that ignores its context must not hold the question up.
@@ -107,7 +108,7 @@ func ListWorkloads(ctx context.Context, c kubernetes.Interface, ns string, timeo
 		}
 	}
 	order := map[target.Kind]int{}
-	for i, k := range ServiceKinds {
+	for i, k := range WorkloadKinds {
 		order[k] = i
 	}
 	sort.SliceStable(l.Workloads, func(i, j int) bool {
@@ -124,7 +125,7 @@ func ListWorkloads(ctx context.Context, c kubernetes.Interface, ns string, timeo
 // FailedKinds describes the kinds that could not be listed, for a warning.
 func (l Listing) FailedKinds() string {
 	var parts []string
-	for _, k := range ServiceKinds {
+	for _, k := range WorkloadKinds {
 		if err, ok := l.Failed[k]; ok {
 			parts = append(parts, fmt.Sprintf("%s (%v)", k.Resource(), err))
 		}

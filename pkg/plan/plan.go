@@ -1,8 +1,9 @@
 // Package plan holds what one `kubectl eshell` session will do, settled
 // before anything is done: the namespace, the workload, the pod, the
-// container, the mode, the command, the image and the limits. The command
-// line resolves a Plan once (picking and presets included); the engines of
-// the modes run it and never change it.
+// container, the mode, the command, the image and the limits. It is data
+// only: it asks the cluster nothing and prompts for nothing. Package
+// resolve turns a command line into a Plan once (picking and presets
+// included); the engines of the modes run it and never change it.
 package plan
 
 import (
@@ -53,8 +54,8 @@ type Plan struct {
 	// shell.DefaultShells.
 	Shells []string
 	// Image is the debug container's image.
-	Image  string
-	Limits Limits
+	Image    string
+	Timeouts Timeouts
 	// SessionID names the session in pods, containers and Events.
 	SessionID string
 	Stdin     bool
@@ -89,48 +90,25 @@ type Plan struct {
 	// Tee copies the session's streams into its recording, once the
 	// command line has created it; zero: none.
 	Tee session.Tee
-	// Given names the flags the user set on the command line; Validate
+	// Given are the flags the user set on the command line; Validate
 	// refuses those that belong to another mode than the plan's.
-	Given []string
+	Given []GivenFlag
 }
 
-// modeFlags are the flags that mean something in some modes only. Giving
-// one in another mode is refused, since silently ignoring it would run a
-// session other than the one asked for (an exec where --keep was meant to
-// keep a clone, say).
-var modeFlags = map[string][]mode.Mode{
-	"image":                {mode.Debug},
-	"profile":              {mode.Debug},
-	"reuse":                {mode.Debug},
-	"copy-env":             {mode.Debug},
-	"copy-mounts":          {mode.Debug},
-	"keep":                 {mode.Clone},
-	"keep-init-containers": {mode.Clone},
-	"no-sidecars":          {mode.Clone},
-	"with-pvc":             {mode.Clone},
-	"keep-priority":        {mode.Clone},
-	"no-network-policies":  {mode.Clone},
-	"set-image":            {mode.Clone},
-	"set-env":              {mode.Clone},
-	"set-env-file":         {mode.Clone},
-	"requests":             {mode.Clone},
-	"limits":               {mode.Clone},
-	"static-shell":         {mode.Clone},
-	"pod":                  {mode.Exec, mode.Debug},
-	// A clone is one new pod: there is nothing to fan out over.
-	"selector":       {mode.Exec, mode.Debug},
-	"all-pods":       {mode.Exec, mode.Debug},
-	"all-containers": {mode.Exec, mode.Debug},
-	"max-parallel":   {mode.Exec, mode.Debug},
-	"custom":         {mode.Debug, mode.Clone},
-	"run-as":         {mode.Debug, mode.Clone},
+// GivenFlag is a flag set on the command line, with the modes it applies
+// to as its registration declared them (see mode.Only); nil: every mode.
+type GivenFlag struct {
+	Name  string
+	Modes []mode.Mode
 }
 
-// checkFlags refuses a flag of Given that does not apply to the plan's mode.
-func (p Plan) checkFlags() error {
-	for _, name := range p.Given {
-		modes, ok := modeFlags[name]
-		if !ok || slices.Contains(modes, p.Mode) {
+// CheckFlags refuses a flag of Given that does not apply to the plan's
+// mode: silently ignored, it would run a session other than the one asked
+// for (an exec where --keep was meant to keep a clone, say).
+func (p Plan) CheckFlags() error {
+	for _, f := range p.Given {
+		name, modes := f.Name, f.Modes
+		if len(modes) == 0 || slices.Contains(modes, p.Mode) {
 			continue
 		}
 		names := make([]string, len(modes))
@@ -158,8 +136,9 @@ func (p Plan) Named() (schema.GroupResource, string) {
 	return p.Workload.Kind.GroupResource(), p.Workload.Name
 }
 
-// Limits bound a session.
-type Limits struct {
+// Timeouts bound a session in time. (The resources of a clone's container
+// are CloneSettings.Requests and Limits.)
+type Timeouts struct {
 	// MaxDuration ends the session; 0 is no bound.
 	MaxDuration time.Duration
 	// PodRunningTimeout bounds the wait for a pod or container to start.
@@ -237,15 +216,13 @@ func (f FanOut) Flag() string {
 }
 
 // Validate checks what only the resolved plan can tell: the limits the
-// chosen mode needs, and that the mode's pod was found.
+// chosen mode needs, and that the mode's pod was found. (The bounds of the
+// durations, which hold in every mode, were checked with the flags.)
 func (p Plan) Validate() error {
 	if err := p.Mode.Check(); err != nil {
 		return err
 	}
-	if err := p.checkFlags(); err != nil {
-		return err
-	}
-	if err := p.Limits.Check(); err != nil {
+	if err := p.CheckFlags(); err != nil {
 		return err
 	}
 	if p.DryRun {
@@ -266,7 +243,7 @@ func (p Plan) Validate() error {
 	}
 	switch p.Mode {
 	case mode.Clone:
-		if p.Limits.MaxDuration <= 0 {
+		if p.Timeouts.MaxDuration <= 0 {
 			return errors.New("clone mode needs a positive --max-duration (it bounds a forgotten clone on the server), e.g. 2h")
 		}
 	case mode.Debug:
@@ -335,17 +312,17 @@ const maxDurationGrace = 15 * time.Second
 // after a grace. Exec has no server-side bound, so the client's timer is
 // the bound. A dry run is not bounded.
 func (p Plan) Bound(ctx context.Context) (context.Context, context.CancelFunc, func(error) error) {
-	if p.Limits.MaxDuration <= 0 || p.DryRun {
+	if p.Timeouts.MaxDuration <= 0 || p.DryRun {
 		return ctx, func() {}, func(err error) error { return err }
 	}
-	limit := p.Limits.MaxDuration
+	limit := p.Timeouts.MaxDuration
 	if p.Mode != mode.Exec {
 		limit += maxDurationGrace
 	}
 	ctx, cancel := context.WithTimeoutCause(ctx, limit, errMaxDuration)
 	return ctx, cancel, func(err error) error {
 		if err != nil && errors.Is(context.Cause(ctx), errMaxDuration) {
-			return fmt.Errorf("the session reached its --max-duration of %s and was ended", p.Limits.MaxDuration)
+			return fmt.Errorf("the session reached its --max-duration of %s and was ended", p.Timeouts.MaxDuration)
 		}
 		return err
 	}
@@ -353,7 +330,7 @@ func (p Plan) Bound(ctx context.Context) (context.Context, context.CancelFunc, f
 
 // Check refuses a duration outside its bound (config.Bound), before
 // anything is created: the same bounds as in the config file.
-func (l Limits) Check() error {
+func (l Timeouts) Check() error {
 	for _, c := range []struct {
 		b config.Bound
 		d time.Duration
@@ -378,7 +355,7 @@ func (p Plan) Argv(d Deps) []string {
 
 // Streams is the local end of the session as the plan sets it up.
 func (p Plan) Streams(io genericiooptions.IOStreams) session.Streams {
-	return session.Streams{IOStreams: io, Stdin: p.Stdin, TTY: p.TTY, IdleTimeout: p.Limits.IdleTimeout, Tee: p.Tee}
+	return session.Streams{IOStreams: io, Stdin: p.Stdin, TTY: p.TTY, IdleTimeout: p.Timeouts.IdleTimeout, Tee: p.Tee}
 }
 
 // Deps is what an engine needs from the outside: the cluster, the local
@@ -388,11 +365,12 @@ type Deps struct {
 	IO     genericiooptions.IOStreams
 	// Progress receives status lines; nil when --quiet.
 	Progress io.Writer
-	// User is the authenticated user; it may wait for the prefetch.
-	User func(context.Context) string
-	// Audit records the start of the session in pod and container and
-	// returns what records its end.
-	Audit func(ctx context.Context, pod, container string) (end func(error))
+	// Whoami names the authenticated user (*access.Whoami, which may
+	// wait for its prefetch); nil: unknown.
+	Whoami Identity
+	// Recorder records sessions as Events (*audit.Recorder); nil records
+	// nothing.
+	Recorder Recorder
 	// Confirm asks a yes/no question on the terminal; nil without one.
 	Confirm func(question string) bool
 	// Print writes an object for --dry-run in the plan's format.
@@ -434,12 +412,9 @@ func Printer(out io.Writer, format string, r interface{ Replace(string) string }
 	}
 }
 
-// ModesOf lists the modes flag applies to; nil when it applies to all.
-func ModesOf(flag string) []mode.Mode { return modeFlags[flag] }
-
 // Heartbeat is the session's heartbeat timeout: the default when none was
 // settled (a plan not made from flags).
-func (l Limits) Heartbeat() time.Duration {
+func (l Timeouts) Heartbeat() time.Duration {
 	if l.HeartbeatTimeout <= 0 {
 		return shell.DefaultHeartbeatTimeout
 	}

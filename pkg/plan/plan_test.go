@@ -27,7 +27,7 @@ func customSpec(t *testing.T, file string) *custom.Spec {
 func TestValidate(t *testing.T) {
 	valid := func(m mode.Mode) Plan {
 		return Plan{Mode: m, Workload: &target.Workload{Kind: target.KindDeployment, Name: "web"}, Pod: &corev1.Pod{}, Image: "busybox:1.37",
-			Limits: Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}
+			Timeouts: Timeouts{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}
 	}
 	for _, tt := range []struct {
 		name string
@@ -36,42 +36,25 @@ func TestValidate(t *testing.T) {
 	}{
 		{"clone", func(p *Plan) { p.Mode, p.Pod = mode.Clone, nil }, ""},
 		{"debug", func(p *Plan) { p.Mode = mode.Debug }, ""},
-		{"exec unbounded", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Exec, 0 }, ""},
-		{"clone needs a bound", func(p *Plan) { p.Limits.MaxDuration = 0 }, "clone mode needs a positive --max-duration"},
-		{"max-duration under a second", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Debug, time.Millisecond }, "--max-duration 1ms is too short: use a duration from 1s to 168h0m0s, or 0 for none"},
-		{"max-duration over a week", func(p *Plan) { p.Limits.MaxDuration = 8 * 24 * time.Hour }, "--max-duration 192h0m0s is too long"},
-		{"nanosecond idle-timeout", func(p *Plan) { p.Limits.IdleTimeout = 5 * time.Nanosecond }, "--idle-timeout 5ns is too short: use a duration from 1s to 24h0m0s, or 0 for none"},
-		{"idle-timeout off", func(p *Plan) { p.Limits.IdleTimeout = 0 }, ""},
-		{"day-long pod wait", func(p *Plan) { p.Limits.PodRunningTimeout = 24 * time.Hour }, "--pod-running-timeout 24h0m0s is too long: use a duration from 1s to 1h0m0s"},
+		{"exec unbounded", func(p *Plan) { p.Mode, p.Timeouts.MaxDuration = mode.Exec, 0 }, ""},
+		{"clone needs a bound", func(p *Plan) { p.Timeouts.MaxDuration = 0 }, "clone mode needs a positive --max-duration"},
 		{"debug needs an image", func(p *Plan) { p.Mode, p.Image = mode.Debug, "" }, "--image"},
 		{"exec needs a pod", func(p *Plan) { p.Mode, p.Pod = mode.Exec, nil }, "no running pod resolved for deploy/web"},
-		{"no wait", func(p *Plan) { p.Limits.PodRunningTimeout = 0 }, "--pod-running-timeout"},
 		{"bad mode", func(p *Plan) { p.Mode = "ssh" }, `invalid mode "ssh"`},
 		{"bad output for dry-run", func(p *Plan) { p.DryRun, p.Output = true, "xml" }, "-o xml"},
 		{"output ignored without dry-run", func(p *Plan) { p.Output = "xml" }, ""},
 		{"no workload", func(p *Plan) { p.Workload = nil }, "no workload"},
-		{"negative max-duration", func(p *Plan) { p.Limits.MaxDuration = -time.Minute }, "--max-duration -1m0s is negative"},
-		{"negative max-duration in exec", func(p *Plan) { p.Mode, p.Limits.MaxDuration = mode.Exec, -time.Minute }, "is negative"},
-		{"negative idle-timeout", func(p *Plan) { p.Limits.IdleTimeout = -time.Second }, "--idle-timeout -1s is negative"},
-		{"--image in clone", func(p *Plan) { p.Given = []string{"namespace", "image"} }, "--image applies to --mode debug only, and this session runs in --mode clone: drop it, or pass --mode debug"},
-		{"--profile in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"profile"} }, "--profile applies to --mode debug only"},
-		{"--reuse in clone", func(p *Plan) { p.Given = []string{"reuse"} }, "--reuse applies to --mode debug only"},
-		{"--keep in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"keep"} }, "--keep applies to --mode clone only, and this session runs in --mode debug"},
-		{"--with-pvc in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"with-pvc"} }, "--with-pvc applies to --mode clone only"},
-		{"--no-sidecars in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"no-sidecars"} }, "--no-sidecars applies to --mode clone only"},
-		{"--pod in clone", func(p *Plan) { p.Given = []string{"pod"} }, "--pod applies to --mode exec and --mode debug only, and this session runs in --mode clone: to clone a pod, give it as pod/NAME"},
-		{"--pod in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"pod"} }, ""},
-		{"--image in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"image", "profile", "reuse"} }, ""},
-		{"--keep in clone", func(p *Plan) { p.Given = []string{"keep", "with-pvc", "max-duration"} }, ""},
-		{"--set-env in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"set-env"} }, "--set-env applies to --mode clone only, and this session runs in --mode exec"},
-		{"--set-image in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"set-image"} }, "--set-image applies to --mode clone only"},
-		{"--set-env-file in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"set-env-file"} }, "--set-env-file applies to --mode clone only"},
-		{"--requests in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"requests"} }, "--requests applies to --mode clone only"},
-		{"--limits in debug", func(p *Plan) { p.Mode, p.Given = mode.Debug, []string{"limits"} }, "--limits applies to --mode clone only"},
-		{"overrides in clone", func(p *Plan) { p.Given = []string{"set-image", "set-env", "set-env-file", "requests", "limits"} }, ""},
+		{"flag of another mode", func(p *Plan) {
+			p.Given = []GivenFlag{{Name: "namespace"}, {Name: "image", Modes: []mode.Mode{mode.Debug}}}
+		}, "--image applies to --mode debug only, and this session runs in --mode clone: drop it, or pass --mode debug"},
+		{"flag of two other modes", func(p *Plan) {
+			p.Mode, p.Given = mode.Exec, []GivenFlag{{Name: "custom", Modes: []mode.Mode{mode.Debug, mode.Clone}}}
+		}, "--custom applies to --mode debug and --mode clone only"},
+		{"--pod in clone", func(p *Plan) { p.Given = []GivenFlag{{Name: "pod", Modes: []mode.Mode{mode.Exec, mode.Debug}}} }, "--pod applies to --mode exec and --mode debug only, and this session runs in --mode clone: to clone a pod, give it as pod/NAME"},
+		{"flag of this mode", func(p *Plan) {
+			p.Mode, p.Given = mode.Debug, []GivenFlag{{Name: "image", Modes: []mode.Mode{mode.Debug}}}
+		}, ""},
 		{"server dry run in exec", func(p *Plan) { p.Mode, p.DryRun, p.ServerDryRun = mode.Exec, true, true }, "--dry-run=server applies to --mode clone and debug only"},
-		{"--custom in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"custom"} }, "--custom applies to --mode debug and --mode clone only"},
-		{"--run-as in exec", func(p *Plan) { p.Mode, p.Given = mode.Exec, []string{"run-as"} }, "--run-as applies to --mode debug and --mode clone only"},
 		{"--custom ports in debug", func(p *Plan) { p.Mode, p.Custom = mode.Debug, customSpec(t, "ports: [{containerPort: 80}]") }, "--custom f.yaml sets ports, which cannot be changed in --mode debug: ephemeral containers may not have ports"},
 		{"--custom ports in clone", func(p *Plan) { p.Custom = customSpec(t, "ports: [{containerPort: 80}]") }, ""},
 		{"--custom with --reuse", func(p *Plan) { p.Mode, p.Debug.Reuse, p.Custom = mode.Debug, true, customSpec(t, "env: [{name: A}]") }, "--reuse attaches to a debug container made earlier"},
@@ -94,8 +77,36 @@ func TestValidate(t *testing.T) {
 	}
 }
 
+// The bounds of the durations hold in every mode, and are checked once,
+// before anything is asked of the cluster.
+func TestTimeoutsCheck(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		edit func(*Timeouts)
+		want string
+	}{
+		{"max-duration under a second", func(l *Timeouts) { l.MaxDuration = time.Millisecond }, "--max-duration 1ms is too short: use a duration from 1s to 168h0m0s, or 0 for none"},
+		{"max-duration over a week", func(l *Timeouts) { l.MaxDuration = 8 * 24 * time.Hour }, "--max-duration 192h0m0s is too long"},
+		{"nanosecond idle-timeout", func(l *Timeouts) { l.IdleTimeout = 5 * time.Nanosecond }, "--idle-timeout 5ns is too short: use a duration from 1s to 24h0m0s, or 0 for none"},
+		{"idle-timeout off", func(l *Timeouts) { l.IdleTimeout = 0 }, ""},
+		{"day-long pod wait", func(l *Timeouts) { l.PodRunningTimeout = 24 * time.Hour }, "--pod-running-timeout 24h0m0s is too long: use a duration from 1s to 1h0m0s"},
+		{"no wait", func(l *Timeouts) { l.PodRunningTimeout = 0 }, "--pod-running-timeout"},
+		{"negative max-duration", func(l *Timeouts) { l.MaxDuration = -time.Minute }, "--max-duration -1m0s is negative"},
+		{"negative idle-timeout", func(l *Timeouts) { l.IdleTimeout = -time.Second }, "--idle-timeout -1s is negative"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			l := Timeouts{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}
+			tt.edit(&l)
+			err := l.Check()
+			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("Check() = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
 func TestBound(t *testing.T) {
-	p := Plan{Mode: mode.Exec, Limits: Limits{MaxDuration: 20 * time.Millisecond}}
+	p := Plan{Mode: mode.Exec, Timeouts: Timeouts{MaxDuration: 20 * time.Millisecond}}
 	ctx, cancel, explain := p.Bound(context.Background())
 	defer cancel()
 	<-ctx.Done()

@@ -1,8 +1,10 @@
-package plan
+package clone
 
 import (
 	"strings"
 	"testing"
+
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
 
 // oneLine fails t when a parser's refusal spans lines or quotes a value.
@@ -40,7 +42,7 @@ func FuzzOverrideFlags(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		var env []EnvOverride
+		var env []plan.EnvOverride
 		err := EnvFlag{List: &env}.Set(s)
 		oneLine(t, "--set-env", err)
 		// The refusal's own words, which any input may happen to match.
@@ -48,7 +50,7 @@ func FuzzOverrideFlags(f *testing.F) {
 		if err != nil && len(s) >= 4 && !strings.Contains(s, "=") && strings.Contains(err.Error(), s) && !strings.Contains(words, s) {
 			t.Fatalf("--set-env %q: the refusal quotes what may be a value: %q", s, err)
 		}
-		var images []ImageOverride
+		var images []plan.ImageOverride
 		oneLine(t, "--set-image", ImagesFlag{List: &images}.Set(s))
 		_, err = ParseResources(s)
 		oneLine(t, "--requests", err)

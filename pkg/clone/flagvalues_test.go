@@ -1,4 +1,4 @@
-package plan
+package clone
 
 import (
 	"os"
@@ -10,24 +10,26 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	"k8s.io/apimachinery/pkg/util/sets"
+
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
 
 func TestImagesFlag(t *testing.T) {
 	tests := []struct {
 		args []string
-		want []ImageOverride
+		want []plan.ImageOverride
 		err  string
 	}{
-		{args: []string{"bash:5.2"}, want: []ImageOverride{{Image: "bash:5.2"}}},
+		{args: []string{"bash:5.2"}, want: []plan.ImageOverride{{Image: "bash:5.2"}}},
 		{args: []string{"proxy=registry.example.com:5000/proxy:5", "bash@sha256:abc"},
-			want: []ImageOverride{{Container: "proxy", Image: "registry.example.com:5000/proxy:5"}, {Image: "bash@sha256:abc"}}},
+			want: []plan.ImageOverride{{Container: "proxy", Image: "registry.example.com:5000/proxy:5"}, {Image: "bash@sha256:abc"}}},
 		{args: []string{"=bash:5.2"}, err: "the container's name before = is empty"},
 		{args: []string{"web="}, err: `"" is not an image`},
 		{args: []string{""}, err: `"" is not an image`},
 		{args: []string{"web=bash 5"}, err: `"bash 5" is not an image`},
 	}
 	for _, tt := range tests {
-		var got []ImageOverride
+		var got []plan.ImageOverride
 		f := ImagesFlag{List: &got}
 		var err error
 		for _, a := range tt.args {
@@ -48,7 +50,7 @@ func TestImagesFlag(t *testing.T) {
 			t.Errorf("%q (-want +got):\n%s", tt.args, d)
 		}
 	}
-	if s := (ImagesFlag{List: &[]ImageOverride{{Image: "a:1"}, {Container: "b", Image: "c:2"}}}).String(); s != "a:1,b=c:2" {
+	if s := (ImagesFlag{List: &[]plan.ImageOverride{{Image: "a:1"}, {Container: "b", Image: "c:2"}}}).String(); s != "a:1,b=c:2" {
 		t.Errorf("String() = %q", s)
 	}
 }
@@ -56,14 +58,14 @@ func TestImagesFlag(t *testing.T) {
 func TestParseEnvFile(t *testing.T) {
 	tests := []struct {
 		name, data string
-		want       []EnvOverride
+		want       []plan.EnvOverride
 		err        string
 	}{
 		{name: "empty", data: ""},
 		{
 			name: "lines, comments, blanks, CRLF, values as written",
 			data: "# app\nFOO=bar\n\n  INDENTED=x\r\nQUOTED=\"a b\"\nEQ=a=b\nEMPTY=\n\t# indented comment\nSP=  trailing  \n",
-			want: []EnvOverride{{"FOO", "bar"}, {"INDENTED", "x"}, {"QUOTED", `"a b"`}, {"EQ", "a=b"}, {"EMPTY", ""}, {"SP", "  trailing  "}},
+			want: []plan.EnvOverride{{Name: "FOO", Value: "bar"}, {Name: "INDENTED", Value: "x"}, {Name: "QUOTED", Value: `"a b"`}, {Name: "EQ", Value: "a=b"}, {Name: "EMPTY", Value: ""}, {Name: "SP", Value: "  trailing  "}},
 		},
 		{name: "no =", data: "A=1\nhunter2\n", err: "x.env line 2: no =; each line is NAME=VALUE"},
 		{name: "bad name", data: "A=1\n\n9LIVES=cat\n", err: `x.env line 3: "9LIVES" is not a variable name`},
@@ -98,7 +100,7 @@ func TestEnvFlagsLaterWins(t *testing.T) {
 	if err := os.WriteFile(file, []byte("A=from-file\nC=3\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	var env []EnvOverride
+	var env []plan.EnvOverride
 	set, fromFile := EnvFlag{List: &env}, EnvFlag{List: &env, File: true}
 	for _, step := range []struct {
 		f EnvFlag
@@ -108,14 +110,14 @@ func TestEnvFlagsLaterWins(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	want := []EnvOverride{{"A", "from-file"}, {"B", "2"}, {"C", "last"}}
+	want := []plan.EnvOverride{{Name: "A", Value: "from-file"}, {Name: "B", Value: "2"}, {Name: "C", Value: "last"}}
 	if d := cmp.Diff(want, env); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
 	}
 	if s := set.String(); s != "A,B,C" {
 		t.Errorf("String() = %q: it shows the names only", s)
 	}
-	if got := (CloneSettings{Env: env}).EnvValues(); !cmp.Equal(got, []string{"from-file", "2", "last"}) {
+	if got := (plan.CloneSettings{Env: env}).EnvValues(); !cmp.Equal(got, []string{"from-file", "2", "last"}) {
 		t.Errorf("EnvValues() = %q", got)
 	}
 	for _, bad := range []string{"NOEQ", "1A=x", "=x"} {

@@ -1,4 +1,4 @@
-package plan
+package resolve
 
 import (
 	"errors"
@@ -17,6 +17,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/record"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -36,16 +37,16 @@ type Flags struct {
 	DryRun      string
 	Output      string
 	Image       string
-	Debug       DebugSettings
-	Clone       CloneSettings
+	Debug       plan.DebugSettings
+	Clone       plan.CloneSettings
 	Pick        PickFlags
-	Limits      Limits
+	Timeouts    plan.Timeouts
 	Shell       ShellFlags
 	// ShellName is --shell: the one shell to look for when no command is
 	// given (sh when the image lacks it).
 	ShellName string
 	// FanOut is -l, --all-pods, --all-containers and --max-parallel.
-	FanOut FanOut
+	FanOut plan.FanOut
 	// CustomFile is --custom FILE and RunAs --run-as, of debug and clone
 	// mode (see package custom). (Not --user: kubectl gives every plugin
 	// that flag for the kubeconfig's user.)
@@ -54,8 +55,11 @@ type Flags struct {
 
 // PickFlags replace the interactive choices, and choose the preset.
 type PickFlags struct {
-	Env, EnvLabel, Service, Preset string
-	AllEnvs                        bool
+	Env, EnvLabel, Preset string
+	// Workload is --service: the workload (not a Kubernetes Service) to
+	// open the shell next to, as TYPE/NAME.
+	Workload string
+	AllEnvs  bool
 	// EnvStatus is --env-status, e.g. "deployed,!migrating".
 	EnvStatus string
 }
@@ -78,26 +82,33 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVarP(&f.Container, "container", "c", "", "container to open the shell next to (default: the default-container annotation, else the first)")
 	fs.StringVar((*string)(&f.Mode), "mode", string(mode.Clone), "clone, debug or exec")
 	fs.StringSliceVar(&f.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
-	fs.StringVar(&f.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
 	fs.StringVar(&f.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
 	fs.StringVarP(&f.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
 	f.Shell.AddFlags(fs)
 	AddShellFlag(fs, &f.ShellName)
-	fs.DurationVar(&f.Limits.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
-	fs.DurationVar(&f.Limits.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
-	fs.DurationVar(&f.Limits.HeartbeatTimeout, "heartbeat-timeout", 0, "clone and debug: end the session on the server once this client sent no heartbeat for this long (frozen, asleep or offline), 10s to 10m (default from config, 20s)")
+	fs.DurationVar(&f.Timeouts.MaxDuration, "max-duration", 0, "end the session after this long (default from config, 2h)")
+	fs.DurationVar(&f.Timeouts.PodRunningTimeout, "pod-running-timeout", 0, "how long to wait for a pod or container to start (default from config, 2m)")
+	fs.DurationVar(&f.Timeouts.HeartbeatTimeout, "heartbeat-timeout", 0, "clone and debug: end the session on the server once this client sent no heartbeat for this long (frozen, asleep or offline), 10s to 10m (default from config, 20s)")
 	fs.StringVar(&f.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	fs.BoolVar(&f.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
 	fs.StringVar(&f.Pick.EnvStatus, "env-status", "", "show the environments whose status checks match, e.g. deployed,!migrating (check deployed true, migrating not true), in place of hiding failing ones (default from config envStatus)")
 	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
-	fs.StringVar(&f.Pick.Service, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
-	fs.StringVarP(&f.FanOut.Selector, "selector", "l", "", "exec, debug: run the command in every running pod that matches this label selector, of the workload if one is named, else of the namespace (e.g. -l app=web)")
-	fs.BoolVar(&f.FanOut.AllPods, "all-pods", false, "exec, debug: run the command in every running pod of the workload, each line of output prefixed by its pod")
-	fs.BoolVar(&f.FanOut.AllContainers, "all-containers", false, "exec, debug: run the command in every container of the pod (or of each pod, with -l or --all-pods)")
-	fs.IntVar(&f.FanOut.MaxParallel, "max-parallel", fanout.DefaultMaxParallel, fmt.Sprintf("with -l, --all-pods or --all-containers: how many pods or containers run the command at once, 1 to %d", fanout.MaxParallelBound))
-	fs.StringVar(&f.CustomFile, "custom", "", "debug and clone: a JSON or YAML file with a partial container spec merged over the session's container as kubectl debug --custom does, e.g. securityContext: {capabilities: {add: [NET_ADMIN]}}")
-	fs.StringVar(&f.RunAs, "run-as", "", "debug and clone: run the session's container as this uid, root (0) or target (the target container's own user); the API server's admission still decides")
+	fs.StringVar(&f.Pick.Workload, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
 	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
+
+	// A clone is one new pod: there is nothing to fan out over, and no
+	// running pod to name.
+	running := pflag.NewFlagSet("exec and debug", pflag.ContinueOnError)
+	running.StringVar(&f.Pod, "pod", "", "pod of the workload to exec or debug into (default: the newest running, ready pod)")
+	running.StringVarP(&f.FanOut.Selector, "selector", "l", "", "exec, debug: run the command in every running pod that matches this label selector, of the workload if one is named, else of the namespace (e.g. -l app=web)")
+	running.BoolVar(&f.FanOut.AllPods, "all-pods", false, "exec, debug: run the command in every running pod of the workload, each line of output prefixed by its pod")
+	running.BoolVar(&f.FanOut.AllContainers, "all-containers", false, "exec, debug: run the command in every container of the pod (or of each pod, with -l or --all-pods)")
+	running.IntVar(&f.FanOut.MaxParallel, "max-parallel", fanout.DefaultMaxParallel, fmt.Sprintf("with -l, --all-pods or --all-containers: how many pods or containers run the command at once, 1 to %d", fanout.MaxParallelBound))
+	fs.AddFlagSet(mode.Only(running, mode.Exec, mode.Debug))
+	changing := pflag.NewFlagSet("debug and clone", pflag.ContinueOnError)
+	changing.StringVar(&f.CustomFile, "custom", "", "debug and clone: a JSON or YAML file with a partial container spec merged over the session's container as kubectl debug --custom does, e.g. securityContext: {capabilities: {add: [NET_ADMIN]}}")
+	changing.StringVar(&f.RunAs, "run-as", "", "debug and clone: run the session's container as this uid, root (0) or target (the target container's own user); the API server's admission still decides")
+	fs.AddFlagSet(mode.Only(changing, mode.Debug, mode.Clone))
 }
 
 // AddShellFlag registers --shell into fs, for a session and an attach.
@@ -188,7 +199,7 @@ func (f ShellFlags) Recording(cfg config.Config, dryRun bool, id string) (string
 // check refuses what a fan-out cannot do, before any round trip: a
 // shell, a terminal or input across pods, and a --max-parallel out of
 // bounds.
-func (f FanOut) check(fs *pflag.FlagSet, command []string, preset string) error {
+func checkFanOut(f plan.FanOut, fs *pflag.FlagSet, command []string, preset string) error {
 	flag := f.Flag()
 	example := "e.g. kubectl eshell deploy/web --mode exec " + flag
 	if flag == "-l" {
@@ -230,11 +241,8 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		command, args = args[l.Dash:], args[:l.Dash]
 	}
 	var req Request
-	switch {
-	case len(args) > 1:
+	if len(args) > 1 {
 		return req, fmt.Errorf("too many arguments %q: give one TYPE/NAME, and put the command after -- (e.g. kubectl eshell deploy/web -- ls /)", args)
-	case len(args) == 1:
-		req.Target = args[0]
 	}
 	if len(f.CommandFlag) > 0 {
 		if len(command) > 0 {
@@ -246,33 +254,32 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 		f.Mode = cfg.Mode
 	}
 	if !fs.Changed("max-duration") {
-		f.Limits.MaxDuration = cfg.MaxDuration
+		f.Timeouts.MaxDuration = cfg.MaxDuration
 	}
 	if !fs.Changed("pod-running-timeout") {
-		f.Limits.PodRunningTimeout = cfg.PodRunningTimeout
+		f.Timeouts.PodRunningTimeout = cfg.PodRunningTimeout
 	}
 	if !fs.Changed("heartbeat-timeout") {
-		f.Limits.HeartbeatTimeout = cfg.HeartbeatTimeout
+		f.Timeouts.HeartbeatTimeout = cfg.HeartbeatTimeout
 	}
 	if !fs.Changed("image") {
 		f.Image = cfg.DebugImage
 	}
-	if f.Pick.EnvLabel = strings.TrimSpace(f.Pick.EnvLabel); f.Pick.EnvLabel == "" {
-		f.Pick.EnvLabel = cfg.EnvLabel
-	}
 	shellFlags, stdin, tty := f.Shell.Settle(fs, cfg, streams)
-	f.Limits.IdleTimeout = shellFlags.IdleTimeout
+	f.Timeouts.IdleTimeout = shellFlags.IdleTimeout
 
 	if err := f.Mode.Check(); err != nil {
 		return req, err
 	}
-	if req.Target != "" {
-		if _, err := target.ParseRefWith(req.Target, mapper); err != nil {
-			return req, err
-		}
+	var err error
+	if req.Target, req.Workload, err = targets(args, f.Pick.Workload, mapper); err != nil {
+		return req, err
+	}
+	if req.EnvLabel, err = cfg.EnvLabelOr(f.Pick.EnvLabel); err != nil {
+		return req, err
 	}
 	if f.FanOut.On() {
-		if err := f.FanOut.check(fs, command, f.Pick.Preset); err != nil {
+		if err := checkFanOut(f.FanOut, fs, command, f.Pick.Preset); err != nil {
 			return req, err
 		}
 		// Many pods share this client's streams: their output comes back
@@ -287,10 +294,7 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	default:
 		return req, fmt.Errorf("--dry-run=%s is not supported: use --dry-run=client (nothing is sent) or --dry-run=server (admission judges, nothing is stored)", f.DryRun)
 	}
-	if f.Limits.PodRunningTimeout <= 0 {
-		return req, errors.New("--pod-running-timeout must be positive, e.g. 2m")
-	}
-	if err := config.HeartbeatTimeoutBound.Check(f.Limits.HeartbeatTimeout); err != nil {
+	if err := f.Timeouts.Check(); err != nil {
 		return req, err
 	}
 	why, policy, askReason, err := f.Shell.SettleReason(cfg, f.DryRun != "", streams)
@@ -325,18 +329,18 @@ func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams gen
 	if err != nil {
 		return req, err
 	}
-	var given []string
-	fs.Visit(func(fl *pflag.Flag) { given = append(given, fl.Name) })
-	req.Base = Plan{
+	var given []plan.GivenFlag
+	fs.Visit(func(fl *pflag.Flag) { given = append(given, plan.GivenFlag{Name: fl.Name, Modes: mode.Of(fl)}) })
+	req.Base = plan.Plan{
 		Mode: f.Mode, Namespace: l.Namespace, Container: f.Container, Command: command, Image: f.Image,
-		Limits: f.Limits, SessionID: id, Stdin: stdin, TTY: tty,
+		Timeouts: f.Timeouts, SessionID: id, Stdin: stdin, TTY: tty,
 		Debug: f.Debug, Clone: f.Clone, FanOut: f.FanOut, DryRun: f.DryRun != "", ServerDryRun: f.DryRun == "server", Output: f.Output,
 		NoAudit: f.Shell.NoAudit, RecordCommand: shellFlags.RecordCommand, Given: given, Reason: why,
 		RecordPath: recording, RecordInput: f.Shell.RecordInput, Shells: shells, Custom: spec,
 	}
 	req.ModeGiven, req.ImageGiven = fs.Changed("mode"), fs.Changed("image")
-	req.Service, req.Pod, req.Preset, req.ConfigPreset = f.Pick.Service, f.Pod, f.Pick.Preset, cfg.Preset
-	req.Env, req.EnvLabel, req.AllEnvs = f.Pick.Env, f.Pick.EnvLabel, f.Pick.AllEnvs
+	req.Pod, req.Preset, req.ConfigPreset = f.Pod, f.Pick.Preset, cfg.Preset
+	req.Env, req.AllEnvs = f.Pick.Env, f.Pick.AllEnvs
 	req.Args, req.NamespaceGiven = l.Typed, l.NamespaceGiven
 	return req, nil
 }
@@ -362,4 +366,31 @@ func (f Flags) custom(fs *pflag.FlagSet) (*custom.Spec, error) {
 		return nil, err
 	}
 	return spec.WithUser(u)
+}
+
+// targets parses the target, from the argument or --service, and the
+// workload --service chooses among those behind a Service argument
+// (svc/web --service deploy/web-canary): once, before the cluster is asked,
+// so a typo costs no round trip. mapper (nil: kubectl's usual names) knows
+// the server's type names.
+func targets(args []string, service string, mapper apimeta.RESTMapper) (ref, behind target.Ref, err error) {
+	var arg target.Ref
+	if len(args) == 1 {
+		if arg, err = target.ParseRefWith(args[0], mapper); err != nil {
+			return ref, behind, err
+		}
+	}
+	if service == "" {
+		return arg, behind, nil
+	}
+	given, err := target.ParseRefWith(service, mapper)
+	switch {
+	case err != nil:
+		return ref, behind, fmt.Errorf("--service: %w", err)
+	case arg.Name == "" || arg == given:
+		return given, behind, nil
+	case arg.Kind == target.KindService:
+		return arg, given, nil
+	}
+	return ref, behind, fmt.Errorf("the target is given twice, as %q and with --service %q: give one of them (--service chooses among the workloads behind a svc/NAME target only)", args[0], service)
 }

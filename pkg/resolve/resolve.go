@@ -1,4 +1,7 @@
-package plan
+// Package resolve turns a command line into a plan.Plan: Flags.Request
+// parses and checks what needs no cluster, then Resolver.Resolve asks the
+// cluster (and, on a terminal, the user) for the rest.
+package resolve
 
 import (
 	"context"
@@ -12,7 +15,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	"k8s.io/apimachinery/pkg/api/validate/content"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -32,15 +35,21 @@ type Request struct {
 	// Base carries what resolution passes through (limits, streams, the
 	// flags of the modes, dry-run) and the namespace, container, mode,
 	// command and debug image as flags and the config file give them.
-	Base Plan
+	Base plan.Plan
 	// ModeGiven and ImageGiven: --mode and --image were given, so a
 	// preset's mode and debug image do not apply.
 	ModeGiven, ImageGiven bool
-	// Target is TYPE/NAME or NAME; Service is --service, the same thing.
-	Target, Service string
+	// Target is the workload to open the shell next to, from the argument
+	// (TYPE/NAME or NAME) or --service, parsed once; its Name is "" when
+	// none was given.
+	Target target.Ref
+	// Workload is --service next to a svc/NAME target: which of the
+	// workloads behind the Service; its Name is "" when not given.
+	Workload target.Ref
 	// Pod is --pod.
 	Pod string
-	// Env is --env; EnvLabel the namespace label of environments.
+	// Env is --env; EnvLabel the namespace label of environments
+	// (--env-label, else the config file's), checked.
 	Env, EnvLabel string
 	// AllEnvs is --all-envs: the picker shows the environments that fail
 	// a status check too.
@@ -99,76 +108,64 @@ func (r *Resolver) infof(format string, args ...any) {
 // service and container), applies the preset, and then chooses the pod
 // (exec, debug) and the container. The result is complete: engines ask no
 // more questions.
-func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
+func (r *Resolver) Resolve(ctx context.Context, req Request) (plan.Plan, error) {
 	p := req.Base
 	if p.FanOut.On() {
 		// Refused before any question or round trip: clone mode has one
 		// new pod, nothing to fan out over.
-		if err := p.checkFlags(); err != nil {
-			return Plan{}, err
+		if err := p.CheckFlags(); err != nil {
+			return plan.Plan{}, err
 		}
 	}
-	ref, choice, err := r.target(req)
-	if err != nil {
-		return Plan{}, err
-	}
-	label := strings.TrimSpace(req.EnvLabel)
-	if label == "" {
-		label = meta.EnvNameLabel
-	}
-	if msgs := content.IsLabelKey(label); len(msgs) > 0 {
-		return Plan{}, fmt.Errorf("--env-label %q is not a valid label key: %s", label, strings.Join(msgs, "; "))
-	}
+	ref := req.Target
+	label := req.EnvLabel
 	switch {
 	case req.Env != "":
 		lctx, cancel := context.WithTimeout(ctx, picker.ListTimeout)
 		env, err := picker.FindEnvironment(lctx, r.Clients.Typed, label, req.Env)
 		cancel()
 		if err != nil {
-			return Plan{}, err
+			return plan.Plan{}, err
 		}
 		if req.NamespaceGiven && env.Namespace != p.Namespace {
-			return Plan{}, fmt.Errorf("--env %s is namespace %q, but -n says %q: give one of them", req.Env, env.Namespace, p.Namespace)
+			return plan.Plan{}, fmt.Errorf("--env %s is namespace %q, but -n says %q: give one of them", req.Env, env.Namespace, p.Namespace)
 		}
 		r.warnFailing(env)
 		p.Namespace = env.Namespace
-	case !req.NamespaceGiven && ref == "" && req.Pod == "":
+	case !req.NamespaceGiven && ref.Name == "" && req.Pod == "":
 		ns, err := r.pickEnvironment(ctx, label, p.Namespace, req.AllEnvs, req.EnvStatus)
 		if err != nil {
-			return Plan{}, err
+			return plan.Plan{}, err
 		}
 		p.Namespace = ns
 	}
 
-	if p.FanOut.On() && ref == "" && req.Pod == "" {
+	if p.FanOut.On() && ref.Name == "" && req.Pod == "" {
 		return r.fanOut(ctx, p, nil)
 	}
 	picked := false
-	if ref == "" && req.Pod != "" {
-		ref = target.Ref{Kind: target.KindPod, Name: req.Pod}.String()
+	if ref.Name == "" && req.Pod != "" {
+		ref = target.Ref{Kind: target.KindPod, Name: req.Pod}
 	}
-	if ref == "" {
+	if ref.Name == "" {
 		var err error
-		if ref, err = r.pickService(ctx, p.Namespace); err != nil {
-			return Plan{}, err
+		if ref, err = r.pickWorkload(ctx, p.Namespace); err != nil {
+			return plan.Plan{}, err
 		}
 		picked = true
-	}
-	parsed, err := target.ParseRefWith(ref, r.Mapper)
-	if err != nil {
-		return Plan{}, err
 	}
 	var (
 		w      *target.Workload
 		behind *target.Behind // what a svc/NAME target leads to
+		err    error
 	)
-	if parsed.Kind == target.KindService {
-		w, behind, err = r.behindService(ctx, p.Namespace, parsed.Name, choice)
+	if ref.Kind == target.KindService {
+		w, behind, err = r.behindService(ctx, p.Namespace, ref.Name, req.Workload)
 	} else {
-		w, err = target.Resolve(ctx, r.Clients, p.Namespace, parsed)
+		w, err = target.Resolve(ctx, r.Clients, p.Namespace, ref)
 	}
 	if err != nil {
-		return Plan{}, r.notFound(ctx, p.Namespace, err)
+		return plan.Plan{}, r.notFound(ctx, p.Namespace, err)
 	}
 	p.Workload = w
 	if behind != nil {
@@ -178,11 +175,11 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 	// explicit target it defaults as it always has (annotation, else first).
 	if picked && p.Container == "" && r.Chooser.Prompter != nil {
 		if p.Container, err = r.pickContainer(w); err != nil {
-			return Plan{}, err
+			return plan.Plan{}, err
 		}
 	}
 	if err := r.applyPreset(&p, req, w); err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 
 	switch p.Mode {
@@ -190,7 +187,7 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 		// An unknown -c is rejected before a pod is chosen and named.
 		if p.Container != "" {
 			if _, _, err := target.Container(w.Template.ObjectMeta, w.Template.Spec, p.Container); err != nil {
-				return Plan{}, err
+				return plan.Plan{}, err
 			}
 		}
 		if p.FanOut.On() {
@@ -201,56 +198,24 @@ func (r *Resolver) Resolve(ctx context.Context, req Request) (Plan, error) {
 			if errors.As(err, &none) {
 				return r.offerClone(p, req, none)
 			}
-			return Plan{}, err
+			return plan.Plan{}, err
 		}
 		return r.withContainer(p, p.Pod.ObjectMeta, p.Pod.Spec)
 	}
 	return r.withContainer(p, w.Template.ObjectMeta, w.Template.Spec)
 }
 
-// target is the TYPE/NAME to resolve, from the argument or --service, and
-// the workload --service chooses among those behind a Service argument
-// (svc/web --service deploy/web-canary); both are checked for typos before
-// the cluster is asked.
-func (r *Resolver) target(req Request) (ref, choice string, err error) {
-	ref = req.Target
-	if req.Service != "" {
-		switch {
-		case ref == "" || ref == req.Service:
-			ref = req.Service
-		case isService(ref, r.Mapper):
-			choice = req.Service
-		default:
-			return "", "", fmt.Errorf("the target is given twice, as %q and with --service %q: give one of them (--service chooses among the workloads behind a svc/NAME target only)", ref, req.Service)
-		}
-	}
-	for _, s := range []string{ref, choice} {
-		if s != "" {
-			if _, err := target.ParseRefWith(s, r.Mapper); err != nil {
-				return "", "", err
-			}
-		}
-	}
-	return ref, choice, nil
-}
-
-func isService(ref string, mapper apimeta.RESTMapper) bool {
-	parsed, err := target.ParseRefWith(ref, mapper)
-	return err == nil && parsed.Kind == target.KindService
-}
-
 // behindService resolves Service name to the workload behind it: the only
 // one, the one --service (choice) names, or the one asked for on a
 // terminal. It says where the Service led.
-func (r *Resolver) behindService(ctx context.Context, ns, name, choice string) (*target.Workload, *target.Behind, error) {
+func (r *Resolver) behindService(ctx context.Context, ns, name string, choice target.Ref) (*target.Workload, *target.Behind, error) {
 	b, err := target.ResolveService(ctx, r.Clients, ns, name)
 	if err != nil {
 		return nil, nil, err
 	}
 	var i int
-	if choice != "" {
-		ref, _ := target.ParseRefWith(choice, r.Mapper) // r.target parsed it already
-		i, err = b.Find(ref)
+	if choice.Name != "" {
+		i, err = b.Find(choice)
 	} else {
 		i, err = r.Chooser.Choose(picker.Choice{
 			What:    "workload",
@@ -296,17 +261,17 @@ func (r *Resolver) notFound(ctx context.Context, ns string, err error) error {
 // is a container exec can open a shell in, but clone copies and debug
 // targets only the main containers: it is refused here, once, in words
 // that do not contradict the list of containers -c accepts.
-func (r *Resolver) withContainer(p Plan, m metav1.ObjectMeta, spec corev1.PodSpec) (Plan, error) {
+func (r *Resolver) withContainer(p plan.Plan, m metav1.ObjectMeta, spec corev1.PodSpec) (plan.Plan, error) {
 	c, note, err := target.Container(m, spec, p.Container)
 	if err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 	if p.Mode != mode.Exec && !slices.ContainsFunc(spec.Containers, func(x corev1.Container) bool { return x.Name == c }) {
 		var main []string
 		for _, x := range spec.Containers {
 			main = append(main, x.Name)
 		}
-		return Plan{}, fmt.Errorf("container %q is a native sidecar, and --mode %s works next to the main containers only: pass -c with one of %s, or use --mode exec for a shell in the sidecar",
+		return plan.Plan{}, fmt.Errorf("container %q is a native sidecar, and --mode %s works next to the main containers only: pass -c with one of %s, or use --mode exec for a shell in the sidecar",
 			c, p.Mode, strings.Join(main, ", "))
 	}
 	if note != "" {
@@ -319,19 +284,19 @@ func (r *Resolver) withContainer(p Plan, m metav1.ObjectMeta, spec corev1.PodSpe
 // fanOutOf settles the targets of a fan-out next to workload w: every pod
 // of it that -l matches, or with --all-pods every pod; else (only
 // --all-containers) the one pod exec or debug would take.
-func (r *Resolver) fanOutOf(ctx context.Context, p Plan, w *target.Workload, b *target.Behind, podName string) (Plan, error) {
+func (r *Resolver) fanOutOf(ctx context.Context, p plan.Plan, w *target.Workload, b *target.Behind, podName string) (plan.Plan, error) {
 	f := p.FanOut
 	switch {
 	case podName != "" && (f.Selector != "" || f.AllPods):
-		return Plan{}, fmt.Errorf("--pod names one pod, and %s selects many: drop one of them", f.Flag())
+		return plan.Plan{}, fmt.Errorf("--pod names one pod, and %s selects many: drop one of them", f.Flag())
 	case w.Pod != nil && f.Selector != "":
-		return Plan{}, fmt.Errorf("-l selects pods, and %s names one: drop one of them (-l alone selects among the pods of the namespace)", w.Ref())
+		return plan.Plan{}, fmt.Errorf("-l selects pods, and %s names one: drop one of them (-l alone selects among the pods of the namespace)", w.Ref())
 	case w.Pod == nil && (f.Selector != "" || f.AllPods):
 		return r.fanOut(ctx, p, w)
 	}
 	pod, err := r.pickPod(ctx, w, b, podName, p.Namespace, p.Mode)
 	if err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 	return r.settleFanOut(p, []corev1.Pod{*pod}, w.Ref().String())
 }
@@ -339,16 +304,16 @@ func (r *Resolver) fanOutOf(ctx context.Context, p Plan, w *target.Workload, b *
 // fanOut lists the pods of w (nil: of the namespace) that -l matches, and
 // settles the targets among them. Pods eshell made (clones) are left out,
 // as the picker leaves them out.
-func (r *Resolver) fanOut(ctx context.Context, p Plan, w *target.Workload) (Plan, error) {
+func (r *Resolver) fanOut(ctx context.Context, p plan.Plan, w *target.Workload) (plan.Plan, error) {
 	f := p.FanOut
 	sel, err := labels.Parse(f.Selector)
 	if err != nil {
-		return Plan{}, fmt.Errorf("-l %q is not a label selector (%w): write it as kubectl get -l does, e.g. -l app=web,tier!=cache", f.Selector, err)
+		return plan.Plan{}, fmt.Errorf("-l %q is not a label selector (%w): write it as kubectl get -l does, e.g. -l app=web,tier!=cache", f.Selector, err)
 	}
 	where := fmt.Sprintf("namespace %q", p.Namespace)
 	if w == nil {
 		if f.Selector == "" {
-			return Plan{}, fmt.Errorf("%s needs a workload: give TYPE/NAME (e.g. deploy/web %s), or -l SELECTOR for the matching pods of the namespace", f.Flag(), f.Flag())
+			return plan.Plan{}, fmt.Errorf("%s needs a workload: give TYPE/NAME (e.g. deploy/web %s), or -l SELECTOR for the matching pods of the namespace", f.Flag(), f.Flag())
 		}
 	} else {
 		reqs, _ := sel.Requirements()
@@ -357,7 +322,7 @@ func (r *Resolver) fanOut(ctx context.Context, p Plan, w *target.Workload) (Plan
 	}
 	l, err := r.Clients.Typed.CoreV1().Pods(p.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
-		return Plan{}, fmt.Errorf("listing the pods of %s: %w", where, err)
+		return plan.Plan{}, fmt.Errorf("listing the pods of %s: %w", where, err)
 	}
 	pods := slices.DeleteFunc(l.Items, func(pod corev1.Pod) bool {
 		return pod.Labels[meta.ManagedByLabel] == meta.ManagedByValue ||
@@ -365,9 +330,9 @@ func (r *Resolver) fanOut(ctx context.Context, p Plan, w *target.Workload) (Plan
 	})
 	if len(pods) == 0 {
 		if f.Selector != "" {
-			return Plan{}, fmt.Errorf("no pod of %s matches -l %s: check the labels (kubectl get pods -n %s --show-labels)", where, f.Selector, p.Namespace)
+			return plan.Plan{}, fmt.Errorf("no pod of %s matches -l %s: check the labels (kubectl get pods -n %s --show-labels)", where, f.Selector, p.Namespace)
 		}
-		return Plan{}, fmt.Errorf("%s has no pods (scaled to zero?)", where)
+		return plan.Plan{}, fmt.Errorf("%s has no pods (scaled to zero?)", where)
 	}
 	return r.settleFanOut(p, pods, where)
 }
@@ -376,14 +341,14 @@ func (r *Resolver) fanOut(ctx context.Context, p Plan, w *target.Workload) (Plan
 // the container -c (or the default) names, or every container with
 // --all-containers. The pods skipped, and why, are said now and again in
 // the summary.
-func (r *Resolver) settleFanOut(p Plan, pods []corev1.Pod, where string) (Plan, error) {
+func (r *Resolver) settleFanOut(p plan.Plan, pods []corev1.Pod, where string) (plan.Plan, error) {
 	f := &p.FanOut
 	f.Targets, f.Skipped = fanout.Select(pods, f.AllContainers, func(pod *corev1.Pod) (string, error) {
 		c, _, err := target.Container(pod.ObjectMeta, pod.Spec, p.Container)
 		return c, err
 	})
 	if len(f.Targets) == 0 {
-		return Plan{}, fmt.Errorf("no pod of %s can run the command: skipped %s; wait until they run, or check -c", where, fanout.SkippedList(f.Skipped))
+		return plan.Plan{}, fmt.Errorf("no pod of %s can run the command: skipped %s; wait until they run, or check -c", where, fanout.SkippedList(f.Skipped))
 	}
 	n := map[string]bool{}
 	for _, t := range f.Targets {
@@ -433,7 +398,7 @@ func (r *Resolver) pickPod(ctx context.Context, w *target.Workload, b *target.Be
 
 // applyPreset settles command, mode and debug image by the precedence of
 // presets (see preset.Choose); --mode and --image still win.
-func (r *Resolver) applyPreset(p *Plan, req Request, w *target.Workload) error {
+func (r *Resolver) applyPreset(p *plan.Plan, req Request, w *target.Workload) error {
 	if len(p.Command) > 0 && req.Preset == "" {
 		return nil // nothing of a preset would apply
 	}
@@ -563,11 +528,11 @@ func (r *Resolver) warnFailing(env picker.Environment) {
 // clone plan; without one, or on no, the error gives the command that
 // would. A clone that would be refused (a flag of the mode asked for) is
 // not offered.
-func (r *Resolver) offerClone(p Plan, req Request, none *target.NoRunningPodError) (Plan, error) {
+func (r *Resolver) offerClone(p plan.Plan, req Request, none *target.NoRunningPodError) (plan.Plan, error) {
 	c := p
 	c.Mode, c.Pod = mode.Clone, nil
 	if err := c.Validate(); err != nil {
-		return Plan{}, fmt.Errorf("%w (a clone would not do either: %w)", none, err)
+		return plan.Plan{}, fmt.Errorf("%w (a clone would not do either: %w)", none, err)
 	}
 	args := req.Args
 	if len(args) == 0 {
@@ -575,14 +540,14 @@ func (r *Resolver) offerClone(p Plan, req Request, none *target.NoRunningPodErro
 	}
 	none.CloneCommand = "kubectl eshell " + shell.Quote(CloneArgs(args))
 	if r.Chooser.Prompter == nil {
-		return Plan{}, none
+		return plan.Plan{}, none
 	}
 	yes, err := r.Chooser.Confirm(none.Summary()+". Open a clone instead?", true)
 	if err != nil {
-		return Plan{}, err
+		return plan.Plan{}, err
 	}
 	if !yes {
-		return Plan{}, none
+		return plan.Plan{}, none
 	}
 	return r.withContainer(c, p.Workload.Template.ObjectMeta, p.Workload.Template.Spec)
 }
@@ -607,8 +572,8 @@ func CloneArgs(args []string) []string {
 	return append(append(out, "--mode", string(mode.Clone)), rest...)
 }
 
-// pickService returns the TYPE/NAME of the workload chosen in ns.
-func (r *Resolver) pickService(ctx context.Context, ns string) (string, error) {
+// pickWorkload returns the workload chosen in ns.
+func (r *Resolver) pickWorkload(ctx context.Context, ns string) (target.Ref, error) {
 	l := picker.ListWorkloads(ctx, r.Clients.Typed, ns, picker.ListTimeout)
 	if len(l.Failed) > 0 {
 		fmt.Fprintf(r.Warn, "warning: could not list %s in namespace %q\n", l.FailedKinds(), ns)
@@ -616,11 +581,11 @@ func (r *Resolver) pickService(ctx context.Context, ns string) (string, error) {
 	if len(l.Workloads) == 0 {
 		switch {
 		case len(l.Failed) > 0:
-			return "", fmt.Errorf("could not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web)", ns)
-		case len(l.Forbidden) == len(picker.ServiceKinds):
-			return "", fmt.Errorf("you may not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web), or -n/--env for another namespace", ns)
+			return target.Ref{}, fmt.Errorf("could not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web)", ns)
+		case len(l.Forbidden) == len(picker.WorkloadKinds):
+			return target.Ref{}, fmt.Errorf("you may not list the workloads of namespace %q; pass TYPE/NAME (e.g. deploy/web), or -n/--env for another namespace", ns)
 		}
-		return "", fmt.Errorf("namespace %q has no Deployment, StatefulSet, DaemonSet, CronJob, Job or bare Pod to open a shell next to; pass -n NAMESPACE or --env NAME for another namespace", ns)
+		return target.Ref{}, fmt.Errorf("namespace %q has no Deployment, StatefulSet, DaemonSet, CronJob, Job or bare Pod to open a shell next to; pass -n NAMESPACE or --env NAME for another namespace", ns)
 	}
 	i, err := r.Chooser.Choose(picker.Choice{
 		What:    "service",
@@ -631,9 +596,9 @@ func (r *Resolver) pickService(ctx context.Context, ns string) (string, error) {
 		Auto:    func(i int) string { return "Using service " + l.Workloads[i].Ref().String() },
 	})
 	if err != nil {
-		return "", err
+		return target.Ref{}, err
 	}
-	return l.Workloads[i].Ref().String(), nil
+	return l.Workloads[i].Ref(), nil
 }
 
 // pickContainer asks for the container when the template has more than one.

@@ -1,4 +1,4 @@
-package plan
+package resolve
 
 import (
 	"context"
@@ -16,6 +16,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -114,7 +115,7 @@ func TestPickWhenEveryEnvironmentFails(t *testing.T) {
 
 func TestEnvFlagNamingAFailingEnvironment(t *testing.T) {
 	r, req, errOut := testResolver(t, nil, envFixtures(false)...)
-	req.Env, req.Target = "broken", "deploy/web"
+	req.Env, req.Target = "broken", parsed("deploy/web")
 	pl, err := r.Resolve(context.Background(), req)
 	if err != nil || pl.Namespace != "broken-ns" {
 		t.Fatalf("got %q, %v", pl.Namespace, err)
@@ -135,10 +136,10 @@ func scaledToZero() []runtime.Object {
 }
 
 func TestNoReadyPodOffersAClone(t *testing.T) {
-	exec := func(p picker.Prompter, args ...string) (Plan, error) {
+	exec := func(p picker.Prompter, args ...string) (plan.Plan, error) {
 		t.Helper()
 		r, req, _ := testResolver(t, p, scaledToZero()...)
-		req.Target, req.Base.Mode, req.Args = "deploy/web", mode.Exec, args
+		req.Target, req.Base.Mode, req.Args = parsed("deploy/web"), mode.Exec, args
 		return r.Resolve(context.Background(), req)
 	}
 	// Yes (Enter: yes is the default): a clone plan, resolved as one.
@@ -166,12 +167,12 @@ func TestNoReadyPodOffersAClone(t *testing.T) {
 
 	// Debug takes an unready pod; exec names the pods it found.
 	r, req, _ := testResolver(t, nil, scaledToZero()...)
-	req.Target, req.Base.Mode = "deploy/api", mode.Debug
+	req.Target, req.Base.Mode = parsed("deploy/api"), mode.Debug
 	if pl, err := r.Resolve(context.Background(), req); err != nil || pl.Pod == nil || pl.Pod.Name != "api-1" {
 		t.Errorf("debug on an unready pod: %v", err)
 	}
 	r, req, _ = testResolver(t, nil, scaledToZero()...)
-	req.Target, req.Base.Mode = "deploy/api", mode.Exec
+	req.Target, req.Base.Mode = parsed("deploy/api"), mode.Exec
 	if _, err := r.Resolve(context.Background(), req); err == nil || !strings.Contains(err.Error(), "has no running, ready pod (pods: api-1 Running but not ready)") {
 		t.Errorf("exec on an unready pod: %v", err)
 	}
@@ -179,7 +180,7 @@ func TestNoReadyPodOffersAClone(t *testing.T) {
 	// A clone the flags rule out is not offered.
 	p = &picker.Scripted{}
 	r, req, _ = testResolver(t, p, scaledToZero()...)
-	req.Target, req.Base.Mode, req.Base.Given = "deploy/web", mode.Debug, []string{"image"}
+	req.Target, req.Base.Mode, req.Base.Given = parsed("deploy/web"), mode.Debug, []plan.GivenFlag{{Name: "image", Modes: []mode.Mode{mode.Debug}}}
 	if _, err := r.Resolve(context.Background(), req); err == nil || len(p.Asked) != 0 ||
 		!strings.Contains(err.Error(), "deploy/web in namespace \"default\" has no running pod (scaled to zero?)") || !strings.Contains(err.Error(), "a clone would not do either: --image applies to --mode debug only") {
 		t.Errorf("debug with --image: %v; asked %+v", err, p.Asked)

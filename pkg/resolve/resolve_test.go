@@ -1,4 +1,4 @@
-package plan
+package resolve
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/meta"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 	"github.com/sberz/kubectl-eshell/pkg/target/targettest"
@@ -41,8 +42,8 @@ func testResolver(t *testing.T, p picker.Prompter, objs ...runtime.Object) (*Res
 		Info: &errOut, Warn: &errOut,
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
 	}
-	req := Request{Base: Plan{Mode: mode.Clone, Namespace: "default", Image: "busybox:1.37",
-		Limits: Limits{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}}
+	req := Request{EnvLabel: meta.EnvNameLabel, Base: plan.Plan{Mode: mode.Clone, Namespace: "default", Image: "busybox:1.37",
+		Timeouts: plan.Timeouts{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}}
 	return r, req, &errOut
 }
 
@@ -155,16 +156,15 @@ func TestPickWithoutTerminalListsChoices(t *testing.T) {
 func TestExplicitTargetAsksNothing(t *testing.T) {
 	p := &picker.Scripted{}
 	r, req, _ := testResolver(t, p, cluster()...)
-	req.Target = "deploy/plain"
+	req.Target = parsed("deploy/plain")
 	pl, err := r.Resolve(context.Background(), req)
 	w := pl.Workload
 	if err != nil || w.Namespace != "default" || len(p.Asked) != 0 {
 		t.Fatalf("got %v, %v; asked %+v", w, err, p.Asked)
 	}
-	// --service is the same as the argument; the container is not asked
-	// but defaulted by the annotation.
+	// The container is not asked but defaulted by the annotation.
 	r, req, _ = testResolver(t, p, cluster()...)
-	req.Env, req.Service = "shop", "deploy/worker"
+	req.Env, req.Target = "shop", parsed("deploy/worker")
 	pl, err = r.Resolve(context.Background(), req)
 	w = pl.Workload
 	if err != nil || w.Namespace != "shop-pr-7" || w.Name != "worker" || pl.Container != "second" || len(p.Asked) != 0 {
@@ -180,15 +180,10 @@ func TestExplicitTargetAsksNothing(t *testing.T) {
 	}
 	// -n and --env may both be given when they agree.
 	r, req, _ = testResolver(t, p, cluster()...)
-	req.Env, req.Target = "demo", "deploy/web"
+	req.Env, req.Target = "demo", parsed("deploy/web")
 	req.NamespaceGiven, req.Base.Namespace = true, "demo-pr-42"
 	if pl, err = r.Resolve(context.Background(), req); err != nil || pl.Workload.Namespace != "demo-pr-42" {
 		t.Fatalf("-n and --env agreeing: %v, %v", w, err)
-	}
-	r, req, _ = testResolver(t, p, cluster()...)
-	req.Target, req.Service = "deploy/a", "deploy/b"
-	if _, err := r.Resolve(context.Background(), req); err == nil || !strings.Contains(err.Error(), "given twice") {
-		t.Errorf("two targets: %v", err)
 	}
 }
 
@@ -200,15 +195,10 @@ func TestEnvFlag(t *testing.T) {
 		t.Errorf("unknown --env: %v", err)
 	}
 	r, req, _ = testResolver(t, nil, cluster()...)
-	req.Env, req.Target = "demo", "deploy/web"
+	req.Env, req.Target = "demo", parsed("deploy/web")
 	req.NamespaceGiven, req.Base.Namespace = true, "default"
 	if _, err = r.Resolve(context.Background(), req); err == nil || !strings.Contains(err.Error(), "-n says") {
 		t.Errorf("--env and a different -n: %v", err)
-	}
-	r, req, _ = testResolver(t, nil, cluster()...)
-	req.EnvLabel = "not a label!"
-	if _, err = r.Resolve(context.Background(), req); err == nil || !strings.Contains(err.Error(), "--env-label") {
-		t.Errorf("bad --env-label: %v", err)
 	}
 }
 
@@ -254,7 +244,7 @@ func TestPresets(t *testing.T) {
 		return cmd[2]
 	}
 	xdg := t.TempDir()
-	resolve := func(edit func(*Request)) (Plan, string, error) {
+	resolve := func(edit func(*Request)) (plan.Plan, string, error) {
 		r, req, errOut := testResolver(t, nil, objs...)
 		t.Setenv("XDG_CONFIG_HOME", xdg) // where writePlugin writes
 		edit(&req)
@@ -262,35 +252,35 @@ func TestPresets(t *testing.T) {
 		return p, errOut.String(), err
 	}
 
-	p, _, err := resolve(func(r *Request) { r.Target = "deploy/django" })
+	p, _, err := resolve(func(r *Request) { r.Target = parsed("deploy/django") })
 	if err != nil || !strings.Contains(script(p.Command), "exec python manage.py shell") || p.Image != "python:3.13-slim" {
 		t.Errorf("annotation django: %v, command %q, debug image %q", err, p.Command, p.Image)
 	}
-	p, _, err = resolve(func(r *Request) { r.Target = "deploy/tmpl" })
+	p, _, err = resolve(func(r *Request) { r.Target = parsed("deploy/tmpl") })
 	if err != nil || !strings.Contains(script(p.Command), "exec node") {
 		t.Errorf("template annotation: %v, command %q", err, p.Command)
 	}
-	p, errOut, err := resolve(func(r *Request) { r.Target = "deploy/cmd" })
+	p, errOut, err := resolve(func(r *Request) { r.Target = parsed("deploy/cmd") })
 	if err != nil || strings.Join(p.Command, "|") != "bin/console|--sandbox" || !strings.Contains(errOut, "eshell.kubectl.io/command") {
 		t.Errorf("command annotation: %v, command %q, stderr %q", err, p.Command, errOut)
 	}
 	// A kept clone records what it ran; targeting it must not run that again.
-	p, _, err = resolve(func(r *Request) { r.Target = "pod/web-clone-1" })
+	p, _, err = resolve(func(r *Request) { r.Target = parsed("pod/web-clone-1") })
 	if err != nil || strings.Contains(strings.Join(p.Command, " "), "migrate") {
 		t.Errorf("a kept clone as the target: %v, command %q, want the shell", err, p.Command)
 	}
-	p, _, err = resolve(func(r *Request) { r.Target, r.Preset = "deploy/django", "node" })
+	p, _, err = resolve(func(r *Request) { r.Target, r.Preset = parsed("deploy/django"), "node" })
 	if err != nil || !strings.Contains(script(p.Command), "exec node") {
 		t.Errorf("--preset over the annotation: %v, command %q", err, p.Command)
 	}
-	p, _, err = resolve(func(r *Request) { r.Target, r.Base.Command = "deploy/django", []string{"ls"} })
+	p, _, err = resolve(func(r *Request) { r.Target, r.Base.Command = parsed("deploy/django"), []string{"ls"} })
 	if err != nil || strings.Join(p.Command, " ") != "ls" || p.Image != "busybox:1.37" {
 		t.Errorf("the user's command: %v, command %q, debug image %q", err, p.Command, p.Image)
 	}
-	if _, _, err = resolve(func(r *Request) { r.Target = "deploy/typo" }); err == nil || !strings.Contains(err.Error(), `unknown preset "djang"`) {
+	if _, _, err = resolve(func(r *Request) { r.Target = parsed("deploy/typo") }); err == nil || !strings.Contains(err.Error(), `unknown preset "djang"`) {
 		t.Errorf("a typo in the annotation: %v", err)
 	}
-	p, _, err = resolve(func(r *Request) { r.Target, r.ConfigPreset = "deploy/plain", "rails" })
+	p, _, err = resolve(func(r *Request) { r.Target, r.ConfigPreset = parsed("deploy/plain"), "rails" })
 	if err != nil || !strings.Contains(script(p.Command), "bin/rails") {
 		t.Errorf("config preset: %v, command %q", err, p.Command)
 	}
@@ -299,12 +289,12 @@ func TestPresets(t *testing.T) {
 	// and --image were given; exec and debug then get the running pod.
 	t.Setenv("XDG_CONFIG_HOME", xdg)
 	writePlugin(t, "mine.yaml", "apiVersion: eshell.kubectl.io/v1alpha1\nkind: Preset\nname: mine\nmode: exec\ndebugImage: tools:1\ncommands: [[irb]]\n")
-	p, _, err = resolve(func(r *Request) { r.Target, r.Preset = "deploy/plain", "mine" })
+	p, _, err = resolve(func(r *Request) { r.Target, r.Preset = parsed("deploy/plain"), "mine" })
 	if err != nil || p.Mode != mode.Exec || p.Image != "tools:1" || p.Pod == nil {
 		t.Errorf("user preset: %v, mode %q, image %q, pod %v", err, p.Mode, p.Image, p.Pod)
 	}
 	p, _, err = resolve(func(r *Request) {
-		r.Target, r.Preset = "deploy/plain", "mine"
+		r.Target, r.Preset = parsed("deploy/plain"), "mine"
 		r.Base.Mode, r.ModeGiven, r.Base.Image, r.ImageGiven = mode.Debug, true, "mine:2", true
 	})
 	if err != nil || p.Mode != mode.Debug || p.Image != "mine:2" {
@@ -314,7 +304,7 @@ func TestPresets(t *testing.T) {
 	// A broken file is an error naming file and line.
 	t.Setenv("XDG_CONFIG_HOME", xdg)
 	path := writePlugin(t, "broken.yaml", "apiVersion: eshell.kubectl.io/v1alpha1\nkind: Preset\nname: broken\nmode: sideways\n")
-	if _, _, err = resolve(func(r *Request) { r.Target = "deploy/plain" }); err == nil || !strings.Contains(err.Error(), path+":4") {
+	if _, _, err = resolve(func(r *Request) { r.Target = parsed("deploy/plain") }); err == nil || !strings.Contains(err.Error(), path+":4") {
 		t.Errorf("broken preset file: %v", err)
 	}
 }
@@ -386,16 +376,16 @@ func TestInputGaps(t *testing.T) {
 		edit func(*Request)
 		want string
 	}{
-		{"no such namespace", func(r *Request) { r.Base.Namespace, r.Target = "shpo", "deploy/web" },
+		{"no such namespace", func(r *Request) { r.Base.Namespace, r.Target = "shpo", parsed("deploy/web") },
 			`namespace "shpo" does not exist: check -n or --env`},
-		{"no such workload", func(r *Request) { r.Target = "deploy/api" }, `no deployment "api" in namespace "default"`},
-		{"sidecar in clone", func(r *Request) { r.Target, r.Base.Container = "deploy/web", "proxy" },
+		{"no such workload", func(r *Request) { r.Target = parsed("deploy/api") }, `no deployment "api" in namespace "default"`},
+		{"sidecar in clone", func(r *Request) { r.Target, r.Base.Container = parsed("deploy/web"), "proxy" },
 			`container "proxy" is a native sidecar, and --mode clone works next to the main containers only: pass -c with one of app, or use --mode exec`},
-		{"sidecar in debug", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = "deploy/web", "proxy", mode.Debug },
+		{"sidecar in debug", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = parsed("deploy/web"), "proxy", mode.Debug },
 			`container "proxy" is a native sidecar, and --mode debug works`},
-		{"sidecar in exec", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = "deploy/web", "proxy", mode.Exec }, ""},
+		{"sidecar in exec", func(r *Request) { r.Target, r.Base.Container, r.Base.Mode = parsed("deploy/web"), "proxy", mode.Exec }, ""},
 		// A user whose Roles live in namespaces is Forbidden where none exists.
-		{"forbidden in no such namespace", func(r *Request) { r.Base.Namespace, r.Target = "gone", "deploy/web" },
+		{"forbidden in no such namespace", func(r *Request) { r.Base.Namespace, r.Target = "gone", parsed("deploy/web") },
 			`namespace "gone" does not exist`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -447,7 +437,7 @@ func TestServiceTarget(t *testing.T) {
 	// One workload behind it: taken and said; exec takes the pod that
 	// serves the Service over a newer one that does not.
 	r, req, errOut := testResolver(t, nil, svcObjects()...)
-	req.Target, req.Base.Mode = "svc/solo", mode.Exec
+	req.Target, req.Base.Mode = parsed("svc/solo"), mode.Exec
 	pl, err := r.Resolve(ctx, req)
 	if err != nil {
 		t.Fatal(err)
@@ -466,7 +456,7 @@ func TestServiceTarget(t *testing.T) {
 
 	// Two workloads, no terminal: a list and the flag.
 	r, req, _ = testResolver(t, nil, svcObjects()...)
-	req.Target = "service/web"
+	req.Target = parsed("service/web")
 	_, err = r.Resolve(ctx, req)
 	var ce *picker.ChoiceError
 	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "which workload? There is no terminal to ask on, so choose it with --service TYPE/NAME (next to svc/web).") ||
@@ -476,25 +466,20 @@ func TestServiceTarget(t *testing.T) {
 
 	// --service chooses among them, and must be one of them.
 	r, req, errOut = testResolver(t, nil, svcObjects()...)
-	req.Target, req.Service = "svc/web", "deploy/canary"
+	req.Target, req.Workload = parsed("svc/web"), parsed("deploy/canary")
 	if pl, err = r.Resolve(ctx, req); err != nil || pl.Workload.Name != "canary" || !strings.Contains(errOut.String(), "service web -> deployment/canary") {
 		t.Errorf("--service deploy/canary: %v, %v; stderr %q", pl.Workload, err, errOut)
 	}
 	r, req, _ = testResolver(t, nil, svcObjects()...)
-	req.Target, req.Service = "svc/web", "deploy/api"
+	req.Target, req.Workload = parsed("svc/web"), parsed("deploy/api")
 	if _, err = r.Resolve(ctx, req); err == nil || !strings.Contains(err.Error(), `--service deploy/api is not behind service "web": pass one of deploy/canary, deploy/web`) {
 		t.Errorf("--service not behind the Service: %v", err)
-	}
-	r, req, _ = testResolver(t, nil, svcObjects()...)
-	req.Target, req.Service = "svc/web", "nosuch/x"
-	if _, err = r.Resolve(ctx, req); err == nil || !strings.Contains(err.Error(), `unknown resource type "nosuch"`) {
-		t.Errorf("a typo in --service: %v", err)
 	}
 
 	// On a terminal the question is asked; debug takes a serving pod.
 	p := &picker.Scripted{Answers: []string{"canary"}}
 	r, req, _ = testResolver(t, p, svcObjects()...)
-	req.Target, req.Base.Mode = "svc/web", mode.Debug
+	req.Target, req.Base.Mode = parsed("svc/web"), mode.Debug
 	if pl, err = r.Resolve(ctx, req); err != nil || pl.Workload.Name != "canary" || pl.Pod.Name != "canary-idle" {
 		t.Fatalf("asked: %v, %v", pl.Workload, err)
 	}
@@ -504,7 +489,7 @@ func TestServiceTarget(t *testing.T) {
 
 	// --pod still names the pod.
 	r, req, _ = testResolver(t, nil, svcObjects()...)
-	req.Target, req.Pod, req.Base.Mode = "svc/solo", "web-new", mode.Exec
+	req.Target, req.Pod, req.Base.Mode = parsed("svc/solo"), "web-new", mode.Exec
 	if pl, err = r.Resolve(ctx, req); err != nil || pl.Pod.Name != "web-new" {
 		t.Errorf("--pod with a Service: %v, %v", pl.Pod, err)
 	}
@@ -526,7 +511,7 @@ func TestResolveFanOut(t *testing.T) {
 		pending, clonePod,
 		runningPod("default", "api-1", lbl("api", "a"), "app"),
 	}
-	names := func(p Plan) string {
+	names := func(p plan.Plan) string {
 		var s []string
 		for _, t := range p.FanOut.Targets {
 			s = append(s, t.Pod.Name+"/"+t.Container)
@@ -538,32 +523,32 @@ func TestResolveFanOut(t *testing.T) {
 		target string
 		mode   mode.Mode
 		pod    string
-		fan    FanOut
+		fan    plan.FanOut
 		want   string
 		info   string
 		err    string
 	}{
-		{name: "every pod", target: "deploy/web", fan: FanOut{AllPods: true}, want: "web-1/app web-2/app", info: "Skipped web-0 (Pending)"},
-		{name: "-l narrows the workload's pods", target: "deploy/web", fan: FanOut{Selector: "tier=a"}, want: "web-1/app"},
-		{name: "-l alone, in the namespace", fan: FanOut{Selector: "tier=a"}, want: "api-1/app web-1/app"},
-		{name: "every container", target: "deploy/web", fan: FanOut{AllPods: true, AllContainers: true}, want: "web-1/app web-1/proxy web-2/app web-2/proxy",
+		{name: "every pod", target: "deploy/web", fan: plan.FanOut{AllPods: true}, want: "web-1/app web-2/app", info: "Skipped web-0 (Pending)"},
+		{name: "-l narrows the workload's pods", target: "deploy/web", fan: plan.FanOut{Selector: "tier=a"}, want: "web-1/app"},
+		{name: "-l alone, in the namespace", fan: plan.FanOut{Selector: "tier=a"}, want: "api-1/app web-1/app"},
+		{name: "every container", target: "deploy/web", fan: plan.FanOut{AllPods: true, AllContainers: true}, want: "web-1/app web-1/proxy web-2/app web-2/proxy",
 			info: "Running in 4 containers of 2 pods of deploy/web"},
-		{name: "every container of one pod", target: "pod/web-2", fan: FanOut{AllContainers: true}, want: "web-2/app web-2/proxy"},
-		{name: "debug mode", target: "deploy/web", mode: mode.Debug, fan: FanOut{AllPods: true}, want: "web-1/app web-2/app"},
-		{name: "clone mode", target: "deploy/web", mode: mode.Clone, fan: FanOut{AllPods: true}, err: "--all-pods applies to --mode exec and --mode debug only"},
-		{name: "nothing matches", target: "deploy/web", fan: FanOut{Selector: "tier=z"}, err: "no pod of deploy/web matches -l tier=z"},
-		{name: "-l with a pod", fan: FanOut{Selector: "app=web,tier=a"}, target: "pod/web-0", err: "-l selects pods, and pod/web-0 names one"},
-		{name: "a bad selector", target: "deploy/web", fan: FanOut{Selector: "tier in ("}, err: `-l "tier in (" is not a label selector`},
-		{name: "--all-pods without a workload", fan: FanOut{AllPods: true}, err: "--all-pods needs a workload: give TYPE/NAME"},
-		{name: "--pod and --all-pods", target: "deploy/web", pod: "web-1", fan: FanOut{AllPods: true}, err: "--pod names one pod, and --all-pods selects many"},
+		{name: "every container of one pod", target: "pod/web-2", fan: plan.FanOut{AllContainers: true}, want: "web-2/app web-2/proxy"},
+		{name: "debug mode", target: "deploy/web", mode: mode.Debug, fan: plan.FanOut{AllPods: true}, want: "web-1/app web-2/app"},
+		{name: "clone mode", target: "deploy/web", mode: mode.Clone, fan: plan.FanOut{AllPods: true}, err: "--all-pods applies to --mode exec and --mode debug only"},
+		{name: "nothing matches", target: "deploy/web", fan: plan.FanOut{Selector: "tier=z"}, err: "no pod of deploy/web matches -l tier=z"},
+		{name: "-l with a pod", fan: plan.FanOut{Selector: "app=web,tier=a"}, target: "pod/web-0", err: "-l selects pods, and pod/web-0 names one"},
+		{name: "a bad selector", target: "deploy/web", fan: plan.FanOut{Selector: "tier in ("}, err: `-l "tier in (" is not a label selector`},
+		{name: "--all-pods without a workload", fan: plan.FanOut{AllPods: true}, err: "--all-pods needs a workload: give TYPE/NAME"},
+		{name: "--pod and --all-pods", target: "deploy/web", pod: "web-1", fan: plan.FanOut{AllPods: true}, err: "--pod names one pod, and --all-pods selects many"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, req, info := testResolver(t, nil, objs...)
 			req.Base.Mode = cmpMode(tc.mode)
 			req.Base.Command = []string{"uptime"}
 			tc.fan.MaxParallel = 10
-			req.Base.FanOut, req.Target, req.Pod, req.NamespaceGiven = tc.fan, tc.target, tc.pod, true
-			req.Base.Given = []string{"all-pods"}
+			req.Base.FanOut, req.Target, req.Pod, req.NamespaceGiven = tc.fan, parsed(tc.target), tc.pod, true
+			req.Base.Given = []plan.GivenFlag{{Name: "all-pods", Modes: []mode.Mode{mode.Exec, mode.Debug}}}
 			p, err := r.Resolve(context.Background(), req)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -593,4 +578,16 @@ func cmpMode(m mode.Mode) mode.Mode {
 		return mode.Exec
 	}
 	return m
+}
+
+// parsed is the target s names, as Request parses it; "" is none.
+func parsed(s string) target.Ref {
+	if s == "" {
+		return target.Ref{}
+	}
+	r, err := target.ParseRef(s)
+	if err != nil {
+		panic(err)
+	}
+	return r
 }

@@ -1,4 +1,4 @@
-package plan
+package resolve
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
+	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
 // The flags the user gave win over the config file; the file fills the
@@ -31,16 +33,16 @@ func TestFlagsRequest(t *testing.T) {
 	}{
 		{name: "the file fills what is not given", args: []string{"deploy/web"}, dash: -1, check: func(t *testing.T, r Request) {
 			b := r.Base
-			if b.Mode != mode.Debug || b.Image != "bash:5.2" || !b.RecordCommand || b.Limits.IdleTimeout != time.Hour ||
-				b.Limits.MaxDuration != 2*time.Hour || b.Limits.PodRunningTimeout != 2*time.Minute || r.ModeGiven || r.ImageGiven || r.Target != "deploy/web" {
+			if b.Mode != mode.Debug || b.Image != "bash:5.2" || !b.RecordCommand || b.Timeouts.IdleTimeout != time.Hour ||
+				b.Timeouts.MaxDuration != 2*time.Hour || b.Timeouts.PodRunningTimeout != 2*time.Minute || r.ModeGiven || r.ImageGiven || r.Target.String() != "deploy/web" {
 				t.Errorf("request %+v", r)
 			}
 		}},
 		{name: "given flags win", flags: []string{"--mode=exec", "--record-command=false", "--idle-timeout=0", "--max-duration=5m", "-c", "app"},
 			args: []string{"web", "ls", "-l"}, dash: 1, check: func(t *testing.T, r Request) {
 				b := r.Base
-				if b.Mode != mode.Exec || b.RecordCommand || b.Limits.IdleTimeout != 0 || b.Limits.MaxDuration != 5*time.Minute || !r.ModeGiven ||
-					b.Container != "app" || !slices.Equal(b.Command, []string{"ls", "-l"}) || !slices.Contains(b.Given, "container") {
+				if b.Mode != mode.Exec || b.RecordCommand || b.Timeouts.IdleTimeout != 0 || b.Timeouts.MaxDuration != 5*time.Minute || !r.ModeGiven ||
+					b.Container != "app" || !slices.Equal(b.Command, []string{"ls", "-l"}) || !gave(b, "container") {
 					t.Errorf("request %+v", r)
 				}
 			}},
@@ -70,9 +72,37 @@ func TestFlagsRequest(t *testing.T) {
 		{name: "both commands", flags: []string{"--command", "ls"}, args: []string{"web", "ls"}, dash: 1, err: "either after -- or with --command"},
 		{name: "unknown mode", flags: []string{"--mode=shell"}, dash: -1, err: "shell"},
 		{name: "unknown type", args: []string{"widget/x"}, dash: -1, err: "widget"},
+		{name: "--service is the target", flags: []string{"--service", "deploy/web"}, dash: -1, check: func(t *testing.T, r Request) {
+			if r.Target != (target.Ref{Kind: target.KindDeployment, Name: "web"}) || r.Workload.Name != "" {
+				t.Errorf("target %v, workload %v", r.Target, r.Workload)
+			}
+		}},
+		{name: "--service as the argument", flags: []string{"--service", "deployment/web"}, args: []string{"deploy/web"}, dash: -1, check: func(t *testing.T, r Request) {
+			if r.Target != (target.Ref{Kind: target.KindDeployment, Name: "web"}) || r.Workload.Name != "" {
+				t.Errorf("target %v, workload %v", r.Target, r.Workload)
+			}
+		}},
+		{name: "--service behind a Service", flags: []string{"--service", "deploy/canary"}, args: []string{"svc/web"}, dash: -1, check: func(t *testing.T, r Request) {
+			if r.Target != (target.Ref{Kind: target.KindService, Name: "web"}) || r.Workload != (target.Ref{Kind: target.KindDeployment, Name: "canary"}) {
+				t.Errorf("target %v, workload %v", r.Target, r.Workload)
+			}
+		}},
+		{name: "the target twice", flags: []string{"--service", "deploy/b"}, args: []string{"deploy/a"}, dash: -1, err: `the target is given twice, as "deploy/a" and with --service "deploy/b"`},
+		{name: "--env-label trimmed", flags: []string{"--env-label", " team.example/env "}, dash: -1, check: func(t *testing.T, r Request) {
+			if r.EnvLabel != "team.example/env" {
+				t.Errorf("env label %q", r.EnvLabel)
+			}
+		}},
+		{name: "--env-label from the file", dash: -1, check: func(t *testing.T, r Request) {
+			if r.EnvLabel != file.EnvLabel {
+				t.Errorf("env label %q, want the file's %q", r.EnvLabel, file.EnvLabel)
+			}
+		}},
+		{name: "--env-label that is no label", flags: []string{"--env-label", "not a label!"}, dash: -1, err: `--env-label "not a label!" is not a valid label key`},
+		{name: "a typo in --service", flags: []string{"--service", "nosuch/x"}, args: []string{"svc/web"}, dash: -1, err: `--service: unknown resource type "nosuch"`},
 		{name: "-t without a terminal", flags: []string{"-t"}, dash: -1, err: "-t needs a terminal"},
 		{name: "unknown dry run", flags: []string{"--dry-run=all"}, dash: -1, err: "--dry-run=all is not supported"},
-		{name: "no start time", flags: []string{"--pod-running-timeout=0"}, dash: -1, err: "--pod-running-timeout must be positive"},
+		{name: "no start time", flags: []string{"--pod-running-timeout=0"}, dash: -1, err: "--pod-running-timeout 0s is too short: use a duration from 1s to 1h0m0s"},
 		{name: "reason", flags: []string{"--reason", " OPS-1 logs "}, dash: -1, check: func(t *testing.T, r Request) {
 			if r.Base.Reason != "OPS-1 logs" || r.AskReason != nil {
 				t.Errorf("reason %q, ask %v", r.Base.Reason, r.AskReason)
@@ -93,7 +123,7 @@ func TestFlagsRequest(t *testing.T) {
 		{name: "fan-out recorded", flags: []string{"--all-pods", "--record=x.cast"}, args: []string{"web", "ls"}, dash: 1, err: "drop --record"},
 		{name: "--custom and --run-as", flags: []string{"--custom", "testdata/custom-cap.yaml", "--run-as", "1000"}, dash: -1, check: func(t *testing.T, r Request) {
 			c := r.Base.Custom
-			if c == nil || c.File != "testdata/custom-cap.yaml" || c.Container.SecurityContext.Capabilities.Add[0] != "NET_ADMIN" || c.User.UID != 1000 || !slices.Contains(r.Base.Given, "custom") {
+			if c == nil || c.File != "testdata/custom-cap.yaml" || c.Container.SecurityContext.Capabilities.Add[0] != "NET_ADMIN" || c.User.UID != 1000 || !gave(r.Base, "custom") {
 				t.Errorf("custom %+v", c)
 			}
 		}},
@@ -179,4 +209,9 @@ func TestFlagsRequestReasonPolicy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// gave reports whether p's flags given include name.
+func gave(p plan.Plan, name string) bool {
+	return slices.ContainsFunc(p.Given, func(f plan.GivenFlag) bool { return f.Name == name })
 }
