@@ -12,7 +12,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -22,11 +22,11 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
 	"github.com/sberz/kubectl-eshell/pkg/escape"
+	"github.com/sberz/kubectl-eshell/pkg/live"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
-	"github.com/sberz/kubectl-eshell/pkg/sessions"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
@@ -108,7 +108,7 @@ func Run(ctx context.Context, req Request, d Deps) (err error) {
 	if err := access.Named(ctx, d.Access.Check(ctx, access.AttachNeeded(req.Namespace)), d.Whoami.User); err != nil {
 		return err
 	}
-	in, err := sessions.Find(ctx, r, req.Namespace, req.ID)
+	in, err := live.Find(ctx, r, req.Namespace, req.ID)
 	if err != nil {
 		return err
 	}
@@ -166,17 +166,17 @@ func Argv(req Request, progress, tools bool) []string {
 // administrator wants entering them to be a decision, not a typo. It is no
 // security boundary (whoever may exec into the pod can enter it with
 // kubectl), which is why a flag is enough, and the audit Events name both.
-func Allowed(in sessions.Info, user string, allUsers bool) error {
+func Allowed(in live.Info, user string, allUsers bool) error {
 	return allowed(in, user, allUsers, "attach")
 }
 
 // AllowedEnd is Allowed for `end`: ending another user's session loses
 // their work, so it is refused the same way.
-func AllowedEnd(in sessions.Info, user string, allUsers bool) error {
+func AllowedEnd(in live.Info, user string, allUsers bool) error {
 	return allowed(in, user, allUsers, "end it")
 }
 
-func allowed(in sessions.Info, user string, allUsers bool, verb string) error {
+func allowed(in live.Info, user string, allUsers bool, verb string) error {
 	switch {
 	case allUsers, in.User == user && user != access.Unknown:
 		return nil
@@ -191,7 +191,7 @@ func allowed(in sessions.Info, user string, allUsers bool, verb string) error {
 // Usable says why the session's container cannot take a shell, or nil
 // when it runs. pod is the session's pod as read just now; nil when there
 // is none (a clone whose Job has no pod yet, or a pod gone since).
-func Usable(in sessions.Info, pod *corev1.Pod) error {
+func Usable(in live.Info, pod *corev1.Pod) error {
 	hint := fmt.Sprintf("list the live sessions with: kubectl eshell sessions -n %s", in.Namespace)
 	switch {
 	case pod == nil && in.Pod == "":
@@ -251,7 +251,7 @@ func Regarding(ctx context.Context, r session.Remote, ns, workload string) corev
 		return out
 	}
 	out.APIVersion, out.UID = w.APIVersion, types.UID(w.UID)
-	m, err := apimeta.Accessor(w.Object)
+	m, err := meta.Accessor(w.Object)
 	if err != nil {
 		return out
 	}

@@ -11,10 +11,10 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
+	"github.com/sberz/kubectl-eshell/pkg/live"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
-	"github.com/sberz/kubectl-eshell/pkg/sessions"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
@@ -48,11 +48,11 @@ func streams(io genericiooptions.IOStreams, stdin, tty bool, idle time.Duration)
 }
 
 func TestAllowed(t *testing.T) {
-	alice := sessions.Info{ID: "x7k2p", User: "alice", Mode: mode.Clone}
-	unknown := sessions.Info{ID: "x7k2p", User: access.Unknown, Mode: mode.Clone}
+	alice := live.Info{ID: "x7k2p", User: "alice", Mode: mode.Clone}
+	unknown := live.Info{ID: "x7k2p", User: access.Unknown, Mode: mode.Clone}
 	for _, tc := range []struct {
 		name     string
-		in       sessions.Info
+		in       live.Info
 		user     string
 		allUsers bool
 		want     string // a part of the error; "" is allowed
@@ -78,8 +78,8 @@ func TestAllowed(t *testing.T) {
 }
 
 func TestUsable(t *testing.T) {
-	clone := sessions.Info{ID: "x7k2p", Mode: mode.Clone, Namespace: "shop", Job: "web-eshell-x7k2p", Pod: "web-eshell-x7k2p-abcde", Container: "web"}
-	debug := sessions.Info{ID: "q3m9z", Mode: mode.Debug, Namespace: "shop", Pod: "web-1", Container: "eshell-q3m9z"}
+	clone := live.Info{ID: "x7k2p", Mode: mode.Clone, Namespace: "shop", Job: "web-eshell-x7k2p", Pod: "web-eshell-x7k2p-abcde", Container: "web"}
+	debug := live.Info{ID: "q3m9z", Mode: mode.Debug, Namespace: "shop", Pod: "web-1", Container: "eshell-q3m9z"}
 	pod := func(name string, phase corev1.PodPhase, state corev1.ContainerState, ephemeral ...string) *corev1.Pod {
 		p := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop"}, Status: corev1.PodStatus{Phase: phase}}
 		for _, e := range ephemeral {
@@ -100,7 +100,7 @@ func TestUsable(t *testing.T) {
 	noPodYet.Pod = ""
 	for _, tc := range []struct {
 		name string
-		in   sessions.Info
+		in   live.Info
 		pod  *corev1.Pod
 		want string // a part of the error; "" is usable
 	}{

@@ -30,14 +30,14 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // Event reasons and actions; consumers filter on the reasons, so they are a
-// contract like the names in package meta.
+// contract like the names in package keys.
 const (
 	ReasonStarted    = "EshellSessionStarted"
 	ReasonEnded      = "EshellSessionEnded"
@@ -48,7 +48,7 @@ const (
 
 	// ReportingController names eshell as the reporter. The API server
 	// requires a qualified name here.
-	ReportingController = meta.ManagedByValue
+	ReportingController = keys.ManagedByValue
 )
 
 // Limits the API server enforces on events.k8s.io/v1 Events.
@@ -64,7 +64,7 @@ const writeTimeout = 5 * time.Second
 
 // Session describes one eshell session as the audit Events report it.
 type Session struct {
-	// ID is the session id, also carried by the clone pod's meta.SessionLabel.
+	// ID is the session id, also carried by the clone pod's keys.SessionLabel.
 	ID string
 	// User is the authenticated user (from SelfSubjectReview).
 	User      string
@@ -91,7 +91,7 @@ type Session struct {
 	// (--all-users); the Events name both.
 	Owner string
 	// Reason is why the session was opened (--reason); the start Event
-	// quotes it and carries it as meta.ReasonAnnotation.
+	// quotes it and carries it as keys.ReasonAnnotation.
 	Reason string
 	// Recorded: the client records the session (--record); the start
 	// Event says so, not where the file is.
@@ -292,23 +292,23 @@ func (r *Recorder) event(s Session, reason, action, eventType, suffix, note stri
 		namespace = regarding.Namespace
 	}
 
-	labels := map[string]string{meta.ManagedByLabel: meta.ManagedByValue}
+	labels := map[string]string{keys.ManagedByLabel: keys.ManagedByValue}
 	// An invalid label value would make the API server reject the whole
 	// Event, and the session id is only a convenience for selecting it.
 	if s.ID != "" && len(validation.IsValidLabelValue(s.ID)) == 0 {
-		labels[meta.SessionLabel] = s.ID
+		labels[keys.SessionLabel] = s.ID
 	}
 	// The note and reportingInstance are shortened to fit the API's limits;
 	// annotations keep the full user and command for whoever audits.
 	annotations := map[string]string{}
 	if s.User != "" {
-		annotations[meta.UserAnnotation] = s.User
+		annotations[keys.UserAnnotation] = s.User
 	}
 	if len(s.Command) > 0 {
-		annotations[meta.CommandAnnotation] = Describe(s.Command, s.RecordCommand)
+		annotations[keys.CommandAnnotation] = Describe(s.Command, s.RecordCommand)
 	}
 	if s.Reason != "" && action == ActionStart {
-		annotations[meta.ReasonAnnotation] = s.Reason
+		annotations[keys.ReasonAnnotation] = s.Reason
 	}
 
 	return &eventsv1.Event{

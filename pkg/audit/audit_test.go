@@ -21,7 +21,7 @@ import (
 	eventsv1client "k8s.io/client-go/kubernetes/typed/events/v1"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
@@ -79,10 +79,10 @@ func TestStartEvent(t *testing.T) {
 		{"regarding.name", ev.Regarding.Name, "web"},
 		{"regarding.uid", string(ev.Regarding.UID), "uid-web"},
 		{"regarding.apiVersion", ev.Regarding.APIVersion, "apps/v1"},
-		{"labels[managed-by]", ev.Labels[meta.ManagedByLabel], meta.ManagedByValue},
-		{"labels[session]", ev.Labels[meta.SessionLabel], "x7k2p"},
-		{"annotations[user]", ev.Annotations[meta.UserAnnotation], "alice@example.com"},
-		{"annotations[command]", ev.Annotations[meta.CommandAnnotation], "bash"},
+		{"labels[managed-by]", ev.Labels[keys.ManagedByLabel], keys.ManagedByValue},
+		{"labels[session]", ev.Labels[keys.SessionLabel], "x7k2p"},
+		{"annotations[user]", ev.Annotations[keys.UserAnnotation], "alice@example.com"},
+		{"annotations[command]", ev.Annotations[keys.CommandAnnotation], "bash"},
 	}
 	for _, c := range checks {
 		if c.got != c.want {
@@ -124,8 +124,8 @@ func TestAttachEvents(t *testing.T) {
 			// The session's own Events keep their names.
 			newRecorder(c, &warn, started).Start(context.Background(), testSession())
 			start, end := getEvent(t, c, "web.x7k2p-attach-q3m9z-start"), getEvent(t, c, "web.x7k2p-attach-q3m9z-end")
-			if start.Reason != ReasonStarted || start.Note != tc.start || start.Labels[meta.SessionLabel] != "x7k2p" {
-				t.Errorf("start: reason %s, note %q, session label %q; want note %q", start.Reason, start.Note, start.Labels[meta.SessionLabel], tc.start)
+			if start.Reason != ReasonStarted || start.Note != tc.start || start.Labels[keys.SessionLabel] != "x7k2p" {
+				t.Errorf("start: reason %s, note %q, session label %q; want note %q", start.Reason, start.Note, start.Labels[keys.SessionLabel], tc.start)
 			}
 			if end.Reason != ReasonEnded || end.Note != tc.end {
 				t.Errorf("end: reason %s, note %q; want %q", end.Reason, end.Note, tc.end)
@@ -333,10 +333,10 @@ func TestLimits(t *testing.T) {
 	if n := len(ev.Note); n > 1024 || !strings.HasSuffix(ev.Note, "...") {
 		t.Errorf("note has %d bytes, want at most 1024 ending in ...", n)
 	}
-	if _, ok := ev.Labels[meta.SessionLabel]; ok {
+	if _, ok := ev.Labels[keys.SessionLabel]; ok {
 		t.Errorf("invalid session id became a label value: %v", ev.Labels)
 	}
-	if got, want := ev.Annotations[meta.CommandAnnotation], "sh (2 arguments, not recorded)"; got != want {
+	if got, want := ev.Annotations[keys.CommandAnnotation], "sh (2 arguments, not recorded)"; got != want {
 		t.Errorf("command annotation %q, want %q", got, want)
 	}
 
@@ -386,7 +386,7 @@ func TestCommandIsNotRecorded(t *testing.T) {
 		if got := strings.Contains(string(b), secret); got != full {
 			t.Errorf("record %v: the Event holds the secret: %v\n%s", full, got, b)
 		}
-		if a := l.Items[0].Annotations[meta.CommandAnnotation]; !full && a != "psql (1 argument, not recorded)" {
+		if a := l.Items[0].Annotations[keys.CommandAnnotation]; !full && a != "psql (1 argument, not recorded)" {
 			t.Errorf("annotation %q", a)
 		}
 	}
@@ -419,11 +419,11 @@ func TestReasonInStartEvent(t *testing.T) {
 	if want := `container web, recorded by the client, reason: "INC-42 \"cache\" misses"`; !strings.HasSuffix(ev.Note, want) {
 		t.Errorf("note %q does not end with %q", ev.Note, want)
 	}
-	if got := ev.Annotations[meta.ReasonAnnotation]; got != s.Reason {
+	if got := ev.Annotations[keys.ReasonAnnotation]; got != s.Reason {
 		t.Errorf("annotations[reason] = %q, want %q", got, s.Reason)
 	}
 	end := getEvent(t, c, "web.x7k2p-end")
-	if _, ok := end.Annotations[meta.ReasonAnnotation]; ok || strings.Contains(end.Note, "reason") {
+	if _, ok := end.Annotations[keys.ReasonAnnotation]; ok || strings.Contains(end.Note, "reason") {
 		t.Errorf("end Event repeats the reason: %q %v", end.Note, end.Annotations)
 	}
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/audit"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -56,9 +56,9 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 		user = d.User(ctx)
 	}
 	tools := toolsImage(p, d)
-	lifeline := shell.Lifeline(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, p.Clone.Keep)
+	lifeline := shell.LifelineScript(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, p.Clone.Keep)
 	if tools != "" {
-		lifeline = shell.StaticLifeline(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, p.Clone.Keep)
+		lifeline = shell.StaticLifelineScript(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, p.Clone.Keep)
 	}
 	// The command is not part of the pod: anyone who may read pods would
 	// read it there. It travels in the exec request.
@@ -325,7 +325,7 @@ func isolation(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[stri
 	return func(ctx context.Context, job *batchv1.Job) error {
 		for _, np := range PolicyCopies(parity.Governing, job) {
 			if _, err := c.NetworkingV1().NetworkPolicies(ns).Create(ctx, np, metav1.CreateOptions{}); err != nil {
-				return fmt.Errorf("copying NetworkPolicy %s for the clone: %w; nothing of the session runs yet and it is removed", np.Annotations[meta.SourceAnnotation], err)
+				return fmt.Errorf("copying NetworkPolicy %s for the clone: %w; nothing of the session runs yet and it is removed", np.Annotations[keys.SourceAnnotation], err)
 			}
 		}
 		if len(parity.Governing) > 0 {
@@ -338,7 +338,7 @@ func isolation(ctx context.Context, p plan.Plan, d plan.Deps, podLabels map[stri
 				elsewhere.add(np)
 			}
 			if _, err := c.NetworkingV1().NetworkPolicies(np.Namespace).Create(ctx, np, metav1.CreateOptions{}); err != nil {
-				return fmt.Errorf("admitting the clone where NetworkPolicy %s admits %s: %w; nothing of the session runs yet and it is removed", np.Annotations[meta.SourceAnnotation], p.Workload.Ref(), err)
+				return fmt.Errorf("admitting the clone where NetworkPolicy %s admits %s: %w; nothing of the session runs yet and it is removed", np.Annotations[keys.SourceAnnotation], p.Workload.Ref(), err)
 			}
 		}
 		if len(parity.Companions) > 0 {
@@ -410,7 +410,7 @@ func ownedBy(pod *corev1.Pod, uid types.UID) bool {
 // sessionPodLabels are the labels every clone pod of the session carries
 // (see GeneratePod), for telling whether a peer selector already admits it.
 func sessionPodLabels(p plan.Plan) map[string]string {
-	return map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: p.SessionID}
+	return map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: p.SessionID}
 }
 
 // isolationNeeded is what creating the copies and companions takes.

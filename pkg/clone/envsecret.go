@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
 
@@ -24,7 +24,7 @@ func EnvSecretName(sessionID string) string {
 // collector deletes it with the clone, whichever way the clone ends, with
 // no client needed. Nothing changes it once made (immutable).
 func EnvSecret(job *batchv1.Job, env []plan.EnvOverride) *corev1.Secret {
-	id := job.Labels[meta.SessionLabel]
+	id := job.Labels[keys.SessionLabel]
 	data := make(map[string][]byte, len(env))
 	for _, v := range env {
 		data[v.Name] = []byte(v.Value)
@@ -34,8 +34,8 @@ func EnvSecret(job *batchv1.Job, env []plan.EnvOverride) *corev1.Secret {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:            EnvSecretName(id),
 			Namespace:       job.Namespace,
-			Labels:          map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: id},
-			Annotations:     map[string]string{meta.SourceAnnotation: job.Annotations[meta.SourceAnnotation]},
+			Labels:          map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: id},
+			Annotations:     map[string]string{keys.SourceAnnotation: job.Annotations[keys.SourceAnnotation]},
 			OwnerReferences: []metav1.OwnerReference{jobOwner(job)},
 		},
 		Type:      corev1.SecretTypeOpaque,

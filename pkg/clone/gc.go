@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/tools/pager"
 
 	"github.com/sberz/kubectl-eshell/pkg/escape"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -27,7 +27,7 @@ func IsClone(pod *corev1.Pod) bool {
 	if pod == nil {
 		return false
 	}
-	return pod.Labels[meta.ManagedByLabel] == meta.ManagedByValue && pod.Labels[meta.SessionLabel] != ""
+	return pod.Labels[keys.ManagedByLabel] == keys.ManagedByValue && pod.Labels[keys.SessionLabel] != ""
 }
 
 // Expired reports whether a clone's session is past its --max-duration.
@@ -41,7 +41,7 @@ func Expired(pod *corev1.Pod, now time.Time) bool {
 }
 
 func expired(annotations map[string]string, now time.Time) bool {
-	v, ok := annotations[meta.ExpiresAnnotation]
+	v, ok := annotations[keys.ExpiresAnnotation]
 	if !ok {
 		return false
 	}
@@ -84,7 +84,7 @@ func ListAll[T runtime.Object](ctx context.Context, list func(context.Context, m
 }
 
 // managed selects what eshell created.
-var managed = metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{meta.ManagedByLabel: meta.ManagedByValue}).String()}
+var managed = metav1.ListOptions{LabelSelector: labels.SelectorFromSet(labels.Set{keys.ManagedByLabel: keys.ManagedByValue}).String()}
 
 // Sessions lists the clone pods of user ("" is everyone's) in namespace
 // ("" is every namespace).
@@ -94,7 +94,7 @@ func Sessions(ctx context.Context, c kubernetes.Interface, namespace, user strin
 		return pods.List(ctx, opts)
 	}, managed,
 		func(p *corev1.Pod) bool {
-			return IsClone(p) && (user == "" || p.Annotations[meta.UserAnnotation] == user)
+			return IsClone(p) && (user == "" || p.Annotations[keys.UserAnnotation] == user)
 		})
 	if err != nil {
 		return nil, fmt.Errorf("listing clone pods: %w", err)
@@ -110,7 +110,7 @@ func Jobs(ctx context.Context, c kubernetes.Interface, namespace, user string) (
 		return jobs.List(ctx, opts)
 	}, managed,
 		func(j *batchv1.Job) bool {
-			return j.Labels[meta.SessionLabel] != "" && (user == "" || j.Annotations[meta.UserAnnotation] == user)
+			return j.Labels[keys.SessionLabel] != "" && (user == "" || j.Annotations[keys.UserAnnotation] == user)
 		})
 	if err != nil {
 		return nil, fmt.Errorf("listing clone jobs: %w", err)
@@ -151,7 +151,7 @@ func Collect(ctx context.Context, c kubernetes.Interface, s Sweep, report func(L
 	for _, j := range jobs {
 		why := JobFinished(j)
 		if why == "" && expired(j.Annotations, s.Now) {
-			why = "expired at " + j.Annotations[meta.ExpiresAnnotation]
+			why = "expired at " + j.Annotations[keys.ExpiresAnnotation]
 		}
 		// A clone waits suspended only while its client copies the
 		// NetworkPolicies; still suspended later, its client died in
@@ -198,7 +198,7 @@ func leftoverReason(p *corev1.Pod, now time.Time) string {
 	case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
 		return "finished: " + string(p.Status.Phase)
 	case Expired(p, now):
-		return "expired at " + p.Annotations[meta.ExpiresAnnotation]
+		return "expired at " + p.Annotations[keys.ExpiresAnnotation]
 	}
 	return ""
 }

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 func podWith(labels, annotations map[string]string) *corev1.Pod {
@@ -24,11 +24,11 @@ func TestIsClone(t *testing.T) {
 		pod  *corev1.Pod
 		want bool
 	}{
-		{"clone", podWith(map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: "s3ss10n"}, nil), true},
-		{"managed by eshell without a session", podWith(map[string]string{meta.ManagedByLabel: meta.ManagedByValue}, nil), false},
-		{"managed by eshell with an empty session", podWith(map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: ""}, nil), false},
-		{"session of another tool", podWith(map[string]string{meta.ManagedByLabel: "helm", meta.SessionLabel: "s3ss10n"}, nil), false},
-		{"session label alone", podWith(map[string]string{meta.SessionLabel: "s3ss10n"}, nil), false},
+		{"clone", podWith(map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: "s3ss10n"}, nil), true},
+		{"managed by eshell without a session", podWith(map[string]string{keys.ManagedByLabel: keys.ManagedByValue}, nil), false},
+		{"managed by eshell with an empty session", podWith(map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: ""}, nil), false},
+		{"session of another tool", podWith(map[string]string{keys.ManagedByLabel: "helm", keys.SessionLabel: "s3ss10n"}, nil), false},
+		{"session label alone", podWith(map[string]string{keys.SessionLabel: "s3ss10n"}, nil), false},
 		{"no labels", podWith(nil, nil), false},
 		{"nil pod", nil, false},
 	}
@@ -42,7 +42,7 @@ func TestIsClone(t *testing.T) {
 }
 
 func TestExpired(t *testing.T) {
-	at := func(v string) *corev1.Pod { return podWith(nil, map[string]string{meta.ExpiresAnnotation: v}) }
+	at := func(v string) *corev1.Pod { return podWith(nil, map[string]string{keys.ExpiresAnnotation: v}) }
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name string
@@ -74,8 +74,8 @@ func TestCollect(t *testing.T) {
 	clonePod := func(name, user string, phase corev1.PodPhase, expires time.Time) *corev1.Pod {
 		return &corev1.Pod{
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop",
-				Labels:      map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: name},
-				Annotations: map[string]string{meta.UserAnnotation: user, meta.ExpiresAnnotation: expires.Format(time.RFC3339)}},
+				Labels:      map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: name},
+				Annotations: map[string]string{keys.UserAnnotation: user, keys.ExpiresAnnotation: expires.Format(time.RFC3339)}},
 			Status: corev1.PodStatus{Phase: phase},
 		}
 	}
@@ -85,7 +85,7 @@ func TestCollect(t *testing.T) {
 		clonePod("expired", "alice", corev1.PodRunning, earlier),
 		clonePod("live", "alice", corev1.PodRunning, later),
 		clonePod("bobs", "bob", corev1.PodFailed, later),
-		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "shop", Labels: map[string]string{meta.ManagedByLabel: meta.ManagedByValue}}, Status: corev1.PodStatus{Phase: corev1.PodSucceeded}},
+		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "shop", Labels: map[string]string{keys.ManagedByLabel: keys.ManagedByValue}}, Status: corev1.PodStatus{Phase: corev1.PodSucceeded}},
 	)
 	var got []string
 	report := func(l Leftover) { got = append(got, l.Name+": "+l.Reason) }
@@ -117,8 +117,8 @@ func TestCollectJobs(t *testing.T) {
 	later, earlier := now.Add(time.Hour), now.Add(-time.Hour)
 	job := func(name string, expires time.Time, cond batchv1.JobConditionType, reason string) *batchv1.Job {
 		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "shop",
-			Labels:      map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: name},
-			Annotations: map[string]string{meta.UserAnnotation: "alice", meta.ExpiresAnnotation: expires.Format(time.RFC3339)}}}
+			Labels:      map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: name},
+			Annotations: map[string]string{keys.UserAnnotation: "alice", keys.ExpiresAnnotation: expires.Format(time.RFC3339)}}}
 		if cond != "" {
 			j.Status.Conditions = []batchv1.JobCondition{{Type: cond, Status: corev1.ConditionTrue, Reason: reason}}
 		}
@@ -126,8 +126,8 @@ func TestCollectJobs(t *testing.T) {
 	}
 	// The pod of a Job goes with its Job, whatever its phase.
 	owned := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "gone-abcde", Namespace: "shop",
-		Labels:          map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: "gone"},
-		Annotations:     map[string]string{meta.UserAnnotation: "alice"},
+		Labels:          map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: "gone"},
+		Annotations:     map[string]string{keys.UserAnnotation: "alice"},
 		OwnerReferences: []metav1.OwnerReference{{Kind: "Job", Name: "gone", Controller: new(true)}}},
 		Status: corev1.PodStatus{Phase: corev1.PodSucceeded}}
 	c := fake.NewClientset(

@@ -14,7 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // Original is the workload's pods as NetworkPolicies see them: policies
@@ -255,11 +255,11 @@ func isControllerLabel(key string) bool {
 // pod carries none of the workload's labels, so without these copies it
 // would escape every policy that confines the original.
 func PolicyCopies(selecting []networkingv1.NetworkPolicy, job *batchv1.Job) []*networkingv1.NetworkPolicy {
-	id := job.Labels[meta.SessionLabel]
+	id := job.Labels[keys.SessionLabel]
 	out := make([]*networkingv1.NetworkPolicy, 0, len(selecting))
 	for _, np := range selecting {
 		spec := np.Spec.DeepCopy()
-		spec.PodSelector = metav1.LabelSelector{MatchLabels: map[string]string{meta.SessionLabel: id}}
+		spec.PodSelector = metav1.LabelSelector{MatchLabels: map[string]string{keys.SessionLabel: id}}
 		out = append(out, sessionPolicy(job, job.Namespace, policyCopyName(np.Name, id), "networkpolicy/"+np.Name, *spec))
 	}
 	return out
@@ -276,10 +276,10 @@ func PolicyCopies(selecting []networkingv1.NetworkPolicy, job *batchv1.Job) []*n
 // owner must share its dependent's namespace) and is removed with
 // DeleteCompanions.
 func CompanionPolicies(companions []Companion, job *batchv1.Job) []*networkingv1.NetworkPolicy {
-	id := job.Labels[meta.SessionLabel]
+	id := job.Labels[keys.SessionLabel]
 	out := make([]*networkingv1.NetworkPolicy, 0, len(companions))
 	for _, c := range companions {
-		clone := networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{meta.SessionLabel: id}}}
+		clone := networkingv1.NetworkPolicyPeer{PodSelector: &metav1.LabelSelector{MatchLabels: map[string]string{keys.SessionLabel: id}}}
 		if c.Source.Namespace != job.Namespace {
 			clone.NamespaceSelector = &metav1.LabelSelector{MatchLabels: map[string]string{corev1.LabelMetadataName: job.Namespace}}
 		}
@@ -321,8 +321,8 @@ func sessionPolicy(job *batchv1.Job, namespace, name, source string, spec networ
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        name,
 			Namespace:   namespace,
-			Labels:      map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: job.Labels[meta.SessionLabel]},
-			Annotations: map[string]string{meta.SourceAnnotation: source},
+			Labels:      map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: job.Labels[keys.SessionLabel]},
+			Annotations: map[string]string{keys.SourceAnnotation: source},
 		},
 		Spec: spec,
 	}

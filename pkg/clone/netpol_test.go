@@ -14,7 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 func policy(name string, sel metav1.LabelSelector) networkingv1.NetworkPolicy {
@@ -146,7 +146,7 @@ func TestComputeParity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := Original{Namespace: "shop", NamespaceLabels: tt.nsLabels, TemplateLabels: web, LivePods: tt.live,
-				CloneLabels: map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: "x7k2p"}}
+				CloneLabels: map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: "x7k2p"}}
 			got, err := ComputeParity(o, tt.policies)
 			if tt.err != "" {
 				var ue *UnevaluableError
@@ -178,7 +178,7 @@ func TestComputeParity(t *testing.T) {
 // namespace names the clone's namespace and has no owner.
 func TestCompanionPolicies(t *testing.T) {
 	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-x7k2p", Namespace: "shop", UID: "uid-1",
-		Labels: map[string]string{meta.SessionLabel: "x7k2p"}}}
+		Labels: map[string]string{keys.SessionLabel: "x7k2p"}}}
 	db := np("other", "db", map[string]string{"app": "db"}, both, nil, nil)
 	db.Spec.PodSelector.MatchExpressions = []metav1.LabelSelectorRequirement{{Key: "tier", Operator: metav1.LabelSelectorOpExists}}
 	fe := np("shop", "fe", map[string]string{"app": "fe"}, both, nil, nil)
@@ -188,7 +188,7 @@ func TestCompanionPolicies(t *testing.T) {
 		{Source: db, IngressPorts: [][]networkingv1.NetworkPolicyPort{tcp(5432), nil}},
 		{Source: fe, EgressPorts: [][]networkingv1.NetworkPolicyPort{{{Port: &named}, {Port: &named, EndPort: &endPort}}}},
 	}, job)
-	clone := pods(map[string]string{meta.SessionLabel: "x7k2p"})
+	clone := pods(map[string]string{keys.SessionLabel: "x7k2p"})
 	want := []networkingv1.NetworkPolicySpec{
 		{PodSelector: db.Spec.PodSelector, PolicyTypes: ingress, Ingress: []networkingv1.NetworkPolicyIngressRule{
 			{From: []networkingv1.NetworkPolicyPeer{{PodSelector: clone, NamespaceSelector: nsShop}}, Ports: tcp(5432)},
@@ -205,7 +205,7 @@ func TestCompanionPolicies(t *testing.T) {
 		if diff := cmp.Diff(want[i], c.Spec); diff != "" {
 			t.Errorf("companion %s (-want +got):\n%s", c.Name, diff)
 		}
-		if c.Labels[meta.SessionLabel] != "x7k2p" || c.Labels[meta.ManagedByLabel] != meta.ManagedByValue {
+		if c.Labels[keys.SessionLabel] != "x7k2p" || c.Labels[keys.ManagedByLabel] != keys.ManagedByValue {
 			t.Errorf("companion %s labels %v", c.Name, c.Labels)
 		}
 	}
@@ -224,7 +224,7 @@ func TestCompanionPolicies(t *testing.T) {
 
 func TestPolicyCopies(t *testing.T) {
 	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-x7k2p", Namespace: "shop", UID: "uid-1",
-		Labels: map[string]string{meta.SessionLabel: "x7k2p"}}}
+		Labels: map[string]string{keys.SessionLabel: "x7k2p"}}}
 	long := strings.Repeat("p", 250)
 	originals := []networkingv1.NetworkPolicy{
 		policy("web-db", metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}),
@@ -239,10 +239,10 @@ func TestPolicyCopies(t *testing.T) {
 		if c.Namespace != "shop" || len(c.Name) > 253 || !strings.HasSuffix(c.Name, "-eshell-x7k2p") {
 			t.Errorf("copy %d is named %s/%s", i, c.Namespace, c.Name)
 		}
-		if c.Labels[meta.ManagedByLabel] != meta.ManagedByValue || c.Labels[meta.SessionLabel] != "x7k2p" || c.Labels["team"] != "" {
+		if c.Labels[keys.ManagedByLabel] != keys.ManagedByValue || c.Labels[keys.SessionLabel] != "x7k2p" || c.Labels["team"] != "" {
 			t.Errorf("copy %s labels %v: want eshell's and the session's only", c.Name, c.Labels)
 		}
-		if want := (metav1.LabelSelector{MatchLabels: map[string]string{meta.SessionLabel: "x7k2p"}}); !cmp.Equal(c.Spec.PodSelector, want) {
+		if want := (metav1.LabelSelector{MatchLabels: map[string]string{keys.SessionLabel: "x7k2p"}}); !cmp.Equal(c.Spec.PodSelector, want) {
 			t.Errorf("copy %s selects %v, want only the clone", c.Name, c.Spec.PodSelector)
 		}
 		if !cmp.Equal(c.Spec.Ingress, o.Spec.Ingress) || !cmp.Equal(c.Spec.Egress, o.Spec.Egress) || !cmp.Equal(c.Spec.PolicyTypes, o.Spec.PolicyTypes) {
@@ -272,20 +272,20 @@ func TestGenerateJob(t *testing.T) {
 		t.Fatal(err)
 	}
 	job := GenerateJob(pod, 90*time.Minute)
-	if job.Name != "web-eshell-x7k2p" || job.Namespace != "shop" || job.Labels[meta.SessionLabel] != "x7k2p" || job.Labels[meta.ManagedByLabel] != meta.ManagedByValue {
+	if job.Name != "web-eshell-x7k2p" || job.Namespace != "shop" || job.Labels[keys.SessionLabel] != "x7k2p" || job.Labels[keys.ManagedByLabel] != keys.ManagedByValue {
 		t.Errorf("job meta %+v", job.ObjectMeta)
 	}
 	s := job.Spec
 	if *s.BackoffLimit != 0 || *s.ActiveDeadlineSeconds != 5400 || *s.TTLSecondsAfterFinished != int32(FinishedTTL/time.Second) {
 		t.Errorf("job spec: backoffLimit %d, activeDeadlineSeconds %d, ttl %d", *s.BackoffLimit, *s.ActiveDeadlineSeconds, *s.TTLSecondsAfterFinished)
 	}
-	if s.Template.Labels["app"] != "" || s.Template.Labels[meta.SessionLabel] != "x7k2p" {
+	if s.Template.Labels["app"] != "" || s.Template.Labels[keys.SessionLabel] != "x7k2p" {
 		t.Errorf("the pod template carries labels %v: want the session's, none of the workload's", s.Template.Labels)
 	}
 	if s.Template.Spec.RestartPolicy != corev1.RestartPolicyNever || *s.Template.Spec.TerminationGracePeriodSeconds > 2 {
 		t.Errorf("pod spec: restartPolicy %s, grace %d", s.Template.Spec.RestartPolicy, *s.Template.Spec.TerminationGracePeriodSeconds)
 	}
-	if _, ok := job.Annotations[meta.CommandAnnotation]; ok {
+	if _, ok := job.Annotations[keys.CommandAnnotation]; ok {
 		t.Errorf("the Job carries a command annotation: %v", job.Annotations)
 	}
 	c := s.Template.Spec.Containers[0]

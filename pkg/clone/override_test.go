@@ -8,19 +8,19 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
 
 func TestEnvSecret(t *testing.T) {
 	job := testJob()
 	job.UID = "job-uid"
-	job.Annotations = map[string]string{meta.SourceAnnotation: "deployment/web"}
+	job.Annotations = map[string]string{keys.SourceAnnotation: "deployment/web"}
 	s := EnvSecret(job, []plan.EnvOverride{{Name: "PASSWORD", Value: "hunter22"}, {Name: "EMPTY"}})
 	if s.Name != "eshell-env-x7k2p" || s.Name != EnvSecretName("x7k2p") || s.Namespace != "shop" {
 		t.Errorf("name %s/%s", s.Namespace, s.Name)
 	}
-	if s.Labels[meta.ManagedByLabel] != meta.ManagedByValue || s.Labels[meta.SessionLabel] != "x7k2p" || s.Annotations[meta.SourceAnnotation] != "deployment/web" {
+	if s.Labels[keys.ManagedByLabel] != keys.ManagedByValue || s.Labels[keys.SessionLabel] != "x7k2p" || s.Annotations[keys.SourceAnnotation] != "deployment/web" {
 		t.Errorf("labels %v, annotations %v: want the session's, like the clone's other objects", s.Labels, s.Annotations)
 	}
 	want := []metav1.OwnerReference{{APIVersion: "batch/v1", Kind: "Job", Name: "web-eshell-x7k2p", UID: "job-uid", BlockOwnerDeletion: new(true)}}

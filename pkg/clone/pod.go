@@ -19,7 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sberz/kubectl-eshell/pkg/custom"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // Source is the workload a clone is derived from.
@@ -42,18 +42,18 @@ type Options struct {
 	WithPVC            bool          // mount PVC volumes read-only where the access mode allows
 	KeepPriority       bool          // keep the template's priorityClassName (dropped by default: see GeneratePod)
 	MaxDuration        time.Duration // becomes activeDeadlineSeconds; must be > 0
-	SessionID          string        // goes to meta.SessionLabel
-	User               string        // the requesting user, to meta.UserAnnotation
-	Reason             string        // the session's --reason, to meta.ReasonAnnotation; "" writes none
-	DisplayCommand     string        // human-readable command, to meta.CommandAnnotation; "" writes none (a session's command travels in its exec request, not in the pod)
-	Now                time.Time     // expiry = Now + MaxDuration, written RFC 3339 UTC to meta.ExpiresAnnotation
+	SessionID          string        // goes to keys.SessionLabel
+	User               string        // the requesting user, to keys.UserAnnotation
+	Reason             string        // the session's --reason, to keys.ReasonAnnotation; "" writes none
+	DisplayCommand     string        // human-readable command, to keys.CommandAnnotation; "" writes none (a session's command travels in its exec request, not in the pod)
+	Now                time.Time     // expiry = Now + MaxDuration, written RFC 3339 UTC to keys.ExpiresAnnotation
 	NameSuffix         string        // random part chosen by the caller, so the function stays pure
 	Overrides          Overrides     // the user's changes to the template (images, env, resources)
 	Custom             *custom.Spec  // --custom and --run-as, merged over the session's container last (see applyCustom); nil for none
 	// ToolsImage, when set, makes a shell-less clone: an init container of
 	// this image (with a static busybox) copies a shell and its applets into
 	// an emptyDir the session's container mounts at shell.ToolsMount, and
-	// Command runs from there (the caller built it with shell.StaticLifeline).
+	// Command runs from there (the caller built it with shell.StaticLifelineScript).
 	ToolsImage string
 }
 
@@ -109,14 +109,14 @@ func GeneratePod(src Source, o Options) (*corev1.Pod, []string, error) {
 			Name:      PodName(src.Name, o.NameSuffix),
 			Namespace: src.Namespace,
 			Labels: map[string]string{
-				meta.ManagedByLabel: meta.ManagedByValue,
-				meta.SessionLabel:   o.SessionID,
+				keys.ManagedByLabel: keys.ManagedByValue,
+				keys.SessionLabel:   o.SessionID,
 			},
 			Annotations: map[string]string{
-				meta.SourceAnnotation:           source,
-				meta.UserAnnotation:             o.User,
-				meta.ExpiresAnnotation:          expiresAt(o.Now, o.MaxDuration),
-				meta.DefaultContainerAnnotation: o.Container,
+				keys.SourceAnnotation:           source,
+				keys.UserAnnotation:             o.User,
+				keys.ExpiresAnnotation:          expiresAt(o.Now, o.MaxDuration),
+				keys.DefaultContainerAnnotation: o.Container,
 			},
 		},
 		Spec: corev1.PodSpec{
@@ -165,13 +165,13 @@ func GeneratePod(src Source, o Options) (*corev1.Pod, []string, error) {
 	}
 
 	if o.DisplayCommand != "" {
-		pod.Annotations[meta.CommandAnnotation] = o.DisplayCommand
+		pod.Annotations[keys.CommandAnnotation] = o.DisplayCommand
 	}
 	// On the pod and (through GenerateJob) the Job, where sessions reads
 	// it: a user with the clone Role may write both, and whoever may read
 	// the namespace's Jobs sees why the clone exists.
 	if o.Reason != "" {
-		pod.Annotations[meta.ReasonAnnotation] = o.Reason
+		pod.Annotations[keys.ReasonAnnotation] = o.Reason
 	}
 	// Before the rules below, which read the containers as they will run.
 	if err := applyOverrides(&pod.Spec, spec, source, o); err != nil {
@@ -271,7 +271,7 @@ func validate(src Source, o Options) error {
 	}
 	if len(o.Command) == 0 {
 		return fmt.Errorf("no command to run in the clone of %s; pass one after --, or set a preset or the %s annotation on the workload",
-			sourceRef(src), meta.WorkloadCommandAnnotation)
+			sourceRef(src), keys.WorkloadCommandAnnotation)
 	}
 	if o.MaxDuration <= 0 {
 		return fmt.Errorf("max duration must be positive, got %s; pass --max-duration, e.g. --max-duration=1h", o.MaxDuration)

@@ -15,7 +15,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/sberz/kubectl-eshell/pkg/custom"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
 
@@ -552,7 +552,7 @@ var rules = []rule{
 		name: "whole pod",
 		check: func(t *testing.T, src Source, pod *corev1.Pod, warnings []string) {
 			want := mustYAML[corev1.Pod](t, wantPod)
-			want.Annotations[meta.SourceAnnotation] = strings.ToLower(src.Kind) + "/web"
+			want.Annotations[keys.SourceAnnotation] = strings.ToLower(src.Kind) + "/web"
 			eq(t, "pod", &want, pod)
 			eq(t, "warnings", []string{
 				"skipped init containers migrate: they may run migrations or other side effects; pass --keep-init-containers if the shell needs what they prepare",
@@ -672,7 +672,7 @@ var rules = []rule{
 		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
 			c := only(t, pod)
 			eq(t, "name", "worker", c.Name)
-			eq(t, "default container", "worker", pod.Annotations[meta.DefaultContainerAnnotation])
+			eq(t, "default container", "worker", pod.Annotations[keys.DefaultContainerAnnotation])
 		},
 	},
 
@@ -836,15 +836,15 @@ var rules = []rule{
 		name: "replaces template labels and annotations with eshell's",
 		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
 			eq(t, "labels", map[string]string{
-				meta.ManagedByLabel: meta.ManagedByValue,
-				meta.SessionLabel:   "s3ss10n",
+				keys.ManagedByLabel: keys.ManagedByValue,
+				keys.SessionLabel:   "s3ss10n",
 			}, pod.Labels)
 			eq(t, "annotations", map[string]string{
-				meta.SourceAnnotation:           strings.ToLower(src.Kind) + "/web",
-				meta.UserAnnotation:             "alice@example.com",
-				meta.CommandAnnotation:          "bash",
-				meta.ExpiresAnnotation:          "2026-03-01T13:00:00Z",
-				meta.DefaultContainerAnnotation: "app",
+				keys.SourceAnnotation:           strings.ToLower(src.Kind) + "/web",
+				keys.UserAnnotation:             "alice@example.com",
+				keys.CommandAnnotation:          "bash",
+				keys.ExpiresAnnotation:          "2026-03-01T13:00:00Z",
+				keys.DefaultContainerAnnotation: "app",
 			}, pod.Annotations)
 			if !IsClone(pod) {
 				t.Error("IsClone does not recognise the clone")
@@ -1176,7 +1176,7 @@ var rules = []rule{
 		opts: func(o *Options) { o.MaxDuration = 90*time.Second + 500*time.Millisecond },
 		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
 			eq(t, "activeDeadlineSeconds", new(int64(91)), pod.Spec.ActiveDeadlineSeconds)
-			eq(t, "expires", "2026-03-01T12:01:31Z", pod.Annotations[meta.ExpiresAnnotation])
+			eq(t, "expires", "2026-03-01T12:01:31Z", pod.Annotations[keys.ExpiresAnnotation])
 		},
 	},
 	{
@@ -1186,7 +1186,7 @@ var rules = []rule{
 			o.MaxDuration = 15 * time.Minute
 		},
 		check: func(t *testing.T, src Source, pod *corev1.Pod, _ []string) {
-			eq(t, "expires", "2026-03-01T12:45:00Z", pod.Annotations[meta.ExpiresAnnotation])
+			eq(t, "expires", "2026-03-01T12:45:00Z", pod.Annotations[keys.ExpiresAnnotation])
 			if !Expired(pod, time.Date(2026, 3, 1, 12, 45, 0, 0, time.UTC)) || Expired(pod, time.Date(2026, 3, 1, 12, 44, 59, 0, time.UTC)) {
 				t.Error("Expired disagrees with the expiry written")
 			}
@@ -1405,7 +1405,7 @@ func TestGeneratePodErrors(t *testing.T) {
 		{
 			name:  "no command",
 			opts:  func(o *Options) { o.Command = nil },
-			parts: []string{"no command", "deployment/web", "--", meta.WorkloadCommandAnnotation},
+			parts: []string{"no command", "deployment/web", "--", keys.WorkloadCommandAnnotation},
 		},
 		{
 			name:  "empty command",

@@ -18,7 +18,7 @@ import (
 
 	"k8s.io/klog/v2"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -90,7 +90,7 @@ func (s *Session) spin(pod, state func() string, stop <-chan struct{}) {
 	}, stop)
 }
 
-// Run creates job, whose pod's container runs a shell.Lifeline, and runs
+// Run creates job, whose pod's container runs a shell.LifelineScript, and runs
 // the session in container. The Job is deleted before Run returns, whether
 // the session ended normally, with an error, by a signal (ctx cancelled)
 // or a lost connection; with Keep, a clone that reached its shell stays,
@@ -123,7 +123,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 			if errors.As(err, &lost) && lost.Fate == "" {
 				lost.Fate = "the clone is kept (--keep)"
 			}
-			id := job.Labels[meta.SessionLabel]
+			id := job.Labels[keys.SessionLabel]
 			s.say("Keeping clone job %s (--keep) until its --max-duration ends. Open another shell: kubectl eshell attach %s -n %s; remove it: kubectl eshell end %s -n %s (or kubectl delete job %s -n %s)",
 				name, id, ns, id, ns, name, ns)
 			return
@@ -178,7 +178,7 @@ func (s *Session) Run(ctx context.Context, job *batchv1.Job, container string) (
 			return err
 		}
 	}
-	running, err := s.waitRunning(ctx, ns, name, job.Labels[meta.SessionLabel], createdJob.UID, container, func(p *corev1.Pod) {
+	running, err := s.waitRunning(ctx, ns, name, job.Labels[keys.SessionLabel], createdJob.UID, container, func(p *corev1.Pod) {
 		if s.Audit != nil {
 			end = s.Audit(p.Name)
 		}
@@ -346,7 +346,7 @@ func (s *Session) waitRunning(ctx context.Context, ns, job, id string, uid types
 		defer close(stop)
 		go s.spin(func() string { return name.Load().(string) }, func() string { return state.Load().(string) }, stop)
 	}
-	sel := labels.SelectorFromSet(labels.Set{meta.SessionLabel: id}).String()
+	sel := labels.SelectorFromSet(labels.Set{keys.SessionLabel: id}).String()
 	p, err := podwatch.Wait{
 		Client: s.Remote.Client, Mode: mode.Clone, Timeout: s.StartTimeout, ScaleUpGrace: scaleUpGrace, Before: s.before(),
 		OnScheduled: func(node string) {

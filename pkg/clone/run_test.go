@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -26,7 +26,7 @@ import (
 
 func testJob() *batchv1.Job {
 	return &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-x7k2p", Namespace: "shop",
-		Labels: map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: "x7k2p"}}}
+		Labels: map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: "x7k2p"}}}
 }
 
 // A create whose response is lost still made a Job on the server: the

@@ -11,9 +11,9 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/attach"
 	"github.com/sberz/kubectl-eshell/pkg/filecopy"
+	"github.com/sberz/kubectl-eshell/pkg/live"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
-	"github.com/sberz/kubectl-eshell/pkg/sessions"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -125,7 +125,7 @@ func (o *Options) sessionTarget(ctx context.Context, s *filecopy.Spec) error {
 	if err != nil {
 		return err
 	}
-	in, err := sessions.Find(ctx, session.Remote{Config: o.rest, Client: o.client}, ns, s.Target)
+	in, err := live.Find(ctx, session.Remote{Config: o.rest, Client: o.client}, ns, s.Target)
 	if err != nil || in.PodObject == nil {
 		return nil //nolint:nilerr // not a session: the target is a pod name
 	}

@@ -10,7 +10,7 @@ import (
 	"syscall"
 
 	"github.com/spf13/cobra"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/kubernetes"
@@ -22,10 +22,10 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
-	"github.com/sberz/kubectl-eshell/pkg/exec"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
+	"github.com/sberz/kubectl-eshell/pkg/podexec"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
 	"github.com/sberz/kubectl-eshell/pkg/reason"
 	"github.com/sberz/kubectl-eshell/pkg/redact"
@@ -166,7 +166,7 @@ func (o *Options) Run(ctx context.Context) (err error) {
 
 // engines run a plan in its mode.
 var engines = map[mode.Mode]func(context.Context, plan.Plan, plan.Deps) error{
-	mode.Clone: clone.Run, mode.Debug: debug.Run, mode.Exec: exec.Run,
+	mode.Clone: clone.Run, mode.Debug: debug.Run, mode.Exec: podexec.Run,
 }
 
 // deps is what the engines get from the command line.
@@ -248,7 +248,7 @@ func (o *Options) completeClient() error {
 // mapper is the kubeconfig's RESTMapper: it knows the server's names of
 // types, from (cached) discovery, which only a type eshell does not know
 // by itself makes it ask for. Nil when the kubeconfig cannot make one.
-func (o *Options) mapper() apimeta.RESTMapper {
+func (o *Options) mapper() meta.RESTMapper {
 	m, err := o.ConfigFlags.ToRESTMapper()
 	if err != nil {
 		return nil

@@ -11,8 +11,8 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/attach"
 	"github.com/sberz/kubectl-eshell/pkg/audit"
 	"github.com/sberz/kubectl-eshell/pkg/escape"
+	"github.com/sberz/kubectl-eshell/pkg/live"
 	"github.com/sberz/kubectl-eshell/pkg/session"
-	"github.com/sberz/kubectl-eshell/pkg/sessions"
 )
 
 func newCmdSessions(o *Options) *cobra.Command {
@@ -32,7 +32,7 @@ namespace. End one with: kubectl eshell end ID`,
   kubectl eshell sessions --all-users -A -o json`,
 		Args: cobra.NoArgs,
 		RunE: o.withClient(func(ctx context.Context) error {
-			if err := sessions.CheckFormat(format); err != nil {
+			if err := live.CheckFormat(format); err != nil {
 				return err
 			}
 			ns, user, err := o.scope(ctx, sc)
@@ -42,11 +42,11 @@ namespace. End one with: kubectl eshell end ID`,
 			if err := o.check(ctx, access.SessionsNeeded(ns)); err != nil {
 				return err
 			}
-			list, err := sessions.List(ctx, session.Remote{Config: o.rest, Client: o.client}, ns, user)
+			list, err := live.List(ctx, session.Remote{Config: o.rest, Client: o.client}, ns, user)
 			if err != nil {
 				return err
 			}
-			return sessions.Print(o.Out, o.ErrOut, list, format, time.Now())
+			return live.Print(o.Out, o.ErrOut, list, format, time.Now())
 		}),
 	}
 	sc.addFlags(cmd, "list the sessions of every user, not only yours")
@@ -96,7 +96,7 @@ func (o *Options) end(ctx context.Context, id string, allUsers, noAudit bool) er
 		return err
 	}
 	r := session.Remote{Config: o.rest, Client: o.client}
-	s, err := sessions.Find(ctx, r, ns, id)
+	s, err := live.Find(ctx, r, ns, id)
 	if err != nil {
 		return err
 	}
@@ -107,10 +107,10 @@ func (o *Options) end(ctx context.Context, id string, allUsers, noAudit bool) er
 	if err := o.check(ctx, access.EndNeeded(s.Mode, ns)); err != nil {
 		return err
 	}
-	if err := sessions.End(ctx, r, s); err != nil {
+	if err := live.End(ctx, r, s); err != nil {
 		return err
 	}
-	ended, waitErr := sessions.Ended(ctx, r, s, endWait)
+	ended, waitErr := live.Ended(ctx, r, s, endWait)
 	if !noAudit {
 		o.auditor().Terminated(ctx, audit.Session{ID: s.ID, User: user, Owner: s.User, Mode: s.Mode, Namespace: s.Namespace,
 			Workload: attach.Regarding(ctx, r, s.Namespace, s.Workload), Pod: s.Pod, Container: s.Container}, ended)

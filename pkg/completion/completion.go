@@ -14,10 +14,10 @@ import (
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/debug"
+	"github.com/sberz/kubectl-eshell/pkg/live"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/preset"
-	"github.com/sberz/kubectl-eshell/pkg/sessions"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
@@ -260,7 +260,7 @@ func (l Line) Sessions(allUsers *bool) cobra.CompletionFunc {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
 		return l.FromCluster(true, func(ctx context.Context, cl target.Clients, ns string) ([]picker.Candidate, error) {
-			return sessions.Candidates(ctx, cl.Typed, ns, allUsers != nil && *allUsers)
+			return live.Candidates(ctx, cl.Typed, ns, allUsers != nil && *allUsers)
 		})(c, args, toComplete)
 	}
 }

@@ -18,7 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/validate/content"
 
 	"github.com/sberz/kubectl-eshell/pkg/config/yamlfile"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -79,7 +79,7 @@ func Defaults() Config {
 	return Config{
 		Mode:              mode.Clone,
 		DebugImage:        "busybox:1.37",
-		EnvLabel:          meta.EnvNameLabel,
+		EnvLabel:          keys.EnvNameLabel,
 		Preset:            "",
 		IdleTimeout:       30 * time.Minute,
 		MaxDuration:       2 * time.Hour,

@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/sberz/kubectl-eshell/pkg/custom"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // ContainerOptions describes the ephemeral container to build.
@@ -29,7 +29,7 @@ type ContainerOptions struct {
 	CopyEnv    bool   // copy target's env and envFrom REFERENCES (never resolve secret values)
 	CopyMounts bool   // copy target's volumeMounts (same paths)
 	Profile    string // a resolved profile name: general|baseline|restricted|netadmin|sysadmin
-	User       string // requesting user, written as env meta.DebugUserEnv so a later session can find its own container
+	User       string // requesting user, written as env keys.DebugUserEnv so a later session can find its own container
 	// Custom is --custom and --run-as, merged over the container last;
 	// nil for none.
 	Custom *custom.Spec
@@ -172,9 +172,9 @@ func targetUser(pod *corev1.Pod, target *corev1.Container) *int64 {
 // name, plus eshell's own prefix, which is how gc and later sessions tell
 // eshell's ephemeral containers from anyone else's.
 func validateContainerName(pod *corev1.Pod, name string) error {
-	if !strings.HasPrefix(name, meta.DebugContainerPrefix) {
+	if !strings.HasPrefix(name, keys.DebugContainerPrefix) {
 		return fmt.Errorf("debug container name %q must start with %q so eshell can find it again: choose a name like %s<suffix>",
-			name, meta.DebugContainerPrefix, meta.DebugContainerPrefix)
+			name, keys.DebugContainerPrefix, keys.DebugContainerPrefix)
 	}
 	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
 		return fmt.Errorf("debug container name %q is not a valid container name (%s): choose another name", name, strings.Join(errs, "; "))
@@ -255,12 +255,12 @@ func copyEnvFrom(from []corev1.EnvFromSource) []corev1.EnvFromSource {
 	return out
 }
 
-// withDebugUser drops any copied meta.DebugUserEnv and appends ours: it is
+// withDebugUser drops any copied keys.DebugUserEnv and appends ours: it is
 // how a later session recognises its own container, so a value inherited from
 // the target must never stand in for it.
 func withDebugUser(env []corev1.EnvVar, user string) []corev1.EnvVar {
-	env = slices.DeleteFunc(env, func(e corev1.EnvVar) bool { return e.Name == meta.DebugUserEnv })
-	return append(env, corev1.EnvVar{Name: meta.DebugUserEnv, Value: user})
+	env = slices.DeleteFunc(env, func(e corev1.EnvVar) bool { return e.Name == keys.DebugUserEnv })
+	return append(env, corev1.EnvVar{Name: keys.DebugUserEnv, Value: user})
 }
 
 // copyMounts copies the target's volume mounts at the same paths, leaving out

@@ -11,7 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/intstr"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // testPod is a pod whose "app" container sets everything an ephemeral
@@ -129,7 +129,7 @@ func TestGenerateEphemeralContainerFields(t *testing.T) {
 					StdinOnce:                true,
 					TTY:                      true,
 					TerminationMessagePolicy: corev1.TerminationMessageFallbackToLogsOnError,
-					Env:                      []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice@example.com"}},
+					Env:                      []corev1.EnvVar{{Name: keys.DebugUserEnv, Value: "alice@example.com"}},
 					SecurityContext: &corev1.SecurityContext{
 						Capabilities: &corev1.Capabilities{Add: []corev1.Capability{"SYS_PTRACE"}},
 					},
@@ -152,7 +152,7 @@ func TestGenerateEphemeralContainerFields(t *testing.T) {
 }
 
 func TestGenerateEphemeralContainerEnv(t *testing.T) {
-	user := corev1.EnvVar{Name: meta.DebugUserEnv, Value: "alice@example.com"}
+	user := corev1.EnvVar{Name: keys.DebugUserEnv, Value: "alice@example.com"}
 	secretRef := corev1.EnvVar{Name: "DB_PASSWORD", ValueFrom: &corev1.EnvVarSource{SecretKeyRef: &corev1.SecretKeySelector{
 		LocalObjectReference: corev1.LocalObjectReference{Name: "db"}, Key: "password",
 	}}}
@@ -181,14 +181,14 @@ func TestGenerateEphemeralContainerEnv(t *testing.T) {
 		},
 		{
 			name:    "the user is set even when empty",
-			wantEnv: []corev1.EnvVar{{Name: meta.DebugUserEnv}},
+			wantEnv: []corev1.EnvVar{{Name: keys.DebugUserEnv}},
 		},
 		{
 			name:    "a copied user variable never stands in for ours",
 			copyEnv: true,
 			user:    "alice@example.com",
 			modifyPod: func(p *corev1.Pod) {
-				p.Spec.Containers[0].Env = []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "mallory"}, {Name: "MODE", Value: "prod"}}
+				p.Spec.Containers[0].Env = []corev1.EnvVar{{Name: keys.DebugUserEnv, Value: "mallory"}, {Name: "MODE", Value: "prod"}}
 				p.Spec.Containers[0].EnvFrom = nil
 			},
 			wantEnv: []corev1.EnvVar{{Name: "MODE", Value: "prod"}, user},

@@ -7,7 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/sberz/kubectl-eshell/pkg/custom"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // TestGenerateWithCustom: --custom and --run-as are merged over the
@@ -59,7 +59,7 @@ func TestGenerateWithCustom(t *testing.T) {
 			wantErr: []string{"--run-as target", "pass --run-as UID"}},
 		{name: "env merges with the copied env", file: "env: [{name: MODE, value: debug}]", profile: ProfileGeneral,
 			check: func(t *testing.T, ec *corev1.EphemeralContainer) {
-				if len(ec.Env) != 2 || ec.Env[0].Value != "debug" || ec.Env[1].Name != meta.DebugUserEnv {
+				if len(ec.Env) != 2 || ec.Env[0].Value != "debug" || ec.Env[1].Name != keys.DebugUserEnv {
 					t.Errorf("env = %v", ec.Env)
 				}
 				if ec.Command[0] != "sh" || !ec.Stdin || ec.Name != "eshell-x7k2p" {

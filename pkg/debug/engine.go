@@ -9,7 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -95,7 +95,7 @@ func container(p plan.Plan, user string) Builder {
 		Target: p.Container,
 		// The main process is a lifeline that ends with this client;
 		// the command runs beside it through exec (as in clone mode).
-		Command:    shell.Lifeline(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, false),
+		Command:    shell.LifelineScript(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, false),
 		Stdin:      true,
 		CopyEnv:    p.Debug.CopyEnv,
 		CopyMounts: p.Debug.CopyMounts,
@@ -105,11 +105,11 @@ func container(p plan.Plan, user string) Builder {
 	var env []corev1.EnvVar
 	if p.Timeouts.MaxDuration > 0 {
 		// For `kubectl eshell sessions`: an ephemeral container carries no annotations.
-		env = append(env, corev1.EnvVar{Name: meta.DebugExpiresEnv, Value: time.Now().Add(p.Timeouts.MaxDuration).UTC().Format(time.RFC3339)})
+		env = append(env, corev1.EnvVar{Name: keys.DebugExpiresEnv, Value: time.Now().Add(p.Timeouts.MaxDuration).UTC().Format(time.RFC3339)})
 	}
 	if p.Reason != "" {
 		// For `kubectl eshell sessions` too; the shell sees it as well.
-		env = append(env, corev1.EnvVar{Name: meta.DebugReasonEnv, Value: p.Reason})
+		env = append(env, corev1.EnvVar{Name: keys.DebugReasonEnv, Value: p.Reason})
 	}
 	return func(profile string) (*corev1.EphemeralContainer, []string, error) {
 		o := opts
@@ -222,11 +222,11 @@ func containerName(pod *corev1.Pod, id string) string {
 	for _, c := range pod.Spec.EphemeralContainers {
 		taken[c.Name] = true
 	}
-	if n := meta.DebugContainerPrefix + id; id != "" && !taken[n] {
+	if n := keys.DebugContainerPrefix + id; id != "" && !taken[n] {
 		return n
 	}
 	for {
-		if n := meta.DebugContainerPrefix + session.NewID(); !taken[n] {
+		if n := keys.DebugContainerPrefix + session.NewID(); !taken[n] {
 			return n
 		}
 	}
@@ -255,7 +255,7 @@ func reuse(p plan.Plan, d plan.Deps, pod *corev1.Pod, ec *corev1.EphemeralContai
 	}
 	if d.Confirm == nil {
 		d.Infof("Pod %s already has your running debug container %s (%s); pass --reuse to attach to it instead of adding another, or open a shell in it with: kubectl eshell attach %s -n %s",
-			pod.Name, ec.Name, ec.Image, strings.TrimPrefix(ec.Name, meta.DebugContainerPrefix), pod.Namespace)
+			pod.Name, ec.Name, ec.Image, strings.TrimPrefix(ec.Name, keys.DebugContainerPrefix), pod.Namespace)
 		return false
 	}
 	return d.Confirm(fmt.Sprintf("Pod %s already has your running debug container %s (%s). Attach to it instead of adding another? [y/N] ",

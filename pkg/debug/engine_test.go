@@ -18,7 +18,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/plan/plantest"
@@ -67,7 +67,7 @@ func (r *engineRun) run(ctx context.Context, t *testing.T) error {
 	pod.ResourceVersion = ""
 	if r.reuse {
 		pod.Spec.EphemeralContainers = []corev1.EphemeralContainer{{TargetContainerName: "web", EphemeralContainerCommon: corev1.EphemeralContainerCommon{
-			Name: engineContainer, Image: "busybox:1.37", Stdin: true, Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}}}}}
+			Name: engineContainer, Image: "busybox:1.37", Stdin: true, Env: []corev1.EnvVar{{Name: keys.DebugUserEnv, Value: "alice"}}}}}
 		withStatus(pod, engineContainer, running)
 	}
 	c := fake.NewClientset(pod)

@@ -17,7 +17,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -66,7 +66,7 @@ func CheckPodSecurity(pod *corev1.Pod, ec *corev1.EphemeralContainer, profile st
 func FindReusable(pod *corev1.Pod, user, image, target string) *corev1.EphemeralContainer {
 	for i := len(pod.Spec.EphemeralContainers) - 1; i >= 0; i-- {
 		ec := &pod.Spec.EphemeralContainers[i]
-		if !strings.HasPrefix(ec.Name, meta.DebugContainerPrefix) || ec.Image != image ||
+		if !strings.HasPrefix(ec.Name, keys.DebugContainerPrefix) || ec.Image != image ||
 			ec.TargetContainerName != target || !ec.Stdin || debugUser(ec) != user {
 			continue
 		}
@@ -79,7 +79,7 @@ func FindReusable(pod *corev1.Pod, user, image, target string) *corev1.Ephemeral
 
 func debugUser(ec *corev1.EphemeralContainer) string {
 	for _, e := range ec.Env {
-		if e.Name == meta.DebugUserEnv && e.ValueFrom == nil {
+		if e.Name == keys.DebugUserEnv && e.ValueFrom == nil {
 			return e.Value
 		}
 	}
@@ -106,7 +106,7 @@ func (s *Session) say(format string, args ...any) {
 }
 
 // Open runs the session in ec, a container whose command is a
-// shell.Lifeline that the API server just added to pod (as Add returned
+// shell.LifelineScript that the API server just added to pod (as Add returned
 // it): it waits until ec runs, then execs Command in it while it attaches
 // to the lifeline (see beside). It returns the remote exit code as a
 // *session.ExitError (nil for 0). When this client ends or dies, the

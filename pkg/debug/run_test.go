@@ -16,7 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
@@ -248,7 +248,7 @@ func TestPatchBodyNamesEshell(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`{"spec":{"ephemeralContainers":[{"name":"eshell-a"`, `"targetContainerName":"web"`, meta.DebugUserEnv} {
+	for _, want := range []string{`{"spec":{"ephemeralContainers":[{"name":"eshell-a"`, `"targetContainerName":"web"`, keys.DebugUserEnv} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("patch %s lacks %s", b, want)
 		}

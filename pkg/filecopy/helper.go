@@ -11,7 +11,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/debug"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
@@ -46,11 +46,11 @@ func StartHelper(ctx context.Context, p plan.Plan, d plan.Deps) (*Helper, error)
 	pod := p.Pod
 	user := d.User(ctx)
 	s := &debug.Session{Remote: d.Remote, StartTimeout: p.Timeouts.PodRunningTimeout, Heartbeat: p.Timeouts.Heartbeat(), Progress: d.Progress}
-	name := meta.DebugContainerPrefix + p.SessionID
+	name := keys.DebugContainerPrefix + p.SessionID
 	build := func(profile string) (*corev1.EphemeralContainer, []string, error) {
 		return debug.GenerateEphemeralContainer(pod, debug.ContainerOptions{
 			Name: name, Image: p.Image, Target: p.Container,
-			Command: shell.Lifeline(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, false),
+			Command: shell.LifelineScript(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, false),
 			Stdin:   true, Profile: profile, User: user,
 		})
 	}

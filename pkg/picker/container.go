@@ -3,7 +3,7 @@ package picker
 import (
 	corev1 "k8s.io/api/core/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // Container is one candidate of the container question.
@@ -19,7 +19,7 @@ type Container struct {
 // default-container annotation names first, then the app containers, then
 // the native sidecars, each in template order.
 func Containers(t corev1.PodTemplateSpec) []Container {
-	def := t.Annotations[meta.DefaultContainerAnnotation]
+	def := t.Annotations[keys.DefaultContainerAnnotation]
 	var out []Container
 	for _, c := range t.Spec.Containers {
 		out = append(out, Container{Name: c.Name, Image: c.Image, Default: def != "" && c.Name == def})

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // Environment is a namespace to open the shell in: an ephemeral environment
@@ -145,20 +145,20 @@ func environment(ns *corev1.Namespace, label, current string) (Environment, bool
 		v = ns.Name
 	}
 	e := Environment{Name: v, Namespace: ns.Name, Current: ns.Name == current, Created: ns.CreationTimestamp.Time}
-	e.Owner = strings.TrimSpace(ns.Annotations[meta.EnvOwnerKey])
+	e.Owner = strings.TrimSpace(ns.Annotations[keys.EnvOwnerKey])
 	if e.Owner == "" {
-		e.Owner = ns.Labels[meta.EnvOwnerKey]
+		e.Owner = ns.Labels[keys.EnvOwnerKey]
 	}
 	// A created-at that does not parse is ignored: the namespace's own
 	// creation is still a fair age.
-	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(ns.Annotations[meta.EnvCreatedAtAnnotation])); err == nil {
+	if t, err := time.Parse(time.RFC3339, strings.TrimSpace(ns.Annotations[keys.EnvCreatedAtAnnotation])); err == nil {
 		e.Created = t
 	}
 	for k, val := range ns.Annotations {
-		if n, ok := strings.CutPrefix(k, meta.EnvStatusAnnotationPrefix); ok && n != "" {
+		if n, ok := strings.CutPrefix(k, keys.EnvStatusAnnotationPrefix); ok && n != "" {
 			e.Checks = append(e.Checks, Check{Name: n, Value: val})
 		}
-		if n, ok := strings.CutPrefix(k, meta.EnvURLAnnotationPrefix); ok && n != "" && strings.TrimSpace(val) != "" {
+		if n, ok := strings.CutPrefix(k, keys.EnvURLAnnotationPrefix); ok && n != "" && strings.TrimSpace(val) != "" {
 			e.URLs = append(e.URLs, URL{Endpoint: n, URL: strings.TrimSpace(val)})
 		}
 	}

@@ -24,12 +24,12 @@ import (
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/utils/ptr"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 	"github.com/sberz/kubectl-eshell/pkg/target/targettest"
 )
 
-const envLabel = meta.EnvNameLabel
+const envLabel = keys.EnvNameLabel
 
 func namespace(name string, labels, annotations map[string]string) *corev1.Namespace {
 	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels, Annotations: annotations}}
@@ -53,20 +53,20 @@ func created(ns *corev1.Namespace, ago time.Duration) *corev1.Namespace {
 func TestListEnvironmentsLabelled(t *testing.T) {
 	c := fake.NewClientset(
 		created(namespace("shop-pr-7", map[string]string{envLabel: "shop"}, map[string]string{
-			meta.EnvStatusAnnotationPrefix + "migrated": "false",
-			meta.EnvStatusAnnotationPrefix + "deployed": "true",
-			meta.EnvStatusAnnotationPrefix + "seeded":   "pending",
-			meta.EnvURLAnnotationPrefix + "web":         "http://web.shop",
-			meta.EnvURLAnnotationPrefix + "api":         "http://api.shop",
-			meta.EnvOwnerKey:                            "ana@example.com",
+			keys.EnvStatusAnnotationPrefix + "migrated": "false",
+			keys.EnvStatusAnnotationPrefix + "deployed": "true",
+			keys.EnvStatusAnnotationPrefix + "seeded":   "pending",
+			keys.EnvURLAnnotationPrefix + "web":         "http://web.shop",
+			keys.EnvURLAnnotationPrefix + "api":         "http://api.shop",
+			keys.EnvOwnerKey:                            "ana@example.com",
 			"unrelated":                                 "x",
 		}), 3*time.Hour),
 		// The owner label where there is no annotation; created-at wins
 		// over the namespace's creation.
-		created(namespace("demo-pr-42", map[string]string{envLabel: "demo", meta.EnvOwnerKey: "bo"},
-			map[string]string{meta.EnvCreatedAtAnnotation: now.Add(-50 * time.Hour).Format(time.RFC3339)}), time.Minute),
+		created(namespace("demo-pr-42", map[string]string{envLabel: "demo", keys.EnvOwnerKey: "bo"},
+			map[string]string{keys.EnvCreatedAtAnnotation: now.Add(-50 * time.Hour).Format(time.RFC3339)}), time.Minute),
 		// A created-at that does not parse leaves the namespace's creation.
-		created(namespace("api-pr-3", map[string]string{envLabel: "api"}, map[string]string{meta.EnvCreatedAtAnnotation: "yesterday"}), 90*time.Second),
+		created(namespace("api-pr-3", map[string]string{envLabel: "api"}, map[string]string{keys.EnvCreatedAtAnnotation: "yesterday"}), 90*time.Second),
 		namespace("plain", nil, nil),
 		namespace("gone", map[string]string{envLabel: "gone"}, nil),
 	)
@@ -342,7 +342,7 @@ func workloadObjects(now time.Time) []runtime.Object {
 	owned := om("web-abc", time.Hour)
 	owned.OwnerReferences = []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-1"}}
 	clone := om("web-eshell-x", time.Minute)
-	clone.Labels = map[string]string{meta.ManagedByLabel: meta.ManagedByValue}
+	clone.Labels = map[string]string{keys.ManagedByLabel: keys.ManagedByValue}
 	cronJob := om("nightly-123", 2*time.Hour)
 	cronJob.OwnerReferences = []metav1.OwnerReference{{Kind: "CronJob", Name: "nightly"}}
 	return []runtime.Object{
@@ -530,7 +530,7 @@ func TestNames(t *testing.T) {
 func TestContainers(t *testing.T) {
 	always := corev1.ContainerRestartPolicyAlways
 	tmpl := corev1.PodTemplateSpec{
-		ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{meta.DefaultContainerAnnotation: "worker"}},
+		ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{keys.DefaultContainerAnnotation: "worker"}},
 		Spec: corev1.PodSpec{
 			InitContainers: []corev1.Container{{Name: "migrate", Image: "app:1"}, {Name: "proxy", Image: "proxy:2", RestartPolicy: &always}},
 			Containers:     []corev1.Container{{Name: "web", Image: "app:1"}, {Name: "cache", Image: "redis:7"}, {Name: "worker", Image: "app:1"}},

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
@@ -63,9 +63,9 @@ func Choose(r *Registry, in Inputs) (Choice, error) {
 		}
 		switch {
 		case command != nil:
-			from = fmt.Sprintf(" (from the annotation %s of %s)", meta.WorkloadCommandAnnotation, in.Workload)
+			from = fmt.Sprintf(" (from the annotation %s of %s)", keys.WorkloadCommandAnnotation, in.Workload)
 		case p != nil:
-			from = fmt.Sprintf(" (from the annotation %s of %s)", meta.PresetAnnotation, in.Workload)
+			from = fmt.Sprintf(" (from the annotation %s of %s)", keys.PresetAnnotation, in.Workload)
 		case in.Config != "":
 			if p, err = r.Get(in.Config); err != nil {
 				return Choice{}, fmt.Errorf("preset in the config file: %w", err)
@@ -100,7 +100,7 @@ func Choose(r *Registry, in Inputs) (Choice, error) {
 // the object's own, or, when they choose nothing, its pod template's.
 func WorkloadAnnotations(object, template map[string]string) map[string]string {
 	chooses := func(a map[string]string) bool {
-		return strings.TrimSpace(a[meta.PresetAnnotation]) != "" || strings.TrimSpace(a[meta.WorkloadCommandAnnotation]) != ""
+		return strings.TrimSpace(a[keys.PresetAnnotation]) != "" || strings.TrimSpace(a[keys.WorkloadCommandAnnotation]) != ""
 	}
 	if chooses(object) {
 		return object

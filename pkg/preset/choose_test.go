@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 )
 
@@ -22,7 +22,7 @@ func TestChoose(t *testing.T) {
 		}
 		return cmd[2]
 	}
-	django := map[string]string{meta.PresetAnnotation: "django"}
+	django := map[string]string{keys.PresetAnnotation: "django"}
 	for _, tt := range []struct {
 		name      string
 		in        Inputs
@@ -33,13 +33,13 @@ func TestChoose(t *testing.T) {
 		wantError string
 	}{
 		{name: "annotation", in: Inputs{Workload: "deploy/d", Annotations: django}, command: "exec python manage.py shell", image: "python:3.13-slim", note: "Using preset django (from the annotation eshell.kubectl.io/preset of deploy/d)"},
-		{name: "command annotation", in: Inputs{Workload: "deploy/c", Annotations: map[string]string{meta.WorkloadCommandAnnotation: "bin/console --sandbox"}}, command: "bin/console|--sandbox", note: "Running bin/console --sandbox (from the annotation eshell.kubectl.io/command of deploy/c)"},
+		{name: "command annotation", in: Inputs{Workload: "deploy/c", Annotations: map[string]string{keys.WorkloadCommandAnnotation: "bin/console --sandbox"}}, command: "bin/console|--sandbox", note: "Running bin/console --sandbox (from the annotation eshell.kubectl.io/command of deploy/c)"},
 		{name: "flag over annotation", in: Inputs{Flag: "node", Annotations: django}, command: "exec node"},
 		{name: "user command keeps all", in: Inputs{UserCommand: []string{"ls"}, Flag: "", Annotations: django}},
 		{name: "user command with flag takes mode", in: Inputs{UserCommand: []string{"ls"}, Flag: "mine"}, mode: mode.Exec, image: "tools:1"},
 		{name: "config", in: Inputs{Config: "rails"}, command: "bin/rails", note: "Using preset rails (from the config file)"},
 		{name: "default is the shell", in: Inputs{}},
-		{name: "typo", in: Inputs{Workload: "deploy/t", Annotations: map[string]string{meta.PresetAnnotation: "djang"}}, wantError: `deploy/t: workload annotation eshell.kubectl.io/preset: unknown preset "djang"`},
+		{name: "typo", in: Inputs{Workload: "deploy/t", Annotations: map[string]string{keys.PresetAnnotation: "djang"}}, wantError: `deploy/t: workload annotation eshell.kubectl.io/preset: unknown preset "djang"`},
 		{name: "bad flag", in: Inputs{Flag: "nope"}, wantError: "--preset: "},
 		{name: "bad config", in: Inputs{Config: "nope"}, wantError: "preset in the config file: "},
 	} {
@@ -69,12 +69,12 @@ func TestChoose(t *testing.T) {
 }
 
 func TestWorkloadAnnotations(t *testing.T) {
-	own := map[string]string{meta.PresetAnnotation: "django"}
-	tmpl := map[string]string{meta.PresetAnnotation: "node"}
-	if got := WorkloadAnnotations(own, tmpl); got[meta.PresetAnnotation] != "django" {
+	own := map[string]string{keys.PresetAnnotation: "django"}
+	tmpl := map[string]string{keys.PresetAnnotation: "node"}
+	if got := WorkloadAnnotations(own, tmpl); got[keys.PresetAnnotation] != "django" {
 		t.Errorf("the object's own choice must win, got %v", got)
 	}
-	if got := WorkloadAnnotations(map[string]string{"other": "x"}, tmpl); got[meta.PresetAnnotation] != "node" {
+	if got := WorkloadAnnotations(map[string]string{"other": "x"}, tmpl); got[keys.PresetAnnotation] != "node" {
 		t.Errorf("without its own choice the template's applies, got %v", got)
 	}
 }

@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
 // ForWorkload reads a workload's own choice of console from its annotations:
-// meta.PresetAnnotation names a preset, meta.WorkloadCommandAnnotation gives
+// keys.PresetAnnotation names a preset, keys.WorkloadCommandAnnotation gives
 // a command line (see SplitCommand). Blank annotations count as absent.
 //
 // With neither it returns nil, nil, nil. With a command, command is non-nil
@@ -19,19 +19,19 @@ import (
 // checked, because its Mode and DebugImage apply to the session either way,
 // and a typo in an annotation should surface rather than silently fall back.
 func ForWorkload(annotations map[string]string, r *Registry) (p *Preset, command []string, err error) {
-	name := strings.TrimSpace(annotations[meta.PresetAnnotation])
-	line := strings.TrimSpace(annotations[meta.WorkloadCommandAnnotation])
+	name := strings.TrimSpace(annotations[keys.PresetAnnotation])
+	line := strings.TrimSpace(annotations[keys.WorkloadCommandAnnotation])
 	if name != "" {
 		if r == nil {
-			return nil, nil, fmt.Errorf("workload annotation %s=%q: no presets are loaded", meta.PresetAnnotation, name)
+			return nil, nil, fmt.Errorf("workload annotation %s=%q: no presets are loaded", keys.PresetAnnotation, name)
 		}
 		if p, err = r.Get(name); err != nil {
-			return nil, nil, fmt.Errorf("workload annotation %s: %w; fix the annotation or choose a preset explicitly", meta.PresetAnnotation, err)
+			return nil, nil, fmt.Errorf("workload annotation %s: %w; fix the annotation or choose a preset explicitly", keys.PresetAnnotation, err)
 		}
 	}
 	if line != "" {
 		if command, err = SplitCommand(line); err != nil {
-			return nil, nil, fmt.Errorf("workload annotation %s=%q: %w; fix the annotation or give the command explicitly", meta.WorkloadCommandAnnotation, line, err)
+			return nil, nil, fmt.Errorf("workload annotation %s=%q: %w; fix the annotation or give the command explicitly", keys.WorkloadCommandAnnotation, line, err)
 		}
 	}
 	return p, command, nil

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
@@ -25,31 +25,31 @@ func TestForWorkload(t *testing.T) {
 	}{
 		{name: "neither", annotations: map[string]string{"other": "x"}},
 		{name: "nil map", annotations: nil},
-		{name: "blank annotations count as absent", annotations: map[string]string{meta.PresetAnnotation: " ", meta.WorkloadCommandAnnotation: ""}},
-		{name: "preset", annotations: map[string]string{meta.PresetAnnotation: "django"}, wantPreset: "django"},
+		{name: "blank annotations count as absent", annotations: map[string]string{keys.PresetAnnotation: " ", keys.WorkloadCommandAnnotation: ""}},
+		{name: "preset", annotations: map[string]string{keys.PresetAnnotation: "django"}, wantPreset: "django"},
 		{
 			name:        "command with quotes",
-			annotations: map[string]string{meta.WorkloadCommandAnnotation: `bin/console --env "prod eu" 'it''s'`},
+			annotations: map[string]string{keys.WorkloadCommandAnnotation: `bin/console --env "prod eu" 'it''s'`},
 			wantCommand: []string{"bin/console", "--env", "prod eu", "its"},
 		},
 		{
 			name:        "command wins, preset still returned",
-			annotations: map[string]string{meta.PresetAnnotation: "rails", meta.WorkloadCommandAnnotation: "bin/rails c"},
+			annotations: map[string]string{keys.PresetAnnotation: "rails", keys.WorkloadCommandAnnotation: "bin/rails c"},
 			wantPreset:  "rails", wantCommand: []string{"bin/rails", "c"},
 		},
 		{
 			name:        "shell syntax runs through sh",
-			annotations: map[string]string{meta.WorkloadCommandAnnotation: "cd /app && exec ./console"},
+			annotations: map[string]string{keys.WorkloadCommandAnnotation: "cd /app && exec ./console"},
 			wantCommand: []string{"sh", "-c", "cd /app && exec ./console"},
 		},
 		{
 			name:        "unknown preset",
-			annotations: map[string]string{meta.PresetAnnotation: "djang", meta.WorkloadCommandAnnotation: "sh"},
+			annotations: map[string]string{keys.PresetAnnotation: "djang", keys.WorkloadCommandAnnotation: "sh"},
 			wantErr:     `workload annotation eshell.kubectl.io/preset: unknown preset "djang": choose one of django, node, rails, shell; fix the annotation or choose a preset explicitly`,
 		},
 		{
 			name:        "broken command",
-			annotations: map[string]string{meta.WorkloadCommandAnnotation: `python -c 'print(1)`},
+			annotations: map[string]string{keys.WorkloadCommandAnnotation: `python -c 'print(1)`},
 			wantErr:     `workload annotation eshell.kubectl.io/command="python -c 'print(1)": unterminated single quote; close it with '; fix the annotation or give the command explicitly`,
 		},
 	}
@@ -83,10 +83,10 @@ func TestForWorkload(t *testing.T) {
 }
 
 func TestForWorkloadWithoutRegistry(t *testing.T) {
-	if _, _, err := ForWorkload(map[string]string{meta.PresetAnnotation: "django"}, nil); err == nil {
+	if _, _, err := ForWorkload(map[string]string{keys.PresetAnnotation: "django"}, nil); err == nil {
 		t.Error("a preset annotation without a registry was accepted")
 	}
-	p, cmd, err := ForWorkload(map[string]string{meta.WorkloadCommandAnnotation: "node"}, nil)
+	p, cmd, err := ForWorkload(map[string]string{keys.WorkloadCommandAnnotation: "node"}, nil)
 	if err != nil || p != nil || !cmp.Equal(cmd, []string{"node"}) {
 		t.Errorf("got %v, %q, %v; want nil, [node], nil", p, cmd, err)
 	}

@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/utils/ptr"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
@@ -28,9 +28,9 @@ func envFixtures(failOld bool) []runtime.Object {
 	env := func(name string, ago time.Duration, checks map[string]string) *corev1.Namespace {
 		ns := envNamespace(name+"-ns", name)
 		ns.CreationTimestamp = metav1.NewTime(clock.Add(-ago))
-		ns.Annotations = map[string]string{meta.EnvOwnerKey: "owner-of-" + name}
+		ns.Annotations = map[string]string{keys.EnvOwnerKey: "owner-of-" + name}
 		for k, v := range checks {
-			ns.Annotations[meta.EnvStatusAnnotationPrefix+k] = v
+			ns.Annotations[keys.EnvStatusAnnotationPrefix+k] = v
 		}
 		return ns
 	}

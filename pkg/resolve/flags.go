@@ -8,13 +8,13 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
 	"github.com/sberz/kubectl-eshell/pkg/custom"
 	"github.com/sberz/kubectl-eshell/pkg/fanout"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
@@ -92,7 +92,7 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&f.Pick.Env, "env", "", "environment to open the shell in, by the value of its namespace's environment label (asked on a terminal when neither -n nor a target is given)")
 	fs.BoolVar(&f.Pick.AllEnvs, "all-envs", false, "show the environments whose status checks fail too (marked failing); they are hidden by default")
 	fs.StringVar(&f.Pick.EnvStatus, "env-status", "", "show the environments whose status checks match, e.g. deployed,!migrating (check deployed true, migrating not true), in place of hiding failing ones (default from config envStatus)")
-	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+meta.EnvNameLabel+")")
+	fs.StringVar(&f.Pick.EnvLabel, "env-label", "", "namespace label that marks an environment (default from config, "+keys.EnvNameLabel+")")
 	fs.StringVar(&f.Pick.Workload, "service", "", "workload to open the shell next to, as TYPE/NAME; the same as the argument, or, with a svc/NAME argument, which of the workloads behind it (asked on a terminal when not given)")
 	fs.StringVar(&f.Pick.Preset, "preset", "", "console to start when no command is given, e.g. django, rails, node, shell (list them with: kubectl eshell presets)")
 
@@ -235,7 +235,7 @@ type Line struct {
 // Request checks what needs no cluster, so a typo costs no round trip,
 // and returns the Request: the flags fs says were given over the config
 // file's values. mapper (nil: kubectl's usual names) parses the target.
-func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams genericiooptions.IOStreams, mapper apimeta.RESTMapper) (Request, error) {
+func (f Flags) Request(fs *pflag.FlagSet, l Line, cfg config.Config, streams genericiooptions.IOStreams, mapper meta.RESTMapper) (Request, error) {
 	args, command := l.Args, []string(nil)
 	if l.Dash >= 0 {
 		command, args = args[l.Dash:], args[:l.Dash]
@@ -373,7 +373,7 @@ func (f Flags) custom(fs *pflag.FlagSet) (*custom.Spec, error) {
 // (svc/web --service deploy/web-canary): once, before the cluster is asked,
 // so a typo costs no round trip. mapper (nil: kubectl's usual names) knows
 // the server's type names.
-func targets(args []string, service string, mapper apimeta.RESTMapper) (ref, behind target.Ref, err error) {
+func targets(args []string, service string, mapper meta.RESTMapper) (ref, behind target.Ref, err error) {
 	var arg target.Ref
 	if len(args) == 1 {
 		if arg, err = target.ParseRefWith(args[0], mapper); err != nil {

@@ -14,13 +14,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/fanout"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
@@ -77,7 +77,7 @@ type Resolver struct {
 	Clients target.Clients
 	// Mapper knows the server's names of types (from discovery); nil knows
 	// kubectl's usual ones.
-	Mapper  apimeta.RESTMapper
+	Mapper  meta.RESTMapper
 	Chooser *picker.Chooser
 	// Info receives notes (the defaulted container, the preset used); nil
 	// when --quiet.
@@ -325,7 +325,7 @@ func (r *Resolver) fanOut(ctx context.Context, p plan.Plan, w *target.Workload) 
 		return plan.Plan{}, fmt.Errorf("listing the pods of %s: %w", where, err)
 	}
 	pods := slices.DeleteFunc(l.Items, func(pod corev1.Pod) bool {
-		return pod.Labels[meta.ManagedByLabel] == meta.ManagedByValue ||
+		return pod.Labels[keys.ManagedByLabel] == keys.ManagedByValue ||
 			w != nil && w.Owner != "" && !slices.ContainsFunc(pod.OwnerReferences, func(o metav1.OwnerReference) bool { return o.UID == w.Owner })
 	})
 	if len(pods) == 0 {
@@ -408,7 +408,7 @@ func (r *Resolver) applyPreset(p *plan.Plan, req Request, w *target.Workload) er
 	}
 	var own map[string]string
 	if w.Object != nil {
-		if m, err := apimeta.Accessor(w.Object); err == nil {
+		if m, err := meta.Accessor(w.Object); err == nil {
 			own = m.GetAnnotations()
 		}
 	}

@@ -20,7 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	k8stesting "k8s.io/client-go/testing"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
@@ -42,7 +42,7 @@ func testResolver(t *testing.T, p picker.Prompter, objs ...runtime.Object) (*Res
 		Info: &errOut, Warn: &errOut,
 		Presets: func() (*preset.Registry, error) { return preset.Load(preset.DefaultUserDir()) },
 	}
-	req := Request{EnvLabel: meta.EnvNameLabel, Base: plan.Plan{Mode: mode.Clone, Namespace: "default", Image: "busybox:1.37",
+	req := Request{EnvLabel: keys.EnvNameLabel, Base: plan.Plan{Mode: mode.Clone, Namespace: "default", Image: "busybox:1.37",
 		Timeouts: plan.Timeouts{MaxDuration: time.Hour, PodRunningTimeout: time.Minute}}}
 	return r, req, &errOut
 }
@@ -73,7 +73,7 @@ func runningPod(ns, name string, labels map[string]string, containers ...string)
 }
 
 func envNamespace(name, env string) *corev1.Namespace {
-	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{meta.EnvNameLabel: env}}}
+	return &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{keys.EnvNameLabel: env}}}
 }
 
 func cluster() []runtime.Object {
@@ -82,7 +82,7 @@ func cluster() []runtime.Object {
 		envNamespace("demo-pr-42", "demo"),
 		envNamespace("shop-pr-7", "shop"),
 		deployment("shop-pr-7", "web", nil, nil, "web"),
-		deployment("shop-pr-7", "worker", nil, map[string]string{meta.DefaultContainerAnnotation: "second"}, "first", "second"),
+		deployment("shop-pr-7", "worker", nil, map[string]string{keys.DefaultContainerAnnotation: "second"}, "first", "second"),
 		deployment("demo-pr-42", "web", nil, nil, "web"),
 		deployment("default", "plain", nil, nil, "app"),
 		&corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "solo", Namespace: "default"}, Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "a"}, {Name: "b"}}}},
@@ -229,11 +229,11 @@ func writePlugin(t *testing.T, name, body string) string {
 
 func TestPresets(t *testing.T) {
 	objs := []runtime.Object{
-		deployment("default", "django", map[string]string{meta.PresetAnnotation: "django"}, nil, "app"),
-		deployment("default", "tmpl", nil, map[string]string{meta.PresetAnnotation: "node"}, "app"),
-		deployment("default", "cmd", map[string]string{meta.WorkloadCommandAnnotation: "bin/console --sandbox"}, nil, "app"),
+		deployment("default", "django", map[string]string{keys.PresetAnnotation: "django"}, nil, "app"),
+		deployment("default", "tmpl", nil, map[string]string{keys.PresetAnnotation: "node"}, "app"),
+		deployment("default", "cmd", map[string]string{keys.WorkloadCommandAnnotation: "bin/console --sandbox"}, nil, "app"),
 		deployment("default", "plain", nil, nil, "app"),
-		deployment("default", "typo", map[string]string{meta.PresetAnnotation: "djang"}, nil, "app"),
+		deployment("default", "typo", map[string]string{keys.PresetAnnotation: "djang"}, nil, "app"),
 		runningPod("default", "plain-1", map[string]string{"app": "plain"}, "app"),
 		keptClone("default", "web-clone-1"),
 	}
@@ -359,7 +359,7 @@ func slicesEqual(a, b []string) bool { return cmp.Equal(a, b) }
 // records what its session ran.
 func keptClone(ns, name string) *corev1.Pod {
 	p := runningPod(ns, name, nil, "app")
-	p.Annotations = map[string]string{meta.CommandAnnotation: "python manage.py migrate", meta.ManagedByLabel: meta.ManagedByValue}
+	p.Annotations = map[string]string{keys.CommandAnnotation: "python manage.py migrate", keys.ManagedByLabel: keys.ManagedByValue}
 	return p
 }
 
@@ -502,7 +502,7 @@ func TestResolveFanOut(t *testing.T) {
 	lbl := func(app, tier string) map[string]string { return map[string]string{"app": app, "tier": tier} }
 	pending := runningPod("default", "web-0", lbl("web", "a"), "app")
 	pending.Status.Phase = corev1.PodPending
-	clonePod := runningPod("default", "web-clone", map[string]string{"app": "web", meta.ManagedByLabel: meta.ManagedByValue}, "app")
+	clonePod := runningPod("default", "web-clone", map[string]string{"app": "web", keys.ManagedByLabel: keys.ManagedByValue}, "app")
 	objs := []runtime.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default"}},
 		deployment("default", "web", nil, nil, "app", "proxy"),

@@ -15,7 +15,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
 
-// Lifeline is a held attach to a container's shell.Lifeline: while it is
+// Lifeline is a held attach to a container's shell.LifelineScript: while it is
 // held, a heartbeat line goes to the lifeline every few seconds and the
 // container lives; once it is released, or this process dies (the kubelet
 // closes the stdinOnce stream) or stops sending (frozen, or its network

@@ -53,7 +53,7 @@ func HeartbeatEvery(timeout time.Duration) time.Duration {
 	return max(timeout/4, time.Second)
 }
 
-// Lifeline is the main process of a container whose life follows one
+// LifelineScript is the main process of a container whose life follows one
 // client. Every line the client sends is a heartbeat; the first one, the
 // gate, must come within silence of the container's start (a client that
 // never attaches, or was killed before it did, is bounded by it), and the
@@ -74,13 +74,13 @@ func HeartbeatEvery(timeout time.Duration) time.Duration {
 // a sleep that runs out is the silence. The reader's exit status says
 // what it read. Stdin is read from a duplicate because a background job's
 // own stdin is /dev/null.
-func Lifeline(silence, maxLife time.Duration, keep bool) []string {
+func LifelineScript(silence, maxLife time.Duration, keep bool) []string {
 	return ContainerArgv(lifeline(silence, maxLife, keep))
 }
 
-// StaticLifeline is Lifeline run by the static shell of ToolsDir, for an
+// StaticLifelineScript is LifelineScript run by the static shell of ToolsDir, for an
 // image without sh (see Tools).
-func StaticLifeline(silence, maxLife time.Duration, keep bool) []string {
+func StaticLifelineScript(silence, maxLife time.Duration, keep bool) []string {
 	return ContainerArgv(Tools(lifeline(silence, maxLife, keep), true))
 }
 

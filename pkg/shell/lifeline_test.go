@@ -113,15 +113,15 @@ func TestLifeline(t *testing.T) {
 		atLeast time.Duration
 		atMost  time.Duration
 	}{
-		{"client ends", Lifeline(bound, time.Hour, false), client(3*time.Second, nil, true), LifelineClientGone, true, 2900 * time.Millisecond, 4 * time.Second},
-		{"heartbeats hold it past the bound", Lifeline(bound, 60*time.Second, false), client(10*time.Second, nil, false), LifelineMaxLife, true, 5900 * time.Millisecond, 7 * time.Second},
-		{"silence after the gate", Lifeline(bound, time.Hour, false), client(1*time.Second, nil, false), LifelineSilent, true, 2900 * time.Millisecond, 4 * time.Second},
-		{"no client", Lifeline(bound, time.Hour, false), silentFor(5 * time.Second), LifelineNoClient, false, 1900 * time.Millisecond, 3 * time.Second},
-		{"max life", Lifeline(bound, 10*time.Second, false), client(5*time.Second, nil, false), LifelineMaxLife, true, 900 * time.Millisecond, 2 * time.Second},
-		{"keep line without --keep is a heartbeat", Lifeline(bound, time.Hour, false), client(0, []string{LifelineKeep}, true), LifelineClientGone, true, 0, time.Second},
-		{"keep: a kept clone outlives its client", Lifeline(bound, 30*time.Second, true), client(0, []string{LifelineKeep}, true), LifelineMaxLife, true, 2900 * time.Millisecond, 4 * time.Second},
-		{"keep: before the keep line it ends with its client", Lifeline(bound, time.Hour, true), client(time.Second, nil, true), LifelineClientGone, true, 900 * time.Millisecond, 2 * time.Second},
-		{"keep: before the keep line silence ends it", Lifeline(bound, time.Hour, true), client(0, nil, false), LifelineSilent, true, 1900 * time.Millisecond, 3 * time.Second},
+		{"client ends", LifelineScript(bound, time.Hour, false), client(3*time.Second, nil, true), LifelineClientGone, true, 2900 * time.Millisecond, 4 * time.Second},
+		{"heartbeats hold it past the bound", LifelineScript(bound, 60*time.Second, false), client(10*time.Second, nil, false), LifelineMaxLife, true, 5900 * time.Millisecond, 7 * time.Second},
+		{"silence after the gate", LifelineScript(bound, time.Hour, false), client(1*time.Second, nil, false), LifelineSilent, true, 2900 * time.Millisecond, 4 * time.Second},
+		{"no client", LifelineScript(bound, time.Hour, false), silentFor(5 * time.Second), LifelineNoClient, false, 1900 * time.Millisecond, 3 * time.Second},
+		{"max life", LifelineScript(bound, 10*time.Second, false), client(5*time.Second, nil, false), LifelineMaxLife, true, 900 * time.Millisecond, 2 * time.Second},
+		{"keep line without --keep is a heartbeat", LifelineScript(bound, time.Hour, false), client(0, []string{LifelineKeep}, true), LifelineClientGone, true, 0, time.Second},
+		{"keep: a kept clone outlives its client", LifelineScript(bound, 30*time.Second, true), client(0, []string{LifelineKeep}, true), LifelineMaxLife, true, 2900 * time.Millisecond, 4 * time.Second},
+		{"keep: before the keep line it ends with its client", LifelineScript(bound, time.Hour, true), client(time.Second, nil, true), LifelineClientGone, true, 900 * time.Millisecond, 2 * time.Second},
+		{"keep: before the keep line silence ends it", LifelineScript(bound, time.Hour, true), client(0, nil, false), LifelineSilent, true, 1900 * time.Millisecond, 3 * time.Second},
 	} {
 		for _, sh := range shells {
 			// Not t.Parallel: -parallel defaults to the number of CPUs, and
@@ -169,9 +169,9 @@ func TestLifelinePing(t *testing.T) {
 		lines []string
 		code  int
 	}{
-		{"answered", Lifeline(bound, time.Hour, false), []string{LifelinePing}, LifelineClientGone},
-		{"answered with keep before the keep line", Lifeline(bound, time.Hour, true), []string{LifelinePing}, LifelineClientGone},
-		{"answered after the keep line", Lifeline(bound, 10*time.Second, true), []string{LifelineKeep, LifelinePing}, LifelineMaxLife},
+		{"answered", LifelineScript(bound, time.Hour, false), []string{LifelinePing}, LifelineClientGone},
+		{"answered with keep before the keep line", LifelineScript(bound, time.Hour, true), []string{LifelinePing}, LifelineClientGone},
+		{"answered after the keep line", LifelineScript(bound, 10*time.Second, true), []string{LifelineKeep, LifelinePing}, LifelineMaxLife},
 	} {
 		for _, sh := range shells {
 			t.Run(tc.name+"/"+sh[0], func(t *testing.T) {

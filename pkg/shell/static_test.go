@@ -51,7 +51,7 @@ func TestToolsKeepsArgv(t *testing.T) {
 }
 
 func TestStaticLifeline(t *testing.T) {
-	got := StaticLifeline(20*time.Second, time.Hour, true)
+	got := StaticLifelineScript(20*time.Second, time.Hour, true)
 	want := ContainerArgv(Tools(lifeline(20*time.Second, time.Hour, true), true))
 	if !slices.Equal(got, want) {
 		t.Errorf("got %q, want %q", got, want)

@@ -10,7 +10,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -160,7 +160,7 @@ func (k Kind) Name() string {
 // the kubeconfig's cluster, from discovery) anything the server calls one
 // of the supported kinds is too, and names of other kinds are told apart
 // from typos.
-func kindFor(typ, ref string, mapper apimeta.RESTMapper) (Kind, error) {
+func kindFor(typ, ref string, mapper meta.RESTMapper) (Kind, error) {
 	typ = strings.ToLower(typ)
 	for _, i := range kinds {
 		res, group := i.gvr.Resource, i.gvr.Group
@@ -192,7 +192,7 @@ func kindFor(typ, ref string, mapper apimeta.RESTMapper) (Kind, error) {
 // template at spec.template) shows when its object is read. The built-in
 // groups hold no workload eshell does not know, so a Service or a
 // ConfigMap is refused here, without a round trip.
-func learn(mapper apimeta.RESTMapper, gvr schema.GroupVersionResource, ref string) (Kind, error) {
+func learn(mapper meta.RESTMapper, gvr schema.GroupVersionResource, ref string) (Kind, error) {
 	if scheme.Scheme.IsGroupRegistered(gvr.Group) {
 		return "", fmt.Errorf("eshell cannot open a shell next to %s (%q): it supports %s, and custom resources with a pod template at spec.template", gvr.GroupResource(), ref, supportedTypes())
 	}
@@ -204,7 +204,7 @@ func learn(mapper apimeta.RESTMapper, gvr schema.GroupVersionResource, ref strin
 	if err != nil {
 		return "", fmt.Errorf("finding the kind of %s (%q): %w", gvr.GroupResource(), ref, err)
 	}
-	if m.Scope.Name() != apimeta.RESTScopeNameNamespace {
+	if m.Scope.Name() != meta.RESTScopeNameNamespace {
 		return "", fmt.Errorf("eshell cannot open a shell next to %s (%q): it is not namespaced, and workloads are", gvr.GroupResource(), ref)
 	}
 	k := learnedKind(gvk.GroupKind())
@@ -278,7 +278,7 @@ func workloadOf(obj runtime.Object) (*Workload, error) {
 	default:
 		return nil, fmt.Errorf("unsupported object %T", obj)
 	}
-	m, err := apimeta.Accessor(obj)
+	m, err := meta.Accessor(obj)
 	if err != nil {
 		return nil, err
 	}
@@ -309,7 +309,7 @@ func Names(ctx context.Context, mc metadata.Interface, ns string, k Kind) ([]str
 	err := pager.New(func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 		return res.List(ctx, opts)
 	}).EachListItem(ctx, opts, func(obj runtime.Object) error {
-		if m, err := apimeta.Accessor(obj); err == nil {
+		if m, err := meta.Accessor(obj); err == nil {
 			names = append(names, m.GetName())
 		}
 		return nil

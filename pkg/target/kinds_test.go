@@ -7,7 +7,7 @@ import (
 
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 )
@@ -30,9 +30,9 @@ func TestKindsTable(t *testing.T) {
 }
 
 func TestKindForAsksTheMapperForOtherNames(t *testing.T) {
-	m := apimeta.NewDefaultRESTMapper(nil)
-	m.Add(schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, apimeta.RESTScopeNamespace)
-	m.Add(schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, apimeta.RESTScopeNamespace)
+	m := meta.NewDefaultRESTMapper(nil)
+	m.Add(schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"}, meta.RESTScopeNamespace)
+	m.Add(schema.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"}, meta.RESTScopeNamespace)
 	if _, err := kindFor("configmaps", "configmaps/web", m); err == nil || !strings.Contains(err.Error(), "cannot open a shell next to configmaps") {
 		t.Errorf("a kind the server knows but eshell does not support: %v", err)
 	}
@@ -67,11 +67,11 @@ func TestJobEnd(t *testing.T) {
 }
 
 func TestKindForLearnsWorkloadCustomResources(t *testing.T) {
-	m := apimeta.NewDefaultRESTMapper(nil)
+	m := meta.NewDefaultRESTMapper(nil)
 	rollout := schema.GroupVersionKind{Group: "rollouts.test", Version: "v1alpha1", Kind: "Rollout"}
-	m.Add(rollout, apimeta.RESTScopeNamespace)
-	m.Add(schema.GroupVersionKind{Group: "rollouts.test", Version: "v1alpha1", Kind: "Fleet"}, apimeta.RESTScopeRoot)
-	m.Add(schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"}, apimeta.RESTScopeNamespace)
+	m.Add(rollout, meta.RESTScopeNamespace)
+	m.Add(schema.GroupVersionKind{Group: "rollouts.test", Version: "v1alpha1", Kind: "Fleet"}, meta.RESTScopeRoot)
+	m.Add(schema.GroupVersionKind{Group: "networking.k8s.io", Version: "v1", Kind: "Ingress"}, meta.RESTScopeNamespace)
 	for _, typ := range []string{"rollouts", "rollout", "rollouts.rollouts.test", "rollout.rollouts.test"} {
 		k, err := kindFor(typ, typ+"/web", m)
 		if err != nil || k != "Rollout.rollouts.test" {

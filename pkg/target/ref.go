@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta"
 )
 
 // Ref is a parsed TYPE/NAME or NAME argument. Kind is empty for a bare name.
@@ -28,7 +28,7 @@ func ParseRef(s string) (Ref, error) { return ParseRefWith(s, nil) }
 
 // ParseRefWith is ParseRef that also knows the type names mapper knows;
 // see kindFor.
-func ParseRefWith(s string, mapper apimeta.RESTMapper) (Ref, error) {
+func ParseRefWith(s string, mapper meta.RESTMapper) (Ref, error) {
 	if s == "" {
 		return Ref{}, fmt.Errorf("no target given: pass TYPE/NAME (e.g. deploy/web) or a pod name")
 	}

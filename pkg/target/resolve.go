@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/metadata"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // Clients reach the cluster: typed objects for what eshell reads whole,
@@ -221,7 +221,7 @@ func RunningPods(ctx context.Context, c kubernetes.Interface, w *Workload, ready
 	var out []corev1.Pod
 	var seen []string
 	for _, p := range l.Items {
-		if p.Labels[meta.ManagedByLabel] == meta.ManagedByValue || w.Owner != "" && !ownedBy(&p, w.Owner) {
+		if p.Labels[keys.ManagedByLabel] == keys.ManagedByValue || w.Owner != "" && !ownedBy(&p, w.Owner) {
 			continue
 		}
 		if accept(&p) {
@@ -306,11 +306,11 @@ func Container(m metav1.ObjectMeta, spec corev1.PodSpec, requested string) (name
 	if len(names) == 0 {
 		return "", "", errors.New("the pod template has no containers")
 	}
-	if d := m.Annotations[meta.DefaultContainerAnnotation]; d != "" {
+	if d := m.Annotations[keys.DefaultContainerAnnotation]; d != "" {
 		for _, n := range names {
 			if n == d {
 				if len(names) > 1 {
-					note = fmt.Sprintf("Defaulted container %q (from annotation %s) out of: %s", n, meta.DefaultContainerAnnotation, strings.Join(names, ", "))
+					note = fmt.Sprintf("Defaulted container %q (from annotation %s) out of: %s", n, keys.DefaultContainerAnnotation, strings.Join(names, ", "))
 				}
 				return n, note, nil
 			}

@@ -9,7 +9,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/pager"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // Behind is what a Service leads to: the workloads whose pods it selects.
@@ -150,7 +150,7 @@ func owners(ctx context.Context, c Clients, ns string, selector map[string]strin
 	found, count := map[Ref]*Workload{}, map[Ref]int{}
 	read := map[Ref]runtime.Object{}
 	for _, p := range l.Items {
-		if !serving[p.Name] || p.Labels[meta.ManagedByLabel] == meta.ManagedByValue {
+		if !serving[p.Name] || p.Labels[keys.ManagedByLabel] == keys.ManagedByValue {
 			continue
 		}
 		top, err := topController(ctx, c, ns, p.Name, p.OwnerReferences, read)
@@ -199,7 +199,7 @@ func topController(ctx context.Context, c Clients, ns, pod string, refs []metav1
 			}
 			read[next] = obj
 		}
-		m, err := apimeta.Accessor(obj)
+		m, err := meta.Accessor(obj)
 		if err != nil {
 			return Ref{}, err
 		}

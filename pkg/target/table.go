@@ -14,7 +14,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/kubernetes/scheme"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 )
 
 // tableAccept asks the API server for a list as a Table, as kubectl get
@@ -126,7 +126,7 @@ func cellText(v any) string {
 // notOwn selects the objects eshell offers: all but its own (clone Jobs,
 // and the clone pods of older versions), which are sessions, not services.
 func notOwn() metav1.ListOptions {
-	sel, _ := labels.NewRequirement(meta.ManagedByLabel, "!=", []string{meta.ManagedByValue})
+	sel, _ := labels.NewRequirement(keys.ManagedByLabel, "!=", []string{keys.ManagedByValue})
 	return metav1.ListOptions{LabelSelector: labels.NewSelector().Add(*sel).String()}
 }
 

@@ -13,7 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/target/targettest"
 )
 
@@ -98,7 +98,7 @@ func TestContainer(t *testing.T) {
 		InitContainers: []corev1.Container{{Name: "init"}, {Name: "proxy", RestartPolicy: always()}},
 		Containers:     []corev1.Container{{Name: "app"}, {Name: "metrics"}},
 	}
-	annotated := metav1.ObjectMeta{Annotations: map[string]string{meta.DefaultContainerAnnotation: "metrics"}}
+	annotated := metav1.ObjectMeta{Annotations: map[string]string{keys.DefaultContainerAnnotation: "metrics"}}
 	tests := []struct {
 		name, requested string
 		meta            metav1.ObjectMeta
@@ -111,7 +111,7 @@ func TestContainer(t *testing.T) {
 		{name: "native sidecar can be requested", requested: "proxy", spec: spec, want: "proxy"},
 		{name: "init container cannot", requested: "init", spec: spec, err: `container "init" not found; valid containers: app, metrics (sidecars: proxy); pass one with -c`},
 		{name: "only container, nothing said", spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "solo"}}}, want: "solo"},
-		{name: "annotation naming nothing falls back", meta: metav1.ObjectMeta{Annotations: map[string]string{meta.DefaultContainerAnnotation: "gone"}}, spec: spec, want: "app", note: "Defaulted"},
+		{name: "annotation naming nothing falls back", meta: metav1.ObjectMeta{Annotations: map[string]string{keys.DefaultContainerAnnotation: "gone"}}, spec: spec, want: "app", note: "Defaulted"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,7 +199,7 @@ func TestRunningPodsNewestReadyFirst(t *testing.T) {
 		pod("new", l, corev1.PodRunning, true, now),
 		pod("unready", l, corev1.PodRunning, false, now.Add(time.Minute)),
 		pod("pending", l, corev1.PodPending, false, now.Add(time.Minute)),
-		pod("clone", map[string]string{"app": "web", meta.ManagedByLabel: meta.ManagedByValue}, corev1.PodRunning, true, now.Add(time.Hour)),
+		pod("clone", map[string]string{"app": "web", keys.ManagedByLabel: keys.ManagedByValue}, corev1.PodRunning, true, now.Add(time.Hour)),
 	)
 	w, err := Resolve(context.Background(), Clients{Typed: c}, "shop", Ref{Kind: KindDeployment, Name: "web"})
 	if err != nil {
@@ -252,7 +252,7 @@ func TestRowsPages(t *testing.T) {
 	for _, n := range []string{"a", "b", "c", "d", "e"} {
 		objs = append(objs, pod(n, map[string]string{"app": "web"}, corev1.PodRunning, true, now))
 	}
-	objs = append(objs, pod("clone", map[string]string{meta.ManagedByLabel: meta.ManagedByValue}, corev1.PodRunning, true, now))
+	objs = append(objs, pod("clone", map[string]string{keys.ManagedByLabel: keys.ManagedByValue}, corev1.PodRunning, true, now))
 	typed, _ := targettest.Fakes(objs...)
 	for _, withMeta := range []bool{false, true} {
 		typed.ClearActions()

@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sberz/kubectl-eshell/pkg/audit"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -51,7 +51,7 @@ func TestAttachKeptClone(t *testing.T) {
 	}
 
 	// Each attach left its own pair of Events on the Deployment, beside the session's.
-	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id})
+	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.SessionLabel + "=" + id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +110,7 @@ func TestAttachOtherUsersSession(t *testing.T) {
 	if r.Code != 0 || strings.TrimSpace(r.Stdout) != "entered" || !strings.Contains(r.Stderr, "(--all-users); the audit Events record that you did") {
 		t.Fatalf("attach --all-users: %+v", r)
 	}
-	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id})
+	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.SessionLabel + "=" + id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,7 +126,7 @@ func TestAttachOtherUsersSession(t *testing.T) {
 	if r.Code != 0 || !strings.Contains(r.Stderr, "--no-audit: no Event records that you did") || strings.Contains(r.Stderr, "the audit Events record") {
 		t.Errorf("attach --all-users --no-audit: %+v", r)
 	}
-	if again, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id}); err != nil || len(again.Items) != len(evs.Items) {
+	if again, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.SessionLabel + "=" + id}); err != nil || len(again.Items) != len(evs.Items) {
 		t.Errorf("attach --no-audit recorded Events: %d before, %d after (%v)", len(evs.Items), len(again.Items), err)
 	}
 
@@ -139,7 +139,7 @@ func TestAttachOtherUsersSession(t *testing.T) {
 		t.Errorf("end --all-users %s: %+v", id, r)
 	}
 	f.Eventually("the Event of the end", 20*time.Second, func() bool {
-		evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id})
+		evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.SessionLabel + "=" + id})
 		for _, e := range evs.Items {
 			if err == nil && e.Reason == audit.ReasonTerminated && regexp.MustCompile(`^dev ended \S+'s clone session `+id).MatchString(e.Note) &&
 				e.Regarding.Kind == "Deployment" && e.Regarding.Name == "web" {
@@ -160,7 +160,7 @@ func TestAttachDebugSession(t *testing.T) {
 	d := newDebugTarget(f, false)
 	term := f.Pty("deploy/web", "--mode", "debug")
 	name := term.Expect(`(?s)Waiting for debug container (eshell-[a-z0-9]{5}) to start\.\.\..*`+framework.Prompt, 30*time.Second)[1]
-	id := strings.TrimPrefix(name, meta.DebugContainerPrefix)
+	id := strings.TrimPrefix(name, keys.DebugContainerPrefix)
 	term.Type("echo first-shell > /tmp/attach-marker; echo wrote-$((6*7))\r")
 	term.Expect(`wrote-42`, 10*time.Second)
 
@@ -223,7 +223,7 @@ spec:
 	var m []string
 	f.Eventually("the waiting session's Job", 30*time.Second, func() bool {
 		for _, j := range cloneJobs(f) {
-			m = []string{"", j.Labels[meta.SessionLabel]}
+			m = []string{"", j.Labels[keys.SessionLabel]}
 		}
 		return m != nil
 	})

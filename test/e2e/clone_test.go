@@ -10,7 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -359,7 +359,7 @@ func TestCloneDryRun(t *testing.T) {
 	r := f.Eshell("", "deploy/web", "--dry-run=client", "-o", "yaml", "--", "python", "manage.py", "migrate")
 	// The Job carries what is recorded of the command (the program, not its
 	// arguments: they may hold secrets); the command itself runs through exec.
-	for _, want := range []string{"kind: Job", meta.ManagedByLabel + ": " + meta.ManagedByValue, "activeDeadlineSeconds: 7200", "restartPolicy: Never", "backoffLimit: 0", "ttlSecondsAfterFinished:", "python (2 arguments, not recorded)"} {
+	for _, want := range []string{"kind: Job", keys.ManagedByLabel + ": " + keys.ManagedByValue, "activeDeadlineSeconds: 7200", "restartPolicy: Never", "backoffLimit: 0", "ttlSecondsAfterFinished:", "python (2 arguments, not recorded)"} {
 		if !strings.Contains(r.Stdout, want) {
 			t.Errorf("dry-run output lacks %q:\n%s", want, r.Stdout)
 		}

@@ -15,7 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -120,7 +120,7 @@ func TestDebugPipedAndConcurrent(t *testing.T) {
 	}
 	names := map[string]bool{}
 	for _, ec := range d.ephemeral() {
-		if !strings.HasPrefix(ec.Name, meta.DebugContainerPrefix) || ec.TargetContainerName != "web" {
+		if !strings.HasPrefix(ec.Name, keys.DebugContainerPrefix) || ec.TargetContainerName != "web" {
 			t.Errorf("unexpected ephemeral container %s (target %q)", ec.Name, ec.TargetContainerName)
 		}
 		names[ec.Name] = true

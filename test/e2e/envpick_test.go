@@ -12,7 +12,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -53,17 +53,17 @@ func TestEnvPick(t *testing.T) {
 	ago := func(d time.Duration) string { return time.Now().Add(-d).UTC().Format(time.RFC3339) }
 	// new: the namespace's own creation (seconds ago), an owner annotation.
 	asEnvironment(fNew, map[string]string{key: envNew}, map[string]string{
-		meta.EnvOwnerKey: "ana@example.test",
-		meta.EnvStatusAnnotationPrefix + "deployed": "true",
+		keys.EnvOwnerKey: "ana@example.test",
+		keys.EnvStatusAnnotationPrefix + "deployed": "true",
 	})
 	// mid: created 3h ago by its annotation, owner by label, a failed check.
-	asEnvironment(fMid, map[string]string{key: envMid, meta.EnvOwnerKey: "bo"}, map[string]string{
-		meta.EnvCreatedAtAnnotation:                 ago(3 * time.Hour),
-		meta.EnvStatusAnnotationPrefix + "deployed": "true",
-		meta.EnvStatusAnnotationPrefix + "migrated": "false",
+	asEnvironment(fMid, map[string]string{key: envMid, keys.EnvOwnerKey: "bo"}, map[string]string{
+		keys.EnvCreatedAtAnnotation:                 ago(3 * time.Hour),
+		keys.EnvStatusAnnotationPrefix + "deployed": "true",
+		keys.EnvStatusAnnotationPrefix + "migrated": "false",
 	})
 	// old: created 50h ago, no owner.
-	asEnvironment(fOld, map[string]string{key: envOld}, map[string]string{meta.EnvCreatedAtAnnotation: ago(50 * time.Hour)})
+	asEnvironment(fOld, map[string]string{key: envOld}, map[string]string{keys.EnvCreatedAtAnnotation: ago(50 * time.Hour)})
 	fNew.Apply(epZero)
 	fMid.Apply(epZero)
 
@@ -177,7 +177,7 @@ func envPickScaledToZeroTerminal(t *testing.T, f *framework.F, e envPicks) {
 	if err != nil {
 		t.Fatalf("the shell's pod %q: %v", pod, err)
 	}
-	if p.Labels[meta.ManagedByLabel] != meta.ManagedByValue || p.Labels[meta.SessionLabel] == "" || p.Annotations[meta.SourceAnnotation] != "deployment/web" || p.Labels["app"] != "" {
+	if p.Labels[keys.ManagedByLabel] != keys.ManagedByValue || p.Labels[keys.SessionLabel] == "" || p.Annotations[keys.SourceAnnotation] != "deployment/web" || p.Labels["app"] != "" {
 		t.Errorf("pod %s is no clone of deployment/web: labels %v, annotations %v", pod, p.Labels, p.Annotations)
 	}
 	term.Type("exit 0\r")

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -21,7 +21,7 @@ func TestEnvStatusFilter(t *testing.T) {
 	check := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for i := 0; i < len(kv); i += 2 {
-			m[meta.EnvStatusAnnotationPrefix+kv[i]] = kv[i+1]
+			m[keys.EnvStatusAnnotationPrefix+kv[i]] = kv[i+1]
 		}
 		return m
 	}

@@ -16,7 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sberz/kubectl-eshell/pkg/audit"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -86,7 +86,7 @@ func TestFanOut(t *testing.T) {
 	// One session per pod: its start and its end Event, on the Deployment,
 	// related to that pod; the secret argument in none of them.
 	f.Eventually("a start and an end Event per pod", 20*time.Second, func() bool {
-		evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+		evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 		if err != nil {
 			return false
 		}

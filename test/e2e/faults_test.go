@@ -28,7 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sberz/kubectl-eshell/pkg/audit"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -596,7 +596,7 @@ func TestFaultKubeletRestartDebug(t *testing.T) {
 // sessionSecrets lists the env Secrets eshell made in the test's namespace.
 func sessionSecrets(f *framework.F) []corev1.Secret {
 	f.T.Helper()
-	l, err := f.Client.CoreV1().Secrets(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	l, err := f.Client.CoreV1().Secrets(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 	if err != nil {
 		f.T.Fatal(err)
 	}

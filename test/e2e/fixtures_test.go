@@ -18,7 +18,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -98,7 +98,7 @@ spec:
 // cloneJobs lists the clone Jobs in the test's namespace.
 func cloneJobs(f *framework.F) []batchv1.Job {
 	f.T.Helper()
-	l, err := f.Client.BatchV1().Jobs(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	l, err := f.Client.BatchV1().Jobs(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 	if err != nil {
 		f.T.Fatalf("listing clone jobs: %v", err)
 	}
@@ -107,7 +107,7 @@ func cloneJobs(f *framework.F) []batchv1.Job {
 
 func clones(f *framework.F) []corev1.Pod {
 	f.T.Helper()
-	l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 	if err != nil {
 		f.T.Fatalf("listing clones: %v", err)
 	}

@@ -11,7 +11,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -71,7 +71,7 @@ func TestGuardAuditEvents(t *testing.T) {
 	if r := f.Eshell("", "deploy/web", "--no-audit", "--mode", "exec", "--", "true"); r.Code != 0 {
 		t.Fatalf("exec --no-audit: %+v", r)
 	}
-	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,7 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/sberz/kubectl-eshell/pkg/audit"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -78,14 +78,14 @@ func TestClusterTextIsPrintedEscaped(t *testing.T) {
 	f := framework.New(t)
 	webApp(f, "bash:5.2")
 	id := keptID(f, f.Eshell("", "deploy/web", "--keep", "--", "true"))
-	jobs, err := f.Client.BatchV1().Jobs(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id})
+	jobs, err := f.Client.BatchV1().Jobs(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.SessionLabel + "=" + id})
 	if err != nil || len(jobs.Items) != 1 {
 		t.Fatalf("the kept clone's Job: %v %+v", err, jobs)
 	}
 	const osc52 = "\x1b]52;c;aGk=\x07"
 	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"annotations": map[string]string{
-		meta.UserAnnotation:   "alice" + osc52,
-		meta.ReasonAnnotation: "INC-1" + osc52 + "\nerror: forged\u009b[2J",
+		keys.UserAnnotation:   "alice" + osc52,
+		keys.ReasonAnnotation: "INC-1" + osc52 + "\nerror: forged\u009b[2J",
 	}}})
 	if _, err := f.Client.BatchV1().Jobs(f.Namespace).Patch(f.Ctx, jobs.Items[0].Name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
 		t.Fatal(err)
@@ -213,7 +213,7 @@ spec:
 			t.Errorf("%v --dry-run=client: want the Job with priorityClassName %s only with --keep-priority: %+v", args, pc.Name, r)
 		}
 		id := keptID(f, f.Eshell("", append(args, "--keep", "--", "true")...))
-		pods, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.SessionLabel + "=" + id})
+		pods, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.SessionLabel + "=" + id})
 		if err != nil || len(pods.Items) != 1 {
 			t.Fatalf("the clone's pod: %v %+v", err, pods)
 		}

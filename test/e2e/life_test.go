@@ -14,8 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
-	"github.com/sberz/kubectl-eshell/pkg/sessions"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
+	"github.com/sberz/kubectl-eshell/pkg/live"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -46,13 +46,13 @@ func TestDebugSIGKILLEndsTheContainer(t *testing.T) {
 	})
 }
 
-func listSessions(f *framework.F, args ...string) []sessions.Info {
+func listSessions(f *framework.F, args ...string) []live.Info {
 	f.T.Helper()
 	r := f.Eshell("", append([]string{"sessions", "-o", "json"}, args...)...)
 	if r.Code != 0 {
 		f.T.Fatalf("sessions: %+v", r)
 	}
-	var out []sessions.Info
+	var out []live.Info
 	if err := json.Unmarshal([]byte(r.Stdout), &out); err != nil {
 		f.T.Fatalf("sessions -o json: %v\n%s", err, r.Stdout)
 	}
@@ -73,12 +73,12 @@ func TestSessionsAndEnd(t *testing.T) {
 		}
 	}
 	defer func() { _ = cl.Process.Kill(); _ = db.Process.Kill() }()
-	var list []sessions.Info
+	var list []live.Info
 	f.Eventually("both sessions to be listed", 60*time.Second, func() bool {
 		list = listSessions(f)
 		return len(list) == 2
 	})
-	byMode := map[string]sessions.Info{}
+	byMode := map[string]live.Info{}
 	for _, s := range list {
 		byMode[string(s.Mode)] = s
 		if s.User != "dev" || s.ID == "" || s.Workload == "" || s.Container == "" || s.Expires == nil {
@@ -169,7 +169,7 @@ spec:
 
 func policyCopies(f *framework.F) []networkingv1.NetworkPolicy {
 	f.T.Helper()
-	l, err := f.Client.NetworkingV1().NetworkPolicies(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	l, err := f.Client.NetworkingV1().NetworkPolicies(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 	if err != nil {
 		f.T.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestCloneNetworkPolicyParity(t *testing.T) {
 	}
 	jobs := cloneJobs(f)
 	for _, c := range copies {
-		src := strings.TrimPrefix(c.Annotations[meta.SourceAnnotation], "networkpolicy/")
+		src := strings.TrimPrefix(c.Annotations[keys.SourceAnnotation], "networkpolicy/")
 		o, ok := originals[src]
 		if !ok {
 			t.Errorf("copy %s of an unexpected policy %q", c.Name, src)
@@ -272,7 +272,7 @@ func TestGC(t *testing.T) {
 	f := framework.New(t)
 	webApp(f, "busybox:1.37")
 	id := keptID(f, f.Eshell("", "deploy/web", "--keep", "--", "true"))
-	job := strings.TrimPrefix(strings.TrimSpace(f.Kubectl("", "get", "jobs", "-l", meta.SessionLabel+"="+id, "-o", "name")), "job.batch/")
+	job := strings.TrimPrefix(strings.TrimSpace(f.Kubectl("", "get", "jobs", "-l", keys.SessionLabel+"="+id, "-o", "name")), "job.batch/")
 	if job == "" {
 		t.Fatalf("no Job for kept session %s", id)
 	}
@@ -289,7 +289,7 @@ func TestGC(t *testing.T) {
 		t.Errorf("completion of job/ offers eshell's own clone: %q", got)
 	}
 	past := time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
-	f.Kubectl("", "annotate", "--overwrite", "job/"+job, meta.ExpiresAnnotation+"="+past)
+	f.Kubectl("", "annotate", "--overwrite", "job/"+job, keys.ExpiresAnnotation+"="+past)
 
 	want := "job " + f.Namespace + "/" + job + " (expired at " + past + ")\n"
 	if r := f.Eshell("", "gc", "--dry-run"); r.Code != 0 || r.Stdout != "would delete "+want {
@@ -302,7 +302,7 @@ func TestGC(t *testing.T) {
 		t.Fatalf("gc: want %q, got %+v", "deleted "+want, r)
 	}
 	f.Eventually("the expired clone's Job and pod are gone", time.Minute, func() bool {
-		return strings.TrimSpace(f.Kubectl("", "get", "jobs,pods", "-l", meta.SessionLabel+"="+id, "-o", "name")) == ""
+		return strings.TrimSpace(f.Kubectl("", "get", "jobs,pods", "-l", keys.SessionLabel+"="+id, "-o", "name")) == ""
 	})
 	if r := f.Eshell("", "gc"); r.Code != 0 || r.Stdout != "" {
 		t.Errorf("a second gc: want nothing swept, got %+v", r)

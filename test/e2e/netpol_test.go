@@ -12,7 +12,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -272,7 +272,7 @@ func startClone(f *framework.F, ref string) (corev1.Pod, func() string) {
 
 func sessionPolicies(f *framework.F, ns string) int {
 	f.T.Helper()
-	l, err := f.Client.NetworkingV1().NetworkPolicies(ns).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	l, err := f.Client.NetworkingV1().NetworkPolicies(ns).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 	if err != nil {
 		f.T.Fatal(err)
 	}

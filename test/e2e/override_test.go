@@ -20,7 +20,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -63,7 +63,7 @@ func (s *syncBuffer) String() string {
 // envSecrets lists the env Secrets of sessions in the test's namespace.
 func envSecrets(f *framework.F) []corev1.Secret {
 	f.T.Helper()
-	l, err := f.Client.CoreV1().Secrets(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	l, err := f.Client.CoreV1().Secrets(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 	if err != nil {
 		f.T.Fatalf("listing env Secrets: %v", err)
 	}
@@ -143,7 +143,7 @@ func TestOverrideImageEnvResources(t *testing.T) {
 		t.Fatalf("the env Secret %q: %v", secret, err)
 	}
 	jobs := cloneJobs(f)
-	if len(jobs) != 1 || len(s.OwnerReferences) != 1 || s.OwnerReferences[0].UID != jobs[0].UID || s.Labels[meta.SessionLabel] != jobs[0].Labels[meta.SessionLabel] {
+	if len(jobs) != 1 || len(s.OwnerReferences) != 1 || s.OwnerReferences[0].UID != jobs[0].UID || s.Labels[keys.SessionLabel] != jobs[0].Labels[keys.SessionLabel] {
 		t.Errorf("the env Secret is not the session's, owned by its Job: %+v", s.ObjectMeta)
 	}
 	if string(s.Data["FOO"]) != "bar" || string(s.Data["BAZ"]) != "from-file" || len(s.Data) != 2 {
@@ -211,7 +211,7 @@ func TestOverrideEnvValuesStayOut(t *testing.T) {
 	if len(jobs) != 1 || len(envSecrets(f)) != 1 {
 		t.Fatalf("want the kept clone's Job and env Secret, got %d and %d", len(jobs), len(envSecrets(f)))
 	}
-	if r := f.Eshell("", "end", jobs[0].Labels[meta.SessionLabel]); r.Code != 0 {
+	if r := f.Eshell("", "end", jobs[0].Labels[keys.SessionLabel]); r.Code != 0 {
 		t.Fatalf("end: %+v", r)
 	}
 	expectNoClones(f)

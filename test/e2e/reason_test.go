@@ -14,8 +14,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/sberz/kubectl-eshell/pkg/audit"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
-	"github.com/sberz/kubectl-eshell/pkg/sessions"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
+	"github.com/sberz/kubectl-eshell/pkg/live"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -32,14 +32,14 @@ func reasonConfig(f *framework.F) string {
 // startEvents are the eshell start Events of the namespace, by session.
 func startEvents(f *framework.F) map[string]string {
 	f.T.Helper()
-	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+	evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 	if err != nil {
 		f.T.Fatal(err)
 	}
 	out := map[string]string{}
 	for _, e := range evs.Items {
 		if e.Reason == audit.ReasonStarted {
-			out[e.Labels[meta.SessionLabel]] = e.Annotations[meta.ReasonAnnotation] + "\n" + e.Note
+			out[e.Labels[keys.SessionLabel]] = e.Annotations[keys.ReasonAnnotation] + "\n" + e.Note
 		}
 	}
 	return out
@@ -94,7 +94,7 @@ func TestReasonRequiredAccepts(t *testing.T) {
 		}
 	}
 	defer func() { _ = cl.Process.Kill(); _ = db.Process.Kill() }()
-	var list []sessions.Info
+	var list []live.Info
 	f.Eventually("both sessions to be listed", 60*time.Second, func() bool {
 		list = listSessions(f)
 		return len(list) == 2

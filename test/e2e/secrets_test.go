@@ -7,7 +7,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/test/e2e/framework"
 )
 
@@ -76,7 +76,7 @@ func TestSecretsStayOut(t *testing.T) {
 	if strings.Contains(rec, secret) {
 		t.Errorf("the password is recorded in the cluster:\n%s", rec)
 	}
-	if !strings.Contains(rec, `"`+meta.CommandAnnotation+`":"echo (1 argument, not recorded)"`) {
+	if !strings.Contains(rec, `"`+keys.CommandAnnotation+`":"echo (1 argument, not recorded)"`) {
 		t.Errorf("no record of the program and its number of arguments:\n%s", rec)
 	}
 
@@ -100,7 +100,7 @@ func TestDryRunTouchesNothing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: meta.ManagedByLabel + "=" + meta.ManagedByValue})
+		evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 		if err != nil {
 			t.Fatal(err)
 		}

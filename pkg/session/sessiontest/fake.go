@@ -147,7 +147,7 @@ func Block(ctx context.Context, _ session.StreamRequest, _ IO) error {
 	return ctx.Err()
 }
 
-// Lifeline behaves as shell.Lifeline does for its client: it waits for the
+// Lifeline behaves as shell.LifelineScript does for its client: it waits for the
 // gate, says it is ready, answers every ping (the client's check that a
 // cleanly ended command really ended), and runs until its stdin ends (the
 // client released it) or its stream is cancelled.

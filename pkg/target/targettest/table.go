@@ -14,7 +14,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -94,13 +94,13 @@ func (c *Clientset) serve(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return status(apierrors.NewBadRequest(err.Error()))
 	}
-	items, err := apimeta.ExtractList(list)
+	items, err := meta.ExtractList(list)
 	if err != nil {
 		return nil, err
 	}
 	var selected []runtime.Object
 	for _, obj := range items {
-		if m, err := apimeta.Accessor(obj); err == nil && sel.Matches(labels.Set(m.GetLabels())) {
+		if m, err := meta.Accessor(obj); err == nil && sel.Matches(labels.Set(m.GetLabels())) {
 			selected = append(selected, obj)
 		}
 	}
@@ -111,7 +111,7 @@ func (c *Clientset) serve(r *http.Request) (*http.Response, error) {
 		selected, t.Continue = selected[:from+limit], strconv.Itoa(from+limit)
 	}
 	for _, obj := range selected[min(from, len(selected)):] {
-		m, err := apimeta.Accessor(obj)
+		m, err := meta.Accessor(obj)
 		if err != nil {
 			return nil, err
 		}
@@ -208,7 +208,7 @@ func parsePath(p string) (gvr schema.GroupVersionResource, ns string, ok bool) {
 func kindOf(gvr schema.GroupVersionResource) (schema.GroupVersionKind, bool) {
 	for gvk := range scheme.Scheme.AllKnownTypes() {
 		if gvk.GroupVersion() == gvr.GroupVersion() && !strings.HasSuffix(gvk.Kind, "List") {
-			if plural, _ := apimeta.UnsafeGuessKindToResource(gvk); plural == gvr {
+			if plural, _ := meta.UnsafeGuessKindToResource(gvk); plural == gvr {
 				return gvk, true
 			}
 		}

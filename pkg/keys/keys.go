@@ -1,7 +1,7 @@
-// Package meta holds the names eshell writes onto cluster objects. They are
+// Package keys holds the names eshell writes onto cluster objects. They are
 // the contract between a session, `kubectl eshell gc` and anyone auditing the
 // cluster, so they live in one place.
-package meta
+package keys
 
 const (
 	// ManagedByLabel marks every object eshell creates; gc selects on it.

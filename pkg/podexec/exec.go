@@ -1,6 +1,6 @@
-// Package exec is the exec engine: a shell, or the plan's command, in the
+// Package podexec is the exec mode's engine: a shell, or the plan's command, in the
 // running container itself, as kubectl exec would start it.
-package exec
+package podexec
 
 import (
 	"context"

@@ -1,6 +1,6 @@
-// Package sessions finds the live eshell sessions in a cluster (clone Jobs
+// Package live finds the live eshell sessions in a cluster (clone Jobs
 // and debug containers) and ends one of them.
-package sessions
+package live
 
 import (
 	"context"
@@ -23,7 +23,7 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/clone"
 	"github.com/sberz/kubectl-eshell/pkg/escape"
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/picker"
 	"github.com/sberz/kubectl-eshell/pkg/session"
@@ -78,14 +78,14 @@ func List(ctx context.Context, r session.Remote, namespace, user string) ([]Info
 		if clone.JobFinished(j) != "" || j.DeletionTimestamp != nil {
 			continue
 		}
-		id := j.Labels[meta.SessionLabel]
-		in := Info{ID: id, User: j.Annotations[meta.UserAnnotation], Mode: mode.Clone, Namespace: j.Namespace,
-			Workload: j.Annotations[meta.SourceAnnotation], Job: j.Name, JobUID: j.UID,
-			Container: j.Annotations[meta.DefaultContainerAnnotation], Started: j.CreationTimestamp.Time, Reason: j.Annotations[meta.ReasonAnnotation]}
+		id := j.Labels[keys.SessionLabel]
+		in := Info{ID: id, User: j.Annotations[keys.UserAnnotation], Mode: mode.Clone, Namespace: j.Namespace,
+			Workload: j.Annotations[keys.SourceAnnotation], Job: j.Name, JobUID: j.UID,
+			Container: j.Annotations[keys.DefaultContainerAnnotation], Started: j.CreationTimestamp.Time, Reason: j.Annotations[keys.ReasonAnnotation]}
 		if p := clonePod[j.UID]; p != nil && p.Namespace == j.Namespace {
 			in.Pod, in.PodObject = p.Name, p
 		}
-		if t, err := time.Parse(time.RFC3339, j.Annotations[meta.ExpiresAnnotation]); err == nil {
+		if t, err := time.Parse(time.RFC3339, j.Annotations[keys.ExpiresAnnotation]); err == nil {
 			in.Expires = &t
 		}
 		out = append(out, in)
@@ -101,7 +101,7 @@ func List(ctx context.Context, r session.Remote, namespace, user string) ([]Info
 func debugSessions(p *corev1.Pod, user string) []Info {
 	var out []Info
 	for _, ec := range p.Spec.EphemeralContainers {
-		if !strings.HasPrefix(ec.Name, meta.DebugContainerPrefix) {
+		if !strings.HasPrefix(ec.Name, keys.DebugContainerPrefix) {
 			continue
 		}
 		env := map[string]string{}
@@ -110,7 +110,7 @@ func debugSessions(p *corev1.Pod, user string) []Info {
 				env[e.Name] = e.Value
 			}
 		}
-		owner := env[meta.DebugUserEnv]
+		owner := env[keys.DebugUserEnv]
 		if owner == "" || (user != "" && owner != user) {
 			continue
 		}
@@ -123,10 +123,10 @@ func debugSessions(p *corev1.Pod, user string) []Info {
 		if st == nil || st.State.Running == nil {
 			continue
 		}
-		in := Info{ID: strings.TrimPrefix(ec.Name, meta.DebugContainerPrefix), User: owner, Mode: mode.Debug, Namespace: p.Namespace,
+		in := Info{ID: strings.TrimPrefix(ec.Name, keys.DebugContainerPrefix), User: owner, Mode: mode.Debug, Namespace: p.Namespace,
 			Workload: workloadOf(p), Pod: p.Name, PodObject: p, Container: ec.Name, Started: st.State.Running.StartedAt.Time,
-			Reason: env[meta.DebugReasonEnv]}
-		if t, err := time.Parse(time.RFC3339, env[meta.DebugExpiresEnv]); err == nil {
+			Reason: env[keys.DebugReasonEnv]}
+		if t, err := time.Parse(time.RFC3339, env[keys.DebugExpiresEnv]); err == nil {
 			in.Expires = &t
 		}
 		out = append(out, in)

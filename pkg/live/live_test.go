@@ -1,4 +1,4 @@
-package sessions
+package live
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes/fake"
 
-	"github.com/sberz/kubectl-eshell/pkg/meta"
+	"github.com/sberz/kubectl-eshell/pkg/keys"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 )
@@ -24,12 +24,12 @@ import (
 func TestList(t *testing.T) {
 	started := metav1.NewTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	labels := func(id string) map[string]string {
-		return map[string]string{meta.ManagedByLabel: meta.ManagedByValue, meta.SessionLabel: id}
+		return map[string]string{keys.ManagedByLabel: keys.ManagedByValue, keys.SessionLabel: id}
 	}
 	cloneJob := func(id, user string, finished bool) *batchv1.Job {
 		j := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "web-eshell-" + id, Namespace: "shop", Labels: labels(id), CreationTimestamp: started, UID: types.UID("uid-" + id),
-			Annotations: map[string]string{meta.UserAnnotation: user, meta.SourceAnnotation: "deployment/web",
-				meta.DefaultContainerAnnotation: "web", meta.ExpiresAnnotation: "2026-01-02T05:04:05Z", meta.ReasonAnnotation: "OPS-" + id}}}
+			Annotations: map[string]string{keys.UserAnnotation: user, keys.SourceAnnotation: "deployment/web",
+				keys.DefaultContainerAnnotation: "web", keys.ExpiresAnnotation: "2026-01-02T05:04:05Z", keys.ReasonAnnotation: "OPS-" + id}}}
 		if finished {
 			j.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobComplete, Status: corev1.ConditionTrue}}
 		}
@@ -48,9 +48,9 @@ func TestList(t *testing.T) {
 		ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop",
 			OwnerReferences: []metav1.OwnerReference{{Kind: "ReplicaSet", Name: "web-5d", Controller: new(true)}}},
 		Spec: corev1.PodSpec{EphemeralContainers: []corev1.EphemeralContainer{
-			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "eshell-bbbbb", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}, {Name: meta.DebugExpiresEnv, Value: "2026-01-02T04:00:00Z"}, {Name: meta.DebugReasonEnv, Value: "INC-7"}}}},
-			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "eshell-ccccc", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}}}},
-			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger-x", Env: []corev1.EnvVar{{Name: meta.DebugUserEnv, Value: "alice"}}}},
+			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "eshell-bbbbb", Env: []corev1.EnvVar{{Name: keys.DebugUserEnv, Value: "alice"}, {Name: keys.DebugExpiresEnv, Value: "2026-01-02T04:00:00Z"}, {Name: keys.DebugReasonEnv, Value: "INC-7"}}}},
+			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "eshell-ccccc", Env: []corev1.EnvVar{{Name: keys.DebugUserEnv, Value: "alice"}}}},
+			{EphemeralContainerCommon: corev1.EphemeralContainerCommon{Name: "debugger-x", Env: []corev1.EnvVar{{Name: keys.DebugUserEnv, Value: "alice"}}}},
 		}},
 		Status: corev1.PodStatus{EphemeralContainerStatuses: []corev1.ContainerStatus{
 			{Name: "eshell-bbbbb", State: running},

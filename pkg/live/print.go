@@ -1,4 +1,4 @@
-package sessions
+package live
 
 import (
 	"encoding/json"
