@@ -31,7 +31,7 @@ import (
 // exit path. With DryRun it prints the Job (and the Secret, values
 // redacted) instead; with ServerDryRun, after admission has judged them.
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
-	if err := checkAccess(ctx, p, d); err != nil {
+	if err := d.CheckSession(ctx, p); err != nil {
 		return err
 	}
 	w := p.Workload

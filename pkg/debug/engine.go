@@ -26,7 +26,7 @@ import (
 // API server would store it after admission (server). The plan's profile
 // is already normalised (see ParseProfile).
 func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
-	if err := checkAccess(ctx, p, d); err != nil {
+	if err := d.CheckSession(ctx, p); err != nil {
 		return err
 	}
 	pod := p.Pod

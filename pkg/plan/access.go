@@ -28,3 +28,15 @@ func (d Deps) Check(ctx context.Context, perms []access.Permission) error {
 	}
 	return access.Named(ctx, d.Access.Check(ctx, perms), d.User)
 }
+
+// CheckSession is each engine's first step: whether the user may do all
+// the session of p's mode needs (see access.Needed), asked before anything
+// is created, patched or streamed. The rules the command fetched while it
+// looked up the target answer it, and later checks of the session (a
+// clone's Secret and NetworkPolicy copies) alike. A dry run asks nothing.
+func (d Deps) CheckSession(ctx context.Context, p Plan) error {
+	if p.DryRun {
+		return nil
+	}
+	return d.Check(ctx, p.Needed())
+}

@@ -19,7 +19,7 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if p.DryRun {
 		return d.Print(dryRun(p))
 	}
-	if err := checkAccess(ctx, p, d); err != nil {
+	if err := d.CheckSession(ctx, p); err != nil {
 		return err
 	}
 	argv, auto := p.Argv(d), len(p.Command) == 0
