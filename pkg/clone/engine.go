@@ -34,38 +34,76 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	if err := d.CheckSession(ctx, p); err != nil {
 		return err
 	}
-	w := p.Workload
-	src := Source{Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, Template: w.Template}
 	// A refusal of what --custom or --run-as set names the field, whichever
 	// dry run or create met it.
-	defer func() {
-		var uid *int64
-		for i := range w.Template.Spec.Containers {
-			if c := &w.Template.Spec.Containers[i]; c.Name == p.Container {
-				uid = templateUser(c, &w.Template.Spec)
-			}
+	defer func() { err = blame(p, err) }()
+	c, err := build(ctx, p, d)
+	if err != nil {
+		return err
+	}
+	if p.DryRun {
+		return dryRun(ctx, p, d, c)
+	}
+	s := newSession(ctx, p, d, c)
+	elsewhere := &companionsElsewhere{}
+	if s.Prepare, err = admitAndPrepare(ctx, p, d, s, c.job, elsewhere); err != nil {
+		return err
+	}
+	defer func() { err = removeCompanions(ctx, p, d, elsewhere, err) }()
+	return s.Run(ctx, c.job, p.Container)
+}
+
+// built is the clone a plan makes, before anything is sent: its Job, the
+// Secret of its env overrides (nil: none), and what runs in it.
+type built struct {
+	// pod is the clone's pod as generated, which the Job wraps.
+	pod    *corev1.Pod
+	job    *batchv1.Job
+	secret *corev1.Secret
+	// argv is what runs through exec; display names it as it is recorded.
+	argv    []string
+	display string
+	// tools is the image a static shell is copied from; "" for none.
+	tools string
+}
+
+// blame names the field of --custom or --run-as that a refusal met.
+func blame(p plan.Plan, err error) error {
+	w := p.Workload
+	var uid *int64
+	for i := range w.Template.Spec.Containers {
+		if c := &w.Template.Spec.Containers[i]; c.Name == p.Container {
+			uid = templateUser(c, &w.Template.Spec)
 		}
-		err = p.Custom.Blame(err, uid)
-	}()
+	}
+	return p.Custom.Blame(err, uid)
+}
+
+// build makes the clone of the plan's workload: its pod from the template
+// (GeneratePod), whose main process is a lifeline, wrapped in its Job, and
+// the Secret of its env overrides. Warnings about what could not be carried
+// over are printed; nothing is sent but the reads --with-pvc needs.
+func build(ctx context.Context, p plan.Plan, d plan.Deps) (built, error) {
+	w := p.Workload
+	src := Source{Kind: string(w.Kind), Name: w.Name, Namespace: w.Namespace, Template: w.Template}
 	if p.Clone.WithPVC {
 		src.PVCAccessModes = claimModes(ctx, d.Remote.Client, w.Namespace, w.Template.Spec.Volumes)
 	}
-	display := audit.Describe(p.Command, p.RecordCommand)
+	c := built{display: audit.Describe(p.Command, p.RecordCommand), tools: toolsImage(p, d)}
 	user := "unknown"
 	if !p.DryRun || p.ServerDryRun {
 		user = d.User(ctx)
 	}
-	tools := toolsImage(p, d)
 	lifeline := shell.LifelineScript(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, p.Clone.Keep)
-	if tools != "" {
+	if c.tools != "" {
 		lifeline = shell.StaticLifelineScript(p.Timeouts.Heartbeat(), p.Timeouts.MaxDuration, p.Clone.Keep)
 	}
 	// The command is not part of the pod: anyone who may read pods would
 	// read it there. It travels in the exec request.
 	opts := Options{
-		Container: p.Container, Command: lifeline, Stdin: true, ToolsImage: tools,
+		Container: p.Container, Command: lifeline, Stdin: true, ToolsImage: c.tools,
 		KeepInitContainers: p.Clone.KeepInitContainers, NoSidecars: p.Clone.NoSidecars, WithPVC: p.Clone.WithPVC, KeepPriority: p.Clone.KeepPriority,
-		MaxDuration: p.Timeouts.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: display, Reason: p.Reason, Now: time.Now(),
+		MaxDuration: p.Timeouts.MaxDuration, SessionID: p.SessionID, User: user, DisplayCommand: c.display, Reason: p.Reason, Now: time.Now(),
 		NameSuffix: p.SessionID, // the Job's name carries its session
 		Overrides:  Overrides{Images: p.Clone.SetImage, Requests: p.Clone.Requests, Limits: p.Clone.Limits},
 		Custom:     p.Custom,
@@ -75,27 +113,33 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 	}
 	pod, warnings, err := GeneratePod(src, opts)
 	if err != nil {
-		return err
+		return built{}, err
 	}
 	for _, msg := range warnings {
 		d.Warnf("%s", msg)
 	}
-	job := GenerateJob(pod, p.Timeouts.MaxDuration)
-	var secret *corev1.Secret
+	c.pod, c.job = pod, GenerateJob(pod, p.Timeouts.MaxDuration)
 	if len(p.Clone.Env) > 0 {
-		secret = EnvSecret(job, p.Clone.Env)
+		c.secret = EnvSecret(c.job, p.Clone.Env)
 	}
-	argv := p.Argv(d)
-	if tools != "" {
-		argv = shell.Tools(argv, false)
+	c.argv = p.Argv(d)
+	if c.tools != "" {
+		c.argv = shell.Tools(c.argv, false)
 	}
+	return c, nil
+}
+
+// dryRun prints the clone instead of creating it: as built (--dry-run), or
+// as the API server would store it after admission (--dry-run=server), which
+// judges the clone's pod, its Job and its Secret and stores nothing.
+func dryRun(ctx context.Context, p plan.Plan, d plan.Deps, c built) error {
+	job, secret := c.job, c.secret
 	if p.ServerDryRun {
-		// Admission (Pod Security, quotas, policies) judges the clone's pod,
-		// its Job and its Secret; nothing is stored.
 		dry := metav1.CreateOptions{DryRun: []string{metav1.DryRunAll}}
-		if _, err := d.Remote.Client.CoreV1().Pods(pod.Namespace).Create(ctx, pod, dry); err != nil {
+		if _, err := d.Remote.Client.CoreV1().Pods(c.pod.Namespace).Create(ctx, c.pod, dry); err != nil {
 			return createError(err)
 		}
+		var err error
 		if job, err = d.Remote.Client.BatchV1().Jobs(job.Namespace).Create(ctx, job, dry); err != nil {
 			return createError(err)
 		}
@@ -107,47 +151,52 @@ func Run(ctx context.Context, p plan.Plan, d plan.Deps) (err error) {
 			}
 		}
 	}
-	if p.DryRun {
-		// The command is in no object: say it beside the Job, as it is
-		// recorded (program and argument count unless --record-command).
-		d.Infof("Would run through exec in container %s: %s", p.Container, display)
-		return printDry(d, job, secret)
-	}
-	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: argv, Keep: p.Clone.Keep,
-		StartTimeout: p.Timeouts.PodRunningTimeout, Heartbeat: p.Timeouts.Heartbeat(), Warn: d.Warnf, Image: sessionImage(p), Tools: tools}
-	// The dry run of the clone's pod and the reading of what it needs
-	// beside it (NetworkPolicies) ask different things of the API server:
-	// they go side by side. Neither creates anything.
-	admitted := make(chan error, 1)
-	go func() { admitted <- s.Admit(ctx, job) }()
-	elsewhere := &companionsElsewhere{}
-	prepare, err := prepare(ctx, p, d, w.Template.Labels, elsewhere)
-	if aerr := <-admitted; err == nil {
-		err = aerr
-	}
-	if err != nil {
-		return err
-	}
-	s.Prepare = prepare
-	// Companions outside the clone's namespace cannot be owned by its Job:
-	// they go when the session ends, unless the clone is kept (then with
-	// end or gc, see the README).
-	defer func() {
-		if p.Clone.Keep && err == nil {
-			return
-		}
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-		defer cancel()
-		if cerr := DeleteCompanions(cctx, d.Remote.Client, elsewhere.list()); cerr != nil && err == nil {
-			err = cerr
-		}
-	}()
+	// The command is in no object: say it beside the Job, as it is
+	// recorded (program and argument count unless --record-command).
+	d.Infof("Would run through exec in container %s: %s", p.Container, c.display)
+	return printDry(d, job, secret)
+}
+
+// newSession is the clone's session as the plan sets it up.
+func newSession(ctx context.Context, p plan.Plan, d plan.Deps, c built) *Session {
+	s := &Session{Remote: d.Remote, Streams: p.Streams(d.IO), Command: c.argv, Keep: p.Clone.Keep,
+		StartTimeout: p.Timeouts.PodRunningTimeout, Heartbeat: p.Timeouts.Heartbeat(), Warn: d.Warnf, Image: sessionImage(p), Tools: c.tools}
 	if d.Progress != nil {
 		s.Progress = d.Progress
 		s.Spinner = session.IsTerminal(d.Progress)
 	}
 	s.Audit = func(pod string) func(error) { return d.Audit(ctx, p, pod, p.Container) }
-	return s.Run(ctx, job, p.Container)
+	return s
+}
+
+// admitAndPrepare asks, before anything is created, whether admission lets
+// the clone's pod in (a server-side dry run) and what the clone needs beside
+// it (see prepare). The two ask different things of the API server, so they
+// go side by side; prepare's refusal is reported first.
+func admitAndPrepare(ctx context.Context, p plan.Plan, d plan.Deps, s *Session, job *batchv1.Job, elsewhere *companionsElsewhere) (func(context.Context, *batchv1.Job) error, error) {
+	admitted := make(chan error, 1)
+	go func() { admitted <- s.Admit(ctx, job) }()
+	steps, err := prepare(ctx, p, d, p.Workload.Template.Labels, elsewhere)
+	if aerr := <-admitted; err == nil {
+		err = aerr
+	}
+	return steps, err
+}
+
+// removeCompanions removes the companions made outside the clone's
+// namespace, which its Job cannot own, when the session ends; a kept clone
+// keeps them (end or gc remove them, see the README). It returns the
+// session's error, or the removal's when the session had none.
+func removeCompanions(ctx context.Context, p plan.Plan, d plan.Deps, elsewhere *companionsElsewhere, err error) error {
+	if p.Clone.Keep && err == nil {
+		return nil
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if cerr := DeleteCompanions(cctx, d.Remote.Client, elsewhere.list()); cerr != nil && err == nil {
+		return cerr
+	}
+	return err
 }
 
 // toolsImage is the image a static shell is copied from when the clone's
