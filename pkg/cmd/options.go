@@ -186,7 +186,7 @@ func (o *Options) deps() plan.Deps {
 		d.Progress = o.ErrOut
 	}
 	if session.IsTerminal(o.In) {
-		d.Confirm = func(q string) bool { return picker.Confirm(o.In, o.ErrOut, q) }
+		d.Confirm = picker.Terminal{In: o.In, Out: o.ErrOut}.Confirm
 	}
 	return d
 }

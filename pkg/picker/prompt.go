@@ -155,6 +155,17 @@ func Confirm(in io.Reader, out io.Writer, question string) bool {
 	return false
 }
 
+// Terminal asks questions on a terminal: In is where answers are typed,
+// Out where questions are shown. Its methods are what an engine is given
+// to ask with, so the asking needs nothing of the command line.
+type Terminal struct {
+	In  io.Reader
+	Out io.Writer
+}
+
+// Confirm asks a yes/no question (see Confirm).
+func (t Terminal) Confirm(question string) bool { return Confirm(t.In, t.Out, question) }
+
 // Ask asks question on out and returns the line typed on in, trimmed,
 // its case kept. It reads as Confirm does, so no input meant for the
 // session that follows is swallowed; a terminal in its usual (cooked)
