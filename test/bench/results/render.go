@@ -399,7 +399,13 @@ func (d *Data) mainTable() string {
 	reqRow("API requests: environment question vs `kubectl get ns -l`", "eshell-picker-env", "kubectl-get-ns", "kubectl-get-ns-cold")
 	reqRow("API requests: service question vs `kubectl get "+WorkloadKinds+"`", "eshell-picker-services", "kubectl-get-workloads", "kubectl-get-workloads-cold")
 	out := t.b.String()
-	if p.Workloads > 0 {
+	switch {
+	case p.Workloads > 0 && p.Extra == "":
+		// The driver fills Extra once the fixture stood; without it the
+		// fixture was not built and no picker row was timed.
+		out += fmt.Sprintf("\nPicker fixture: not built (%d namespaces and %d Deployments asked for, given up after %.1f s: see the notes from the run); no picker row was timed in this run.\n",
+			p.Namespaces, p.Workloads, p.CreatedS)
+	case p.Workloads > 0:
 		out += fmt.Sprintf("\nPicker fixture: %d namespaces, %d paused Deployments, %d ReplicaSets, %d pods (%d workloads and %d pods in the namespace timed), created in %.1f s by %d workers; counts stable after %.1f s more; made or removed by the controllers on their own: %s.\n",
 			p.Namespaces, p.Workloads, p.ReplicaSets, p.Pods, p.BigCount, p.BigPods, p.CreatedS, p.Workers, p.SettledS, p.Extra)
 	}
