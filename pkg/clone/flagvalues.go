@@ -166,8 +166,11 @@ func ParseEnvFile(path string, data []byte) ([]plan.EnvOverride, error) {
 		}
 		v, err := parseEnv(s)
 		if err != nil {
-			if !strings.Contains(s, "=") {
-				err = errors.New("no =")
+			// Neither the line nor the text before its = is quoted: a line
+			// typed wrong ("PASSWORD secret=x") may carry a value there.
+			err = errors.New("no =")
+			if strings.Contains(s, "=") {
+				err = errors.New("the text before = is not a variable name (letters, digits, _, - and ., not starting with a digit)")
 			}
 			return nil, fmt.Errorf("%s line %d: %w; each line is NAME=VALUE, a # comment or blank", path, i+1, err)
 		}

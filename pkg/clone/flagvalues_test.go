@@ -68,7 +68,7 @@ func TestParseEnvFile(t *testing.T) {
 			want: []plan.EnvOverride{{Name: "FOO", Value: "bar"}, {Name: "INDENTED", Value: "x"}, {Name: "QUOTED", Value: `"a b"`}, {Name: "EQ", Value: "a=b"}, {Name: "EMPTY", Value: ""}, {Name: "SP", Value: "  trailing  "}},
 		},
 		{name: "no =", data: "A=1\nhunter2\n", err: "x.env line 2: no =; each line is NAME=VALUE"},
-		{name: "bad name", data: "A=1\n\n9LIVES=cat\n", err: `x.env line 3: "9LIVES" is not a variable name`},
+		{name: "bad name, not quoted", data: "A=1\n\n9LIVES=cat\n", err: `x.env line 3: the text before = is not a variable name`},
 		{name: "empty name", data: "=v\n", err: "x.env line 1"},
 	}
 	for _, tt := range tests {
