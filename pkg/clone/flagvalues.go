@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/sberz/kubectl-eshell/pkg/config"
+	"github.com/sberz/kubectl-eshell/pkg/escape"
 	"github.com/sberz/kubectl-eshell/pkg/plan"
 )
 
@@ -237,10 +238,10 @@ func ParseResources(s string) (corev1.ResourceList, error) {
 		}
 		q, err := resource.ParseQuantity(value)
 		if err != nil {
-			return nil, fmt.Errorf("%s=%s: %w; give a quantity such as 500m or 1 (cpu) or 256Mi (memory)", name, value, err)
+			return nil, fmt.Errorf("%s=%s: %w; give a quantity such as 500m or 1 (cpu) or 256Mi (memory)", name, escape.Line(value), err)
 		}
 		if q.Sign() < 0 {
-			return nil, fmt.Errorf("%s=%s is negative: give a positive quantity", name, value)
+			return nil, fmt.Errorf("%s=%s is negative: give a positive quantity", name, escape.Line(value))
 		}
 		out[rn] = q
 	}
