@@ -271,21 +271,8 @@ func TestEngineInterruptedAtEachStep(t *testing.T) {
 // lifeline is not ready yet, and its clean end still counts only once the
 // lifeline holds and answers.
 func TestEngineExecRunsBeforeTheLifelineIsReady(t *testing.T) {
-	execStarted := make(chan struct{})
-	r := &cloneRun{
-		shell: func(ctx context.Context, req session.StreamRequest, pio sessiontest.IO) error {
-			close(execStarted)
-			return sessiontest.Print("uid=0\n", 0)(ctx, req, pio)
-		},
-		lifeline: func(ctx context.Context, req session.StreamRequest, pio sessiontest.IO) error {
-			select {
-			case <-execStarted:
-			case <-time.After(5 * time.Second):
-				return errors.New("the exec did not start before the lifeline was ready")
-			}
-			return sessiontest.Lifeline(ctx, req, pio)
-		},
-	}
+	r := &cloneRun{}
+	r.shell, r.lifeline = sessiontest.ExecBeforeLifeline("uid=0\n")
 	if err := r.run(context.Background(), t); err != nil || r.out != "uid=0\n" || len(r.left) != 0 {
 		t.Errorf("Run = %v, stdout %q, left %v", err, r.out, r.left)
 	}

@@ -188,21 +188,8 @@ func TestEngineRunsToTheEnd(t *testing.T) {
 // wait for the lifeline's attach, which here answers only once the
 // command ran. The clean end still waits for the lifeline's answer.
 func TestEngineExecsBesideTheLifeline(t *testing.T) {
-	execd := make(chan struct{})
-	r := &engineRun{
-		shell: func(ctx context.Context, req session.StreamRequest, pio sessiontest.IO) error {
-			close(execd)
-			return sessiontest.Print("early\n", 0)(ctx, req, pio)
-		},
-		lifeline: func(ctx context.Context, req session.StreamRequest, pio sessiontest.IO) error {
-			select {
-			case <-execd:
-			case <-time.After(5 * time.Second):
-				return errors.New("the exec waited for the lifeline's attach")
-			}
-			return sessiontest.Lifeline(ctx, req, pio)
-		},
-	}
+	r := &engineRun{}
+	r.shell, r.lifeline = sessiontest.ExecBeforeLifeline("early\n")
 	if err := r.run(context.Background(), t); err != nil || r.out != "early\n" {
 		t.Errorf("Run = %v, stdout %q", err, r.out)
 	}

@@ -190,3 +190,24 @@ func Exited(err error, code int) bool {
 	var ee *session.ExitError
 	return errors.As(err, &ee) && ee.Code == code
 }
+
+// ExecBeforeLifeline returns a shell that prints out and exits 0, and a
+// lifeline that becomes ready only once that shell has started: an engine
+// that waits for its lifeline before it execs the command fails with the
+// lifeline's error after 5 s.
+func ExecBeforeLifeline(out string) (shell, lifeline Program) {
+	started := make(chan struct{})
+	shell = func(ctx context.Context, req session.StreamRequest, pio IO) error {
+		close(started)
+		return Print(out, 0)(ctx, req, pio)
+	}
+	lifeline = func(ctx context.Context, req session.StreamRequest, pio IO) error {
+		select {
+		case <-started:
+		case <-time.After(5 * time.Second):
+			return errors.New("the exec waited for the lifeline to be ready")
+		}
+		return Lifeline(ctx, req, pio)
+	}
+	return shell, lifeline
+}
