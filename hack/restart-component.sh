@@ -35,19 +35,23 @@ log "$name (pid $pid) stopped"
 sleep "$down"
 
 cd "$cwd"
+# start_it runs the component again, detached, and records its PID.
 # The component outlives this script: it must not inherit the caller's
 # other descriptors, above all the e2e lock a test run holds (flock passes
 # its descriptor to its command), which a restarted daemon would then hold
 # for good and block every later run.
-(
-  for fd in /proc/$BASHPID/fd/*; do
-    fd="${fd##*/}"
-    [ "$fd" -gt 2 ] && eval "exec $fd>&-"
-  done
-  exec setsid env -i "${envv[@]}" "${argv[@]}" >>"$D/logs/$name.log" 2>&1 < /dev/null
-) &
-new=$!
-echo "$new" > "$pidfile"
+start_it() {
+  (
+    for fd in /proc/$BASHPID/fd/*; do
+      fd="${fd##*/}"
+      [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    exec setsid env -i "${envv[@]}" "${argv[@]}" >>"$D/logs/$name.log" 2>&1 < /dev/null
+  ) &
+  new=$!
+  echo "$new" > "$pidfile"
+}
+start_it
 log "$name started again (pid $new)"
 
 api() { curl -sk --max-time 5 -H "Authorization: Bearer $(cat "$D/admin.token")" "https://127.0.0.1:$API_PORT$1"; }
@@ -64,9 +68,22 @@ ready() {
   component_ready && [ "$(api /readyz 2>/dev/null)" = ok ] &&
     api "/api/v1/nodes/$NODE_NAME" | tr -d ' \n' | grep -q '"type":"Ready","status":"True"'
 }
+# A component that exits while starting is started again, as its
+# supervisor (systemd, the kubelet for a static pod) would do in
+# production: on a loaded 2-core machine the API server has given up
+# after 20 s on "etcd grpc connection not ready" (CI, 2026-12-03), which
+# is not the fault under test. Three starts at most, all within the 90 s.
+starts=1
 end=$((SECONDS + 90))
 until ready; do
-  kill -0 "$new" 2>/dev/null || { tail -20 "$D/logs/$name.log" >&2; die "$name (pid $new) exited after its restart"; }
+  if ! kill -0 "$new" 2>/dev/null; then
+    tail -20 "$D/logs/$name.log" >&2
+    [ "$starts" -ge 3 ] && die "$name (pid $new) exited after its restart, $starts times"
+    starts=$((starts + 1))
+    sleep 1
+    start_it
+    log "$name exited while starting; started it again (pid $new, start $starts of 3)"
+  fi
   [ $SECONDS -ge $end ] && { tail -20 "$D/logs/$name.log" >&2; die "the cluster was not ready within 90s of restarting $name"; }
   sleep 0.2
 done
