@@ -7,9 +7,10 @@
 # BENCH_QUICK) also copies the data to bench/results/ and regenerates
 # bench/README.md from it (go run ./test/bench/report), for committing.
 #
-# It starts and stops nothing but its own namespaces (labelled
+# It creates and deletes nothing but its own namespaces (labelled
 # eshell-bench=<run>, deleted at the end with a bounded wait); the cluster
-# stays up.
+# stays up. The NetworkPolicy enforcer is stopped from the picker fixture
+# to the end of the run, then started again (run no e2e test beside it).
 #
 # Settings (environment):
 #   BENCH_QUICK=1          fewer iterations, 100 namespaces / 500 workloads / 2,000 pods
@@ -46,12 +47,19 @@ log "building the benchmark driver (test/bench)"
 go build -o "$work/bench" ./test/bench
 
 commit="$(git describe --always --dirty 2>/dev/null || echo unknown)"
+# The NetworkPolicy enforcer follows every pod event: the driver stops it
+# while it makes the picker fixture (20,000 pods) and starts it again at
+# the end, when it runs (a cluster without one is left alone).
+enforcer=()
+if "$ROOT/hack/netpol.sh" status >/dev/null 2>&1; then
+  enforcer=(--enforcer-stop "'$ROOT/hack/netpol.sh' down" --enforcer-start "'$ROOT/hack/netpol.sh' up")
+fi
 log "running (BENCH_QUICK=${BENCH_QUICK:-0}); results go to $OUT"
 rc=0
 timeout --signal=INT --kill-after=60s "${BENCH_TIMEOUT:-30m}" "$work/bench" \
   --eshell "$work/kubectl-eshell" --kubectl "$work/kubectl" \
   --kubeconfig "$KUBECONFIG" --out "$OUT" \
-  --go-version "$(go version)" --commit "$commit" || rc=$?
+  --go-version "$(go version)" --commit "$commit" "${enforcer[@]}" || rc=$?
 if [ "$rc" -ne 0 ]; then
   log "the benchmark ended with exit code $rc (partial results, if any, are in $OUT)"
   exit "$rc"

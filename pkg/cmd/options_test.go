@@ -87,6 +87,11 @@ func TestOptionsComplete(t *testing.T) {
 				t.Errorf("dry run %v server %v given %q", r.Base.DryRun, r.Base.ServerDryRun, r.Base.Given)
 			}
 		}},
+		{name: "bare dry-run is client", args: []string{"deploy/web", "--dry-run", "--", "echo", "hi"}, check: func(t *testing.T, r resolve.Request) {
+			if !r.Base.DryRun || r.Base.ServerDryRun || strings.Join(r.Base.Command, " ") != "echo hi" || r.Target.String() != "deploy/web" {
+				t.Errorf("dry run %v server %v command %q target %s", r.Base.DryRun, r.Base.ServerDryRun, r.Base.Command, r.Target)
+			}
+		}},
 		{name: "record the command", args: []string{"web", "--record-command"}, check: func(t *testing.T, r resolve.Request) {
 			if !r.Base.RecordCommand {
 				t.Error("--record-command not in the plan")

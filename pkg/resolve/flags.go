@@ -83,6 +83,10 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar((*string)(&f.Mode), "mode", string(mode.Clone), "clone, debug or exec")
 	fs.StringSliceVar(&f.CommandFlag, "command", nil, "command and arguments, comma-separated (alternative to -- COMMAND ARGS)")
 	fs.StringVar(&f.DryRun, "dry-run", "", "client: print what would be created or run, and touch nothing; server (clone, debug): the same, as the API server would store it after admission, persisting nothing")
+	// A bare --dry-run means client, as kubectl's still does: without a
+	// default value it took the next word, so `deploy/web --dry-run -- sh`
+	// read "--" as the value and refused the command as a second target.
+	fs.Lookup("dry-run").NoOptDefVal = "client"
 	fs.StringVarP(&f.Output, "output", "o", "yaml", "format for --dry-run: yaml or json")
 	f.Shell.AddFlags(fs)
 	AddShellFlag(fs, &f.ShellName)

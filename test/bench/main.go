@@ -52,6 +52,9 @@ type config struct {
 	cleanupWait               time.Duration
 	only                      map[string]bool
 	sessionTimeout, streamTTL time.Duration
+	// enforcerStop and enforcerStart are shell commands that stop and
+	// start the cluster's NetworkPolicy enforcer ("": leave it alone).
+	enforcerStop, enforcerStart string
 }
 
 func envInt(name string, def int) int {
@@ -74,6 +77,8 @@ func parseConfig() (*config, error) {
 	flag.StringVar(&c.out, "out", "bench/out", "directory for results")
 	flag.StringVar(&c.goVersion, "go-version", runtime.Version(), "go version line for the report")
 	flag.StringVar(&c.commit, "commit", "unknown", "commit for the report")
+	flag.StringVar(&c.enforcerStop, "enforcer-stop", "", "shell command that stops the NetworkPolicy enforcer while the picker fixture is made")
+	flag.StringVar(&c.enforcerStart, "enforcer-start", "", "shell command that starts it again at the end of the run")
 	flag.Parse()
 	c.quick = os.Getenv("BENCH_QUICK") == "1"
 	c.sessions, c.clones, c.debugs, c.debugBatch = 15, 10, 10, 5
@@ -121,18 +126,20 @@ func parseConfig() (*config, error) {
 
 // Bench is one run.
 type Bench struct {
-	cfg     *config
-	run     string
-	cl      *Cluster
-	r       *Runner
-	ns      string // the namespace of deploy/bench
-	cache   string // kubectl's discovery cache, warmed before timing
-	tmp     string
-	rc      *rest.Config
-	meta    results.Meta
-	samples []results.Sample
-	reqs    []results.Requests
-	log     io.Writer
+	cfg   *config
+	run   string
+	cl    *Cluster
+	r     *Runner
+	ns    string // the namespace of deploy/bench
+	cache string // kubectl's discovery cache, warmed before timing
+	tmp   string
+	// enforcerStopped: stopEnforcer stopped it and startEnforcer has not run.
+	enforcerStopped bool
+	rc              *rest.Config
+	meta            results.Meta
+	samples         []results.Sample
+	reqs            []results.Requests
+	log             io.Writer
 }
 
 func (b *Bench) phase(name string) bool {
@@ -141,6 +148,47 @@ func (b *Bench) phase(name string) bool {
 	}
 	fmt.Fprintf(b.log, "== %s\n", name)
 	return true
+}
+
+// stopEnforcer stops the cluster's NetworkPolicy enforcer (--enforcer-stop)
+// before the picker fixture is made: it follows every pod event, and on a
+// 2-core node its work on the fixture's 20,000 pods starved the API server
+// until the fixture missed its 8-minute bound. The picker's rows time API
+// reads, which the enforcer (a data-plane filter) takes no part in; kubectl
+// and eshell are timed alike.
+func (b *Bench) stopEnforcer(ctx context.Context) {
+	if b.cfg.enforcerStop == "" {
+		return
+	}
+	if err := b.shell(ctx, b.cfg.enforcerStop); err != nil {
+		b.note("picker: stopping the NetworkPolicy enforcer failed, the fixture is made with it running: %v", err)
+		return
+	}
+	b.enforcerStopped = true
+}
+
+// startEnforcer starts the enforcer again once the run's namespaces are
+// gone (or the wait for them ended); a run that did not stop it does
+// nothing.
+func (b *Bench) startEnforcer() {
+	if !b.enforcerStopped {
+		return
+	}
+	b.enforcerStopped = false
+	// Not the run's context: an interrupted run must still leave the
+	// cluster as it found it.
+	if err := b.shell(context.Background(), b.cfg.enforcerStart); err != nil {
+		b.note("starting the NetworkPolicy enforcer again failed: %v; start it with: %s", err, b.cfg.enforcerStart)
+	}
+}
+
+// shell runs a command of hack/bench.sh's, bounded, its output in the log.
+func (b *Bench) shell(ctx context.Context, command string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, "sh", "-c", command)
+	c.Stdout, c.Stderr = b.log, b.log
+	return c.Run()
 }
 
 func (b *Bench) note(format string, args ...any) {
@@ -324,6 +372,9 @@ func run() int {
 			b.note("cleanup: %d bench namespaces were still terminating after %s; the namespace controller finishes them (kubectl get ns -l %s=%s)", left, cfg.cleanupWait, runLabel, runID)
 		}
 	}
+	// Registered first, so it runs after the cleanup: the enforcer would
+	// follow every deletion of the fixture's pods too.
+	defer b.startEnforcer()
 	defer cleanup()
 
 	b.startup(ctx)
@@ -342,6 +393,7 @@ func run() int {
 	}
 	b.picker(ctx)
 	cleanup()
+	b.startEnforcer()
 	if ctx.Err() != nil {
 		b.note("interrupted: the results are partial")
 	}
@@ -764,12 +816,13 @@ func (b *Bench) picker(ctx context.Context) {
 		b.note("picker: %v", err)
 		return
 	}
+	b.stopEnforcer(ctx)
 	cctx, cancel := context.WithTimeout(ctx, 8*time.Minute)
 	po, err := b.cl.CreatePickerObjects(cctx, fast, b.cfg.namespaces, b.cfg.workloads, b.cfg.workloadSpread, envLabel)
 	cancel()
 	b.meta.Picker = results.Picker{Namespaces: b.cfg.namespaces, Workloads: b.cfg.workloads, ReplicaSets: po.ReplicaSets, Pods: po.Pods,
 		Spread: len(po.WorkloadNS), BigCount: po.BigCount, BigPods: po.BigPods, Workers: fixtureWorkers,
-		CreatedS: po.Created.Seconds(), SettledS: po.Settled.Seconds(), Extra: po.Extra, Built: built}
+		CreatedS: po.Created.Seconds(), SettledS: po.Settled.Seconds(), Extra: po.Extra, Built: built, EnforcerStopped: b.enforcerStopped}
 	if err != nil {
 		b.note("picker: %v", err)
 		return

@@ -94,6 +94,9 @@ type Picker struct {
 	Extra string `json:"extra"`
 	// Built is whether this kubectl-eshell has the picker.
 	Built bool `json:"built"`
+	// EnforcerStopped is whether the NetworkPolicy enforcer was stopped
+	// from the fixture's creation to the end of the run.
+	EnforcerStopped bool `json:"enforcerStopped,omitempty"`
 }
 
 // Meta describes one run.

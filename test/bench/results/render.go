@@ -409,5 +409,8 @@ func (d *Data) mainTable() string {
 		out += fmt.Sprintf("\nPicker fixture: %d namespaces, %d paused Deployments, %d ReplicaSets, %d pods (%d workloads and %d pods in the namespace timed), created in %.1f s by %d workers; counts stable after %.1f s more; made or removed by the controllers on their own: %s.\n",
 			p.Namespaces, p.Workloads, p.ReplicaSets, p.Pods, p.BigCount, p.BigPods, p.CreatedS, p.Workers, p.SettledS, p.Extra)
 	}
+	if p.EnforcerStopped {
+		out += "The NetworkPolicy enforcer (kube-router) was stopped from the fixture's creation to the end of the run: it follows every pod event, and the picker rows time API reads only.\n"
+	}
 	return out
 }
