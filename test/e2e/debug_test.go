@@ -232,12 +232,28 @@ func TestDebugBoundAndReuse(t *testing.T) {
 	d.expectCount(4, "answering y must not add a container")
 }
 
+// TestDebugDryRunAndBadInputs: what must add no debug container, or fail
+// fast, against one Deployment; the steps run in order, each counting the
+// pod's ephemeral containers.
 func TestDebugDryRunAndBadInputs(t *testing.T) {
 	t.Parallel()
-	f := framework.New(t)
-	d := newDebugTarget(f, false)
+	d := newDebugTarget(framework.New(t), false)
+	for _, step := range []struct {
+		name string
+		run  func(*testing.T, *debugTarget)
+	}{
+		{"a client dry run prints the container and adds none", debugDryRunClient},
+		{"refused inputs add none", debugRefusedInputs},
+		{"an image that cannot be pulled fails fast, with the kubelet's reason", debugUnpullable},
+		{"without the debug Role nothing is added", debugWithoutRole},
+		{"a pod that is not running is refused", debugNotRunning},
+	} {
+		t.Run(step.name, func(t *testing.T) { step.run(t, d.sub(t)) })
+	}
+}
 
-	r := f.Eshell("", "deploy/web", "--mode", "debug", "--dry-run=client", "-o", "yaml")
+func debugDryRunClient(t *testing.T, d *debugTarget) {
+	r := d.f.Eshell("", "deploy/web", "--mode", "debug", "--dry-run=client", "-o", "yaml")
 	var ec corev1.EphemeralContainer
 	if err := yaml.UnmarshalStrict([]byte(r.Stdout), &ec); r.Code != 0 || err != nil {
 		t.Fatalf("dry run: exit %d, %v\n%s", r.Code, err, r.Stdout)
@@ -246,28 +262,33 @@ func TestDebugDryRunAndBadInputs(t *testing.T) {
 		t.Errorf("dry run printed name %q target %q image %q, want eshell-..., web, busybox:1.37", ec.Name, ec.TargetContainerName, ec.Image)
 	}
 	d.expectCount(0, "after --dry-run=client")
+}
 
-	r = f.Eshell("", "deploy/web", "--mode", "debug", "-c", "nope")
+func debugRefusedInputs(t *testing.T, d *debugTarget) {
+	r := d.f.Eshell("", "deploy/web", "--mode", "debug", "-c", "nope")
 	if r.Code != 1 || !strings.Contains(r.Stderr, `container "nope" not found; valid containers: web`) {
 		t.Errorf("-c nope: %+v", r)
 	}
-	r = f.Eshell("", "deploy/web", "--mode", "debug", "--profile", "superuser")
+	r = d.f.Eshell("", "deploy/web", "--mode", "debug", "--profile", "superuser")
 	if r.Code != 1 || !strings.Contains(r.Stderr, `unknown profile "superuser"`) {
 		t.Errorf("--profile superuser: %+v", r)
 	}
 	d.expectCount(0, "after refused inputs")
+}
 
-	// An image that cannot be pulled fails with the kubelet's reason, not a timeout.
+func debugUnpullable(t *testing.T, d *debugTarget) {
 	start := time.Now()
-	r = f.Eshell("", "deploy/web", "--mode", "debug", "--image", "missing.invalid/tools:1", "--pod-running-timeout", "60s")
+	r := d.f.Eshell("", "deploy/web", "--mode", "debug", "--image", "missing.invalid/tools:1", "--pod-running-timeout", "60s")
 	if r.Code != 1 || !regexp.MustCompile(`did not start: (ErrImagePull|ImagePullBackOff).*--image`).MatchString(r.Stderr) {
 		t.Errorf("unpullable image: %+v", r)
 	}
 	if time.Since(start) > 20*time.Second {
 		t.Errorf("unpullable image took %s to report: it should fail fast", time.Since(start))
 	}
+}
 
-	// Without permission to add ephemeral containers nothing is added.
+func debugWithoutRole(t *testing.T, d *debugTarget) {
+	f := d.f
 	f.Apply(`
 apiVersion: rbac.authorization.k8s.io/v1
 kind: Role
@@ -302,14 +323,16 @@ roleRef: {kind: Role, name: dev-read, apiGroup: rbac.authorization.k8s.io}
 		return cmd.Run() != nil
 	})
 	before := len(d.ephemeral())
-	r = dev("deploy/web", "--mode", "debug")
+	r := dev("deploy/web", "--mode", "debug")
 	if r.Code != 1 || !strings.Contains(r.Stderr, "patch pods/ephemeralcontainers") || !strings.Contains(r.Stderr, `user "dev"`) {
 		t.Errorf("without pods/ephemeralcontainers: %+v", r)
 	}
 	d.expectCount(before, "after the forbidden session")
 	f.BindDev("eshell-debug")
+}
 
-	// A pod that is not running.
+func debugNotRunning(t *testing.T, d *debugTarget) {
+	f := d.f
 	f.Apply(`
 apiVersion: apps/v1
 kind: Deployment
@@ -325,7 +348,7 @@ spec:
 		l, err := f.Client.CoreV1().Pods(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: "app=broken"})
 		return err == nil && len(l.Items) > 0
 	})
-	r = f.Eshell("", "deploy/broken", "--mode", "debug")
+	r := f.Eshell("", "deploy/broken", "--mode", "debug")
 	// Debug takes a running pod that is not ready, so only "running" is said.
 	if r.Code != 1 || !strings.Contains(r.Stderr, "deploy/broken in namespace \""+f.Namespace+"\" has no running pod (pods: ") {
 		t.Errorf("a pending pod: %+v", r)

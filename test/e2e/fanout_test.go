@@ -35,6 +35,9 @@ spec:
       - {name: app, image: busybox:1.37, command: [sleep, infinity]}
 `
 
+// TestFanOut runs one command in each pod of a five-pod Deployment; its
+// steps share the Deployment and run in order (the Event count of the
+// first must not see the later sessions).
 func TestFanOut(t *testing.T) {
 	t.Parallel()
 	f := framework.New(t)
@@ -49,11 +52,24 @@ func TestFanOut(t *testing.T) {
 		pods = append(pods, p.Name)
 	}
 	slices.Sort(pods)
-	bad := pods[2]
+	for _, step := range []struct {
+		name string
+		run  func(*testing.T, *framework.F, []string)
+	}{
+		{"all pods: prefixed lines, a summary, the highest exit code, an Event pair per pod", fanOutAllPods},
+		{"a label selector picks pods, in exec and debug mode", fanOutSelector},
+		{"a dry run prints one document per pod", fanOutDryRun},
+		{"what a fan-out cannot do is one error line", fanOutRefusals},
+	} {
+		t.Run(step.name, func(t *testing.T) { step.run(t, f.Sub(t), pods) })
+	}
+}
 
-	// The pod named in $0 fails with 3; every pod writes a line to stdout
-	// and one to stderr. The last argument stands for a secret: it must
-	// reach no Event.
+// fanOutAllPods: the pod named in $0 fails with 3; every pod writes a
+// line to stdout and one to stderr. The last argument stands for a
+// secret: it must reach no Event.
+func fanOutAllPods(t *testing.T, f *framework.F, pods []string) {
+	bad := pods[2]
 	const secret = "s3cret-fanout-arg"
 	script := `echo "ready $1"; echo "note" >&2; [ "$HOSTNAME" != "$0" ] || exit 3`
 	r := f.Eshell("", "deploy/fan", "--mode", "exec", "--all-pods", "--max-parallel", "2", "--", "sh", "-c", script, bad, secret)
@@ -82,9 +98,13 @@ func TestFanOut(t *testing.T) {
 	if !strings.Contains(r.Stderr, "eshell: ran in 5 targets: 4 succeeded, 1 failed; exit code 3 (the highest)\n") {
 		t.Errorf("stderr lacks the summary's first line")
 	}
+	wantEventPairs(t, f, pods, bad, secret)
+}
 
-	// One session per pod: its start and its end Event, on the Deployment,
-	// related to that pod; the secret argument in none of them.
+// wantEventPairs: one session per pod, each with its start and its end
+// Event on the Deployment, related to that pod; bad's end says exit code
+// 3; the secret argument is in none of them.
+func wantEventPairs(t *testing.T, f *framework.F, pods []string, bad, secret string) {
 	f.Eventually("a start and an end Event per pod", 20*time.Second, func() bool {
 		evs, err := f.Client.EventsV1().Events(f.Namespace).List(f.Ctx, metav1.ListOptions{LabelSelector: keys.ManagedByLabel + "=" + keys.ManagedByValue})
 		if err != nil {
@@ -115,29 +135,35 @@ func TestFanOut(t *testing.T) {
 		}
 		return len(starts) == 5 && len(ends) == 5
 	})
+}
 
-	// -l alone selects among the namespace's pods: the two labelled ones.
+// fanOutSelector: -l alone selects among the namespace's pods (the two
+// labelled ones); in debug mode a debug container in each runs it.
+func fanOutSelector(t *testing.T, f *framework.F, pods []string) {
 	picked := []string{pods[0], pods[4]}
 	f.Kubectl("", "label", "pod", picked[0], picked[1], "pick=yes")
-	r = f.Eshell("", "-l", "pick=yes", "--mode", "exec", "--", "hostname")
+	r := f.Eshell("", "-l", "pick=yes", "--mode", "exec", "--", "hostname")
 	if r.Code != 0 || r.Stdout != fmt.Sprintf("%s %s\n%s %s\n", picked[0], picked[0], picked[1], picked[1]) &&
 		r.Stdout != fmt.Sprintf("%s %s\n%s %s\n", picked[1], picked[1], picked[0], picked[0]) {
 		t.Errorf("-l pick=yes: exit %d, stdout %q; want each picked pod's hostname, prefixed", r.Code, r.Stdout)
 	}
-
-	// Debug mode: a debug container in each of the two pods runs it.
 	r = f.Eshell("", "deploy/fan", "-l", "pick=yes", "--mode", "debug", "--", "sh", "-c", "echo dbg")
 	if r.Code != 0 || strings.Count(r.Stdout, " dbg\n") != 2 || !strings.Contains(r.Stdout, picked[0]+" dbg\n") || !strings.Contains(r.Stdout, picked[1]+" dbg\n") {
 		t.Errorf("debug fan-out: exit %d, stdout %q; want dbg from both picked pods", r.Code, r.Stdout)
 	}
+}
 
-	// A dry run prints what each pod would run, one YAML document each.
-	r = f.Eshell("", "deploy/fan", "--mode", "exec", "--all-pods", "--dry-run=client", "--", "ls")
-	if r.Code != 0 || strings.Count(r.Stdout, "kind: Exec\n") != 5 || strings.Count(r.Stdout, "---\n") != 4 || !strings.Contains(r.Stdout, "pod: "+bad+"\n") {
+// fanOutDryRun: what each pod would run, one YAML document each.
+func fanOutDryRun(t *testing.T, f *framework.F, pods []string) {
+	r := f.Eshell("", "deploy/fan", "--mode", "exec", "--all-pods", "--dry-run=client", "--", "ls")
+	if r.Code != 0 || strings.Count(r.Stdout, "kind: Exec\n") != 5 || strings.Count(r.Stdout, "---\n") != 4 || !strings.Contains(r.Stdout, "pod: "+pods[2]+"\n") {
 		t.Errorf("dry run: exit %d, stdout %q; want 5 Exec documents", r.Code, r.Stdout)
 	}
+}
 
-	// What a fan-out cannot do is one error line that says what to do.
+// fanOutRefusals: what a fan-out cannot do is one error line that says
+// what to do.
+func fanOutRefusals(t *testing.T, f *framework.F, _ []string) {
 	for _, tc := range []struct {
 		args []string
 		want string

@@ -207,6 +207,13 @@ spec:
 }
 
 // pod is the Deployment's one running pod, fresh from the API server.
+// sub is d for the subtest t.
+func (d *debugTarget) sub(t *testing.T) *debugTarget {
+	c := *d
+	c.f = d.f.Sub(t)
+	return &c
+}
+
 func (d *debugTarget) pod() *corev1.Pod {
 	d.f.T.Helper()
 	l, err := d.f.Client.CoreV1().Pods(d.f.Namespace).List(d.f.Ctx, metav1.ListOptions{LabelSelector: "app=web"})
