@@ -15,7 +15,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
-	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/audit"
@@ -25,20 +24,16 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/live"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
 	"github.com/sberz/kubectl-eshell/pkg/podwatch"
-	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 	"github.com/sberz/kubectl-eshell/pkg/target"
 )
 
-// NewRequest settles an attach in namespace: args are the session ID and
-// the command; sh are the shell flags over the config file, and stdin and
-// tty what they decided (see resolve.ShellFlags.Settle).
-func NewRequest(namespace string, args []string, sh resolve.ShellFlags, stdin, tty, allUsers bool, streams genericiooptions.IOStreams) Request {
-	req := Request{
-		Namespace: namespace, AllUsers: allUsers, RecordCommand: sh.RecordCommand,
-		Streams: session.Streams{IOStreams: streams, Stdin: stdin, TTY: tty, IdleTimeout: sh.IdleTimeout},
-	}
+// NewRequest is an attach in namespace: args are the session ID and the
+// command, s the streams the shell flags settled. The rest of Request
+// (AllUsers, RecordCommand, Reason, ...) is the caller's to fill in.
+func NewRequest(namespace string, args []string, s session.Streams) Request {
+	req := Request{Namespace: namespace, Streams: s}
 	if len(args) > 0 {
 		req.ID, req.Command = args[0], args[1:]
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/sberz/kubectl-eshell/pkg/access"
 	"github.com/sberz/kubectl-eshell/pkg/live"
 	"github.com/sberz/kubectl-eshell/pkg/mode"
-	"github.com/sberz/kubectl-eshell/pkg/resolve"
 	"github.com/sberz/kubectl-eshell/pkg/session"
 	"github.com/sberz/kubectl-eshell/pkg/shell"
 )
@@ -21,22 +20,19 @@ import (
 func TestNewRequest(t *testing.T) {
 	pipes := genericiooptions.IOStreams{In: &bytes.Buffer{}, Out: &bytes.Buffer{}, ErrOut: &bytes.Buffer{}}
 	for _, tc := range []struct {
-		name     string
-		args     []string
-		sh       resolve.ShellFlags
-		allUsers bool
-		want     Request
+		name string
+		args []string
+		want Request
 	}{
-		{"shell", []string{"x7k2p"}, resolve.ShellFlags{IdleTimeout: 30 * time.Minute}, false,
-			Request{Namespace: "shop", ID: "x7k2p", Command: []string{}, Streams: streams(pipes, true, false, 30*time.Minute)}},
-		{"command, recorded, everyone's", []string{"x7k2p", "cat", "/marker"}, resolve.ShellFlags{RecordCommand: true, IdleTimeout: time.Minute}, true,
-			Request{Namespace: "shop", ID: "x7k2p", Command: []string{"cat", "/marker"}, AllUsers: true, RecordCommand: true, Streams: streams(pipes, true, false, time.Minute)}},
+		{"shell", []string{"x7k2p"}, Request{Namespace: "shop", ID: "x7k2p", Command: []string{}}},
+		{"command", []string{"x7k2p", "cat", "/marker"}, Request{Namespace: "shop", ID: "x7k2p", Command: []string{"cat", "/marker"}}},
+		{"no ID (CheckArgs refuses it first)", nil, Request{Namespace: "shop"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := NewRequest("shop", tc.args, tc.sh, true, false, tc.allUsers, pipes)
+			s := streams(pipes, true, false, 30*time.Minute)
+			got := NewRequest("shop", tc.args, s)
 			if got.Namespace != tc.want.Namespace || got.ID != tc.want.ID || strings.Join(got.Command, " ") != strings.Join(tc.want.Command, " ") ||
-				got.AllUsers != tc.want.AllUsers || got.RecordCommand != tc.want.RecordCommand ||
-				got.Streams.Stdin != tc.want.Streams.Stdin || got.Streams.TTY != tc.want.Streams.TTY || got.Streams.IdleTimeout != tc.want.Streams.IdleTimeout {
+				got.Streams.Stdin != s.Stdin || got.Streams.TTY != s.TTY || got.Streams.IdleTimeout != s.IdleTimeout {
 				t.Errorf("NewRequest = %+v\nwant %+v", got, tc.want)
 			}
 		})

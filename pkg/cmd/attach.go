@@ -58,8 +58,8 @@ Events name you both.`,
 						return err
 					}
 				}
-				req := attach.NewRequest(ns, args, sh, stdin, tty, allUsers, o.IOStreams)
-				req.Reason = why
+				req := attach.NewRequest(ns, args, session.Streams{IOStreams: o.IOStreams, Stdin: stdin, TTY: tty, IdleTimeout: sh.IdleTimeout})
+				req.AllUsers, req.RecordCommand, req.Reason = allUsers, sh.RecordCommand, why
 				if req.Shells, err = resolve.Shells(c.Flags(), shellName, cfg, req.Command); err != nil {
 					return err
 				}
