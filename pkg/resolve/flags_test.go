@@ -145,14 +145,7 @@ func TestFlagsRequest(t *testing.T) {
 		{name: "reason on two lines", flags: []string{"--reason", "a\nb"}, dash: -1, err: "control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var f Flags
-			fs := pflag.NewFlagSet("eshell", pflag.ContinueOnError)
-			f.AddFlags(fs)
-			fs.String("image", "", "")
-			if err := fs.Parse(tc.flags); err != nil {
-				t.Fatal(err)
-			}
-			r, err := f.Request(fs, Line{Args: tc.args, Dash: tc.dash, Namespace: "shop"}, file, pipes, nil)
+			r, err := request(t, tc.flags, Line{Args: tc.args, Dash: tc.dash, Namespace: "shop"}, file, pipes)
 			if tc.err == "" && err == nil && r.Base.Reason == "" && r.AskReason != nil {
 				t.Errorf("asks for a reason the file does not require")
 			}
@@ -189,14 +182,7 @@ func TestFlagsRequestReasonPolicy(t *testing.T) {
 		{name: "dry run still checks one given", flags: []string{"--dry-run=client", "--reason", "x"}, err: "does not match"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			var f Flags
-			fs := pflag.NewFlagSet("eshell", pflag.ContinueOnError)
-			f.AddFlags(fs)
-			fs.String("image", "", "")
-			if err := fs.Parse(tc.flags); err != nil {
-				t.Fatal(err)
-			}
-			r, err := f.Request(fs, Line{Args: []string{"deploy/web"}, Dash: -1, Namespace: "shop"}, file, pipes, nil)
+			r, err := request(t, tc.flags, Line{Args: []string{"deploy/web"}, Dash: -1, Namespace: "shop"}, file, pipes)
 			switch {
 			case tc.err != "":
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
@@ -214,4 +200,18 @@ func TestFlagsRequestReasonPolicy(t *testing.T) {
 // gave reports whether p's flags given include name.
 func gave(p plan.Plan, name string) bool {
 	return slices.ContainsFunc(p.Given, func(f plan.GivenFlag) bool { return f.Name == name })
+}
+
+// request parses flags as a session's command line (with debug's --image
+// beside them) and settles the Request of line.
+func request(t *testing.T, flags []string, line Line, file config.Config, pipes genericiooptions.IOStreams) (Request, error) {
+	t.Helper()
+	var f Flags
+	fs := pflag.NewFlagSet("eshell", pflag.ContinueOnError)
+	f.AddFlags(fs)
+	fs.String("image", "", "")
+	if err := fs.Parse(flags); err != nil {
+		t.Fatal(err)
+	}
+	return f.Request(fs, line, file, pipes, nil)
 }
